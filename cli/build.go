@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
+)
+
+// build compiles the spec in dir and renders it in memory: everything kiln
+// checks, without writing anything.
+func build(ctx context.Context, dir string, envs []string) (*render.Result, diag.List) {
+	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	diags = append(diags, rdiags...).Sort()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return res, diags
+}
+
+func specDir(args []string) string {
+	if len(args) == 0 {
+		return "."
+	}
+	return args[0]
+}

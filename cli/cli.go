@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kiln-ml/kiln/diag"
+)
+
+// Exit codes, as documented in `kiln --help`.
+const (
+	ExitOK       = 0 // success
+	ExitFindings = 1 // the spec or its output has errors
+	ExitUsage    = 2 // bad command line
+	ExitInternal = 3 // environment or internal failure
+)
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  the spec or its output has errors
+  2  usage error (unknown command or flag, bad arguments)
+  3  environment or internal failure (unreadable files, write errors)`
+
+// app holds what every command shares: where output goes.
+type app struct {
+	stdout, stderr io.Writer
+}
+
+// findingsError marks a run that found errors in the spec; they have been
+// printed already.
+type findingsError struct{ n int }
+
+func (e findingsError) Error() string { return fmt.Sprintf("%d error(s) found", e.n) }
+
+// usageError marks a bad command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Main runs kiln with os.Args and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs kiln with args, writing to stdout and stderr, and returns the
+// exit code. Tests call it directly.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var fe findingsError
+	if errors.As(err, &fe) {
+		return ExitFindings
+	}
+	fmt.Fprintf(stderr, "kiln: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		fmt.Fprintln(stderr, "Run 'kiln --help' for usage.")
+		return ExitUsage
+	}
+	return ExitInternal
+}
+
+func (a *app) newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kiln",
+		Short: "Compile ML systems described in CUE into GitOps-ready Kubernetes manifests",
+		Long: `kiln validates a CUE spec of a whole ML system (training jobs, pipelines,
+tuning sweeps, served models, notebooks, environments) and compiles it into
+deterministic Kubernetes manifests, one directory per environment, for Argo CD
+to sync.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		a.newInitCmd(),
+		a.newVetCmd(),
+		a.newRenderCmd(),
+		a.newSchemaCmd(),
+		a.newVersionCmd(),
+	)
+	for _, c := range root.Commands() {
+		c.Long = c.Short + "\n\n" + c.Long
+		if c.Long != "" {
+			c.Long += "\n\n" + exitCodesHelp
+		}
+	}
+	return root
+}
+
+// isCobraUsageError recognises cobra's own argument errors, which it does
+// not type.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// diagOptions are the flags of commands that print diagnostics.
+type diagOptions struct {
+	format string
+}
+
+func (o *diagOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(diag.Text), "diagnostics format: text, json or github (GitHub Actions annotations)")
+}
+
+func (o *diagOptions) parse() (diag.Format, error) {
+	f, err := diag.ParseFormat(o.format)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return f, nil
+}
+
+// report prints diagnostics: text on stderr; json and github on stdout,
+// where they are the command's product. It returns findingsError when any
+// diagnostic is an error.
+func (a *app) report(f diag.Format, l diag.List) error {
+	w := a.stderr
+	if f != diag.Text {
+		w = a.stdout
+	}
+	if len(l) > 0 || f == diag.JSON {
+		if err := diag.Write(w, f, l); err != nil {
+			return err
+		}
+	}
+	if l.HasErrors() {
+		n := 0
+		for _, d := range l {
+			if d.Severity == diag.Error {
+				n++
+			}
+		}
+		return findingsError{n}
+	}
+	return nil
+}

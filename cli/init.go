@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kiln-ml/kiln/schema"
+)
+
+type initOptions struct {
+	name      string
+	namespace string
+	force     bool
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func (a *app) newInitCmd() *cobra.Command {
+	var o initOptions
+	cmd := &cobra.Command{
+		Use:   "init DIR",
+		Short: "Scaffold a working spec",
+		Long: `Init creates DIR with a small, working spec (system.cue) and a cue.mod that
+vendors kiln's schema, so editors and plain 'cue vet' understand the spec as
+well as kiln does. kiln itself always uses the schema built into the binary.
+
+Init refuses to write into a directory that already holds .cue files, unless
+--force is given, and never overwrites an existing file.`,
+		Example: `  kiln init my-system
+  kiln init --name fraud --namespace fraud-ml ./spec`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runInit(args[0], o)
+		},
+	}
+	cmd.Flags().StringVar(&o.name, "name", "", "system name (default: the directory name)")
+	cmd.Flags().StringVar(&o.namespace, "namespace", "", "Kubernetes namespace (default: the system name)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "write into a directory that already has .cue files (existing files are still kept)")
+	return cmd
+}
+
+func (a *app) runInit(dir string, o initOptions) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	name := o.name
+	if name == "" {
+		name = strings.ToLower(filepath.Base(abs))
+	}
+	if !dnsLabel.MatchString(name) || len(name) > 63 {
+		return usageError{fmt.Errorf("system name %q is not a DNS-1123 label; pass --name", name)}
+	}
+	ns := o.namespace
+	if ns == "" {
+		ns = name
+	}
+	if !dnsLabel.MatchString(ns) || len(ns) > 63 {
+		return usageError{fmt.Errorf("namespace %q is not a DNS-1123 label", ns)}
+	}
+	if existing, _ := filepath.Glob(filepath.Join(abs, "*.cue")); len(existing) > 0 && !o.force {
+		return usageError{fmt.Errorf("%s already has .cue files; use --force to add the scaffold anyway", dir)}
+	}
+
+	files := map[string][]byte{}
+	var spec strings.Builder
+	if err := specTemplate.Execute(&spec, map[string]string{
+		"Package":   strings.ReplaceAll(name, "-", ""),
+		"Name":      name,
+		"Namespace": ns,
+		"Import":    schema.ImportPath,
+	}); err != nil {
+		return err
+	}
+	files["system.cue"] = []byte(spec.String())
+	files[filepath.Join("cue.mod", "module.cue")] = []byte(fmt.Sprintf("module: %q\nlanguage: version: \"v0.17.0\"\n", "example.com/"+name+"@v0"))
+	schemaFiles, err := fs.Glob(schema.FS, "*.cue")
+	if err != nil {
+		return err
+	}
+	for _, f := range schemaFiles {
+		b, err := fs.ReadFile(schema.FS, f)
+		if err != nil {
+			return err
+		}
+		files[filepath.Join("cue.mod", "pkg", filepath.FromSlash(schema.ImportPath), f)] = b
+	}
+	// Check everything before writing anything.
+	for rel := range files {
+		if _, err := os.Stat(filepath.Join(abs, rel)); err == nil {
+			if strings.HasPrefix(rel, "cue.mod") && !strings.HasSuffix(rel, "module.cue") {
+				continue // refreshing the vendored schema is the point
+			}
+			return fmt.Errorf("%s already exists; not overwriting it", filepath.Join(dir, rel))
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for rel, b := range files {
+		p := filepath.Join(abs, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stderr, "created %s: edit system.cue, then run: kiln vet %s && kiln render %s\n", dir, dir, dir)
+	return nil
+}
+
+var specTemplate = template.Must(template.New("spec").Parse(`// {{.Name}}: an ML system described for kiln. Run 'kiln schema' for every
+// field; 'kiln vet' checks this file, 'kiln render' writes the manifests.
+package {{.Package}}
+
+import "{{.Import}}"
+
+schema.#System & {
+	name:      "{{.Name}}"
+	namespace: "{{.Namespace}}"
+	owners: ["ml-team@example.com"]
+
+	environments: {
+		dev: {
+			gpu: {quota: 4, products: ["NVIDIA-A10G"]}
+			// What differs from the base spec, by name.
+			overrides: training: model: workers: 1
+		}
+		prod: {
+			production: true
+			gpu: {quota: 16, products: ["NVIDIA-A100-SXM4-80GB"]}
+		}
+	}
+
+	images: trainer: "ghcr.io/example/trainer:0.1.0"
+
+	datasets: train: {
+		uri: "s3://example-data/train/"
+		// Access keys live in a Secret you create; kiln only names it.
+		credentials: secret: "data-credentials"
+	}
+
+	training: model: {
+		framework: "pytorch"
+		image:     images.trainer
+		command: ["python", "train.py"]
+		args: {epochs: 10, lr: 0.001}
+		datasets: ["train"]
+		workers: 2
+		resources: {gpus: 1, cpu: "4", memory: "16Gi", shm: "2Gi"}
+	}
+}
+`))

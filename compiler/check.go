@@ -1,0 +1,291 @@
+package compiler
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// The checks here are the ones CUE cannot express, or can express only with
+// messages nobody understands: names, references between sections, cycles.
+// They run per environment, because overrides can break a reference; a
+// problem in the base spec is reported once, since identical diagnostics
+// are merged.
+
+// nameRE is what kiln accepts as an entry name: a DNS-1123 label, except
+// that '_' is allowed too, because CUE field names with '-' need quotes.
+// Object names use the normalised form with '_' replaced by '-'.
+var nameRE = regexp.MustCompile(`^[a-z]([-a-z0-9_]*[a-z0-9])?$`)
+
+// maxNameLen leaves room for the suffixes operators append to the names of
+// the pods and services they create (e.g. "-worker-12").
+const maxNameLen = 50
+
+// Normalize returns the object name kiln derives from an entry name.
+func Normalize(name string) string { return strings.ReplaceAll(name, "_", "-") }
+
+type checker struct {
+	env   *ir.Environment
+	diags *diag.List
+}
+
+func (k checker) errorf(path, format string, args ...any) {
+	k.diags.Errorf(k.env.Sources.Pos(path), path, format, args...)
+}
+
+// check runs the semantic checks on every environment of sys.
+func (c *compilation) check(sys *ir.System) {
+	for _, env := range sys.Environments {
+		k := checker{env: env, diags: &c.diags}
+		k.checkEnvironmentLists(c.envNames)
+		restrictToEnvironment(env)
+		k.checkNames()
+		k.checkReferences(sys)
+		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
+			k.checkCycles(ir.Path("pipelines", name), env.Spec.Pipelines[name])
+		}
+	}
+}
+
+// checkNames checks entry names and their collisions after normalisation,
+// both within a section and between sections rendered to the same kind.
+func (k checker) checkNames() {
+	s := k.env.Spec
+	sections := []struct {
+		name string
+		keys []string
+		// kind groups sections whose entries become objects of one kind
+		// and so share a namespace of names.
+		kind string
+	}{
+		{"datasets", slices.Sorted(maps.Keys(s.Datasets)), "datasets"},
+		{"components", slices.Sorted(maps.Keys(s.Components)), "components"},
+		{"training", slices.Sorted(maps.Keys(s.Training)), "training"},
+		{"pipelines", slices.Sorted(maps.Keys(s.Pipelines)), "workflows"},
+		{"sweeps", slices.Sorted(maps.Keys(s.Sweeps)), "workflows"},
+		{"serving", slices.Sorted(maps.Keys(s.Serving)), "serving"},
+		{"notebooks", slices.Sorted(maps.Keys(s.Notebooks)), "notebooks"},
+	}
+	seen := map[string]string{} // kind/normalised name -> path of first use
+	for _, sec := range sections {
+		for _, key := range sec.keys {
+			path := ir.Path(sec.name, key)
+			if !nameRE.MatchString(key) || len(key) > maxNameLen {
+				k.errorf(path, "invalid name %q: use at most %d lowercase letters, digits, '-' or '_', starting with a letter and ending with a letter or digit", key, maxNameLen)
+				continue
+			}
+			id := sec.kind + "/" + Normalize(key)
+			if first, ok := seen[id]; ok {
+				k.errorf(path, "name %q collides with %s: both become %q", key, first, Normalize(key))
+				continue
+			}
+			seen[id] = path
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		steps := map[string]string{}
+		for _, st := range slices.Sorted(maps.Keys(s.Pipelines[p].Steps)) {
+			path := ir.Path("pipelines", p, "steps", st)
+			if !nameRE.MatchString(st) || len(st) > maxNameLen {
+				k.errorf(path, "invalid step name %q: use lowercase letters, digits, '-' or '_', starting with a letter", st)
+				continue
+			}
+			if first, ok := steps[Normalize(st)]; ok {
+				k.errorf(path, "step name %q collides with %s: both become %q", st, first, Normalize(st))
+				continue
+			}
+			steps[Normalize(st)] = path
+		}
+	}
+}
+
+// checkReferences reports every reference by name that has no target.
+func (k checker) checkReferences(sys *ir.System) {
+	s := k.env.Spec
+	ref := func(path, what, name string, ok bool, have []string) {
+		if !ok {
+			k.errorf(path, "no %s named %q (have %s)", what, name, quoteList(have))
+		}
+	}
+	datasets := slices.Sorted(maps.Keys(s.Datasets))
+	checkDatasets := func(path string, names []string) {
+		for i, n := range names {
+			_, ok := s.Datasets[n]
+			ref(ir.Index(path, i), "dataset", n, ok, datasets)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Training)) {
+		checkDatasets(ir.Path("training", name, "datasets"), s.Training[name].Datasets)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Notebooks)) {
+		checkDatasets(ir.Path("notebooks", name, "datasets"), s.Notebooks[name].Datasets)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Sweeps)) {
+		sw := s.Sweeps[name]
+		_, ok := s.Training[sw.Trial]
+		ref(ir.Path("sweeps", name, "trial"), "training job", sw.Trial, ok, slices.Sorted(maps.Keys(s.Training)))
+	}
+	checkStep := func(path string, st *ir.Step, steps map[string]*ir.Step) {
+		if st.Component != "" {
+			_, ok := s.Components[st.Component]
+			ref(ir.Join(path, "component"), "component", st.Component, ok, slices.Sorted(maps.Keys(s.Components)))
+		}
+		if st.Training != "" {
+			_, ok := s.Training[st.Training]
+			ref(ir.Join(path, "training"), "training job", st.Training, ok, slices.Sorted(maps.Keys(s.Training)))
+		}
+		if st.Promote != nil {
+			_, ok := s.Serving[st.Promote.Serving]
+			ref(ir.Join(path, "promote", "serving"), "serving entry", st.Promote.Serving, ok, slices.Sorted(maps.Keys(s.Serving)))
+		}
+		checkDatasets(ir.Join(path, "datasets"), st.Datasets)
+		if steps == nil {
+			return
+		}
+		for i, a := range st.After {
+			_, ok := steps[a]
+			ref(ir.Index(ir.Join(path, "after"), i), "step", a, ok, slices.Sorted(maps.Keys(steps)))
+		}
+		kinds := 0
+		for _, set := range []bool{st.Image != "", st.Training != "", st.Promote != nil, st.Component != ""} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds == 0 {
+			k.errorf(path, "step does nothing: set one of image, training, component or promote")
+		} else if kinds > 1 && !(st.Component != "" && kinds == 2 && st.Image != "") {
+			k.errorf(path, "step sets more than one of image, training, component and promote")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
+		checkStep(ir.Path("components", name), s.Components[name], nil)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		p := s.Pipelines[name]
+		for _, st := range slices.Sorted(maps.Keys(p.Steps)) {
+			checkStep(ir.Path("pipelines", name, "steps", st), p.Steps[st], p.Steps)
+		}
+		if p.OnExit != "" {
+			_, ok := p.Steps[p.OnExit]
+			ref(ir.Path("pipelines", name, "onExit"), "step", p.OnExit, ok, slices.Sorted(maps.Keys(p.Steps)))
+		}
+	}
+}
+
+// checkEnvironmentLists checks the environments entries are limited to,
+// before entries are dropped from environments they do not apply to.
+func (k checker) checkEnvironmentLists(all []string) {
+	s := k.env.Spec
+	ref := func(path, what, name string, ok bool, have []string) {
+		if !ok {
+			k.errorf(path, "no %s named %q (have %s)", what, name, quoteList(have))
+		}
+	}
+	for _, sec := range []struct {
+		name string
+		envs map[string][]string
+	}{
+		{"training", environmentsOf(s.Training, func(t *ir.Training) []string { return t.Environments })},
+		{"pipelines", environmentsOf(s.Pipelines, func(t *ir.Pipeline) []string { return t.Environments })},
+		{"sweeps", environmentsOf(s.Sweeps, func(t *ir.Sweep) []string { return t.Environments })},
+		{"serving", environmentsOf(s.Serving, func(t *ir.Serving) []string { return t.Environments })},
+		{"notebooks", environmentsOf(s.Notebooks, func(t *ir.Notebook) []string { return t.Environments })},
+	} {
+		for _, name := range slices.Sorted(maps.Keys(sec.envs)) {
+			for i, e := range sec.envs[name] {
+				ref(ir.Index(ir.Path(sec.name, name, "environments"), i), "environment", e, slices.Contains(all, e), all)
+			}
+		}
+	}
+}
+
+// checkCycles reports a dependency cycle among a pipeline's steps, naming
+// the steps on it in order.
+func (k checker) checkCycles(path string, p *ir.Pipeline) {
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(string) bool
+	visit = func(n string) bool {
+		state[n] = visiting
+		stack = append(stack, n)
+		st := p.Steps[n]
+		for _, dep := range st.After {
+			if _, ok := p.Steps[dep]; !ok {
+				continue
+			}
+			switch state[dep] {
+			case visiting:
+				i := slices.Index(stack, dep)
+				cycle := append(slices.Clone(stack[i:]), dep)
+				k.errorf(ir.Join(path, "steps", dep, "after"), "dependency cycle: %s", strings.Join(cycle, " → "))
+				return true
+			case unvisited:
+				if visit(dep) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		return false
+	}
+	for _, n := range slices.Sorted(maps.Keys(p.Steps)) {
+		if state[n] == unvisited && visit(n) {
+			return
+		}
+	}
+}
+
+// checkOverrides reports overrides of entries the base spec does not have:
+// a merge patch would silently create a half-specified entry.
+func (c *compilation) checkOverrides(base map[string]any) {
+	envs, _ := base["environments"].(map[string]any)
+	for _, env := range slices.Sorted(maps.Keys(envs)) {
+		over, _ := envs[env].(map[string]any)["overrides"].(map[string]any)
+		for _, sec := range slices.Sorted(maps.Keys(over)) {
+			entries, _ := over[sec].(map[string]any)
+			have, _ := base[sec].(map[string]any)
+			if sec == "artifacts" {
+				continue
+			}
+			for _, name := range slices.Sorted(maps.Keys(entries)) {
+				if _, ok := have[name]; ok {
+					continue
+				}
+				path := ir.Path("environments", env, "overrides", sec, name)
+				c.diags.Errorf(c.src.Pos(path), path, "overrides %s.%s, which the base spec does not define (have %s)", sec, ir.Label(name), quoteList(slices.Sorted(maps.Keys(have))))
+			}
+		}
+	}
+}
+
+// restrictToEnvironment drops entries whose environments list excludes env.
+func restrictToEnvironment(env *ir.Environment) {
+	s := env.Spec
+	keep := func(envs []string) bool { return len(envs) == 0 || slices.Contains(envs, env.Name) }
+	maps.DeleteFunc(s.Training, func(_ string, t *ir.Training) bool { return !keep(t.Environments) })
+	maps.DeleteFunc(s.Pipelines, func(_ string, t *ir.Pipeline) bool { return !keep(t.Environments) })
+	maps.DeleteFunc(s.Sweeps, func(_ string, t *ir.Sweep) bool { return !keep(t.Environments) })
+	maps.DeleteFunc(s.Serving, func(_ string, t *ir.Serving) bool { return !keep(t.Environments) })
+	maps.DeleteFunc(s.Notebooks, func(_ string, t *ir.Notebook) bool { return !keep(t.Environments) })
+}
+
+func environmentsOf[T any](m map[string]T, f func(T) []string) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range m {
+		if e := f(v); len(e) > 0 {
+			out[k] = e
+		}
+	}
+	return out
+}

@@ -1,0 +1,268 @@
+package compiler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// DefaultEnvironment is the environment a spec without environments gets.
+const DefaultEnvironment = "default"
+
+// Options tune a compilation.
+type Options struct {
+	// Environments limits the result to these environments; all when empty.
+	Environments []string
+	// Overlay adds or replaces files of the spec directory, by name
+	// relative to it. Tests and the fuzzer compile specs that exist only
+	// in memory this way.
+	Overlay map[string][]byte
+	// Cwd is the directory positions are made relative to; the working
+	// directory when empty.
+	Cwd string
+}
+
+// Compile loads the spec in dir and returns its IR. When the returned list
+// has errors the system is nil; warnings may come with a valid system.
+func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.List) {
+	c := &compilation{dir: dir, opts: opts}
+	if c.pos.cwd = opts.Cwd; c.pos.cwd == "" {
+		c.pos.cwd, _ = os.Getwd()
+	}
+	sys := c.run(ctx)
+	diags := c.diags.Sort()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return sys, diags
+}
+
+type compilation struct {
+	dir   string
+	opts  Options
+	pos   positioner
+	diags diag.List
+	// def is #System; every value, base or per environment, is unified
+	// with it.
+	def cue.Value
+	// src holds the positions of the values the user wrote.
+	src ir.Sources
+	// envNames are all the spec's environments, compiled or not.
+	envNames []string
+}
+
+func (c *compilation) run(ctx context.Context) *ir.System {
+	specInst, schemaInst, err := loadInstances(c.dir, c.opts.Overlay)
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "%v", err)
+		return nil
+	}
+	if specInst.Err != nil {
+		c.diags.Add(c.pos.convertErrors(specInst.Err, nil, "")...)
+		return nil
+	}
+	if schemaInst.Err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: loading the embedded schema: %v", schemaInst.Err)
+		return nil
+	}
+	// The stable evaluator, whatever CUE_EXPERIMENT a user has set, so the
+	// same spec always means the same thing.
+	cctx := cuecontext.New(cuecontext.EvaluatorVersion(cuecontext.EvalStable))
+	c.def = cctx.BuildInstance(schemaInst).LookupPath(cue.MakePath(cue.Def("System")))
+	if err := c.def.Err(); err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: building the schema: %v", err)
+		return nil
+	}
+	c.src = c.pos.collectSources(specInst.Files)
+	user := cctx.BuildInstance(specInst)
+	if err := user.Err(); err != nil {
+		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
+		return nil
+	}
+	if ctx.Err() != nil {
+		c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
+		return nil
+	}
+	v := c.def.Unify(user)
+	if !v.LookupPath(cue.ParsePath("environments")).Exists() {
+		v = v.FillPath(cue.ParsePath("environments."+DefaultEnvironment), map[string]any{})
+	}
+	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
+		return nil
+	}
+	base, err := toJSON(v)
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+		return nil
+	}
+	sys, envs := c.decodeSystem(v)
+	if sys == nil {
+		return nil
+	}
+	c.checkOverrides(base)
+	c.envNames = slices.Sorted(maps.Keys(envs))
+	for _, name := range c.selectEnvironments(envs) {
+		if ctx.Err() != nil {
+			c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
+			return nil
+		}
+		env := envs[name]
+		env.Name = name
+		if env.Namespace == "" {
+			env.Namespace = sys.Namespace
+		}
+		if !c.resolveEnvironment(cctx, env, base) {
+			continue
+		}
+		sys.Environments = append(sys.Environments, env)
+	}
+	if c.diags.HasErrors() {
+		return nil
+	}
+	c.check(sys)
+	return sys
+}
+
+// decodeSystem decodes the system's metadata and environments.
+func (c *compilation) decodeSystem(v cue.Value) (*ir.System, map[string]*ir.Environment) {
+	var doc struct {
+		ir.System
+		// The spec sections are decoded per environment, in
+		// resolveEnvironment.
+		Environments map[string]*ir.Environment `json:"environments"`
+	}
+	b, err := v.MarshalJSON()
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: decoding the system: %v", err)
+		return nil, nil
+	}
+	sys := doc.System
+	sys.Dir = c.dir
+	if abs, err := filepath.Abs(c.dir); err == nil {
+		sys.SpecDir = c.pos.rel(abs)
+	}
+	return &sys, doc.Environments
+}
+
+// selectEnvironments returns the environment names to compile, sorted, and
+// reports names asked for that the spec does not have.
+func (c *compilation) selectEnvironments(envs map[string]*ir.Environment) []string {
+	all := slices.Sorted(maps.Keys(envs))
+	if len(c.opts.Environments) == 0 {
+		return all
+	}
+	var out []string
+	for _, name := range c.opts.Environments {
+		if _, ok := envs[name]; !ok {
+			c.diags.Errorf(diag.Pos{}, "environments", "no environment %q (the spec has %s)", name, quoteList(all))
+			continue
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// resolveEnvironment applies env's overrides to the base spec, checks the
+// result against the schema and decodes it into env.Spec.
+func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment, base map[string]any) bool {
+	eff := clone(base).(map[string]any)
+	envPath := ir.Path("environments", env.Name)
+	src := maps.Clone(c.src)
+	overrides, _ := eff["environments"].(map[string]any)[env.Name].(map[string]any)["overrides"].(map[string]any)
+	if len(overrides) > 0 {
+		renames := map[string]string{}
+		baseImages, _ := base["images"].(map[string]any)
+		overImages, _ := overrides["images"].(map[string]any)
+		for k, img := range overImages {
+			if old, ok := baseImages[k].(string); ok && old != img {
+				renames[old] = img.(string)
+			}
+		}
+		applyOverrides(eff, clone(overrides).(map[string]any), "", ir.Join(envPath, "overrides"), src)
+		substituteImages(eff, renames)
+	}
+	b, err := json.Marshal(eff)
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
+		return false
+	}
+	v := c.def.Unify(cctx.CompileBytes(b))
+	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+		for _, d := range c.pos.convertErrors(err, src, "") {
+			d.Msg += fmt.Sprintf(" (in environment %s)", env.Name)
+			c.diags.Add(d)
+		}
+		return false
+	}
+	b, err = v.MarshalJSON()
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
+		return false
+	}
+	var doc struct {
+		ir.Spec
+		// Metadata is decoded once, in decodeSystem.
+		Name         json.RawMessage `json:"name"`
+		Namespace    json.RawMessage `json:"namespace"`
+		Owners       json.RawMessage `json:"owners"`
+		Description  json.RawMessage `json:"description"`
+		Labels       json.RawMessage `json:"labels"`
+		Environments json.RawMessage `json:"environments"`
+	}
+	// Unknown fields are an error: the IR and the schema must never drift.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		c.diags.Errorf(diag.Pos{}, envPath, "internal error: the IR does not match the schema: %v", err)
+		return false
+	}
+	env.Spec = &doc.Spec
+	env.Sources = src
+	return true
+}
+
+// toJSON exports a concrete value as plain JSON values, keeping numbers as
+// CUE wrote them.
+func toJSON(v cue.Value) (map[string]any, error) {
+	b, err := v.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	var b bytes.Buffer
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", n)
+	}
+	return b.String()
+}

@@ -1,0 +1,132 @@
+package compiler
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+
+	"github.com/kiln-ml/kiln/schema"
+)
+
+// WriteReference prints the schema reference that `kiln schema` shows:
+// every definition with its documentation, then each of its fields with its
+// type, constraints and defaults as the schema states them. It is made from
+// the embedded schema's syntax, so it can never disagree with it.
+func WriteReference(w io.Writer) error {
+	names, err := fs.Glob(schema.FS, "*.cue")
+	if err != nil {
+		return err
+	}
+	type def struct {
+		name string
+		doc  string
+		body *ast.StructLit
+		expr ast.Expr
+	}
+	var defs []def
+	for _, name := range names {
+		src, err := fs.ReadFile(schema.FS, name)
+		if err != nil {
+			return err
+		}
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		if err != nil {
+			return fmt.Errorf("parsing embedded schema: %w", err)
+		}
+		for _, d := range f.Decls {
+			fld, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			id, ok := fld.Label.(*ast.Ident)
+			if !ok || !strings.HasPrefix(id.Name, "#") {
+				continue
+			}
+			st, _ := fld.Value.(*ast.StructLit)
+			defs = append(defs, def{name: id.Name, doc: docText(fld), body: st, expr: fld.Value})
+		}
+	}
+	// #System first, the rest in alphabetical order.
+	slices.SortFunc(defs, func(a, b def) int {
+		if (a.name == schema.Definition) != (b.name == schema.Definition) {
+			if a.name == schema.Definition {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for _, d := range defs {
+		if d.body == nil {
+			fmt.Fprintf(w, "%s: %s\n", d.name, nodeString(d.expr))
+			writeDoc(w, "    ", d.doc)
+			fmt.Fprintln(w)
+			continue
+		}
+		fmt.Fprintf(w, "%s\n", d.name)
+		writeDoc(w, "    ", d.doc)
+		fmt.Fprintln(w)
+		for _, e := range d.body.Elts {
+			fld, ok := e.(*ast.Field)
+			if !ok {
+				continue
+			}
+			label, _ := labelName(fld.Label)
+			marker := ""
+			switch fld.Constraint {
+			case token.OPTION:
+				marker = "?"
+			case token.NOT:
+				marker = "!"
+			}
+			fmt.Fprintf(w, "  %s%s: %s\n", label, marker, oneLine(nodeString(fld.Value)))
+			writeDoc(w, "      ", docText(fld))
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func docText(n ast.Node) string {
+	var lines []string
+	for _, cg := range ast.Comments(n) {
+		if !cg.Doc {
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(cg.Text()))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func writeDoc(w io.Writer, indent, doc string) {
+	if doc == "" {
+		return
+	}
+	for _, l := range strings.Split(doc, "\n") {
+		fmt.Fprintf(w, "%s%s\n", indent, l)
+	}
+}
+
+func nodeString(n ast.Node) string {
+	b, err := format.Node(n)
+	if err != nil {
+		return "<?>"
+	}
+	return string(b)
+}
+
+// oneLine shortens a struct-valued field to its opening brace: the nested
+// fields are printed with their own documentation where they are defined.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i]) + " … }"
+	}
+	return s
+}

@@ -1,0 +1,522 @@
+package ir
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kiln-ml/kiln/diag"
+)
+
+// System is a compiled spec: the base metadata and one fully resolved Spec
+// per environment.
+type System struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace"`
+	Owners      []string          `json:"owners,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+
+	// Environments are sorted by name.
+	Environments []*Environment `json:"-"`
+
+	// Dir is the spec directory as the user named it.
+	Dir string `json:"-"`
+	// SpecDir is the spec directory on the same footing as diagnostic
+	// positions (relative to the working directory, slash-separated), so
+	// a position can be made relative to the spec itself.
+	SpecDir string `json:"-"`
+}
+
+// Environment is one deployment target with everything resolved for it.
+type Environment struct {
+	Name        string      `json:"-"`
+	Namespace   string      `json:"namespace,omitempty"`
+	Production  bool        `json:"production"`
+	Destination Destination `json:"destination"`
+	GPU         GPUPolicy   `json:"gpu"`
+	Quota       *Quota      `json:"quota,omitempty"`
+
+	// Spec is the base spec with this environment's overrides applied and
+	// entries limited to this environment removed where they do not apply.
+	Spec *Spec `json:"-"`
+
+	// Sources maps CUE paths (as printed in diagnostics) to the position
+	// of the value that counts in this environment: the override if there
+	// is one, the base value otherwise.
+	Sources Sources `json:"-"`
+}
+
+// Destination is where Argo CD deploys an environment.
+type Destination struct {
+	Server string `json:"server,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// GPUPolicy is an environment's GPU budget and hardware.
+type GPUPolicy struct {
+	Quota       int          `json:"quota"`
+	MaxPerPod   int          `json:"maxPerPod"`
+	Products    []string     `json:"products,omitempty"`
+	Tolerations []Toleration `json:"tolerations,omitempty"`
+}
+
+// DefaultProduct is the GPU model entries get unless they pin one.
+func (g GPUPolicy) DefaultProduct() string {
+	if len(g.Products) == 0 {
+		return ""
+	}
+	return g.Products[0]
+}
+
+// Toleration admits pods onto tainted nodes.
+type Toleration struct {
+	Key      string `json:"key"`
+	Operator string `json:"operator"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect,omitempty"`
+}
+
+// Quota caps a namespace's CPU and memory requests.
+type Quota struct {
+	CPU    Quantity `json:"cpu,omitempty"`
+	Memory Quantity `json:"memory,omitempty"`
+}
+
+// Spec is everything an environment runs.
+type Spec struct {
+	Images     map[string]string    `json:"images,omitempty"`
+	Datasets   map[string]*Dataset  `json:"datasets,omitempty"`
+	Artifacts  *ArtifactRepository  `json:"artifacts,omitempty"`
+	Components map[string]*Step     `json:"components,omitempty"`
+	Training   map[string]*Training `json:"training,omitempty"`
+	Pipelines  map[string]*Pipeline `json:"pipelines,omitempty"`
+	Sweeps     map[string]*Sweep    `json:"sweeps,omitempty"`
+	Serving    map[string]*Serving  `json:"serving,omitempty"`
+	Notebooks  map[string]*Notebook `json:"notebooks,omitempty"`
+}
+
+// Sources maps CUE paths to source positions.
+type Sources map[string]diag.Pos
+
+// Pos returns the position recorded for path or, failing that, for its
+// nearest ancestor, so every diagnostic points somewhere useful.
+func (s Sources) Pos(path string) diag.Pos {
+	for p := path; p != ""; p = Parent(p) {
+		if pos, ok := s[p]; ok {
+			return pos
+		}
+	}
+	return diag.Pos{}
+}
+
+// Quantity is a Kubernetes quantity as the user wrote it ("8", "64Gi").
+// The schema accepts whole numbers too; they decode to their decimal form.
+type Quantity string
+
+// UnmarshalJSON accepts a string or a number.
+func (q *Quantity) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*q = Quantity(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("quantity must be a string or a number: %s", b)
+	}
+	*q = Quantity(n.String())
+	return nil
+}
+
+// Value is a scalar a user wrote: a string, number or bool. It keeps the
+// user's spelling of numbers ("1e-4" stays as CUE printed it).
+type Value struct {
+	json.RawMessage
+}
+
+// String renders the value as it goes on a command line or into an Argo
+// parameter: strings unquoted, numbers and bools as JSON writes them.
+func (v Value) String() string {
+	var s string
+	if err := json.Unmarshal(v.RawMessage, &s); err == nil {
+		return s
+	}
+	return string(v.RawMessage)
+}
+
+// Float returns the value as a number, if it is one.
+func (v Value) Float() (float64, bool) {
+	f, err := strconv.ParseFloat(string(v.RawMessage), 64)
+	return f, err == nil
+}
+
+// IsString reports whether the value is a JSON string.
+func (v Value) IsString() bool { return len(v.RawMessage) > 0 && v.RawMessage[0] == '"' }
+
+// EnvVar is a literal value or a Secret reference.
+type EnvVar struct {
+	Value  string     `json:"-"`
+	Secret *SecretRef `json:"-"`
+}
+
+// UnmarshalJSON accepts either form the schema allows.
+func (e *EnvVar) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		e.Secret = new(SecretRef)
+		return json.Unmarshal(b, e.Secret)
+	}
+	return json.Unmarshal(b, &e.Value)
+}
+
+// SecretRef names a Secret (and optionally one key of it).
+type SecretRef struct {
+	Secret string `json:"secret"`
+	Key    string `json:"key,omitempty"`
+}
+
+// Dataset is data the system reads.
+type Dataset struct {
+	URI         string     `json:"uri"`
+	Credentials *SecretRef `json:"credentials,omitempty"`
+	MountPath   string     `json:"mountPath,omitempty"`
+	ReadOnly    bool       `json:"readOnly"`
+	Description string     `json:"description,omitempty"`
+}
+
+// ArtifactRepository is where pipelines keep artifacts.
+type ArtifactRepository struct {
+	S3 *struct {
+		Bucket      string    `json:"bucket"`
+		Endpoint    string    `json:"endpoint"`
+		Region      string    `json:"region,omitempty"`
+		Insecure    bool      `json:"insecure"`
+		KeyPrefix   string    `json:"keyPrefix,omitempty"`
+		Credentials SecretRef `json:"credentials"`
+	} `json:"s3,omitempty"`
+	GCS *struct {
+		Bucket      string    `json:"bucket"`
+		KeyPrefix   string    `json:"keyPrefix,omitempty"`
+		Credentials SecretRef `json:"credentials"`
+	} `json:"gcs,omitempty"`
+}
+
+// Resources is what one pod needs.
+type Resources struct {
+	GPUs             int      `json:"gpus"`
+	MIG              string   `json:"mig,omitempty"`
+	GPUProduct       string   `json:"gpuProduct,omitempty"`
+	CPU              Quantity `json:"cpu,omitempty"`
+	Memory           Quantity `json:"memory,omitempty"`
+	SHM              Quantity `json:"shm,omitempty"`
+	EphemeralStorage Quantity `json:"ephemeralStorage,omitempty"`
+}
+
+// GPUResource is the extended resource name the pod requests.
+func (r Resources) GPUResource() string {
+	if r.MIG != "" {
+		return "nvidia.com/mig-" + r.MIG
+	}
+	return "nvidia.com/gpu"
+}
+
+// Security is how a workload's pods run.
+type Security struct {
+	Profile    string `json:"profile"`
+	RunAsUser  int64  `json:"runAsUser"`
+	RunAsGroup int64  `json:"runAsGroup"`
+	FSGroup    int64  `json:"fsGroup"`
+}
+
+// Restricted reports whether pods must meet the restricted profile.
+func (s Security) Restricted() bool { return s.Profile != "baseline" }
+
+// Scheduling controls placement and admission.
+type Scheduling struct {
+	Gang          string `json:"gang,omitempty"`
+	Queue         string `json:"queue,omitempty"`
+	PriorityClass string `json:"priorityClass,omitempty"`
+}
+
+// Training is a training job.
+type Training struct {
+	Framework         string            `json:"framework"`
+	Image             string            `json:"image"`
+	Command           []string          `json:"command,omitempty"`
+	Args              map[string]Value  `json:"args,omitempty"`
+	ExtraArgs         []string          `json:"extraArgs,omitempty"`
+	Env               map[string]EnvVar `json:"env,omitempty"`
+	Datasets          []string          `json:"datasets,omitempty"`
+	Workers           int               `json:"workers"`
+	Resources         Resources         `json:"resources"`
+	NprocPerNode      *Value            `json:"nprocPerNode,omitempty"`
+	Elastic           *Elastic          `json:"elastic,omitempty"`
+	ParameterServers  int               `json:"parameterServers"`
+	Evaluator         bool              `json:"evaluator"`
+	SlotsPerWorker    int               `json:"slotsPerWorker,omitempty"`
+	MPIImplementation string            `json:"mpiImplementation"`
+	RunPolicy         RunPolicy         `json:"runPolicy"`
+	Scheduling        *Scheduling       `json:"scheduling,omitempty"`
+	Security          Security          `json:"security"`
+	ServiceAccount    string            `json:"serviceAccount,omitempty"`
+	ImagePullSecrets  []string          `json:"imagePullSecrets,omitempty"`
+	Environments      []string          `json:"environments,omitempty"`
+}
+
+// Elastic is PyTorch elastic training.
+type Elastic struct {
+	MinReplicas int    `json:"minReplicas"`
+	MaxReplicas int    `json:"maxReplicas"`
+	MaxRestarts *int   `json:"maxRestarts,omitempty"`
+	RdzvBackend string `json:"rdzvBackend"`
+}
+
+// RunPolicy controls a training job's lifetime.
+type RunPolicy struct {
+	CleanPodPolicy          string `json:"cleanPodPolicy"`
+	BackoffLimit            *int   `json:"backoffLimit,omitempty"`
+	ActiveDeadlineSeconds   *int   `json:"activeDeadlineSeconds,omitempty"`
+	TTLSecondsAfterFinished *int   `json:"ttlSecondsAfterFinished,omitempty"`
+	Suspend                 bool   `json:"suspend"`
+}
+
+// Schedule is a recurring run. The schema's short form (a bare cron
+// string) decodes into Cron with the defaults of the long form.
+type Schedule struct {
+	Cron                       string `json:"cron"`
+	Timezone                   string `json:"timezone,omitempty"`
+	ConcurrencyPolicy          string `json:"concurrencyPolicy"`
+	StartingDeadlineSeconds    *int   `json:"startingDeadlineSeconds,omitempty"`
+	Suspend                    bool   `json:"suspend"`
+	SuccessfulJobsHistoryLimit int    `json:"successfulJobsHistoryLimit"`
+	FailedJobsHistoryLimit     int    `json:"failedJobsHistoryLimit"`
+}
+
+// UnmarshalJSON accepts a cron string or the full form.
+func (s *Schedule) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*s = Schedule{ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 3, FailedJobsHistoryLimit: 3}
+		return json.Unmarshal(b, &s.Cron)
+	}
+	type plain Schedule
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+// Pipeline is a graph of steps.
+type Pipeline struct {
+	Description    string                `json:"description,omitempty"`
+	Schedule       *Schedule             `json:"schedule,omitempty"`
+	Parameters     map[string]*Parameter `json:"parameters,omitempty"`
+	Steps          map[string]*Step      `json:"steps"`
+	OnExit         string                `json:"onExit,omitempty"`
+	Parallelism    int                   `json:"parallelism,omitempty"`
+	Timeout        string                `json:"timeout,omitempty"`
+	TTL            *TTL                  `json:"ttl,omitempty"`
+	PodGC          string                `json:"podGC"`
+	Security       Security              `json:"security"`
+	ServiceAccount string                `json:"serviceAccount,omitempty"`
+	Environments   []string              `json:"environments,omitempty"`
+}
+
+// Parameter is a pipeline parameter.
+type Parameter struct {
+	Default     *Value   `json:"default,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Enum        []string `json:"enum,omitempty"`
+}
+
+// TTL deletes finished runs.
+type TTL struct {
+	AfterCompletion *int `json:"afterCompletion,omitempty"`
+	AfterSuccess    *int `json:"afterSuccess,omitempty"`
+	AfterFailure    *int `json:"afterFailure,omitempty"`
+}
+
+// Step is one node of a pipeline.
+type Step struct {
+	After     []string          `json:"after,omitempty"`
+	When      string            `json:"when,omitempty"`
+	Component string            `json:"component,omitempty"`
+	Training  string            `json:"training,omitempty"`
+	Promote   *Promote          `json:"promote,omitempty"`
+	Image     string            `json:"image,omitempty"`
+	Command   []string          `json:"command,omitempty"`
+	Args      []string          `json:"args,omitempty"`
+	Env       map[string]EnvVar `json:"env,omitempty"`
+	Resources *Resources        `json:"resources,omitempty"`
+	Datasets  []string          `json:"datasets,omitempty"`
+	Inputs    *StepInputs       `json:"inputs,omitempty"`
+	Outputs   *StepOutputs      `json:"outputs,omitempty"`
+	WithItems []Value           `json:"withItems,omitempty"`
+	Retry     *Retry            `json:"retry,omitempty"`
+	Timeout   string            `json:"timeout,omitempty"`
+	Memoize   *Memoize          `json:"memoize,omitempty"`
+}
+
+// Promote rolls out a new model for a serving entry.
+type Promote struct {
+	Serving    string `json:"serving"`
+	StorageURI string `json:"storageUri,omitempty"`
+	Canary     *int   `json:"canary,omitempty"`
+}
+
+// StepInputs are what a step consumes.
+type StepInputs struct {
+	Parameters map[string]string `json:"parameters,omitempty"`
+	Artifacts  []string          `json:"artifacts,omitempty"`
+}
+
+// StepOutputs are what a step produces.
+type StepOutputs struct {
+	Parameters []string `json:"parameters,omitempty"`
+	Artifacts  []string `json:"artifacts,omitempty"`
+}
+
+// Retry retries failed attempts.
+type Retry struct {
+	Limit   int    `json:"limit"`
+	Policy  string `json:"policy"`
+	Backoff *struct {
+		Duration    string `json:"duration"`
+		Factor      int    `json:"factor"`
+		MaxDuration string `json:"maxDuration,omitempty"`
+	} `json:"backoff,omitempty"`
+}
+
+// Memoize caches step outputs.
+type Memoize struct {
+	MaxAge string `json:"maxAge"`
+}
+
+// Sweep is a hyperparameter search.
+type Sweep struct {
+	Trial     string `json:"trial"`
+	Objective struct {
+		Metric            string   `json:"metric"`
+		Goal              string   `json:"goal"`
+		Target            *float64 `json:"target,omitempty"`
+		AdditionalMetrics []string `json:"additionalMetrics,omitempty"`
+	} `json:"objective"`
+	Algorithm       string                     `json:"algorithm"`
+	Seed            int                        `json:"seed"`
+	Parameters      map[string]*SweepParameter `json:"parameters"`
+	MaxTrials       int                        `json:"maxTrials"`
+	Parallel        int                        `json:"parallel"`
+	MaxFailedTrials *int                       `json:"maxFailedTrials,omitempty"`
+	TrialTimeout    string                     `json:"trialTimeout,omitempty"`
+	Hyperband       *struct {
+		Resource string `json:"resource"`
+		Min      int    `json:"min"`
+		Max      int    `json:"max"`
+		Eta      int    `json:"eta"`
+	} `json:"hyperband,omitempty"`
+	EarlyStopping *struct {
+		Median struct {
+			MinTrials int `json:"minTrials"`
+		} `json:"median"`
+	} `json:"earlyStopping,omitempty"`
+	Suggestion *struct {
+		Image   string   `json:"image"`
+		Command []string `json:"command,omitempty"`
+	} `json:"suggestion,omitempty"`
+	Metrics struct {
+		Collector string `json:"collector"`
+		Path      string `json:"path,omitempty"`
+	} `json:"metrics"`
+	Backend      string    `json:"backend"`
+	Schedule     *Schedule `json:"schedule,omitempty"`
+	Environments []string  `json:"environments,omitempty"`
+}
+
+// SweepParameter is one dimension of a search space.
+type SweepParameter struct {
+	Type   string   `json:"type,omitempty"`
+	Min    *float64 `json:"min,omitempty"`
+	Max    *float64 `json:"max,omitempty"`
+	Scale  string   `json:"scale"`
+	Step   *float64 `json:"step,omitempty"`
+	Values []Value  `json:"values,omitempty"`
+}
+
+// Serving is a model served online.
+type Serving struct {
+	Runtime string `json:"runtime"`
+	Model   struct {
+		Format         string   `json:"format"`
+		StorageURI     string   `json:"storageUri"`
+		RuntimeVersion string   `json:"runtimeVersion,omitempty"`
+		Protocol       string   `json:"protocol,omitempty"`
+		Image          string   `json:"image,omitempty"`
+		Args           []string `json:"args,omitempty"`
+	} `json:"model"`
+	Canary *struct {
+		StorageURI string `json:"storageUri"`
+		Percent    int    `json:"percent"`
+	} `json:"canary,omitempty"`
+	Replicas struct {
+		Min int `json:"min"`
+		Max int `json:"max"`
+	} `json:"replicas"`
+	Autoscale *struct {
+		Metric string `json:"metric"`
+		Target int    `json:"target"`
+	} `json:"autoscale,omitempty"`
+	Resources   Resources `json:"resources"`
+	Transformer *struct {
+		Image   string   `json:"image"`
+		Command []string `json:"command,omitempty"`
+		Args    []string `json:"args,omitempty"`
+	} `json:"transformer,omitempty"`
+	DeploymentMode string `json:"deploymentMode"`
+	Expose         *struct {
+		Host         string     `json:"host"`
+		Path         string     `json:"path"`
+		TLS          *SecretRef `json:"tls,omitempty"`
+		CanaryHeader *struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"canaryHeader,omitempty"`
+		Timeout string `json:"timeout,omitempty"`
+		Retries *int   `json:"retries,omitempty"`
+	} `json:"expose,omitempty"`
+	Access *struct {
+		Principals []string `json:"principals,omitempty"`
+		Namespaces []string `json:"namespaces,omitempty"`
+	} `json:"access,omitempty"`
+	Security       Security   `json:"security"`
+	ServiceAccount string     `json:"serviceAccount,omitempty"`
+	Credentials    *SecretRef `json:"credentials,omitempty"`
+	Metrics        bool       `json:"metrics"`
+	Environments   []string   `json:"environments,omitempty"`
+}
+
+// Notebook is a Jupyter server.
+type Notebook struct {
+	Image          string            `json:"image"`
+	Resources      Resources         `json:"resources"`
+	Workspace      Quantity          `json:"workspace,omitempty"`
+	Datasets       []string          `json:"datasets,omitempty"`
+	Env            map[string]EnvVar `json:"env,omitempty"`
+	Security       Security          `json:"security"`
+	ServiceAccount string            `json:"serviceAccount,omitempty"`
+	Environments   []string          `json:"environments,omitempty"`
+}
+
+// EnvironmentNames lists the names of the compiled environments, sorted.
+func (s *System) EnvironmentNames() []string {
+	names := make([]string, len(s.Environments))
+	for i, e := range s.Environments {
+		names[i] = e.Name
+	}
+	return names
+}
+
+// SpecRelative returns pos with its file relative to the spec directory:
+// the form recorded in output, which must not depend on where kiln ran.
+func (s *System) SpecRelative(pos diag.Pos) diag.Pos {
+	if s.SpecDir != "" && s.SpecDir != "." && strings.HasPrefix(pos.File, s.SpecDir+"/") {
+		pos.File = strings.TrimPrefix(pos.File, s.SpecDir+"/")
+	}
+	return pos
+}

@@ -1,0 +1,25 @@
+package plugins
+
+import (
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/training"
+)
+
+// Builtins returns kiln's built-in renderers in the order they run:
+// platform objects first, then workloads.
+func Builtins() []render.Renderer {
+	return []render.Renderer{
+		platform.Renderer{},
+		training.Renderer{},
+	}
+}
+
+// Names lists the names of renderers, for `kiln version -v` and messages.
+func Names(rs []render.Renderer) []string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name()
+	}
+	return names
+}

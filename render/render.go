@@ -1,0 +1,180 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// Renderer turns part of an environment's spec into objects. Built-in
+// renderers and plugins implement the same interface; the CLI passes the
+// registry's list to [Render], so nothing registers itself behind the
+// scenes.
+type Renderer interface {
+	// Name identifies the renderer in messages, e.g. "training".
+	Name() string
+	// Render adds the renderer's objects for one environment to c.Set and
+	// returns problems it finds (GPU budgets, names operators cannot take).
+	Render(c *Context) diag.List
+}
+
+// Context is what a renderer sees: the system, one environment, and the
+// set it adds objects to.
+type Context struct {
+	System *ir.System
+	Env    *ir.Environment
+	Set    *Set
+	diags  diag.List
+}
+
+// Origin returns the origin of an object rendered from the entry at path.
+func (c *Context) Origin(path, component, name string) Origin {
+	return Origin{Path: path, Pos: c.Env.Sources.Pos(path), Component: component, Name: name}
+}
+
+// Add puts an object in the set, recording a collision as a diagnostic.
+func (c *Context) Add(obj Object, origin Origin) {
+	if obj.GetNamespace() == "" && namespaced(obj) {
+		obj.SetNamespace(c.Env.Namespace)
+	}
+	if d := c.Set.Add(obj, origin); d != nil {
+		c.diags.Add(*d)
+	}
+}
+
+// Errorf reports a problem with the value at path in this environment.
+func (c *Context) Errorf(path, format string, args ...any) {
+	c.diags.Errorf(c.Env.Sources.Pos(path), path, format, args...)
+}
+
+// Options tune rendering.
+type Options struct {
+	// Renderers run in order for every environment.
+	Renderers []Renderer
+}
+
+// Environment is the rendered objects of one environment.
+type Environment struct {
+	Name string
+	// Dir is the environment's output directory, relative to the output
+	// root: <environment>/<system>.
+	Dir   string
+	Items []Item
+}
+
+// Result is a rendered system.
+type Result struct {
+	System       *ir.System
+	Environments []Environment
+}
+
+// Render runs every renderer for every environment of sys. Objects are
+// finished (labels, annotations, namespaces) here, once, so every renderer
+// gets them right.
+func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.List) {
+	res := &Result{System: sys}
+	var diags diag.List
+	for _, env := range sys.Environments {
+		if err := ctx.Err(); err != nil {
+			diags.Errorf(diag.Pos{}, "", "%v", err)
+			break
+		}
+		c := &Context{System: sys, Env: env, Set: NewSet()}
+		for _, r := range opts.Renderers {
+			for _, d := range r.Render(c) {
+				if d.Msg != "" && env.Name != "" && len(sys.Environments) > 1 {
+					d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env.Name)
+				}
+				diags.Add(d)
+			}
+		}
+		for _, d := range c.diags {
+			if len(sys.Environments) > 1 {
+				d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env.Name)
+			}
+			diags.Add(d)
+		}
+		items := c.Set.Items()
+		for _, it := range items {
+			finish(sys, env, it)
+		}
+		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: items})
+	}
+	diags = mergeEnvironmentDiags(diags.Sort())
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return res, diags
+}
+
+// finish applies what every object carries: the recommended labels, the
+// system's own labels, the source annotations and the Argo CD sync wave.
+func finish(sys *ir.System, env *ir.Environment, it Item) {
+	o := it.Object
+	labels := map[string]string{}
+	maps.Copy(labels, sys.Labels)
+	maps.Copy(labels, o.GetLabels())
+	labels[LabelPartOf] = sys.Name
+	labels[LabelManagedBy] = ManagedBy
+	if it.Origin.Name != "" {
+		labels[LabelName] = it.Origin.Name
+	}
+	if it.Origin.Component != "" {
+		labels[LabelComponent] = it.Origin.Component
+	}
+	o.SetLabels(labels)
+	ann := map[string]string{}
+	maps.Copy(ann, o.GetAnnotations())
+	if it.Origin.Path != "" {
+		ann[AnnotationPath] = it.Origin.Path
+	}
+	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
+		// file:line only: a column adds churn to diffs without helping
+		// anyone find the entry.
+		pos.Col = 0
+		ann[AnnotationSource] = pos.String()
+	}
+	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
+	o.SetAnnotations(ann)
+}
+
+// mergeEnvironmentDiags keeps one copy, without the environment suffix, of
+// a diagnostic that several environments report identically.
+func mergeEnvironmentDiags(l diag.List) diag.List {
+	var out diag.List
+	for _, d := range l {
+		if n := len(out); n > 0 {
+			prev := &out[n-1]
+			if prev.Pos == d.Pos && prev.Path == d.Path && trimEnv(prev.Msg) == trimEnv(d.Msg) {
+				prev.Msg = trimEnv(prev.Msg)
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func trimEnv(msg string) string {
+	for i := len(msg) - 1; i >= 0; i-- {
+		if msg[i] == '(' {
+			if strings.HasPrefix(msg[i:], "(in environment ") && i > 0 {
+				return strings.TrimSuffix(msg[:i], " ")
+			}
+			break
+		}
+	}
+	return msg
+}
+
+// clusterScoped lists the kinds kiln emits that have no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true,
+	"AppProject": false, "ClusterQueue": true, "ResourceFlavor": true,
+}
+
+func namespaced(o Object) bool { return !clusterScoped[o.GetObjectKind().GroupVersionKind().Kind] }
