@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
@@ -11,17 +13,22 @@ import (
 
 // build compiles the spec in dir and renders it in memory: everything kiln
 // checks, without writing anything.
-func build(ctx context.Context, dir string, envs []string) (*render.Result, diag.List) {
+func build(ctx context.Context, dir string, envs []string) (*render.Result, diag.List, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("spec directory: %w", err)
+	} else if !fi.IsDir() {
+		return nil, nil, fmt.Errorf("spec directory: %s is not a directory", dir)
+	}
 	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, diags, nil
 	}
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
 	diags = append(diags, rdiags...).Sort()
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, diags, nil
 	}
-	return res, diags
+	return res, diags, nil
 }
 
 func specDir(args []string) string {

@@ -40,7 +40,10 @@ touches files it did not generate.`,
 			if err != nil {
 				return err
 			}
-			res, diags := build(cmd.Context(), specDir(args), o.envs)
+			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
+			if err != nil {
+				return err
+			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}

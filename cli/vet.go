@@ -30,7 +30,10 @@ file:line:col and the CUE path.`,
 			if err != nil {
 				return err
 			}
-			res, diags := build(cmd.Context(), specDir(args), o.envs)
+			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
+			if err != nil {
+				return err
+			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}

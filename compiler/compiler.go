@@ -17,6 +17,10 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
+// schemaPathPrefix starts the paths of errors found by unifying with
+// #System; users know the paths without it.
+const schemaPathPrefix = "#System"
+
 // DefaultEnvironment is the environment a spec without environments gets.
 const DefaultEnvironment = "default"
 
@@ -68,6 +72,10 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "%v", err)
 		return nil
 	}
+	if specInst.Err != nil && len(specInst.BuildFiles) == 0 && len(specInst.Files) == 0 {
+		c.diags.Errorf(diag.Pos{File: c.pos.rel(mustAbs(c.dir))}, "", "no CUE files: a spec is one CUE package of .cue files")
+		return nil
+	}
 	if specInst.Err != nil {
 		c.diags.Add(c.pos.convertErrors(specInst.Err, nil, "")...)
 		return nil
@@ -99,7 +107,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		v = v.FillPath(cue.ParsePath("environments."+DefaultEnvironment), map[string]any{})
 	}
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
+		c.diags.Add(c.pos.convertErrors(err, c.src, schemaPathPrefix)...)
 		return nil
 	}
 	base, err := toJSON(v)
@@ -204,7 +212,7 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	}
 	v := c.def.Unify(cctx.CompileBytes(b))
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		for _, d := range c.pos.convertErrors(err, src, "") {
+		for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
 			d.Msg += fmt.Sprintf(" (in environment %s)", env.Name)
 			c.diags.Add(d)
 		}
@@ -265,4 +273,11 @@ func quoteList(names []string) string {
 		fmt.Fprintf(&b, "%q", n)
 	}
 	return b.String()
+}
+
+func mustAbs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,6 +60,10 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 				continue
 			}
 			if isSchemaFile(tp.Filename()) {
+				// The schema is embedded; name it the way `kiln schema`
+				// and the vendored copy do, not by an overlay path that
+				// does not exist on disk.
+				dp.File = "schema/" + filepath.Base(tp.Filename())
 				related = append(related, dp)
 			} else {
 				user = append(user, dp)
@@ -73,7 +79,130 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 		d.Related = dedupe(related, d.Pos)
 		out = append(out, d)
 	}
+	return simplifyDisjunctions(out)
+}
+
+var (
+	disjunctionSummaryRE = regexp.MustCompile(`^\d+ errors in empty disjunction:?$`)
+	conflictRE           = regexp.MustCompile(`^conflicting values (.+?) and (.+?)(?: \(mismatched types (\S+) and (\S+)\))?$`)
+)
+
+// simplifyDisjunctions turns CUE's one-error-per-alternative reports of a
+// failed disjunction into one diagnostic per value. A value that matches
+// none of an enum's strings reads `"jax" is not one of "mpi", "pytorch"`;
+// a value that fails a defaulted constraint (*1 | int & >=1) keeps only the
+// constraint's message, not the default's.
+func simplifyDisjunctions(in diag.List) diag.List {
+	type group struct {
+		first int
+		items []diag.Diagnostic
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i, d := range in {
+		if disjunctionSummaryRE.MatchString(d.Msg) {
+			continue
+		}
+		key := d.Path + "\x00" + d.Pos.String()
+		g, ok := groups[key]
+		if !ok {
+			g = &group{first: i}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.items = append(g.items, d)
+	}
+	var out diag.List
+	for _, key := range order {
+		items := groups[key].items
+		if len(items) == 1 {
+			out = append(out, items[0])
+			continue
+		}
+		out = append(out, mergeAlternatives(items))
+	}
 	return out
+}
+
+func mergeAlternatives(items []diag.Diagnostic) diag.Diagnostic {
+	merged := items[0]
+	merged.Related = nil
+	for _, d := range items {
+		merged.Related = append(merged.Related, d.Related...)
+	}
+	merged.Related = dedupe(merged.Related, merged.Pos)
+	slices.SortFunc(merged.Related, diag.Pos.Compare)
+	// The user's value is the one every "conflicting values" message shares.
+	counts := map[string]int{}
+	var alts [][2]string
+	allConflicts := true
+	for _, d := range items {
+		m := conflictRE.FindStringSubmatch(d.Msg)
+		if m == nil {
+			allConflicts = false
+			continue
+		}
+		alts = append(alts, [2]string{m[1], m[2]})
+		counts[m[1]]++
+		if m[2] != m[1] {
+			counts[m[2]]++
+		}
+	}
+	if allConflicts && len(alts) == len(items) {
+		for v, n := range counts {
+			if n != len(alts) {
+				continue
+			}
+			var others []string
+			literal := true
+			for _, a := range alts {
+				o := a[0]
+				if o == v {
+					o = a[1]
+				}
+				if !isLiteral(o) {
+					literal = false
+				}
+				others = append(others, o)
+			}
+			slices.Sort(others)
+			others = slices.Compact(others)
+			if literal {
+				merged.Msg = fmt.Sprintf("%s is not one of %s", v, strings.Join(others, ", "))
+				return merged
+			}
+		}
+	}
+	// Otherwise the most specific message: a bound or type mismatch
+	// against a constraint rather than a clash with a default value.
+	best := items[0].Msg
+	score := -1
+	for _, d := range items {
+		sc := 0
+		switch m := conflictRE.FindStringSubmatch(d.Msg); {
+		case strings.Contains(d.Msg, "out of bound"), strings.Contains(d.Msg, "does not match"), strings.Contains(d.Msg, "invalid value"):
+			sc = 3
+		case m != nil && (!isLiteral(m[1]) || !isLiteral(m[2])):
+			sc = 2
+		case m == nil:
+			sc = 1
+		}
+		if sc > score {
+			best, score = d.Msg, sc
+		}
+	}
+	merged.Msg = best
+	return merged
+}
+
+// isLiteral reports whether a value printed by CUE is a concrete scalar
+// (a string, number, bool or null) rather than a type or constraint.
+func isLiteral(s string) bool {
+	if s == "true" || s == "false" || s == "null" || strings.HasPrefix(s, `"`) {
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // positions lists an error's input positions (the user's values) before its

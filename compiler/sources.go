@@ -21,6 +21,16 @@ import (
 // back to their nearest enclosing position.
 func (p positioner) collectSources(files []*ast.File) ir.Sources {
 	src := ir.Sources{}
+	// The root's position is the first file's package clause: where a
+	// missing top-level field such as namespace would be added.
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if pkg, ok := d.(*ast.Package); ok {
+				p.recordRoot(src, pkg.Pos())
+			}
+		}
+		p.recordRoot(src, f.Pos())
+	}
 	for _, f := range files {
 		for _, d := range f.Decls {
 			p.walkDecl(src, "", d)
@@ -35,6 +45,12 @@ func (p positioner) record(src ir.Sources, path string, pos token.Pos) {
 	}
 	if _, ok := src[path]; !ok {
 		src[path] = p.pos(pos)
+	}
+}
+
+func (p positioner) recordRoot(src ir.Sources, pos token.Pos) {
+	if _, ok := src[""]; !ok && pos.IsValid() {
+		src[""] = p.pos(pos)
 	}
 }
 

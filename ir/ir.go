@@ -108,7 +108,8 @@ func (s Sources) Pos(path string) diag.Pos {
 			return pos
 		}
 	}
-	return diag.Pos{}
+	// The root: where the spec starts.
+	return s[""]
 }
 
 // Quantity is a Kubernetes quantity as the user wrote it ("8", "64Gi").

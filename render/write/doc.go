@@ -1,0 +1,39 @@
+// Package write puts a rendered tree of files on disk atomically, file by
+// file, and keeps an index of what kiln generated so that a later write can
+// delete stale files without ever touching a file a user put there.
+//
+// Users commit kiln's output directory to Git, so a write is safe and
+// deterministic:
+//
+//   - Every path is checked, and the disk inspected, before anything is
+//     written. A bad path, a file kiln did not generate where a generated one
+//     should go, a regular file where a directory is needed or a symlink on
+//     the way fails the whole write with nothing changed.
+//   - Each file is written to a hidden temporary file in its own directory,
+//     synced, made 0644 and renamed over its target, so a reader sees either
+//     the old or the new content, never a mix. Directories are made 0755.
+//     Files whose bytes did not change are not rewritten and keep their
+//     modification time.
+//   - Generated files the new tree lacks (and that are in Options.Scope) are
+//     deleted after the new files are in place, and directories this leaves
+//     empty are removed, up to but not including the output directory.
+//   - The index (IndexFile) is written last, also atomically, and only when
+//     its content changes.
+//
+// The write as a whole is not atomic: if it fails part way, the files
+// already renamed into place stay (each one complete), while temporary
+// files, and directories made for files that never arrived, are removed.
+// Nothing is deleted before every file is written. So that running the write
+// again converges, the index always lists at least every file kiln may have
+// generated: before it creates files the old index does not list, it writes
+// an index listing the old entries and the new paths together, and only the
+// final index, written once everything else is done, drops stale entries. A
+// re-run therefore finds the files a failed run created already listed as
+// generated, rewrites or deletes them as needed, and ends with the same
+// tree.
+//
+// Nothing depends on map iteration order or scheduling: paths are handled in
+// sorted order and every list in a Result is sorted.
+//
+// write depends on the standard library only.
+package write
