@@ -72,7 +72,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "%v", err)
 		return nil
 	}
-	if specInst.Err != nil && len(specInst.BuildFiles) == 0 && len(specInst.Files) == 0 {
+	if specInst.Err != nil && len(specInst.BuildFiles)+len(specInst.InvalidFiles)+len(specInst.Files) == 0 {
 		c.diags.Errorf(diag.Pos{File: c.pos.rel(mustAbs(c.dir))}, "", "no CUE files: a spec is one CUE package of .cue files")
 		return nil
 	}
@@ -202,7 +202,21 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 				renames[old] = img.(string)
 			}
 		}
-		applyOverrides(eff, clone(overrides).(map[string]any), "", ir.Join(envPath, "overrides"), src)
+		patch := clone(overrides).(map[string]any)
+		// Overrides of entries the base lacks were reported by
+		// checkOverrides; applying them would only add noise about the
+		// fields such a half entry misses.
+		for sec, entries := range patch {
+			have, _ := base[sec].(map[string]any)
+			if m, ok := entries.(map[string]any); ok && sec != "artifacts" {
+				for name := range m {
+					if _, ok := have[name]; !ok {
+						delete(m, name)
+					}
+				}
+			}
+		}
+		applyOverrides(eff, patch, "", ir.Join(envPath, "overrides"), src)
 		substituteImages(eff, renames)
 	}
 	b, err := json.Marshal(eff)

@@ -52,7 +52,7 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 			d.Path = strings.TrimPrefix(strings.TrimPrefix(d.Path, pathPrefix), ".")
 		}
 		format, args := e.Msg()
-		d.Msg = fmt.Sprintf(format, args...)
+		d.Msg = describePattern(fmt.Sprintf(format, args...))
 		var user, related []diag.Pos
 		for _, tp := range positions(e) {
 			dp := p.pos(tp)
@@ -131,7 +131,6 @@ func mergeAlternatives(items []diag.Diagnostic) diag.Diagnostic {
 		merged.Related = append(merged.Related, d.Related...)
 	}
 	merged.Related = dedupe(merged.Related, merged.Pos)
-	slices.SortFunc(merged.Related, diag.Pos.Compare)
 	// The user's value is the one every "conflicting values" message shares.
 	counts := map[string]int{}
 	var alts [][2]string
@@ -218,14 +217,28 @@ func positions(e cueerrors.Error) []token.Pos {
 	return ps
 }
 
+// maxRelated caps the schema positions shown with a diagnostic: the first
+// few say where the rule is; a dozen alternatives of one enum do not help.
+const maxRelated = 3
+
+// dedupe drops the primary position and repeats from ps, one position per
+// line being enough, and keeps at most maxRelated, sorted.
 func dedupe(ps []diag.Pos, primary diag.Pos) []diag.Pos {
 	var out []diag.Pos
-	seen := map[diag.Pos]bool{primary: true}
+	type line struct {
+		file string
+		n    int
+	}
+	seen := map[line]bool{{primary.File, primary.Line}: true}
 	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
+		if l := (line{p.File, p.Line}); !seen[l] {
+			seen[l] = true
 			out = append(out, p)
 		}
+	}
+	slices.SortFunc(out, diag.Pos.Compare)
+	if len(out) > maxRelated {
+		out = out[:maxRelated]
 	}
 	return out
 }

@@ -86,7 +86,7 @@ func WriteReference(w io.Writer) error {
 			case token.NOT:
 				marker = "!"
 			}
-			fmt.Fprintf(w, "  %s%s: %s\n", label, marker, oneLine(nodeString(fld.Value)))
+			fmt.Fprintf(w, "  %s%s: %s\n", label, marker, oneLine(fld.Value))
 			writeDoc(w, "      ", docText(fld))
 		}
 		fmt.Fprintln(w)
@@ -122,11 +122,19 @@ func nodeString(n ast.Node) string {
 	return string(b)
 }
 
-// oneLine shortens a struct-valued field to its opening brace: the nested
-// fields are printed with their own documentation where they are defined.
-func oneLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return strings.TrimSpace(s[:i]) + " … }"
+// oneLine prints a field's value on one line. Short values, such as a map
+// of definitions ([string]: #Training), are printed whole; a long struct is
+// shortened to its opening brace, its fields being documented where their
+// definition is.
+func oneLine(e ast.Expr) string {
+	raw := nodeString(e)
+	st, isStruct := e.(*ast.StructLit)
+	if !isStruct || !strings.Contains(raw, "\n") {
+		return raw
 	}
-	return s
+	if !st.Lbrace.IsValid() && len(st.Elts) == 1 {
+		s := strings.Join(strings.Fields(raw), " ")
+		return strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"))
+	}
+	return "{ … }"
 }
