@@ -3,6 +3,7 @@ package platform
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -31,7 +32,20 @@ func (Renderer) Render(c *render.Context) diag.List {
 	envPath := ir.Path("environments", env.Name)
 	origin := c.Origin(envPath, Component, sys.Name)
 
-	c.Add(Namespace(env), origin)
+	ns := Namespace(env)
+	// Who owns the system and what it is for, where a cluster operator
+	// looks first.
+	ann := map[string]string{}
+	if len(sys.Owners) > 0 {
+		ann["kiln.dev/owners"] = strings.Join(sys.Owners, ",")
+	}
+	if sys.Description != "" {
+		ann["kiln.dev/description"] = sys.Description
+	}
+	if len(ann) > 0 {
+		ns.Annotations = ann
+	}
+	c.Add(ns, origin)
 	c.Add(Quota(sys, env), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
 	c.Add(&corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},

@@ -21,6 +21,23 @@ const Component = "training"
 // KueueQueueLabel submits a job to a Kueue LocalQueue.
 const KueueQueueLabel = "kueue.x-k8s.io/queue-name"
 
+// Scheduler names of the gang schedulers: Volcano's, and the second
+// scheduler scheduler-plugins installs for coscheduling. The operators
+// must run with the matching --gang-scheduler-name (training operator) or
+// --gang-scheduling (MPI operator).
+var GangSchedulers = map[string]string{
+	"volcano":      "volcano",
+	"coscheduling": "scheduler-plugins-scheduler",
+}
+
+// MPI worker setup for images built the way the MPI operator's base
+// images are: sshd runs as the image's user, mpiuser (UID 1000), from
+// that user's home when pods run as non-root.
+const (
+	MPINonRootSSHPath = "/home/mpiuser/.ssh"
+	mpiNonRootSSHD    = "/home/mpiuser/.sshd_config"
+)
+
 // Kind describes the custom resource a framework renders into.
 type Kind struct {
 	APIVersion, Kind, Plural string
@@ -30,7 +47,29 @@ type Kind struct {
 // (RBAC for pipeline steps, health checks) use it so the mapping lives in
 // one place.
 var Kinds = map[string]Kind{
-	"pytorch": {APIVersion, "PyTorchJob", "pytorchjobs"},
+	"pytorch":    {APIVersion, "PyTorchJob", "pytorchjobs"},
+	"tensorflow": {APIVersion, "TFJob", "tfjobs"},
+	"xgboost":    {APIVersion, "XGBoostJob", "xgboostjobs"},
+	"paddle":     {APIVersion, "PaddleJob", "paddlejobs"},
+	"mxnet":      {APIVersion, "MXJob", "mxjobs"},
+	"mpi":        {MPIAPIVersion, "MPIJob", "mpijobs"},
+}
+
+// container is the container name and port an operator requires of a
+// framework's pods (the operators look both up by name).
+type container struct {
+	name string
+	port *corev1.ContainerPort
+}
+
+var containers = map[string]container{
+	"pytorch":    {"pytorch", &corev1.ContainerPort{Name: "pytorchjob-port", ContainerPort: 23456, Protocol: corev1.ProtocolTCP}},
+	"tensorflow": {"tensorflow", &corev1.ContainerPort{Name: "tfjob-port", ContainerPort: 2222, Protocol: corev1.ProtocolTCP}},
+	"xgboost":    {"xgboost", &corev1.ContainerPort{Name: "xgboostjob-port", ContainerPort: 9999, Protocol: corev1.ProtocolTCP}},
+	"paddle":     {"paddle", &corev1.ContainerPort{Name: "master", ContainerPort: 37777, Protocol: corev1.ProtocolTCP}},
+	"mxnet":      {"mxnet", &corev1.ContainerPort{Name: "mxjob-port", ContainerPort: 9091, Protocol: corev1.ProtocolTCP}},
+	// The MPI operator uses the first container of each pod.
+	"mpi": {"mpi-worker", nil},
 }
 
 // Renderer renders training entries.
@@ -41,45 +80,80 @@ func (Renderer) Name() string { return "training" }
 
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
-	var diags diag.List
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Training)) {
 		t := c.Env.Spec.Training[name]
 		path := ir.Path("training", name)
-		origin := c.Origin(path, Component, ObjectName(name))
-		switch t.Framework {
-		case "pytorch":
-			c.Add(PyTorch(c.System, c.Env, name, t), origin)
-		default:
-			c.Errorf(ir.Join(path, "framework"), "framework %q is not rendered yet", t.Framework)
+		if _, ok := Kinds[t.Framework]; !ok {
+			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
+			continue
 		}
+		Check(c, name, t)
+		c.Add(Job(c.System, c.Env, name, t), c.Origin(path, Component, ObjectName(name)))
 	}
-	return diags
+	return nil
 }
 
 // ObjectName is the name of the job object of a training entry.
 func ObjectName(entry string) string { return strings.ReplaceAll(entry, "_", "-") }
 
+// Job renders an entry into its framework's resource; nil for a framework
+// kiln does not know.
+func Job(sys *ir.System, env *ir.Environment, name string, t *ir.Training) render.Object {
+	switch t.Framework {
+	case "pytorch":
+		return PyTorch(sys, env, name, t)
+	case "tensorflow":
+		return TensorFlow(sys, env, name, t)
+	case "xgboost":
+		return XGBoost(sys, env, name, t)
+	case "paddle":
+		return Paddle(sys, env, name, t)
+	case "mxnet":
+		return MXNet(sys, env, name, t)
+	case "mpi":
+		return MPI(sys, env, name, t)
+	}
+	return nil
+}
+
+// meta is the type and object metadata of an entry's job: its kind and
+// name, and the Kueue queue label when the entry names a queue.
+func meta(name string, t *ir.Training) (metav1.TypeMeta, metav1.ObjectMeta) {
+	k := Kinds[t.Framework]
+	om := metav1.ObjectMeta{Name: ObjectName(name)}
+	if t.Scheduling != nil && t.Scheduling.Queue != "" {
+		om.Labels = map[string]string{KueueQueueLabel: t.Scheduling.Queue}
+	}
+	return metav1.TypeMeta{APIVersion: k.APIVersion, Kind: k.Kind}, om
+}
+
+// replicaSpecs lays out the replicas of Topology, each with its pod
+// template.
+func replicaSpecs(sys *ir.System, env *ir.Environment, name string, t *ir.Training) map[string]*ReplicaSpec {
+	specs := map[string]*ReplicaSpec{}
+	for _, r := range Topology(t) {
+		specs[r.Type] = &ReplicaSpec{
+			Replicas:      i32(r.Count),
+			RestartPolicy: "OnFailure",
+			Template:      template(sys, env, name, t, r),
+		}
+	}
+	return specs
+}
+
 // PyTorch renders a PyTorchJob: a Master and workers-1 Workers, or, for
 // elastic jobs, Workers only, as the operator requires.
 func PyTorch(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *PyTorchJob {
-	job := &PyTorchJob{
-		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: "PyTorchJob"},
-		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(name)},
-		Spec: PyTorchJobSpec{
-			RunPolicy:           runPolicy(t),
-			PyTorchReplicaSpecs: map[string]*ReplicaSpec{},
-		},
-	}
-	if t.Scheduling != nil && t.Scheduling.Queue != "" {
-		job.Labels = map[string]string{KueueQueueLabel: t.Scheduling.Queue}
-	}
+	tm, om := meta(name, t)
+	job := &PyTorchJob{TypeMeta: tm, ObjectMeta: om, Spec: PyTorchJobSpec{
+		RunPolicy:           runPolicy(t),
+		PyTorchReplicaSpecs: replicaSpecs(sys, env, name, t),
+	}}
 	if t.NprocPerNode != nil {
 		n := t.NprocPerNode.String()
 		job.Spec.NprocPerNode = &n
 	}
-	tmpl := template(sys, env, name, t, "pytorch", []corev1.ContainerPort{{Name: "pytorchjob-port", ContainerPort: 23456, Protocol: corev1.ProtocolTCP}})
-	if t.Elastic != nil {
-		e := t.Elastic
+	if e := t.Elastic; e != nil {
 		job.Spec.ElasticPolicy = &ElasticPolicy{
 			MinReplicas: i32(e.MinReplicas),
 			MaxReplicas: i32(e.MaxReplicas),
@@ -88,24 +162,94 @@ func PyTorch(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *
 		if e.MaxRestarts != nil {
 			job.Spec.ElasticPolicy.MaxRestarts = i32(*e.MaxRestarts)
 		}
-		job.Spec.PyTorchReplicaSpecs["Worker"] = &ReplicaSpec{Replicas: i32(t.Workers), RestartPolicy: "OnFailure", Template: tmpl}
-		return job
-	}
-	job.Spec.PyTorchReplicaSpecs["Master"] = &ReplicaSpec{Replicas: i32(1), RestartPolicy: "OnFailure", Template: tmpl}
-	if t.Workers > 1 {
-		job.Spec.PyTorchReplicaSpecs["Worker"] = &ReplicaSpec{Replicas: i32(t.Workers - 1), RestartPolicy: "OnFailure", Template: tmpl}
 	}
 	return job
 }
 
-// template builds the pod template every replica of a job shares.
-func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, container string, ports []corev1.ContainerPort) corev1.PodTemplateSpec {
+// TensorFlow renders a TFJob: a Chief and workers-1 Workers, parameter
+// servers and an evaluator.
+func TensorFlow(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *TFJob {
+	tm, om := meta(name, t)
+	return &TFJob{TypeMeta: tm, ObjectMeta: om, Spec: TFJobSpec{
+		RunPolicy:      runPolicy(t),
+		TFReplicaSpecs: replicaSpecs(sys, env, name, t),
+	}}
+}
+
+// XGBoost renders an XGBoostJob: a Master and workers-1 Workers.
+func XGBoost(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *XGBoostJob {
+	tm, om := meta(name, t)
+	return &XGBoostJob{TypeMeta: tm, ObjectMeta: om, Spec: XGBoostJobSpec{
+		RunPolicy:       runPolicy(t),
+		XGBReplicaSpecs: replicaSpecs(sys, env, name, t),
+	}}
+}
+
+// Paddle renders a PaddleJob: Workers in collective mode, plus Master
+// replicas as parameter servers in PS mode.
+func Paddle(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *PaddleJob {
+	tm, om := meta(name, t)
+	return &PaddleJob{TypeMeta: tm, ObjectMeta: om, Spec: PaddleJobSpec{
+		RunPolicy:          runPolicy(t),
+		PaddleReplicaSpecs: replicaSpecs(sys, env, name, t),
+	}}
+}
+
+// MXNet renders an MXJob in training mode: a Scheduler, Servers and
+// Workers.
+func MXNet(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *MXJob {
+	tm, om := meta(name, t)
+	return &MXJob{TypeMeta: tm, ObjectMeta: om, Spec: MXJobSpec{
+		RunPolicy:      runPolicy(t),
+		JobMode:        "MXTrain",
+		MXReplicaSpecs: replicaSpecs(sys, env, name, t),
+	}}
+}
+
+// MPI renders a v2beta1 MPIJob: a Launcher that runs the entry's command
+// (mpirun, horovodrun, deepspeed, …) without GPUs, and Workers that run
+// sshd with the entry's resources. Slots per worker default to the GPUs
+// per worker. The launcher waits for the workers to be ready, except when
+// a gang scheduler or Kueue holds the pods back: the operator would then
+// never create the launcher the gang waits for (kubeflow/mpi-operator#608).
+func MPI(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *MPIJob {
+	tm, om := meta(name, t)
+	job := &MPIJob{TypeMeta: tm, ObjectMeta: om, Spec: MPIJobSpec{
+		SlotsPerWorker:    i32(SlotsPerWorker(t)),
+		RunPolicy:         runPolicy(t),
+		MPIImplementation: t.MPIImplementation,
+		MPIReplicaSpecs:   replicaSpecs(sys, env, name, t),
+	}}
+	if t.Security.Restricted() {
+		job.Spec.SSHAuthMountPath = MPINonRootSSHPath
+	}
+	if s := t.Scheduling; (s == nil || (s.Gang == "" && s.Queue == "")) && !t.RunPolicy.Suspend {
+		job.Spec.LauncherCreationPolicy = "WaitForWorkersReady"
+	}
+	return job
+}
+
+// SlotsPerWorker is the number of MPI processes per worker: the entry's
+// slotsPerWorker, else one per GPU, else one.
+func SlotsPerWorker(t *ir.Training) int {
+	switch {
+	case t.SlotsPerWorker > 0:
+		return t.SlotsPerWorker
+	case t.Resources.GPUs > 0:
+		return t.Resources.GPUs
+	}
+	return 1
+}
+
+// template builds the pod template of one replica type.
+func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, r Replica) corev1.PodTemplateSpec {
 	sa := t.ServiceAccount
 	if sa == "" {
 		sa = WorkloadServiceAccount(sys)
 	}
+	ctr := containers[t.Framework]
 	in := pod.Input{
-		Container:        container,
+		Container:        ctr.name,
 		Image:            t.Image,
 		Command:          t.Command,
 		Args:             Args(t),
@@ -115,19 +259,35 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 		Security:         t.Security,
 		ServiceAccount:   sa,
 		ImagePullSecrets: t.ImagePullSecrets,
-		Ports:            ports,
+	}
+	if ctr.port != nil {
+		in.Ports = []corev1.ContainerPort{*ctr.port}
+	}
+	switch r.Role {
+	case Server:
+		in.Resources = ir.Resources{CPU: t.Resources.CPU, Memory: t.Resources.Memory, EphemeralStorage: t.Resources.EphemeralStorage}
+	case Control:
+		in.Resources = ir.Resources{CPU: ControlCPU, Memory: ControlMemory}
+	}
+	if t.Framework == "mpi" {
+		// The launcher runs the entry's command; mpirun reaches the
+		// workers over SSH, where sshd runs.
+		if r.Type == "Launcher" {
+			in.Container = "mpi-launcher"
+		} else {
+			in.Command = []string{"/usr/sbin/sshd"}
+			in.Args = []string{"-De"}
+			if t.Security.Restricted() {
+				in.Args = append(in.Args, "-f", mpiNonRootSSHD)
+			}
+		}
 	}
 	if t.Scheduling != nil {
 		in.PriorityClass = t.Scheduling.PriorityClass
 	}
 	ps := pod.Spec(env, in)
 	if t.Scheduling != nil {
-		switch t.Scheduling.Gang {
-		case "volcano":
-			ps.SchedulerName = "volcano"
-		case "coscheduling":
-			ps.SchedulerName = "scheduler-plugins-scheduler"
-		}
+		ps.SchedulerName = GangSchedulers[t.Scheduling.Gang]
 	}
 	tmpl := corev1.PodTemplateSpec{Spec: ps}
 	tmpl.Labels = map[string]string{
@@ -139,8 +299,9 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 	return tmpl
 }
 
-// runPolicy renders the run policy, with the gang-scheduling and Kueue
-// settings the operator passes on to the scheduler.
+// runPolicy renders the run policy, with the gang-scheduling settings the
+// operator passes on to the scheduler's PodGroup: every pod of the job at
+// once, or for elastic jobs the elastic minimum.
 func runPolicy(t *ir.Training) RunPolicy {
 	rp := RunPolicy{CleanPodPolicy: t.RunPolicy.CleanPodPolicy}
 	if v := t.RunPolicy.BackoffLimit; v != nil {
@@ -159,10 +320,20 @@ func runPolicy(t *ir.Training) RunPolicy {
 	if s := t.Scheduling; s != nil && (s.Gang != "" || s.PriorityClass != "") {
 		rp.SchedulingPolicy = &SchedulingPolicy{PriorityClass: s.PriorityClass}
 		if s.Gang != "" {
-			rp.SchedulingPolicy.MinAvailable = i32(t.Workers)
+			rp.SchedulingPolicy.MinAvailable = i32(MinAvailable(t))
 		}
 	}
 	return rp
+}
+
+// MinAvailable is the gang size: every pod of the job (for MPI the
+// launcher too; for MXNet the scheduler and servers), or for elastic
+// PyTorch, which has only workers, the elastic minimum.
+func MinAvailable(t *ir.Training) int {
+	if e := t.Elastic; e != nil && t.Framework == "pytorch" {
+		return e.MinReplicas
+	}
+	return Replicas(Topology(t))
 }
 
 // Args renders hyperparameters as --name=value in name order, then the

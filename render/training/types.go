@@ -5,10 +5,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Group and version of the training operator's v1 API.
+// Group and versions of the operators' APIs. The training operator serves
+// PyTorchJob, TFJob, XGBoostJob, PaddleJob and MXJob as kubeflow.org/v1;
+// the MPI operator serves MPIJob as kubeflow.org/v2beta1. (The training
+// operator's own v1 MPIJob has the same CRD name and cannot be installed
+// next to it: kiln emits v2beta1.)
 const (
-	Group      = "kubeflow.org"
-	APIVersion = "kubeflow.org/v1"
+	Group         = "kubeflow.org"
+	APIVersion    = "kubeflow.org/v1"
+	MPIAPIVersion = "kubeflow.org/v2beta1"
 )
 
 // PyTorchJob is kubeflow.org/v1 PyTorchJob.
@@ -34,7 +39,79 @@ type ElasticPolicy struct {
 	RDZVBackend string `json:"rdzvBackend,omitempty"`
 }
 
-// RunPolicy is the operator's common run policy.
+// TFJob is kubeflow.org/v1 TFJob.
+type TFJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              TFJobSpec `json:"spec"`
+}
+
+// TFJobSpec holds the fields kiln sets.
+type TFJobSpec struct {
+	RunPolicy      RunPolicy               `json:"runPolicy"`
+	TFReplicaSpecs map[string]*ReplicaSpec `json:"tfReplicaSpecs"`
+}
+
+// XGBoostJob is kubeflow.org/v1 XGBoostJob.
+type XGBoostJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              XGBoostJobSpec `json:"spec"`
+}
+
+// XGBoostJobSpec holds the fields kiln sets.
+type XGBoostJobSpec struct {
+	RunPolicy       RunPolicy               `json:"runPolicy"`
+	XGBReplicaSpecs map[string]*ReplicaSpec `json:"xgbReplicaSpecs"`
+}
+
+// PaddleJob is kubeflow.org/v1 PaddleJob.
+type PaddleJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              PaddleJobSpec `json:"spec"`
+}
+
+// PaddleJobSpec holds the fields kiln sets.
+type PaddleJobSpec struct {
+	RunPolicy          RunPolicy               `json:"runPolicy"`
+	PaddleReplicaSpecs map[string]*ReplicaSpec `json:"paddleReplicaSpecs"`
+}
+
+// MXJob is kubeflow.org/v1 MXJob.
+type MXJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              MXJobSpec `json:"spec"`
+}
+
+// MXJobSpec holds the fields kiln sets. JobMode is required: kiln runs
+// training ("MXTrain"), never tuning.
+type MXJobSpec struct {
+	RunPolicy      RunPolicy               `json:"runPolicy"`
+	JobMode        string                  `json:"jobMode"`
+	MXReplicaSpecs map[string]*ReplicaSpec `json:"mxReplicaSpecs"`
+}
+
+// MPIJob is kubeflow.org/v2beta1 MPIJob, the MPI operator's.
+type MPIJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              MPIJobSpec `json:"spec"`
+}
+
+// MPIJobSpec holds the fields kiln sets.
+type MPIJobSpec struct {
+	SlotsPerWorker         *int32                  `json:"slotsPerWorker,omitempty"`
+	RunPolicy              RunPolicy               `json:"runPolicy"`
+	MPIImplementation      string                  `json:"mpiImplementation,omitempty"`
+	LauncherCreationPolicy string                  `json:"launcherCreationPolicy,omitempty"`
+	SSHAuthMountPath       string                  `json:"sshAuthMountPath,omitempty"`
+	MPIReplicaSpecs        map[string]*ReplicaSpec `json:"mpiReplicaSpecs"`
+}
+
+// RunPolicy is the run policy the training operator's v1 API and the MPI
+// operator's v2beta1 API share (field for field, for what kiln sets).
 type RunPolicy struct {
 	CleanPodPolicy          string            `json:"cleanPodPolicy,omitempty"`
 	TTLSecondsAfterFinished *int32            `json:"ttlSecondsAfterFinished,omitempty"`
@@ -44,7 +121,8 @@ type RunPolicy struct {
 	Suspend                 *bool             `json:"suspend,omitempty"`
 }
 
-// SchedulingPolicy configures gang scheduling.
+// SchedulingPolicy configures gang scheduling: the operator creates a
+// PodGroup (Volcano or scheduler-plugins) from it.
 type SchedulingPolicy struct {
 	MinAvailable  *int32 `json:"minAvailable,omitempty"`
 	Queue         string `json:"queue,omitempty"`

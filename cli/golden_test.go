@@ -1,0 +1,146 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+// renderExample renders an example with the CLI into a fresh directory
+// and returns the generated files by path.
+func renderExample(t *testing.T, name string) map[string]string {
+	t.Helper()
+	out := t.TempDir()
+	var stderr bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"render", "--out", out, filepath.Join(repoRoot(t), "examples", name)}, &stderr, &stderr); code != 0 {
+		t.Fatalf("render %s: exit %d: %s", name, code, stderr.String())
+	}
+	files := map[string]string{}
+	for p, st := range snapshot(t, out) {
+		if st.Mode.IsDir() {
+			continue
+		}
+		files[filepath.ToSlash(p)] = st.Content
+	}
+	return files
+}
+
+// TestGoldenExample compares the rendered example with
+// testdata/golden/skin-lesion; go test ./cli -update rewrites it.
+func TestGoldenExample(t *testing.T) {
+	got := renderExample(t, "skin-lesion")
+	dir := filepath.Join("testdata", "golden", "skin-lesion")
+	if *update {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		for p, content := range got {
+			dst := filepath.Join(dir, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	want := map[string]string{}
+	for p, st := range snapshot(t, dir) {
+		if !st.Mode.IsDir() {
+			want[filepath.ToSlash(p)] = st.Content
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rendered example differs from %s (-want +got); run go test ./cli -update if intended:\n%s", dir, diff)
+	}
+}
+
+// TestDeterministic renders the example repeatedly at different
+// GOMAXPROCS: the bytes must not change.
+func TestDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first map[string]string
+	for _, procs := range []int{1, 4, 2, 8} {
+		runtime.GOMAXPROCS(procs)
+		got := renderExample(t, "skin-lesion")
+		if first == nil {
+			first = got
+			continue
+		}
+		if diff := cmp.Diff(first, got); diff != "" {
+			t.Fatalf("GOMAXPROCS=%d rendered different output (-first +this):\n%s", procs, diff)
+		}
+	}
+}
+
+var (
+	crdOnce      sync.Once
+	crdValidator *validate.Validator
+	crdErr       error
+	crdDir       string
+)
+
+// crds loads the upstream CRDs in ../shared/crds (or $KILN_TEST_CRDS) once
+// per test binary, skipping the test when they are absent.
+func crds(t *testing.T) *validate.Validator {
+	t.Helper()
+	crdOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(repoRoot(t))
+		if !ok {
+			return
+		}
+		crdDir = dir
+		crdValidator, crdErr = validate.Load(dir)
+	})
+	if crdDir == "" {
+		t.Skip("upstream CRDs not found: put them in ../shared/crds or set KILN_TEST_CRDS")
+	}
+	if crdErr != nil {
+		t.Fatalf("loading CRDs from %s: %v", crdDir, crdErr)
+	}
+	return crdValidator
+}
+
+// TestExampleObjectsValidate checks every object rendered from every
+// example against the real CRD schemas (custom resources) or by strict
+// decoding into k8s.io/api types (core objects), and every pod against the
+// restricted Pod Security Standard.
+func TestExampleObjectsValidate(t *testing.T) {
+	v := crds(t)
+	examples, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "*", "*.cue"))
+	var names []string
+	for _, e := range examples {
+		names = append(names, filepath.Base(filepath.Dir(e)))
+	}
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		files := renderExample(t, name)
+		for _, p := range slices.Sorted(maps.Keys(files)) {
+			if !strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, "kustomization.yaml") {
+				continue
+			}
+			t.Run(name+"/"+p, func(t *testing.T) {
+				doc := []byte(files[p])
+				for _, problem := range v.Validate(doc) {
+					t.Error(problem)
+				}
+				for _, problem := range validate.RestrictedViolations(doc) {
+					t.Error("restricted:", problem)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package training
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+)
+
+// MaxNameLength is the longest name of a pod or service (a DNS label).
+const MaxNameLength = 63
+
+var dns1035 = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// frameworksOf lists the frameworks a framework-specific field applies to.
+var frameworksOf = map[string][]string{
+	"elastic":           {"pytorch"},
+	"nprocPerNode":      {"pytorch"},
+	"parameterServers":  {"tensorflow", "paddle", "mxnet"},
+	"evaluator":         {"tensorflow"},
+	"slotsPerWorker":    {"mpi"},
+	"mpiImplementation": {"mpi"},
+}
+
+// Check reports what the operators or the environment would refuse or
+// silently get wrong about an entry: names the operators cannot derive
+// pod and service names from, settings of another framework, elastic
+// ranges, processes per worker that do not match its GPUs, and GPUs beyond
+// the environment's per-pod maximum or quota.
+func Check(c *render.Context, name string, t *ir.Training) {
+	path := ir.Path("training", name)
+	checkName(c, path, name, t)
+	if t.Workers < 1 {
+		c.Errorf(ir.Join(path, "workers"), "workers is %d; a training job needs at least 1", t.Workers)
+		return
+	}
+	checkFramework(c, path, t)
+	if e := t.Elastic; e != nil && t.Framework == "pytorch" {
+		switch {
+		case e.MinReplicas > e.MaxReplicas:
+			c.Errorf(ir.Join(path, "elastic", "minReplicas"), "elastic.minReplicas (%d) is above elastic.maxReplicas (%d)", e.MinReplicas, e.MaxReplicas)
+		case t.Workers < e.MinReplicas || t.Workers > e.MaxReplicas:
+			c.Errorf(ir.Join(path, "workers"), "workers (%d) must be between elastic.minReplicas (%d) and elastic.maxReplicas (%d): the job starts with that many workers and scales within the range", t.Workers, e.MinReplicas, e.MaxReplicas)
+		}
+	}
+	checkProcesses(c, path, t)
+	checkGPUs(c, path, t)
+}
+
+// checkName checks the job's name and the longest name the operator
+// derives from it.
+func checkName(c *render.Context, path, name string, t *ir.Training) {
+	obj := ObjectName(name)
+	if !dns1035.MatchString(obj) {
+		c.Errorf(path, "training job name %q is not a DNS-1035 label, which the operator needs to name the job's pods and services: use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit", obj)
+		return
+	}
+	// Of names equally long, the last: workers come last.
+	longest := ""
+	for _, n := range DerivedNames(obj, t) {
+		if len(n) >= len(longest) {
+			longest = n
+		}
+	}
+	if over := len(longest) - MaxNameLength; over > 0 {
+		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it, and Kubernetes allows %d; shorten the job name by %s", obj, longest, len(longest), MaxNameLength, plural(over, "character"))
+	}
+}
+
+// checkFramework reports settings that only another framework uses, which
+// the job would otherwise silently ignore.
+func checkFramework(c *render.Context, path string, t *ir.Training) {
+	set := map[string]bool{
+		"elastic":           t.Elastic != nil,
+		"nprocPerNode":      t.NprocPerNode != nil,
+		"parameterServers":  t.ParameterServers > 0,
+		"evaluator":         t.Evaluator,
+		"slotsPerWorker":    t.SlotsPerWorker > 0,
+		"mpiImplementation": t.MPIImplementation != "" && t.MPIImplementation != "OpenMPI",
+	}
+	for _, field := range []string{"elastic", "nprocPerNode", "parameterServers", "evaluator", "slotsPerWorker", "mpiImplementation"} {
+		fws := frameworksOf[field]
+		if !set[field] || slices.Contains(fws, t.Framework) {
+			continue
+		}
+		c.Errorf(ir.Join(path, field), "%s applies only to %s, not to %q", field, frameworkList(fws), t.Framework)
+	}
+}
+
+// checkProcesses compares the processes per worker with its GPUs: MPI
+// slots and torchrun's nprocPerNode.
+func checkProcesses(c *render.Context, path string, t *ir.Training) {
+	gpus := t.Resources.GPUs
+	if t.Framework == "mpi" && t.SlotsPerWorker > 0 && gpus > 0 && t.SlotsPerWorker > gpus {
+		c.Errorf(ir.Join(path, "slotsPerWorker"), "slotsPerWorker is %d but each worker has %s: MPI would start more processes per worker than it has GPUs; use at most %d, or leave slotsPerWorker out for one process per GPU", t.SlotsPerWorker, count(gpus, t.Resources), gpus)
+	}
+	if t.Framework != "pytorch" || t.NprocPerNode == nil {
+		return
+	}
+	n := t.NprocPerNode
+	if f, ok := n.Float(); ok && gpus > 0 && int(f) > gpus {
+		c.Errorf(ir.Join(path, "nprocPerNode"), "nprocPerNode is %d but each worker has %s: torchrun would start more processes per worker than it has GPUs; use at most %d, or \"gpu\" for one process per GPU", int(f), count(gpus, t.Resources), gpus)
+	}
+	if n.String() == "gpu" && gpus == 0 {
+		c.Errorf(ir.Join(path, "nprocPerNode"), "nprocPerNode is \"gpu\" but the job has no GPUs (resources.gpus is 0), and torchrun fails without one; use \"cpu\", \"auto\" or a number")
+	}
+}
+
+// checkGPUs holds the job to the environment's per-pod maximum and quota.
+func checkGPUs(c *render.Context, path string, t *ir.Training) {
+	env := c.Env
+	per := t.Resources.GPUs
+	if per == 0 {
+		return
+	}
+	total, breakdown := GPUs(t)
+	if env.GPU.Quota == 0 {
+		c.Errorf(path, "%s needs %s in %s (%s); %s has no GPU quota", path, count(total, t.Resources), env.Name, breakdown, env.Name)
+		return
+	}
+	if per > env.GPU.MaxPerPod {
+		c.Errorf(ir.Join(path, "resources", "gpus"), "%s asks for %s per pod; %s allows at most %d per pod", path, count(per, t.Resources), env.Name, env.GPU.MaxPerPod)
+	}
+	if total > env.GPU.Quota {
+		c.Errorf(path, "%s needs %s in %s (%s); %s allows %d", path, count(total, t.Resources), env.Name, breakdown, env.Name, env.GPU.Quota)
+	}
+}
+
+// count spells n GPUs, or n MIG slices of the entry's profile.
+func count(n int, r ir.Resources) string {
+	if r.MIG != "" {
+		return plural(n, "MIG "+r.MIG+" slice")
+	}
+	if n == 1 {
+		return "1 GPU"
+	}
+	return fmt.Sprintf("%d GPUs", n)
+}
+
+// frameworkList spells frameworks as `framework "a"` or
+// `frameworks "a", "b" and "c"`.
+func frameworkList(fws []string) string {
+	q := make([]string, len(fws))
+	for i, f := range fws {
+		q[i] = fmt.Sprintf("%q", f)
+	}
+	if len(q) == 1 {
+		return "framework " + q[0]
+	}
+	return "frameworks " + strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}

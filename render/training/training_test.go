@@ -1,0 +1,370 @@
+package training
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The validator loads every CRD of ../shared/crds: once per test binary.
+var (
+	validatorOnce sync.Once
+	validator     *validate.Validator
+	validatorErr  error
+	validatorDir  string
+	validatorSkip bool
+)
+
+func crdValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	validatorOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(".")
+		if !ok {
+			validatorSkip = true
+			validatorDir = dir
+			return
+		}
+		validator, validatorErr = validate.Load(dir)
+	})
+	if validatorSkip {
+		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS): not validating against the operators' CRDs", validatorDir)
+	}
+	require.NoError(t, validatorErr)
+	return validator
+}
+
+// value is a hyperparameter as the compiler decodes it.
+func value(js string) ir.Value { return ir.Value{RawMessage: json.RawMessage(js)} }
+
+func intp(v int) *int { return &v }
+
+// job is a minimal entry with the schema's defaults.
+func job(framework string) *ir.Training {
+	return &ir.Training{
+		Framework:         framework,
+		Image:             "ghcr.io/acme/trainer:1.4.2",
+		Command:           []string{"python", "-m", "train"},
+		Workers:           1,
+		MPIImplementation: "OpenMPI",
+		RunPolicy:         ir.RunPolicy{CleanPodPolicy: "None"},
+		Security:          ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000},
+	}
+}
+
+// Lines of the fake spec file the sources of an entry point at.
+var fieldLines = map[string]int{
+	"":                    10,
+	"framework":           11,
+	"workers":             12,
+	"resources":           13,
+	"resources.gpus":      14,
+	"elastic":             15,
+	"elastic.minReplicas": 16,
+	"elastic.maxReplicas": 17,
+	"slotsPerWorker":      18,
+	"nprocPerNode":        20,
+	"evaluator":           22,
+	"parameterServers":    23,
+	"mpiImplementation":   24,
+}
+
+const specFile = "spec/training.cue"
+
+// environment is an environment with a GPU budget running entries.
+func environment(name string, quota, maxPerPod int, training map[string]*ir.Training) *ir.Environment {
+	src := ir.Sources{"": {File: "spec/system.cue", Line: 1, Col: 1}}
+	for entry := range training {
+		for field, line := range fieldLines {
+			p := ir.Path("training", entry)
+			if field != "" {
+				p = ir.Join(p, strings.Split(field, ".")...)
+			}
+			src[p] = diag.Pos{File: specFile, Line: line, Col: 3}
+		}
+	}
+	return &ir.Environment{
+		Name:      name,
+		Namespace: "derm-ml",
+		GPU:       ir.GPUPolicy{Quota: quota, MaxPerPod: maxPerPod, Products: []string{"NVIDIA-A100-SXM4-80GB"}},
+		Spec: &ir.Spec{
+			Training: training,
+			Datasets: map[string]*ir.Dataset{
+				"isic":   {URI: "s3://acme-derm/isic-2020/", Credentials: &ir.SecretRef{Secret: "s3-creds"}, ReadOnly: true},
+				"shards": {URI: "pvc://derm-shards/v3", ReadOnly: true},
+			},
+		},
+		Sources: src,
+	}
+}
+
+func system(envs ...*ir.Environment) *ir.System {
+	return &ir.System{Name: "skin-lesion", Namespace: "derm-ml", Environments: envs, Dir: "spec", SpecDir: "spec"}
+}
+
+func renderSystem(sys *ir.System) (*render.Result, diag.List) {
+	return render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{Renderer{}}})
+}
+
+// goldenCases are the entries whose output is kept in testdata/golden.
+func goldenCases() map[string]*ir.Training {
+	cases := map[string]*ir.Training{}
+
+	// PyTorch: master + 3 workers with GPUs, shm, datasets, env,
+	// hyperparameters and a run policy.
+	pt := job("pytorch")
+	pt.Workers = 4
+	pt.Resources = ir.Resources{GPUs: 2, CPU: "8", Memory: "64Gi", SHM: "16Gi", EphemeralStorage: "100Gi"}
+	pt.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`"gpu"`)}
+	pt.Args = map[string]ir.Value{"epochs": value(`30`), "lr": value(`0.001`), "arch": value(`"resnet50"`)}
+	pt.ExtraArgs = []string{"--amp"}
+	pt.Env = map[string]ir.EnvVar{"WANDB_PROJECT": {Value: "derm"}, "WANDB_API_KEY": {Secret: &ir.SecretRef{Secret: "wandb", Key: "api-key"}}}
+	pt.Datasets = []string{"isic", "shards"}
+	pt.ImagePullSecrets = []string{"ghcr"}
+	pt.RunPolicy = ir.RunPolicy{CleanPodPolicy: "Running", BackoffLimit: intp(3), ActiveDeadlineSeconds: intp(86400), TTLSecondsAfterFinished: intp(3600)}
+	cases["pytorch"] = pt
+
+	// Elastic PyTorch: workers only, between 2 and 4.
+	el := job("pytorch")
+	el.Workers = 2
+	el.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "32Gi"}
+	el.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`1`)}
+	el.Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4, MaxRestarts: intp(10), RdzvBackend: "c10d"}
+	cases["pytorch-elastic"] = el
+
+	// MIG slices instead of whole GPUs, on a pinned product.
+	mig := job("pytorch")
+	mig.Workers = 2
+	mig.Resources = ir.Resources{GPUs: 1, MIG: "1g.10gb", GPUProduct: "NVIDIA-A100-PCIE-40GB", CPU: "2", Memory: "16Gi"}
+	cases["pytorch-mig"] = mig
+
+	// Gang-scheduled with Volcano, queued in Kueue, with a priority class.
+	gang := job("pytorch")
+	gang.Workers = 2
+	gang.Resources = ir.Resources{GPUs: 4, CPU: "16", Memory: "128Gi"}
+	gang.Scheduling = &ir.Scheduling{Gang: "volcano", Queue: "team-derm", PriorityClass: "training-high"}
+	cases["pytorch-gang-kueue"] = gang
+
+	// TensorFlow: chief, 2 workers, 2 parameter servers, an evaluator.
+	tf := job("tensorflow")
+	tf.Workers = 3
+	tf.ParameterServers = 2
+	tf.Evaluator = true
+	tf.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi", SHM: "2Gi"}
+	tf.Scheduling = &ir.Scheduling{Queue: "team-derm"}
+	cases["tensorflow"] = tf
+
+	// XGBoost on CPUs, gang-scheduled with coscheduling.
+	xgb := job("xgboost")
+	xgb.Workers = 3
+	xgb.Resources = ir.Resources{CPU: "8", Memory: "32Gi"}
+	xgb.Datasets = []string{"isic"}
+	xgb.Scheduling = &ir.Scheduling{Gang: "coscheduling"}
+	cases["xgboost"] = xgb
+
+	// Paddle: collective mode (workers only).
+	pd := job("paddle")
+	pd.Workers = 2
+	pd.Resources = ir.Resources{GPUs: 2, CPU: "8", Memory: "32Gi"}
+	cases["paddle"] = pd
+
+	// Paddle: parameter-server mode (Master replicas are the servers).
+	pdps := job("paddle")
+	pdps.Workers = 2
+	pdps.ParameterServers = 2
+	pdps.Resources = ir.Resources{CPU: "4", Memory: "8Gi"}
+	cases["paddle-ps"] = pdps
+
+	// MXNet: scheduler, one server, two workers.
+	mx := job("mxnet")
+	mx.Workers = 2
+	mx.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi"}
+	cases["mxnet"] = mx
+
+	// MPI (OpenMPI, non-root): launcher + 2 workers × 4 GPUs; slots
+	// default to the GPUs; the launcher waits for ready workers.
+	mpi := job("mpi")
+	mpi.Workers = 2
+	mpi.Command = []string{"mpirun", "--bind-to", "none", "python", "train.py"}
+	mpi.Resources = ir.Resources{GPUs: 4, CPU: "32", Memory: "256Gi", SHM: "32Gi"}
+	mpi.Datasets = []string{"shards"}
+	mpi.RunPolicy = ir.RunPolicy{CleanPodPolicy: "Running", BackoffLimit: intp(2)}
+	cases["mpi"] = mpi
+
+	// MPI gang-scheduled (launcher in the gang, created at startup), Intel
+	// MPI, explicit slots, baseline security (root sshd).
+	mpig := job("mpi")
+	mpig.Workers = 3
+	mpig.MPIImplementation = "Intel"
+	mpig.SlotsPerWorker = 2
+	mpig.Resources = ir.Resources{GPUs: 2, CPU: "16", Memory: "64Gi"}
+	mpig.Scheduling = &ir.Scheduling{Gang: "volcano", PriorityClass: "training-high"}
+	mpig.Security = ir.Security{Profile: "baseline", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
+	mpig.RunPolicy.Suspend = true
+	cases["mpi-gang-baseline"] = mpig
+	return cases
+}
+
+func TestGolden(t *testing.T) {
+	for name, tr := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			entry := "resnet"
+			env := environment("prod", 64, 8, map[string]*ir.Training{entry: tr})
+			res, diags := renderSystem(system(env))
+			require.Empty(t, diags)
+			require.Len(t, res.Environments, 1)
+			items := res.Environments[0].Items
+			require.Len(t, items, 1)
+
+			var stream bytes.Buffer
+			for i, it := range items {
+				b, err := render.Marshal(it.Object)
+				require.NoError(t, err)
+				if i > 0 {
+					stream.WriteString("---\n")
+				}
+				stream.Write(b)
+			}
+			golden := filepath.Join("testdata", "golden", name+".yaml")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+				require.NoError(t, os.WriteFile(golden, stream.Bytes(), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test ./render/training -update to create it")
+			assert.Equal(t, string(want), stream.String(), "output differs from %s; rerun with -update if the change is intended", golden)
+		})
+	}
+}
+
+// TestGoldenValidates holds every golden object to the operators' CRDs
+// and, for restricted entries, to the restricted Pod Security Standard.
+func TestGoldenValidates(t *testing.T) {
+	v := crdValidator(t)
+	for name, tr := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "golden", name+".yaml"))
+			require.NoError(t, err)
+			docs, err := validate.SplitYAML(b)
+			require.NoError(t, err)
+			require.NotEmpty(t, docs)
+			for _, doc := range docs {
+				assert.Empty(t, v.Validate(doc), "CRD validation")
+				if tr.Security.Restricted() {
+					assert.Empty(t, validate.RestrictedViolations(doc), "restricted profile")
+				}
+			}
+		})
+	}
+}
+
+// TestTopology checks the replica layout and gang size of each framework.
+func TestTopology(t *testing.T) {
+	type rep struct {
+		Type  string
+		Count int
+	}
+	tests := []struct {
+		name   string
+		tr     func() *ir.Training
+		want   []rep
+		gang   int
+		object string
+	}{
+		{"pytorch single", func() *ir.Training { return job("pytorch") }, []rep{{"Master", 1}}, 1, "PyTorchJob"},
+		{"pytorch 4", func() *ir.Training { t := job("pytorch"); t.Workers = 4; return t }, []rep{{"Master", 1}, {"Worker", 3}}, 4, "PyTorchJob"},
+		{"pytorch elastic", func() *ir.Training {
+			t := job("pytorch")
+			t.Workers = 3
+			t.Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 5}
+			return t
+		}, []rep{{"Worker", 3}}, 2, "PyTorchJob"},
+		{"tensorflow", func() *ir.Training {
+			t := job("tensorflow")
+			t.Workers = 2
+			t.ParameterServers = 3
+			t.Evaluator = true
+			return t
+		}, []rep{{"Chief", 1}, {"Worker", 1}, {"PS", 3}, {"Evaluator", 1}}, 6, "TFJob"},
+		{"xgboost", func() *ir.Training { t := job("xgboost"); t.Workers = 2; return t }, []rep{{"Master", 1}, {"Worker", 1}}, 2, "XGBoostJob"},
+		{"paddle collective", func() *ir.Training { t := job("paddle"); t.Workers = 2; return t }, []rep{{"Worker", 2}}, 2, "PaddleJob"},
+		{"paddle ps", func() *ir.Training { t := job("paddle"); t.Workers = 2; t.ParameterServers = 1; return t }, []rep{{"Master", 1}, {"Worker", 2}}, 3, "PaddleJob"},
+		{"mxnet", func() *ir.Training { t := job("mxnet"); t.Workers = 2; return t }, []rep{{"Scheduler", 1}, {"Server", 1}, {"Worker", 2}}, 4, "MXJob"},
+		{"mxnet servers", func() *ir.Training { t := job("mxnet"); t.ParameterServers = 2; return t }, []rep{{"Scheduler", 1}, {"Server", 2}, {"Worker", 1}}, 4, "MXJob"},
+		{"mpi", func() *ir.Training { t := job("mpi"); t.Workers = 4; return t }, []rep{{"Launcher", 1}, {"Worker", 4}}, 5, "MPIJob"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.tr()
+			var got []rep
+			for _, r := range Topology(tr) {
+				got = append(got, rep{r.Type, r.Count})
+			}
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.gang, MinAvailable(tr))
+			obj := Job(&ir.System{Name: "s"}, environment("dev", 8, 8, nil), "j", tr)
+			require.NotNil(t, obj)
+			assert.Equal(t, tc.object, obj.GetObjectKind().GroupVersionKind().Kind)
+			assert.Equal(t, Kinds[tr.Framework].Kind, tc.object)
+		})
+	}
+}
+
+// TestKindsCoverSchema keeps Kinds in step with the schema's frameworks.
+func TestKindsCoverSchema(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "schema", "training.cue"))
+	if err != nil {
+		t.Skipf("schema not readable: %v", err)
+	}
+	line := regexp.MustCompile(`framework!:\s*(.*)`).FindSubmatch(b)
+	require.NotNil(t, line, "no framework field in schema/training.cue")
+	fws := regexp.MustCompile(`"([a-z0-9]+)"`).FindAllSubmatch(line[1], -1)
+	require.NotEmpty(t, fws)
+	var names []string
+	for _, m := range fws {
+		names = append(names, string(m[1]))
+	}
+	sort.Strings(names)
+	var kinds []string
+	for fw := range Kinds {
+		kinds = append(kinds, fw)
+	}
+	sort.Strings(kinds)
+	assert.Equal(t, names, kinds)
+}
+
+// TestValidatorIsStrict makes sure the CRD and restricted-profile checks
+// above would catch something: an unknown field, a field of the wrong type
+// and a baseline pod.
+func TestValidatorIsStrict(t *testing.T) {
+	v := crdValidator(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", "pytorch.yaml"))
+	require.NoError(t, err)
+	unknown := bytes.Replace(b, []byte("spec:\n  nprocPerNode: gpu\n"), []byte("spec:\n  nprocPerNode: gpu\n  workers: 4\n"), 1)
+	require.NotEqual(t, b, unknown)
+	assert.NotEmpty(t, v.Validate(unknown), "unknown field spec.workers")
+	wrongType := bytes.Replace(b, []byte("replicas: 3"), []byte("replicas: three"), 1)
+	require.NotEqual(t, b, wrongType)
+	assert.NotEmpty(t, v.Validate(wrongType), "replicas is a string")
+
+	b, err = os.ReadFile(filepath.Join("testdata", "golden", "mpi-gang-baseline.yaml"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, validate.RestrictedViolations(b), "baseline pods run as the image's user")
+}

@@ -1,0 +1,24 @@
+// Package validate checks rendered Kubernetes objects the way the API server would,
+// without a cluster.
+//
+// Custom resources are checked against the CustomResourceDefinitions loaded with
+// Load, using the API server's own machinery from k8s.io/apiextensions-apiserver:
+// the object is decoded as the server decodes it (integers stay int64), defaulted,
+// pruned (every pruned field is reported as an unknown field, as with
+// fieldValidation=Strict), its metadata and embedded resources are coerced and
+// validated, and then the OpenAPI v3 schema, the x-kubernetes-list-type invariants
+// and the CEL x-kubernetes-validations rules are evaluated.
+//
+// A fixed set of built-in kinds (namespaces, quotas, RBAC, workloads, services,
+// network policies, ...) is decoded strictly into the k8s.io/api types, so unknown
+// or duplicate fields and malformed values such as quantities are errors, and is
+// then checked with a subset of the API server's validation for those kinds
+// (names, selectors, pod templates, ports, resource names, RBAC references, ...).
+// That subset is written here from the upstream rules; it does not import
+// k8s.io/kubernetes and is therefore less complete than a real API server.
+//
+// RestrictedViolations separately checks every pod template found in an object
+// against the Pod Security Standards "restricted" profile.
+//
+// A Validator is safe for concurrent use once Load has returned.
+package validate
