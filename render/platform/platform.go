@@ -129,6 +129,12 @@ func Quota(sys *ir.System, env *ir.Environment) *corev1.ResourceQuota {
 	hard := corev1.ResourceList{
 		corev1.ResourceName("requests." + pod.GPUResource): *resource.NewQuantity(int64(env.GPU.Quota), resource.DecimalSI),
 	}
+	// MIG slices are extended resources of their own; the quota caps
+	// each profile the environment uses at the same budget, since kiln's
+	// checks count slices against gpu.quota.
+	for _, r := range migResources(env.Spec) {
+		hard[corev1.ResourceName("requests."+r)] = *resource.NewQuantity(int64(env.GPU.Quota), resource.DecimalSI)
+	}
 	if q := env.Quota; q != nil {
 		if q.CPU != "" {
 			hard[corev1.ResourceRequestsCPU] = pod.Quantity(q.CPU)
@@ -142,6 +148,33 @@ func Quota(sys *ir.System, env *ir.Environment) *corev1.ResourceQuota {
 		ObjectMeta: metav1.ObjectMeta{Name: sys.Name},
 		Spec:       corev1.ResourceQuotaSpec{Hard: hard},
 	}
+}
+
+// migResources lists the MIG resources the environment's entries request.
+func migResources(s *ir.Spec) []string {
+	set := map[string]bool{}
+	add := func(r ir.Resources) {
+		if r.MIG != "" && r.GPUs > 0 {
+			set[r.GPUResource()] = true
+		}
+	}
+	for _, t := range s.Training {
+		add(t.Resources)
+	}
+	for _, v := range s.Serving {
+		add(v.Resources)
+	}
+	for _, n := range s.Notebooks {
+		add(n.Resources)
+	}
+	for _, p := range s.Pipelines {
+		for _, st := range p.Steps {
+			if st.Resources != nil {
+				add(*st.Resources)
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // WorkflowRules are the least permissions Argo workflow pods of env need:
