@@ -1,16 +1,12 @@
 package compiler
 
 import (
-	"io/fs"
 	"regexp"
 	"strings"
 	"sync"
 
 	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
-
-	"github.com/kiln-ml/kiln/schema"
 )
 
 // CUE reports a value that fails a pattern as `invalid value "lots" (out of
@@ -27,42 +23,25 @@ var (
 func schemaPatterns() map[string]string {
 	patternsOnce.Do(func() {
 		patterns = map[string]string{}
-		names, _ := fs.Glob(schema.FS, "*.cue")
-		for _, name := range names {
-			src, err := fs.ReadFile(schema.FS, name)
-			if err != nil {
+		defs, err := schemaDefinitions()
+		if err != nil {
+			return // messages stay as CUE wrote them
+		}
+		for _, d := range defs {
+			if d.body != nil {
+				// Patterns inside a struct belong to one of its fields,
+				// not to the struct's description.
 				continue
 			}
-			f, err := parser.ParseFile(name, src, parser.ParseComments)
-			if err != nil {
-				continue
-			}
-			for _, d := range f.Decls {
-				fld, ok := d.(*ast.Field)
-				if !ok {
-					continue
-				}
-				id, ok := fld.Label.(*ast.Ident)
-				if !ok || !strings.HasPrefix(id.Name, "#") {
-					continue
-				}
-				if _, isStruct := fld.Value.(*ast.StructLit); isStruct {
-					// Patterns inside a struct belong to one of its
-					// fields, not to the struct's description.
-					continue
-				}
-				doc := firstSentence(docText(fld))
-				ast.Walk(fld.Value, func(n ast.Node) bool {
-					u, ok := n.(*ast.UnaryExpr)
-					if ok && u.Op == token.MAT {
-						if lit, ok := u.X.(*ast.BasicLit); ok {
-							desc := strings.TrimSuffix(strings.TrimPrefix(doc, id.Name+" is "), ".")
-							patterns[lit.Value] = desc + " (" + id.Name + ")"
-						}
+			desc := strings.TrimSuffix(strings.TrimPrefix(firstSentence(d.doc), d.name+" is "), ".")
+			ast.Walk(d.expr, func(n ast.Node) bool {
+				if u, ok := n.(*ast.UnaryExpr); ok && u.Op == token.MAT {
+					if lit, ok := u.X.(*ast.BasicLit); ok {
+						patterns[lit.Value] = desc + " (" + d.name + ")"
 					}
-					return true
-				}, nil)
-			}
+				}
+				return true
+			}, nil)
 		}
 	})
 	return patterns

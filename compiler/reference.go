@@ -20,41 +20,12 @@ import (
 // type, constraints and defaults as the schema states them. It is made from
 // the embedded schema's syntax, so it can never disagree with it.
 func WriteReference(w io.Writer) error {
-	names, err := fs.Glob(schema.FS, "*.cue")
+	defs, err := schemaDefinitions()
 	if err != nil {
 		return err
 	}
-	type def struct {
-		name string
-		doc  string
-		body *ast.StructLit
-		expr ast.Expr
-	}
-	var defs []def
-	for _, name := range names {
-		src, err := fs.ReadFile(schema.FS, name)
-		if err != nil {
-			return err
-		}
-		f, err := parser.ParseFile(name, src, parser.ParseComments)
-		if err != nil {
-			return fmt.Errorf("parsing embedded schema: %w", err)
-		}
-		for _, d := range f.Decls {
-			fld, ok := d.(*ast.Field)
-			if !ok {
-				continue
-			}
-			id, ok := fld.Label.(*ast.Ident)
-			if !ok || !strings.HasPrefix(id.Name, "#") {
-				continue
-			}
-			st, _ := fld.Value.(*ast.StructLit)
-			defs = append(defs, def{name: id.Name, doc: docText(fld), body: st, expr: fld.Value})
-		}
-	}
 	// #System first, the rest in alphabetical order.
-	slices.SortFunc(defs, func(a, b def) int {
+	slices.SortFunc(defs, func(a, b definition) int {
 		if (a.name == schema.Definition) != (b.name == schema.Definition) {
 			if a.name == schema.Definition {
 				return -1
@@ -92,6 +63,48 @@ func WriteReference(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// definition is a top-level #Definition of the schema, from its syntax.
+type definition struct {
+	name string
+	doc  string
+	// body is the definition's struct, nil for scalar definitions.
+	body *ast.StructLit
+	expr ast.Expr
+}
+
+// schemaDefinitions parses the embedded schema and returns its
+// definitions in file order.
+func schemaDefinitions() ([]definition, error) {
+	names, err := fs.Glob(schema.FS, "*.cue")
+	if err != nil {
+		return nil, err
+	}
+	var defs []definition
+	for _, name := range names {
+		src, err := fs.ReadFile(schema.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		if err != nil {
+			return nil, fmt.Errorf("parsing embedded schema: %w", err)
+		}
+		for _, d := range f.Decls {
+			fld, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			id, ok := fld.Label.(*ast.Ident)
+			if !ok || !strings.HasPrefix(id.Name, "#") {
+				continue
+			}
+			st, _ := fld.Value.(*ast.StructLit)
+			defs = append(defs, definition{name: id.Name, doc: docText(fld), body: st, expr: fld.Value})
+		}
+	}
+	return defs, nil
 }
 
 func docText(n ast.Node) string {
