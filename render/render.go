@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ml/kiln/diag"
@@ -86,17 +87,11 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		c := &Context{System: sys, Env: env, Set: NewSet()}
 		for _, r := range opts.Renderers {
 			for _, d := range r.Render(c) {
-				if d.Msg != "" && env.Name != "" && len(sys.Environments) > 1 {
-					d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env.Name)
-				}
-				diags.Add(d)
+				diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 			}
 		}
 		for _, d := range c.diags {
-			if len(sys.Environments) > 1 {
-				d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env.Name)
-			}
-			diags.Add(d)
+			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
 		items := c.Set.Items()
 		for _, it := range items {
@@ -109,6 +104,17 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		return nil, diags
 	}
 	return res, diags
+}
+
+// withEnvironment says which environment a diagnostic is about, when the
+// spec has several and the message does not name it already.
+func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
+	if envs > 1 && !slices.Contains(strings.FieldsFunc(d.Msg, func(r rune) bool {
+		return r == ' ' || r == ';' || r == ',' || r == '(' || r == ')' || r == ':'
+	}), env) {
+		d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env)
+	}
+	return d
 }
 
 // finish applies what every object carries: the recommended labels, the

@@ -291,7 +291,7 @@ func TestChecksPerEnvironment(t *testing.T) {
 	dev := environment("dev", 8, 8, map[string]*ir.Training{"resnet": mk(1, 1)})
 	prod := environment("prod", 8, 8, map[string]*ir.Training{"resnet": mk(4, 4)})
 	_, diags := renderSystem(system(dev, prod))
-	assert.Equal(t, []want{{"training.resnet", 10, "training.resnet needs 16 GPUs in prod (4 workers × 4); prod allows 8 (in environment prod)"}}, diagsOf(diags))
+	assert.Equal(t, []want{{"training.resnet", 10, "training.resnet needs 16 GPUs in prod (4 workers × 4); prod allows 8"}}, diagsOf(diags))
 
 	// The same problem everywhere is reported once, without a suffix.
 	dev = environment("dev", 8, 8, map[string]*ir.Training{"resnet": mk(0, 0)})
