@@ -1,0 +1,51 @@
+package ir
+
+// Sweep is a hyperparameter search.
+type Sweep struct {
+	Trial     string `json:"trial"`
+	Objective struct {
+		Metric            string   `json:"metric"`
+		Goal              string   `json:"goal"`
+		Target            *float64 `json:"target,omitempty"`
+		AdditionalMetrics []string `json:"additionalMetrics,omitempty"`
+	} `json:"objective"`
+	Algorithm       string                     `json:"algorithm"`
+	Seed            int                        `json:"seed"`
+	Parameters      map[string]*SweepParameter `json:"parameters"`
+	MaxTrials       int                        `json:"maxTrials"`
+	Parallel        int                        `json:"parallel"`
+	MaxFailedTrials *int                       `json:"maxFailedTrials,omitempty"`
+	TrialTimeout    string                     `json:"trialTimeout,omitempty"`
+	Hyperband       *struct {
+		Resource string `json:"resource"`
+		Min      int    `json:"min"`
+		Max      int    `json:"max"`
+		Eta      int    `json:"eta"`
+	} `json:"hyperband,omitempty"`
+	EarlyStopping *struct {
+		Median struct {
+			MinTrials int `json:"minTrials"`
+		} `json:"median"`
+	} `json:"earlyStopping,omitempty"`
+	Suggestion *struct {
+		Image   string   `json:"image"`
+		Command []string `json:"command,omitempty"`
+	} `json:"suggestion,omitempty"`
+	Metrics struct {
+		Collector string `json:"collector"`
+		Path      string `json:"path,omitempty"`
+	} `json:"metrics"`
+	Backend      string    `json:"backend"`
+	Schedule     *Schedule `json:"schedule,omitempty"`
+	Environments []string  `json:"environments,omitempty"`
+}
+
+// SweepParameter is one dimension of a search space.
+type SweepParameter struct {
+	Type   string   `json:"type,omitempty"`
+	Min    *float64 `json:"min,omitempty"`
+	Max    *float64 `json:"max,omitempty"`
+	Scale  string   `json:"scale"`
+	Step   *float64 `json:"step,omitempty"`
+	Values []Value  `json:"values,omitempty"`
+}
