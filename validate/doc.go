@@ -17,6 +17,13 @@
 // That subset is written here from the upstream rules; it does not import
 // k8s.io/kubernetes and is therefore less complete than a real API server.
 //
+// Argo Workflows, WorkflowTemplates and CronWorkflows that pass their CRD are
+// then checked by Argo's own validator (github.com/argoproj/argo-workflows/v3/
+// workflow/validate) in lint mode, as `argo lint` does: DAG dependencies,
+// template references, parameter and artifact references, expressions and
+// cron schedules. ValidateAll resolves templateRefs between the
+// WorkflowTemplates it is given.
+//
 // RestrictedViolations separately checks every pod template found in an object
 // against the Pod Security Standards "restricted" profile.
 //

@@ -174,6 +174,37 @@ func TestValidateCustomResources(t *testing.T) {
 			doc:  edit(workflowTemplate, `value: "10"`, `value: 10`),
 			want: []string{"spec.arguments.parameters[0].value: Invalid value: \"integer\""},
 		},
+		{
+			// Argo's own validator: the CRD schema cannot see that a DAG
+			// task depends on a task that does not exist.
+			name: "WorkflowTemplate dependency on a missing task (argo lint)",
+			doc:  edit(workflowTemplate, "dependencies: [prep]", "dependencies: [prepare]"),
+			want: []string{"argo: ", "prepare"},
+		},
+		{
+			name: "WorkflowTemplate reference to a missing template (argo lint)",
+			doc:  edit(workflowTemplate, "        template: prep\n", "        template: preprocess\n"),
+			want: []string{"argo: ", "preprocess"},
+		},
+		{
+			name: "CronWorkflow malformed schedule (argo lint)",
+			doc: `
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata:
+  name: retrain
+  namespace: ml
+spec:
+  schedules: ["0 3 * * mon-fri-sun"]
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - name: main
+      container:
+        image: busybox:1.36
+`,
+			want: []string{"argo: ", "cron schedule"},
+		},
 		{name: "InferenceService valid", doc: inferenceService},
 		{
 			name: "InferenceService unknown field",

@@ -42,7 +42,15 @@ const documentPath = "<document>"
 //
 // An object of a kind that neither a loaded CRD nor the built-in types serve
 // yields the single problem "no CRD or built-in type for <apiVersion>, Kind=<kind>".
+//
+// Workflows, WorkflowTemplates and CronWorkflows are also checked by Argo's
+// own validator in lint mode; templateRefs resolve to nothing here, so use
+// ValidateAll for objects that refer to each other.
 func (v *Validator) Validate(doc []byte) []string {
+	return v.validate(doc, nil)
+}
+
+func (v *Validator) validate(doc []byte, tmpls templates) []string {
 	u, j, problems := decode(doc)
 	if problems != nil {
 		return problems
@@ -57,7 +65,11 @@ func (v *Validator) Validate(doc []byte) []string {
 	} else {
 		return []string{fmt.Sprintf("no CRD or built-in type for %s, Kind=%s", u.GetAPIVersion(), u.GetKind())}
 	}
-	return formatProblems(unknown, errs)
+	out := formatProblems(unknown, errs)
+	if len(out) == 0 && isArgo(gvk) {
+		out = argoProblems(j, gvk.Kind, tmpls)
+	}
+	return out
 }
 
 func (v *Validator) crdFor(gvk schema.GroupVersionKind) (*crdVersion, bool) {
@@ -78,9 +90,16 @@ func (v *Validator) ValidateAll(docs map[string][]byte) map[string][]string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	var all [][]byte
+	for _, name := range names {
+		if parts, err := SplitYAML(docs[name]); err == nil {
+			all = append(all, parts...)
+		}
+	}
+	tmpls := workflowTemplates(all)
 	results := make([][]string, len(names))
 	forEachParallel(len(names), func(i int) {
-		results[i] = v.validateStream(docs[names[i]])
+		results[i] = v.validateStream(docs[names[i]], tmpls)
 	})
 	out := map[string][]string{}
 	for i, name := range names {
@@ -91,7 +110,7 @@ func (v *Validator) ValidateAll(docs map[string][]byte) map[string][]string {
 	return out
 }
 
-func (v *Validator) validateStream(stream []byte) []string {
+func (v *Validator) validateStream(stream []byte, tmpls templates) []string {
 	parts, err := SplitYAML(stream)
 	if err != nil {
 		return []string{documentPath + ": " + err.Error()}
@@ -100,11 +119,11 @@ func (v *Validator) validateStream(stream []byte) []string {
 	case 0:
 		return []string{documentPath + ": empty document"}
 	case 1:
-		return v.Validate(parts[0])
+		return v.validate(parts[0], tmpls)
 	}
 	var out []string
 	for i, p := range parts {
-		for _, problem := range v.Validate(p) {
+		for _, problem := range v.validate(p, tmpls) {
 			out = append(out, fmt.Sprintf("document %d: %s", i+1, problem))
 		}
 	}
