@@ -23,7 +23,7 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
-	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
 	diags = append(diags, rdiags...).Sort()
 	if diags.HasErrors() {
 		return nil, diags, nil

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/render/write"
 )
 
@@ -26,6 +27,13 @@ func (a *app) newRenderCmd() *cobra.Command {
 		Long: `Render compiles the spec in DIR (default: the current directory) and writes one
 file per object to <out>/<environment>/<system>/, with a kustomization.yaml per
 environment. The same spec always gives the same bytes.
+
+A spec with a gitops section also gets its Argo CD objects in
+<out>/argocd/<system>/ (an AppProject, one Application per environment, a
+kustomization.yaml to apply them with kubectl apply -k, and argocd-cm-health.yaml,
+Lua health checks to merge into Argo CD's argocd-cm). They describe every
+environment, so a render limited with -e leaves them as they are, and --stdout
+(which the Argo CD plugin uses) leaves them out.
 
 Writing is all or nothing: when the spec has errors nothing is written and the
 previous output is left as it was. kiln keeps an index of the files it wrote
@@ -59,25 +67,7 @@ touches files it did not generate.`,
 			if err != nil {
 				return err
 			}
-			sysName := res.System.Name
-			var prefixes []string
-			for _, e := range res.Environments {
-				prefixes = append(prefixes, e.Dir+"/")
-			}
-			scope := func(p string) bool {
-				if len(o.envs) > 0 {
-					for _, pre := range prefixes {
-						if strings.HasPrefix(p, pre) {
-							return true
-						}
-					}
-					return false
-				}
-				// Every environment of this system, including ones the
-				// spec no longer has.
-				parts := strings.SplitN(p, "/", 3)
-				return len(parts) == 3 && parts[1] == sysName
-			}
+			scope := renderScope(res, len(o.envs) > 0)
 			r, err := write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun})
 			if err != nil {
 				return err
@@ -96,4 +86,33 @@ touches files it did not generate.`,
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
 	return cmd
+}
+
+// renderScope says which previously generated files a render owns, and so
+// may delete when it no longer produces them: a partial render (-e) owns
+// its environments' directories; a full one every <env>/<system>/
+// directory of the system, including environments the spec no longer has,
+// and the system's Argo CD directory, argocd/<system>/, which only a full
+// render writes (its objects describe every environment).
+func renderScope(res *render.Result, partial bool) func(string) bool {
+	var prefixes []string
+	for _, e := range res.Environments {
+		prefixes = append(prefixes, e.Dir+"/")
+	}
+	sysName := res.System.Name
+	return func(p string) bool {
+		if partial {
+			for _, pre := range prefixes {
+				if strings.HasPrefix(p, pre) {
+					return true
+				}
+			}
+			return false
+		}
+		if strings.HasPrefix(p, argocd.Dir+"/"+sysName+"/") {
+			return true
+		}
+		parts := strings.SplitN(p, "/", 3)
+		return len(parts) == 3 && parts[1] == sysName
+	}
 }

@@ -161,6 +161,7 @@ func (c *compilation) decodeSystem(v cue.Value) (*ir.System, map[string]*ir.Envi
 	}
 	sys := doc.System
 	sys.Dir = c.dir
+	sys.Sources = c.src
 	if abs, err := filepath.Abs(c.dir); err == nil {
 		sys.SpecDir = c.pos.rel(abs)
 	}
@@ -245,6 +246,7 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		Owners       json.RawMessage `json:"owners"`
 		Description  json.RawMessage `json:"description"`
 		Labels       json.RawMessage `json:"labels"`
+		GitOps       json.RawMessage `json:"gitops"`
 		Environments json.RawMessage `json:"environments"`
 	}
 	// Unknown fields are an error: the IR and the schema must never drift.

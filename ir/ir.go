@@ -17,12 +17,20 @@ type System struct {
 	Owners      []string          `json:"owners,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// GitOps is how Argo CD deploys the system; nil when the spec has no
+	// gitops section.
+	GitOps *GitOps `json:"gitops,omitempty"`
 
 	// Environments are sorted by name.
 	Environments []*Environment `json:"-"`
 
 	// Dir is the spec directory as the user named it.
 	Dir string `json:"-"`
+	// Sources maps CUE paths to where the user wrote them in the spec
+	// before any environment's overrides: the base of every
+	// Environment.Sources, and the positions of the environments' own
+	// fields (overrides, patches).
+	Sources Sources `json:"-"`
 	// SpecDir is the spec directory on the same footing as diagnostic
 	// positions (relative to the working directory, slash-separated), so
 	// a position can be made relative to the spec itself.
@@ -37,6 +45,9 @@ type Environment struct {
 	Destination Destination `json:"destination"`
 	GPU         GPUPolicy   `json:"gpu"`
 	Quota       *Quota      `json:"quota,omitempty"`
+	Sync        SyncPolicy  `json:"sync"`
+	// Patches are kustomize patches by name, applied in name order.
+	Patches map[string]*Patch `json:"patches,omitempty"`
 
 	// Spec is the base spec with this environment's overrides applied and
 	// entries limited to this environment removed where they do not apply.

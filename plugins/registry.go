@@ -2,6 +2,8 @@ package plugins
 
 import (
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argocd"
+	"github.com/kiln-ml/kiln/render/kustomize"
 	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -12,6 +14,9 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		// Last: patches see every object, Argo CD objects every kind.
+		kustomize.Patcher{},
+		argocd.Renderer{},
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -22,31 +24,58 @@ const KustomizationFile = "kustomization.yaml"
 func Files(res *Result) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, env := range res.Environments {
-		var resources []string
-		for _, it := range env.Items {
-			b, err := Marshal(it.Object)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", it.Key(), err)
-			}
-			name := FileName(it)
-			p := env.Dir + "/" + name
-			if _, dup := files[p]; dup {
-				return nil, fmt.Errorf("two objects would be written to %s; rename one of them", p)
-			}
-			files[p] = append([]byte(Header), b...)
-			resources = append(resources, name)
-		}
-		k, err := yaml.Marshal(kustomization{
-			APIVersion: "kustomize.config.k8s.io/v1beta1",
-			Kind:       "Kustomization",
-			Resources:  resources,
-		})
-		if err != nil {
+		if err := addDir(files, env.Dir, env.Items); err != nil {
 			return nil, err
 		}
-		files[env.Dir+"/"+KustomizationFile] = append([]byte(Header), k...)
+	}
+	// System-level directories (argocd/<system>) come after, beside the
+	// environments: a path taken twice is an error, never an overwrite.
+	for _, d := range res.Dirs {
+		if err := addDir(files, d.Dir, d.Items); err != nil {
+			return nil, err
+		}
+		for _, name := range slices.Sorted(maps.Keys(d.Files)) {
+			p := d.Dir + "/" + name
+			if _, dup := files[p]; dup {
+				return nil, fmt.Errorf("two files would be written to %s", p)
+			}
+			files[p] = d.Files[name]
+		}
 	}
 	return files, nil
+}
+
+// addDir adds one file per object of a directory and its
+// kustomization.yaml listing them in apply order.
+func addDir(files map[string][]byte, dir string, items []Item) error {
+	resources := []string{}
+	for _, it := range items {
+		b, err := Marshal(it.Object)
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.Key(), err)
+		}
+		name := FileName(it)
+		p := dir + "/" + name
+		if _, dup := files[p]; dup {
+			return fmt.Errorf("two objects would be written to %s; rename one of them", p)
+		}
+		files[p] = append([]byte(Header), b...)
+		resources = append(resources, name)
+	}
+	k, err := yaml.Marshal(kustomization{
+		APIVersion: "kustomize.config.k8s.io/v1beta1",
+		Kind:       "Kustomization",
+		Resources:  resources,
+	})
+	if err != nil {
+		return err
+	}
+	p := dir + "/" + KustomizationFile
+	if _, dup := files[p]; dup {
+		return fmt.Errorf("two directories would be written to %s", dir)
+	}
+	files[p] = append([]byte(Header), k...)
+	return nil
 }
 
 type kustomization struct {
@@ -61,7 +90,10 @@ func FileName(it Item) string {
 }
 
 // Stream writes every object of every environment as one YAML stream, in
-// the order of the files, for `kiln render --stdout | kubectl apply -f -`.
+// the order of the files, for `kiln render --stdout | kubectl apply -f -`
+// and for the Argo CD config management plugin. System-level directories
+// (the Argo CD objects) are left out: an Application rendering through the
+// plugin must not sync Applications.
 func Stream(res *Result) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, env := range res.Environments {

@@ -92,6 +92,20 @@ func (s *Set) Add(obj Object, origin Origin) *diag.Diagnostic {
 	return nil
 }
 
+// Replace swaps an object for another with the same kind, namespace and
+// name (a patched copy), keeping its origin. It reports false when the set
+// has no such object.
+func (s *Set) Replace(obj Object) bool {
+	key := Item{Object: obj}.Key()
+	it, ok := s.items[key]
+	if !ok {
+		return false
+	}
+	it.Object = obj
+	s.items[key] = it
+	return true
+}
+
 // Len returns the number of objects.
 func (s *Set) Len() int { return len(s.items) }
 
@@ -117,7 +131,7 @@ func (s *Set) Items() []Item {
 // (the same idea as kustomize's ordering). Kinds not listed sort after all
 // of these, alphabetically.
 var kindOrder = []string{
-	"Namespace", "ResourceQuota", "LimitRange", "PriorityClass",
+	"Namespace", "ResourceQuota", "LimitRange", "PriorityClass", "AppProject",
 	"ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding",
 	"ConfigMap", "PersistentVolumeClaim",
 	"PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy",

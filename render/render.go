@@ -23,6 +23,34 @@ type Renderer interface {
 	Render(c *Context) diag.List
 }
 
+// SystemRenderer is implemented by renderers that also describe the system
+// as a whole, from every rendered environment: the Argo CD AppProject and
+// Applications. [Render] calls RenderSystem once, after every environment
+// is rendered, transformed and finished, and only when every environment
+// of the spec was rendered (a system-level object drawn from some of them
+// would be wrong).
+type SystemRenderer interface {
+	Renderer
+	RenderSystem(c *SystemContext) diag.List
+}
+
+// Transformer is implemented by renderers that change an environment's
+// finished objects after every renderer has added its own: kustomize
+// patches the spec declares. Transform may replace objects in c.Set (with
+// [Set.Replace]) but not add or remove them.
+type Transformer interface {
+	Renderer
+	Transform(c *Context) diag.List
+}
+
+// SystemContext is what a SystemRenderer sees: the system, its rendered
+// environments, and the directories it adds.
+type SystemContext struct {
+	System       *ir.System
+	Environments []Environment
+	Dirs         []Directory
+}
+
 // Context is what a renderer sees: the system, one environment, and the
 // set it adds objects to.
 type Context struct {
@@ -56,6 +84,9 @@ func (c *Context) Errorf(path, format string, args ...any) {
 type Options struct {
 	// Renderers run in order for every environment.
 	Renderers []Renderer
+	// Partial says the system was compiled for some of its environments
+	// only (kiln render -e): system-level directories are not rendered.
+	Partial bool
 }
 
 // Environment is the rendered objects of one environment.
@@ -67,10 +98,29 @@ type Environment struct {
 	Items []Item
 }
 
+// Directory is a rendered directory that belongs to the system as a whole
+// rather than to one environment, such as argocd/<system>: it is written
+// beside the environment directories and never inside one, so no
+// environment's Application syncs it.
+type Directory struct {
+	// Dir is relative to the output root.
+	Dir string
+	// Items are the objects, one file each, listed in the directory's
+	// kustomization.yaml.
+	Items []Item
+	// Files are further files by name (not objects to apply, such as a
+	// patch for Argo CD's own ConfigMap), written as they are and not
+	// listed in kustomization.yaml.
+	Files map[string][]byte
+}
+
 // Result is a rendered system.
 type Result struct {
 	System       *ir.System
 	Environments []Environment
+	// Dirs are the system-level directories, sorted by Dir; empty after
+	// a partial render.
+	Dirs []Directory
 }
 
 // Render runs every renderer for every environment of sys. Objects are
@@ -93,11 +143,36 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		for _, d := range c.diags {
 			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
-		items := c.Set.Items()
-		for _, it := range items {
+		for _, it := range c.Set.Items() {
 			finish(sys, env, it)
 		}
-		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: items})
+		c.diags = nil
+		for _, r := range opts.Renderers {
+			if t, ok := r.(Transformer); ok {
+				for _, d := range t.Transform(c) {
+					diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
+				}
+			}
+		}
+		for _, d := range c.diags {
+			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
+		}
+		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items()})
+	}
+	if !opts.Partial && !diags.HasErrors() {
+		sc := &SystemContext{System: sys, Environments: res.Environments}
+		for _, r := range opts.Renderers {
+			if sr, ok := r.(SystemRenderer); ok {
+				diags = append(diags, sr.RenderSystem(sc)...)
+			}
+		}
+		for _, d := range sc.Dirs {
+			for _, it := range d.Items {
+				finishSystem(sys, it)
+			}
+		}
+		res.Dirs = sc.Dirs
+		slices.SortFunc(res.Dirs, func(a, b Directory) int { return strings.Compare(a.Dir, b.Dir) })
 	}
 	diags = mergeEnvironmentDiags(diags.Sort())
 	if diags.HasErrors() {
@@ -141,6 +216,33 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
 		// file:line only: a column adds churn to diffs without helping
 		// anyone find the entry.
+		pos.Col = 0
+		ann[AnnotationSource] = pos.String()
+	}
+	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
+	o.SetAnnotations(ann)
+}
+
+// finishSystem labels a system-level object like every other, and gives it
+// the sync wave of its kind (an AppProject before the Applications that
+// name it, when an app of apps syncs them).
+func finishSystem(sys *ir.System, it Item) {
+	o := it.Object
+	labels := map[string]string{}
+	maps.Copy(labels, sys.Labels)
+	maps.Copy(labels, o.GetLabels())
+	labels[LabelPartOf] = sys.Name
+	labels[LabelManagedBy] = ManagedBy
+	if it.Origin.Component != "" {
+		labels[LabelComponent] = it.Origin.Component
+	}
+	o.SetLabels(labels)
+	ann := map[string]string{}
+	maps.Copy(ann, o.GetAnnotations())
+	if it.Origin.Path != "" {
+		ann[AnnotationPath] = it.Origin.Path
+	}
+	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
 		pos.Col = 0
 		ann[AnnotationSource] = pos.String()
 	}
