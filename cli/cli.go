@@ -96,6 +96,7 @@ to sync.
 		a.newInitCmd(),
 		a.newVetCmd(),
 		a.newRenderCmd(),
+		a.newExplainCmd(),
 		a.newSchemaCmd(),
 		a.newVersionCmd(),
 	)

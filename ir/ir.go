@@ -182,6 +182,15 @@ func (e *EnvVar) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &e.Value)
 }
 
+// MarshalJSON writes the form the user wrote, so a marshalled Spec reads
+// like the spec (kiln explain prints it).
+func (e EnvVar) MarshalJSON() ([]byte, error) {
+	if e.Secret != nil {
+		return json.Marshal(e.Secret)
+	}
+	return json.Marshal(e.Value)
+}
+
 // SecretRef names a Secret (and optionally one key of it).
 type SecretRef struct {
 	Secret string `json:"secret"`

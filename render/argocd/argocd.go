@@ -41,7 +41,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 	}
 	var l diag.List
 	path := ir.Path("environments", c.Env.Name)
-	l.Errorf(c.System.Sources.Pos(path), path, "an environment named %q would render into %s/%s/, where the Argo CD objects go; rename the environment", Dir, Dir, c.System.Name)
+	l.Errorf(c.System.Sources.Pos(path), path, "environment %s would render into %s/%s/, where the Argo CD objects go; rename the environment", Dir, Dir, c.System.Name)
 	return l
 }
 

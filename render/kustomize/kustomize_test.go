@@ -1,0 +1,113 @@
+package kustomize_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/kustomize"
+)
+
+const base = `package x
+name: "x"
+namespace: "x"
+training: bert: {
+	framework: "pytorch"
+	image:     "ghcr.io/acme/bert:1.0"
+	workers:   2
+}
+`
+
+func renderWith(t *testing.T, env string) (*render.Result, diag.List) {
+	t.Helper()
+	spec := base + "environments: dev: " + env + "\nenvironments: prod: {}\n"
+	sys, diags := compiler.Compile(context.Background(), "/virtual/spec", compiler.Options{Overlay: map[string][]byte{"spec.cue": []byte(spec)}})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	return render.Render(context.Background(), sys, render.Options{Renderers: plugins.Builtins()})
+}
+
+func file(t *testing.T, res *render.Result, p string) string {
+	t.Helper()
+	files, err := render.Files(res)
+	require.NoError(t, err)
+	b, ok := files[p]
+	require.True(t, ok, "no file %s", p)
+	return string(b)
+}
+
+func TestMergeAndJSONPatches(t *testing.T) {
+	res, diags := renderWith(t, `{patches: {
+		"a-labels": {
+			target: {kind: "PyTorchJob"}
+			merge: metadata: labels: team: "nlp"
+		}
+		"b-priority": {
+			target: {group: "kubeflow.org", kind: "PyTorchJob", name: "ber."}
+			ops: [{op: "add", path: "/spec/runPolicy/schedulingPolicy", value: {priorityClass: "high"}}]
+		}
+		"c-quota": {
+			target: {kind: "ResourceQuota"}
+			merge: spec: hard: "requests.cpu": "16"
+		}
+	}}`)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	job := file(t, res, "dev/x/pytorchjob-bert.yaml")
+	assert.Contains(t, job, "    team: nlp\n")
+	assert.Contains(t, job, "    schedulingPolicy:\n      priorityClass: high\n")
+	// kiln's own labels and annotations are still there.
+	assert.Contains(t, job, "kiln.dev/path: training.bert")
+	assert.Contains(t, file(t, res, "dev/x/resourcequota-x.yaml"), "requests.cpu: \"16\"")
+	// Other environments are untouched.
+	assert.NotContains(t, file(t, res, "prod/x/pytorchjob-bert.yaml"), "team: nlp")
+	// Still one file per object, listed in the kustomization.
+	assert.Contains(t, file(t, res, "dev/x/kustomization.yaml"), "- pytorchjob-bert.yaml\n")
+}
+
+func TestPatchErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, path, msg string
+	}{
+		{"no match", `{patches: typo: {target: {kind: "PyTorchJob", name: "bret"}, merge: metadata: labels: a: "b"}}`,
+			"environments.dev.patches.typo.target", "patch typo matches no object in environment dev; the PyTorchJob objects are bert"},
+		{"no kind", `{patches: typo: {target: {kind: "TFJob"}, merge: metadata: labels: a: "b"}}`,
+			"environments.dev.patches.typo.target", "patch typo matches no object in environment dev; it renders no TFJob (kinds: Namespace, PyTorchJob, ResourceQuota, ServiceAccount)"},
+		{"neither", `{patches: empty: {target: {kind: "PyTorchJob"}}}`,
+			"environments.dev.patches.empty", "patch empty has neither merge (a strategic merge patch) nor ops (a JSON patch); set one of them"},
+		{"both", `{patches: both: {target: {kind: "PyTorchJob"}, merge: {}, ops: []}}`,
+			"environments.dev.patches.both", "patch both has both merge and ops; split it into two patches"},
+		{"bad op", `{patches: bad: {target: {kind: "PyTorchJob"}, ops: [{op: "replace", path: "/spec/nothing/here", value: 1}]}}`,
+			"environments.dev.patches.bad", "patch bad does not apply:"},
+		{"rename", `{patches: rename: {target: {kind: "PyTorchJob"}, ops: [{op: "replace", path: "/metadata/name", value: "other"}]}}`,
+			"environments.dev.patches", "the patches change the kind, namespace or name of PyTorchJob other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := renderWith(t, tc.env)
+			require.True(t, diags.HasErrors(), "want an error")
+			require.Len(t, diags, 1, "%v", diags)
+			assert.Equal(t, tc.path, diags[0].Path)
+			assert.True(t, strings.HasPrefix(diags[0].Msg, tc.msg), "message %q does not start with %q", diags[0].Msg, tc.msg)
+			assert.True(t, diags[0].Pos.IsValid(), "no position")
+		})
+	}
+}
+
+func TestBuild(t *testing.T) {
+	res, diags := renderWith(t, `{}`)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	files, err := render.Files(res)
+	require.NoError(t, err)
+	m, err := kustomize.Build(files, "dev/x")
+	require.NoError(t, err)
+	assert.Equal(t, len(res.Environments[0].Items), m.Size())
+	// A kustomization naming a file that is not there fails.
+	files["dev/x/kustomization.yaml"] = append(files["dev/x/kustomization.yaml"], []byte("- missing.yaml\n")...)
+	_, err = kustomize.Build(files, "dev/x")
+	require.Error(t, err)
+}
