@@ -207,7 +207,13 @@ func NewApplication(sys *ir.System, env *ir.Environment, re render.Environment) 
 					{Name: PluginEnvironmentVar, Value: env.Name},
 				}},
 			},
+			// The hydrated manifests go to the gitops repository, a
+			// branch per environment, under the system's name (never
+			// the root, which Argo CD refuses).
 			SyncSource: SyncSource{TargetBranch: h.BranchPrefix + env.Name, Path: sys.Name},
+		}
+		if h.RepoURL != "" && h.RepoURL != g.RepoURL {
+			app.Spec.SourceHydrator.SyncSource.RepoURL = g.RepoURL
 		}
 	} else {
 		app.Spec.Source = &Source{

@@ -93,6 +93,8 @@ type PluginEnv struct {
 // SyncSource is the branch and path the hydrated manifests are committed
 // to and synced from.
 type SyncSource struct {
+	// RepoURL is empty when it is the dry source's repository.
+	RepoURL      string `json:"repoURL,omitempty"`
 	TargetBranch string `json:"targetBranch"`
 	Path         string `json:"path"`
 }
