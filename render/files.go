@@ -20,7 +20,9 @@ const KustomizationFile = "kustomization.yaml"
 
 // Files returns the rendered tree: for each environment, one file per
 // object named <kind>-<name>.yaml, plus a kustomization.yaml listing them
-// in apply order. Paths are slash-separated and relative to the output root.
+// in apply order; then the system-level directories (argocd/<system>) the
+// same way, with their extra files. Paths are slash-separated and relative
+// to the output root.
 func Files(res *Result) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, env := range res.Environments {
