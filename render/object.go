@@ -146,9 +146,15 @@ func kindRank(kind string) int {
 }
 
 // SyncWave is the Argo CD sync wave of a kind: the platform objects (wave
-// -1) before workloads (wave 0), so namespaces, quotas and RBAC exist first.
+// -1: namespaces, quotas, identities, RBAC, configuration) before
+// workloads (wave 0), so they exist when the workloads arrive. Argo CD
+// waits for a wave to be healthy before the next, so a kind that only
+// becomes healthy once a workload uses it must not be in an earlier wave:
+// a PersistentVolumeClaim on a WaitForFirstConsumer storage class stays
+// Pending (Progressing) until its pod exists, and would hold the sync
+// forever. Claims go with the workloads.
 func SyncWave(kind string) string {
-	if i := slices.Index(kindOrder, kind); i >= 0 && i <= slices.Index(kindOrder, "PersistentVolumeClaim") {
+	if i := slices.Index(kindOrder, kind); i >= 0 && i <= slices.Index(kindOrder, "ConfigMap") {
 		return "-1"
 	}
 	return "0"
