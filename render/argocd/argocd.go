@@ -56,6 +56,16 @@ func (Renderer) RenderSystem(c *render.SystemContext) diag.List {
 		envs[e.Name] = e
 	}
 	var diags diag.List
+	if g.ProjectName(sys) == "default" {
+		// kiln's AppProject would replace Argo CD's own default
+		// project, and its whitelists would lock every other
+		// application out.
+		path := "gitops.project"
+		if g.Project == "" {
+			path = "name"
+		}
+		diags.Errorf(sys.Sources.Pos(path), path, `the AppProject would be named "default", which is Argo CD's own project; set gitops.project to a name of the system's own`)
+	}
 	diags = append(diags, checkDestinations(sys)...)
 	dir := render.Directory{Dir: Dir + "/" + sys.Name}
 	origin := func(path string) render.Origin {
