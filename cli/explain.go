@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -52,12 +51,16 @@ printed once.`,
 			if _, err := splitPath(path); err != nil {
 				return usageError{err}
 			}
-			if _, diags, err := build(cmd.Context(), dir, o.envs); err != nil {
-				return err
-			} else if err := a.report(f, diags); err != nil {
+			// The whole build, not only the compile: a spec that
+			// does not render has no value worth explaining yet.
+			res, diags, err := build(cmd.Context(), dir, o.envs)
+			if err != nil {
 				return err
 			}
-			sys, _ := compiler.Compile(cmd.Context(), dir, compiler.Options{Environments: o.envs})
+			if err := a.report(f, diags); err != nil {
+				return err
+			}
+			sys := res.System
 			ex, err := Explain(sys, path)
 			if err != nil {
 				// Point at the nearest enclosing value the spec
