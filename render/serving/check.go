@@ -139,6 +139,16 @@ func checkRuntime(c *render.Context, e *entry) {
 	if s.Transformer != nil && s.Runtime != "kserve" {
 		c.Errorf(ir.Join(e.path, "transformer"), "transformers are a KServe component; %s would ignore it", e.mode())
 	}
+	if x := s.Expose; x != nil && x.Gateway != "" {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"tls", x.TLS != nil}, {"gatewaySelector", len(x.GatewaySelector) > 0}} {
+			if f.set {
+				c.Errorf(ir.Join(e.path, "expose", f.name), "expose.%s configures the Gateway kiln renders, but expose.gateway names an existing one (%s), which kiln leaves alone: set it there, or drop expose.gateway", f.name, x.Gateway)
+			}
+		}
+	}
 	if x := s.Expose; x != nil && x.CanaryHeader != nil {
 		switch {
 		case s.Canary == nil:

@@ -276,15 +276,20 @@ func authorizationPolicy(e *entry) *AuthorizationPolicy {
 	if len(namespaces) > 0 {
 		from = append(from, RuleFrom{Source: Source{Namespaces: namespaces}})
 	}
-	return &AuthorizationPolicy{
+	ap := &AuthorizationPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: SecurityIstio, Kind: "AuthorizationPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
 		Spec: AuthorizationPolicySpec{
 			Selector: &WorkloadSelector{MatchLabels: map[string]string{LabelServing: e.obj}},
 			Action:   "ALLOW",
-			Rules:    []Rule{{From: from}},
 		},
 	}
+	// An ALLOW policy without rules allows no one: what an empty access
+	// list asks for.
+	if len(from) > 0 {
+		ap.Spec.Rules = []Rule{{From: from}}
+	}
+	return ap
 }
 
 // StrictMTLS requires mutual TLS for every workload of the

@@ -208,7 +208,7 @@ func (e *entry) gpus() (int, string) {
 	total := per * e.max * n
 	b := plural(e.max, "replica") + " × " + count(per, e.s.Resources)
 	if n > 1 {
-		b += " × 2 versions (stable and canary)"
+		b += " × 2 versions, stable and canary"
 	}
 	if t := e.s.Transformer; t != nil && t.Resources != nil && t.Resources.GPUs > 0 {
 		tn := 1

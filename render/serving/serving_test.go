@@ -81,6 +81,7 @@ var fieldLines = map[string]int{
 	"transformer":          20,
 	"expose.host":          21,
 	"expose.canaryHeader":  22,
+	"expose.tls":           23,
 }
 
 // environment is an environment serving entries.

@@ -238,7 +238,7 @@ type AuthorizationPolicy struct {
 type AuthorizationPolicySpec struct {
 	Selector *WorkloadSelector `json:"selector,omitempty"`
 	Action   string            `json:"action"`
-	Rules    []Rule            `json:"rules"`
+	Rules    []Rule            `json:"rules,omitempty"`
 }
 
 // WorkloadSelector selects pods by labels.
