@@ -361,3 +361,18 @@ func TestValidatorIsStrict(t *testing.T) {
 	root := bytes.Replace(isvc, []byte("runAsNonRoot: true"), []byte("runAsNonRoot: false"), -1)
 	assert.NotEmpty(t, validate.RestrictedViolations(root), "pods running as root")
 }
+
+// TestDeterministic renders every golden case twice: same bytes.
+func TestDeterministic(t *testing.T) {
+	for name, gc := range goldenCases() {
+		assert.Equal(t, string(stream(t, gc)), string(stream(t, gc)), name)
+	}
+}
+
+// TestNoServingNoMesh: an environment that serves nothing gets no
+// PeerAuthentication (STRICT mTLS would affect its other workloads).
+func TestNoServingNoMesh(t *testing.T) {
+	res, diags := renderSystem(system(environment("dev", false, 0, nil)))
+	require.Empty(t, diags)
+	assert.Empty(t, res.Environments[0].Items)
+}
