@@ -4,6 +4,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/notebook"
 	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/serving"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -13,6 +14,7 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		serving.Renderer{},
 		notebook.Renderer{},
 	}
 }
