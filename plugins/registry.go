@@ -4,7 +4,9 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/render/kustomize"
+	"github.com/kiln-ml/kiln/render/notebook"
 	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/serving"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -14,6 +16,8 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		serving.Renderer{},
+		notebook.Renderer{},
 		// Last: patches see every object, Argo CD objects every kind.
 		kustomize.Patcher{},
 		argocd.Renderer{},
