@@ -2,6 +2,7 @@ package argocd
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -283,10 +284,11 @@ var controllerFields = map[string][]string{
 }
 
 // ignoreDifferences lists, for the kinds of an environment, the fields
-// controllers own and the ones the spec adds.
+// controllers own and the ones the spec adds, and the replica count of
+// every object a HorizontalPodAutoscaler scales.
 func ignoreDifferences(g *ir.GitOps, items []render.Item) []IgnoreDifferences {
 	fields := map[schema.GroupKind][]string{}
-	hpa := false
+	var scaled []IgnoreDifferences
 	for _, it := range items {
 		gvk := it.GVK()
 		gk := gvk.GroupKind()
@@ -297,13 +299,11 @@ func ignoreDifferences(g *ir.GitOps, items []render.Item) []IgnoreDifferences {
 		fields[gk] = append(fields[gk], controllerFields[key]...)
 		fields[gk] = append(fields[gk], g.IgnoreDifferences[key]...)
 		if gk.Kind == "HorizontalPodAutoscaler" {
-			hpa = true
+			if ref, ok := scaleTarget(it.Object); ok {
+				ref.JSONPointers = []string{"/spec/replicas"}
+				scaled = append(scaled, ref)
+			}
 		}
-	}
-	if hpa {
-		// The autoscaler owns the replica count of what it scales.
-		gk := schema.GroupKind{Group: "apps", Kind: "Deployment"}
-		fields[gk] = append(fields[gk], "/spec/replicas")
 	}
 	var out []IgnoreDifferences
 	for _, gk := range slices.SortedFunc(maps.Keys(fields), func(a, b schema.GroupKind) int {
@@ -316,5 +316,38 @@ func ignoreDifferences(g *ir.GitOps, items []render.Item) []IgnoreDifferences {
 		slices.Sort(ptrs)
 		out = append(out, IgnoreDifferences{Group: gk.Group, Kind: gk.Kind, JSONPointers: slices.Compact(ptrs)})
 	}
-	return out
+	// The autoscaler owns the replica count of what it scales.
+	slices.SortFunc(scaled, func(a, b IgnoreDifferences) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name))
+	})
+	return append(out, slices.CompactFunc(scaled, func(a, b IgnoreDifferences) bool {
+		return a.Group == b.Group && a.Kind == b.Kind && a.Name == b.Name
+	})...)
+}
+
+// scaleTarget reads the object an autoscaler scales, whatever Go type the
+// renderer used for it.
+func scaleTarget(o render.Object) (IgnoreDifferences, bool) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return IgnoreDifferences{}, false
+	}
+	var hpa struct {
+		Spec struct {
+			ScaleTargetRef struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Name       string `json:"name"`
+			} `json:"scaleTargetRef"`
+		} `json:"spec"`
+	}
+	if json.Unmarshal(b, &hpa) != nil || hpa.Spec.ScaleTargetRef.Kind == "" {
+		return IgnoreDifferences{}, false
+	}
+	ref := hpa.Spec.ScaleTargetRef
+	group, _, _ := strings.Cut(ref.APIVersion, "/")
+	if !strings.Contains(ref.APIVersion, "/") {
+		group = ""
+	}
+	return IgnoreDifferences{Group: group, Kind: ref.Kind, Name: ref.Name}, true
 }

@@ -165,13 +165,33 @@ func TestProject(t *testing.T) {
 	for _, gk := range p.Spec.NamespaceResourceWhitelist {
 		kinds = append(kinds, gk.Group+"/"+gk.Kind)
 	}
-	require.Equal(t, []string{"/ResourceQuota", "/ServiceAccount", "kubeflow.org/TFJob", "kubeflow.org/XGBoostJob"}, kinds)
+	require.Equal(t, []string{
+		"/ConfigMap", "/ResourceQuota", "/Service", "/ServiceAccount",
+		"apps/Deployment", "autoscaling/HorizontalPodAutoscaler",
+		"kubeflow.org/TFJob", "kubeflow.org/XGBoostJob",
+		"networking.istio.io/DestinationRule", "security.istio.io/PeerAuthentication",
+	}, kinds)
 	require.Equal(t, []argocd.Destination{
 		{Server: "", Name: "prod-eu", Namespace: "demo-ml"},
 		{Server: "https://kubernetes.default.svc", Namespace: "demo-ml"},
 		{Server: "https://kubernetes.default.svc", Namespace: "demo-staging"},
 	}, p.Spec.Destinations)
 	require.Equal(t, []string{"git@github.com:acme/config.git", "https://github.com/acme/charts.git"}, p.Spec.SourceRepos)
+}
+
+// TestAutoscaledReplicas: the replica count of what an autoscaler scales
+// is the autoscaler's, and only of that object.
+func TestAutoscaledReplicas(t *testing.T) {
+	res, diags := renderSpec(t, "plain")
+	require.False(t, diags.HasErrors(), "%v", diags)
+	app := argocd.NewApplication(res.System, res.System.Environments[0], res.Environments[0])
+	var got []argocd.IgnoreDifferences
+	for _, d := range app.Spec.IgnoreDifferences {
+		if d.Kind == "Deployment" {
+			got = append(got, d)
+		}
+	}
+	require.Equal(t, []argocd.IgnoreDifferences{{Group: "apps", Kind: "Deployment", Name: "tf", JSONPointers: []string{"/spec/replicas"}}}, got)
 }
 
 // TestSharedDestination reports two environments in one namespace of one

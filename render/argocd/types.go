@@ -129,6 +129,7 @@ type Backoff struct {
 type IgnoreDifferences struct {
 	Group             string   `json:"group,omitempty"`
 	Kind              string   `json:"kind"`
+	Name              string   `json:"name,omitempty"`
 	JSONPointers      []string `json:"jsonPointers,omitempty"`
 	JQPathExpressions []string `json:"jqPathExpressions,omitempty"`
 }
