@@ -68,6 +68,7 @@ func (Renderer) RenderSystem(c *render.SystemContext) diag.List {
 		diags.Errorf(sys.Sources.Pos(path), path, `the AppProject would be named "default", which is Argo CD's own project; set gitops.project to a name of the system's own`)
 	}
 	diags = append(diags, checkDestinations(sys)...)
+	diags = append(diags, checkIgnoredKinds(sys, c.Environments)...)
 	dir := render.Directory{Dir: Dir + "/" + sys.Name}
 	origin := func(path string) render.Origin {
 		return render.Origin{Path: path, Pos: sys.Sources.Pos(path), Component: Component}
@@ -108,6 +109,30 @@ func checkDestinations(sys *ir.System) diag.List {
 			continue
 		}
 		seen[d] = e.Name
+	}
+	return l
+}
+
+// checkIgnoredKinds reports ignoreDifferences for a kind no environment
+// renders: a typo there would let the application flap unnoticed.
+func checkIgnoredKinds(sys *ir.System, envs []render.Environment) diag.List {
+	var l diag.List
+	have := map[string]bool{}
+	for _, e := range envs {
+		for _, it := range e.Items {
+			gvk := it.GVK()
+			key := gvk.Kind
+			if gvk.Group != "" {
+				key = gvk.Group + "/" + gvk.Kind
+			}
+			have[key] = true
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(sys.GitOps.IgnoreDifferences)) {
+		if !have[key] {
+			path := ir.Path("gitops", "ignoreDifferences", key)
+			l.Errorf(sys.Sources.Pos(path), path, "no environment renders %s; write the key as group/Kind (Kind alone for the core group) of a kind kiln renders: %s", key, strings.Join(slices.Sorted(maps.Keys(have)), ", "))
+		}
 	}
 	return l
 }
