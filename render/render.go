@@ -166,9 +166,12 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 				diags = append(diags, sr.RenderSystem(sc)...)
 			}
 		}
+		// System-level objects are labelled like every other and get
+		// their kind's sync wave (an AppProject before the
+		// Applications that name it, when an app of apps syncs them).
 		for _, d := range sc.Dirs {
 			for _, it := range d.Items {
-				finishSystem(sys, it)
+				finish(sys, nil, it)
 			}
 		}
 		res.Dirs = sc.Dirs
@@ -216,33 +219,6 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
 		// file:line only: a column adds churn to diffs without helping
 		// anyone find the entry.
-		pos.Col = 0
-		ann[AnnotationSource] = pos.String()
-	}
-	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
-	o.SetAnnotations(ann)
-}
-
-// finishSystem labels a system-level object like every other, and gives it
-// the sync wave of its kind (an AppProject before the Applications that
-// name it, when an app of apps syncs them).
-func finishSystem(sys *ir.System, it Item) {
-	o := it.Object
-	labels := map[string]string{}
-	maps.Copy(labels, sys.Labels)
-	maps.Copy(labels, o.GetLabels())
-	labels[LabelPartOf] = sys.Name
-	labels[LabelManagedBy] = ManagedBy
-	if it.Origin.Component != "" {
-		labels[LabelComponent] = it.Origin.Component
-	}
-	o.SetLabels(labels)
-	ann := map[string]string{}
-	maps.Copy(ann, o.GetAnnotations())
-	if it.Origin.Path != "" {
-		ann[AnnotationPath] = it.Origin.Path
-	}
-	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
 		pos.Col = 0
 		ann[AnnotationSource] = pos.String()
 	}
