@@ -123,9 +123,11 @@ type Result struct {
 	Dirs []Directory
 }
 
-// Render runs every renderer for every environment of sys. Objects are
-// finished (labels, annotations, namespaces) here, once, so every renderer
-// gets them right.
+// Render runs every renderer for every environment of sys, then the
+// transformers (kustomize patches) on the finished objects of each
+// environment, then, unless opts.Partial, the system renderers (Argo CD)
+// over all of them. Objects are finished (labels, annotations, namespaces,
+// sync waves) here, once, so every renderer gets them right.
 func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.List) {
 	res := &Result{System: sys}
 	var diags diag.List
