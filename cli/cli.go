@@ -66,7 +66,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	var fe findingsError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) || errors.As(err, new(changesError)) {
 		return ExitFindings
 	}
 	fmt.Fprintf(stderr, "kiln: %v\n", err)
@@ -98,6 +98,10 @@ to sync.
 		a.newRenderCmd(),
 		a.newSchemaCmd(),
 		a.newVersionCmd(),
+		a.newDiffCmd(),
+		a.newCheckCmd(),
+		a.newPublishCmd(),
+		a.newPromoteCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long
