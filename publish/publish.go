@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -67,6 +68,15 @@ func Publish(ctx context.Context, opts Options, change Change) (Result, error) {
 	}
 	if opts.Base == "" {
 		opts.Base = opts.Branch
+	}
+	if isLocalPath(opts.URL) {
+		// The clone lives elsewhere: a relative path means the
+		// caller's working directory.
+		abs, err := filepath.Abs(opts.URL)
+		if err != nil {
+			return Result{}, err
+		}
+		opts.URL = abs
 	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
@@ -210,6 +220,16 @@ func rejected(porcelain string) bool {
 		}
 	}
 	return false
+}
+
+// isLocalPath reports whether git would read u as a path on disk rather
+// than a URL (scheme://...) or an scp-like address (host:path).
+func isLocalPath(u string) bool {
+	if strings.Contains(u, "://") {
+		return false
+	}
+	colon, slash := strings.Index(u, ":"), strings.Index(u, "/")
+	return colon < 0 || (slash >= 0 && slash < colon)
 }
 
 // identity supplies a committer when git has none configured (CI
