@@ -493,6 +493,8 @@ type frame struct {
 	decls  *[]ast.Decl
 	index  int
 	braced bool
+	// label is the name of the field at index ("" for embeddings).
+	label string
 }
 
 // findField returns the chain of declaration lists leading to the field
@@ -505,6 +507,7 @@ func findField(f *ast.File, pos diag.Pos) []frame {
 			fr := frame{decls: decls, index: i, braced: braced}
 			switch d := d.(type) {
 			case *ast.Field:
+				fr.label, _, _ = ast.LabelName(d.Label)
 				if samePos(d.Label.Pos(), pos) {
 					return append(stack, fr)
 				}
@@ -536,8 +539,10 @@ func findField(f *ast.File, pos diag.Pos) []frame {
 	return walk(&f.Decls, true, nil)
 }
 
-// remove deletes the field defining path, and the fields left empty by
-// that when they were only the shorthand path to it (a: b: canary: {...}).
+// remove deletes the field defining path. When that empties an override
+// written as a shorthand path (prod: overrides: serving: clf: canary: {…}),
+// the fields left empty go too, up to and including overrides; an
+// environment itself is never removed, it is left as {}.
 func (e *editor) remove(src ir.Sources, path string) {
 	pos, f, ok := e.at(src, path)
 	if !ok || !e.once("remove", pos) {
@@ -556,6 +561,12 @@ func (e *editor) remove(src ir.Sources, path string) {
 		fr := chain[i]
 		*fr.decls = slices.Delete(*fr.decls, fr.index, fr.index+1)
 		if len(*fr.decls) > 0 || fr.braced || i == 0 {
+			break
+		}
+		owner := chain[i-1]
+		if !slices.ContainsFunc(chain[:i], func(f frame) bool { return f.label == "overrides" }) {
+			// Keep the owner, now empty: {}.
+			(*owner.decls)[owner.index].(*ast.Field).Value = ast.NewStruct()
 			break
 		}
 	}
