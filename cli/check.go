@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
 )
@@ -38,7 +39,8 @@ the output:
     nor the built-in types serve are reported once per kind as skipped (a
     warning), not as failures. kustomization.yaml is not a cluster object and
     is not validated.
-  - every pod template must pass the Pod Security "restricted" profile;
+  - every pod template must pass the Pod Security "restricted" profile,
+    except those of entries that ask for security: profile: "baseline";
   - the committed output directory (--out) must equal a fresh render: any
     file that differs, is missing or is stale is reported as drift, with its
     path, and fails the check. Run 'kiln render' and commit to fix it.
@@ -89,9 +91,12 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 		return diags, "", err
 	}
 	items := map[string]render.Item{}
-	for _, e := range res.Environments {
+	baseline := map[string]bool{}
+	for i, e := range res.Environments {
 		for _, it := range e.Items {
-			items[e.Dir+"/"+render.FileName(it)] = it
+			p := e.Dir + "/" + render.FileName(it)
+			items[p] = it
+			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
 		}
 	}
 	docs := map[string][]byte{}
@@ -112,8 +117,10 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 			}
 			all = append(all, msg)
 		}
-		for _, msg := range validate.RestrictedViolations(docs[p]) {
-			all = append(all, "Pod Security restricted: "+msg)
+		if !baseline[p] {
+			for _, msg := range validate.RestrictedViolations(docs[p]) {
+				all = append(all, "Pod Security restricted: "+msg)
+			}
 		}
 		for _, msg := range all {
 			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
@@ -142,4 +149,36 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	envs := res.System.EnvironmentNames()
 	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated, output in %s up to date", res.System.Name, len(envs), strings.Join(envs, ", "), len(docs), out)
 	return diags, summary, nil
+}
+
+// optsOutOfRestricted reports whether the spec entry at path (such as
+// training.bert) asks for the baseline Pod Security profile: its pods are
+// then not held to restricted, and its namespace enforces baseline.
+func optsOutOfRestricted(env *ir.Environment, path string) bool {
+	parts := strings.SplitN(path, ".", 3)
+	if env == nil || env.Spec == nil || len(parts) < 2 {
+		return false
+	}
+	var sec ir.Security
+	switch parts[0] {
+	case "training":
+		if t := env.Spec.Training[parts[1]]; t != nil {
+			sec = t.Security
+		}
+	case "pipelines":
+		if p := env.Spec.Pipelines[parts[1]]; p != nil {
+			sec = p.Security
+		}
+	case "serving":
+		if s := env.Spec.Serving[parts[1]]; s != nil {
+			sec = s.Security
+		}
+	case "notebooks":
+		if n := env.Spec.Notebooks[parts[1]]; n != nil {
+			sec = n.Security
+		}
+	default:
+		return false
+	}
+	return sec.Profile != "" && !sec.Restricted()
 }
