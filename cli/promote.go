@@ -145,6 +145,10 @@ func (a *app) promoteError(dir string, err error) error {
 		fmt.Fprintf(a.stderr, "the spec %s has errors:\n", se.When)
 		return a.report(diag.Text, rel(se.Diags))
 	}
+	var re *promote.RequestError
+	if errors.As(err, &re) {
+		return usageError{err}
+	}
 	var dl diag.List
 	if errors.As(err, &dl) {
 		return a.report(diag.Text, rel(dl))

@@ -61,6 +61,16 @@ func (e *SpecError) Error() string {
 	return fmt.Sprintf("the spec %s has errors:\n%s", e.When, e.Diags.Error())
 }
 
+// RequestError is a promotion the spec cannot take as asked: a system or
+// serving entry it does not have, a percent out of range.
+type RequestError struct{ Msg string }
+
+func (e *RequestError) Error() string { return e.Msg }
+
+func requestErrorf(format string, args ...any) error {
+	return &RequestError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // Plan computes the edits to the spec in dir without writing anything.
 func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 	if err := checkRequest(req); err != nil {
@@ -75,7 +85,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		return nil, &SpecError{When: "to promote in", Diags: diags}
 	}
 	if req.System != "" && sys.Name != req.System {
-		return nil, fmt.Errorf("the spec in %s is system %q, not %q", dir, sys.Name, req.System)
+		return nil, requestErrorf("the spec in %s is system %q, not %q", dir, sys.Name, req.System)
 	}
 	files, err := parseDir(abs)
 	if err != nil {
@@ -111,7 +121,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 			names = append(names, slices.Collect(maps.Keys(env.Spec.Serving))...)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("the spec has no serving entry %q (it has %s)", req.Serving, list(slices.Compact(names)))
+		return nil, requestErrorf("the spec has no serving entry %q (it has %s)", req.Serving, list(slices.Compact(names)))
 	}
 	if e.err != nil {
 		return nil, e.err
@@ -172,13 +182,13 @@ func Apply(ctx context.Context, dir string, req Request) (*Result, error) {
 
 func checkRequest(req Request) error {
 	if req.Serving == "" {
-		return fmt.Errorf("no serving entry named")
+		return requestErrorf("no serving entry named")
 	}
 	if req.ModelURI == "" {
-		return fmt.Errorf("no model URI given")
+		return requestErrorf("no model URI given")
 	}
 	if req.Canary != nil && (*req.Canary < 1 || *req.Canary > 99) {
-		return fmt.Errorf("canary percent %d is out of range: a canary takes 1 to 99 percent of traffic (promote without --canary to replace the model)", *req.Canary)
+		return requestErrorf("canary percent %d is out of range: a canary takes 1 to 99 percent of traffic (promote without --canary to replace the model)", *req.Canary)
 	}
 	return nil
 }
@@ -378,32 +388,32 @@ func (e *editor) literal(f *file, pos diag.Pos, path string, k token.Token) (*as
 		switch x := n.(type) {
 		case *ast.BasicLit:
 			if x.Kind != k {
-				e.fail(posOf(x, pos.File), path, "%s is %s, not a %s literal", path, x.Value, strings.ToLower(k.String()))
+				e.fail(posOf(x, pos.File), path, "the value is %s, not a %s literal", x.Value, strings.ToLower(k.String()))
 				return nil, pos
 			}
 			return x, posOf(x, pos.File)
 		case *ast.Ident:
 			next := refValue(x.Node)
 			if next == nil {
-				e.fail(posOf(x, pos.File), path, "%s is the reference %s, which is not defined in %s; change the value where it is defined, or write the literal here", path, x.Name, pos.File)
+				e.fail(posOf(x, pos.File), path, "the value is the reference %s, which is not defined in %s; change the value where it is defined, or write the literal here", x.Name, pos.File)
 				return nil, pos
 			}
 			n = next
 		case *ast.SelectorExpr:
 			next := selectField(x)
 			if next == nil {
-				e.fail(posOf(x, pos.File), path, "%s is the reference %s, which promote cannot follow; change the value where it is defined, or write the literal here", path, exprString(x))
+				e.fail(posOf(x, pos.File), path, "the value is the reference %s, which promote cannot follow; change the value where it is defined, or write the literal here", exprString(x))
 				return nil, pos
 			}
 			n = next
 		case *ast.ParenExpr:
 			n = x.X
 		default:
-			e.fail(posOf(x, pos.File), path, "%s is the expression %s, not a literal; promote edits only literals (or references to one in the same file): write the literal here or edit it by hand", path, exprString(x))
+			e.fail(posOf(x, pos.File), path, "the value is the expression %s, not a literal; promote edits only literals (or references to one in the same file): write the literal here or edit it by hand", exprString(x))
 			return nil, pos
 		}
 	}
-	e.fail(pos, path, "%s: too many references to follow", path)
+	e.fail(pos, path, "too many references to follow")
 	return nil, pos
 }
 

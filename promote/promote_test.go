@@ -198,7 +198,7 @@ func TestPromoteRefusals(t *testing.T) {
 		name:  "interpolation",
 		files: map[string]string{"s.cue": strings.Replace(base, `storageUri: stable`, `storageUri: "\(stable)"`, 1)},
 		req:   Request{Serving: "clf", ModelURI: "s3://m/v9"},
-		want:  `s.cue:17:42: serving.clf.model.storageUri: serving.clf.model.storageUri is the expression "\(stable)", not a literal`,
+		want:  `s.cue:17:42: serving.clf.model.storageUri: the value is the expression "\(stable)", not a literal`,
 	}, {
 		name: "reference to another file",
 		files: map[string]string{
@@ -206,7 +206,7 @@ func TestPromoteRefusals(t *testing.T) {
 			"models.cue": "package mini\n\n_models: stable: \"s3://m/v1\"\n",
 		},
 		req:  Request{Serving: "clf", ModelURI: "s3://m/v9"},
-		want: "is the reference _models.stable, which promote cannot follow",
+		want: "the value is the reference _models.stable, which promote cannot follow",
 	}, {
 		name:  "canary out of range",
 		files: map[string]string{"s.cue": base},
