@@ -18,9 +18,10 @@ import (
 )
 
 type checkOptions struct {
-	diag diagOptions
-	out  string
-	crds string
+	diag    diagOptions
+	out     string
+	crds    string
+	noDrift bool
 }
 
 func (a *app) newCheckCmd() *cobra.Command {
@@ -44,6 +45,8 @@ the output:
   - the committed output directory (--out) must equal a fresh render: any
     file that differs, is missing or is stale is reported as drift, with its
     path, and fails the check. Run 'kiln render' and commit to fix it.
+    When the output is not committed beside the spec but published to
+    another repository ('kiln publish'), pass --no-drift.
 
 Problems in the output point at the spec entry the object came from (drift
 points at the output file). With -o github they become annotations on the pull
@@ -62,7 +65,11 @@ request.`,
 					return err
 				}
 			}
-			diags, summary, err := runCheck(cmd.Context(), specDir(args), o.out, v)
+			out := o.out
+			if o.noDrift {
+				out = ""
+			}
+			diags, summary, err := runCheck(cmd.Context(), specDir(args), out, v)
 			if err != nil {
 				return err
 			}
@@ -75,6 +82,7 @@ request.`,
 	}
 	o.diag.addFlags(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory holding the committed output")
+	cmd.Flags().BoolVar(&o.noDrift, "no-drift", false, "skip the comparison with the committed output (when it is published elsewhere)")
 	cmd.Flags().StringVar(&o.crds, "crds", "", "directory of CustomResourceDefinitions to validate custom resources against (default: none)")
 	return cmd
 }
@@ -129,6 +137,12 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	for _, k := range slices.Sorted(maps.Keys(skipped)) {
 		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skipped[k], k))
 	}
+	envs := res.System.EnvironmentNames()
+	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated", res.System.Name, len(envs), strings.Join(envs, ", "), len(docs))
+	if out == "" {
+		return diags.Sort(), summary, nil
+	}
+	summary += ", output in " + out + " up to date"
 	committed, err := diff.ReadTree(out, scope)
 	if err != nil {
 		return nil, "", err
@@ -145,10 +159,7 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 			diags.Errorf(pos, "", "drift: differs from a fresh render; run 'kiln render' and commit (see 'kiln diff')")
 		}
 	}
-	diags = diags.Sort()
-	envs := res.System.EnvironmentNames()
-	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated, output in %s up to date", res.System.Name, len(envs), strings.Join(envs, ", "), len(docs), out)
-	return diags, summary, nil
+	return diags.Sort(), summary, nil
 }
 
 // optsOutOfRestricted reports whether the spec entry at path (such as

@@ -25,7 +25,7 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  the spec or its output has errors
+  1  the spec or its output has errors (or diff --exit-code found changes)
   2  usage error (unknown command or flag, bad arguments)
   3  environment or internal failure (unreadable files, write errors)`
 

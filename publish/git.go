@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,6 +17,9 @@ type git struct {
 	dir   string
 	env   []string
 	token string
+	// secrets are masked in every message, such as the user info of a
+	// remote URL (https://user:password@host/...).
+	secrets []string
 }
 
 func newGit(dir, token string) *git {
@@ -56,6 +60,9 @@ func (e *gitError) Error() string {
 func (e *gitError) Unwrap() error { return e.err }
 
 func (g *git) mask(s string) string {
+	for _, sec := range g.secrets {
+		s = strings.ReplaceAll(s, sec, "***")
+	}
 	if g.token == "" {
 		return s
 	}
@@ -102,4 +109,18 @@ func Revision(ctx context.Context, dir string) string {
 		rev += "-dirty"
 	}
 	return rev
+}
+
+// redactURL hides the user info of a URL (which may carry a token) for
+// messages; userInfo is what was hidden, "" when nothing was.
+func redactURL(raw string) (display, userInfo string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Host == "" {
+		return raw, ""
+	}
+	info := u.User.String()
+	if info == "" {
+		return raw, ""
+	}
+	return strings.Replace(raw, info+"@", "***@", 1), info
 }

@@ -85,17 +85,18 @@ func Publish(ctx context.Context, opts Options, change Change) (Result, error) {
 	if log == nil {
 		log = io.Discard
 	}
+	// Messages show the URL without credentials written into it.
+	display, userInfo := redactURL(opts.URL)
 	tmp, err := os.MkdirTemp("", "kiln-publish-*")
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(tmp)
 	g := newGit(tmp, opts.Token)
-	if _, err := g.run(ctx, "init", "--quiet"); err != nil {
-		return Result{}, err
+	if userInfo != "" {
+		g.secrets = append(g.secrets, userInfo)
 	}
-	// The URL goes into the clone's config, the token never does.
-	if _, err := g.run(ctx, "remote", "add", "origin", opts.URL); err != nil {
+	if _, err := g.run(ctx, "init", "--quiet"); err != nil {
 		return Result{}, err
 	}
 	var res Result
@@ -103,7 +104,7 @@ func Publish(ctx context.Context, opts Options, change Change) (Result, error) {
 		res.Attempts = attempt
 		start, created, err := checkout(ctx, g, opts)
 		if err != nil {
-			return res, fmt.Errorf("fetching %s: %w", opts.URL, err)
+			return res, fmt.Errorf("fetching %s: %w", display, err)
 		}
 		res.Created = created
 		if err := change(ctx, tmp); err != nil {
@@ -117,14 +118,14 @@ func Publish(ctx context.Context, opts Options, change Change) (Result, error) {
 			return res, err
 		}
 		if strings.TrimSpace(status) == "" && !created {
-			fmt.Fprintf(log, "nothing to publish: %s %s is up to date\n", opts.URL, opts.Branch)
+			fmt.Fprintf(log, "nothing to publish: %s %s is up to date\n", display, opts.Branch)
 			res.Commit = start
 			return res, nil
 		}
 		if strings.TrimSpace(status) == "" {
 			// A new branch with the base's content: nothing to
 			// propose either.
-			fmt.Fprintf(log, "nothing to publish: %s %s has no changes\n", opts.URL, opts.Base)
+			fmt.Fprintf(log, "nothing to publish: %s %s has no changes\n", display, opts.Base)
 			res.Commit, res.Created = start, false
 			return res, nil
 		}
@@ -139,25 +140,27 @@ func Publish(ctx context.Context, opts Options, change Change) (Result, error) {
 		if opts.beforePush != nil {
 			opts.beforePush(attempt)
 		}
-		out, err := g.run(ctx, "push", "--porcelain", "origin", "HEAD:refs/heads/"+opts.Branch)
+		out, err := g.run(ctx, "push", "--porcelain", opts.URL, "HEAD:refs/heads/"+opts.Branch)
 		if err == nil {
-			fmt.Fprintf(log, "pushed %s to %s %s\n", short(res.Commit), opts.URL, opts.Branch)
+			fmt.Fprintf(log, "pushed %s to %s %s\n", short(res.Commit), display, opts.Branch)
 			return res, nil
 		}
 		if !rejected(out) {
-			return res, fmt.Errorf("pushing to %s: %w", opts.URL, err)
+			return res, fmt.Errorf("pushing to %s: %w", display, err)
 		}
-		fmt.Fprintf(log, "%s %s moved while publishing (attempt %d of %d); fetching it and applying the change again\n", opts.URL, opts.Branch, attempt, opts.Attempts)
+		fmt.Fprintf(log, "%s %s moved while publishing (attempt %d of %d); fetching it and applying the change again\n", display, opts.Branch, attempt, opts.Attempts)
 		res.Committed, res.Commit = false, ""
 	}
-	return res, fmt.Errorf("pushing to %s %s: %w: %d attempts were all rejected as non-fast-forward", opts.URL, opts.Branch, ErrConflict, opts.Attempts)
+	return res, fmt.Errorf("pushing to %s %s: %w: %d attempts were all rejected as non-fast-forward", display, opts.Branch, ErrConflict, opts.Attempts)
 }
 
 // checkout fetches the branch (or the base) and checks it out at the
 // remote's head, discarding any earlier attempt. It returns the head and
 // whether Branch is new.
 func checkout(ctx context.Context, g *git, opts Options) (string, bool, error) {
-	heads, err := g.run(ctx, "ls-remote", "--heads", "origin")
+	// The URL is given on each command line rather than stored as a
+	// remote, so nothing in the clone holds it.
+	heads, err := g.run(ctx, "ls-remote", "--heads", opts.URL)
 	if err != nil {
 		return "", false, err
 	}
@@ -188,7 +191,7 @@ func checkout(ctx context.Context, g *git, opts Options) (string, bool, error) {
 		return "", true, nil
 	}
 	ref := "refs/remotes/origin/" + from
-	if _, err := g.run(ctx, "fetch", "--quiet", "--no-tags", "origin", "+refs/heads/"+from+":"+ref); err != nil {
+	if _, err := g.run(ctx, "fetch", "--quiet", "--no-tags", opts.URL, "+refs/heads/"+from+":"+ref); err != nil {
 		return "", false, err
 	}
 	if _, err := g.run(ctx, "checkout", "--quiet", "-B", "kiln-publish", ref); err != nil {

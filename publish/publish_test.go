@@ -446,3 +446,15 @@ func TestIsLocalPath(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialsInURLAreMasked(t *testing.T) {
+	gitEnv(t)
+	url := fmt.Sprintf("http://user:pa55word@127.0.0.1:%d/config.git", freePort(t))
+	_, err := Publish(context.Background(), Options{URL: url, Branch: "main", Message: "m"}, writeFile("a", "1\n"))
+	if err == nil {
+		t.Fatal("publish to a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "pa55word") || !strings.Contains(err.Error(), "http://***@127.0.0.1") {
+		t.Errorf("error = %v", err)
+	}
+}
