@@ -189,4 +189,3 @@ setup. git 2.31 or later must be on PATH.`,
 	cmd.Flags().StringVar(&o.path, "path", "deploy", "directory in the repository to write the output under")
 	return cmd
 }
-

@@ -47,7 +47,6 @@ func pytorchJob(workers, gpus int) []byte {
 `))
 }
 
-
 func TestCompareObjects(t *testing.T) {
 	old := map[string][]byte{
 		"prod/app/pytorchjob-resnet.yaml": pytorchJob(3, 2),

@@ -300,7 +300,7 @@ type editor struct {
 	// structural marks files with fields added or removed.
 	structural map[string]bool
 	edits      []Edit
-	err     error
+	err        error
 }
 
 func (e *editor) fail(pos diag.Pos, path, format string, args ...any) {
