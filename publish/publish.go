@@ -194,7 +194,7 @@ func checkout(ctx context.Context, g *git, opts Options) (string, bool, error) {
 	if _, err := g.run(ctx, "fetch", "--quiet", "--no-tags", opts.URL, "+refs/heads/"+from+":"+ref); err != nil {
 		return "", false, err
 	}
-	if _, err := g.run(ctx, "checkout", "--quiet", "-B", "kiln-publish", ref); err != nil {
+	if _, err := g.run(ctx, "checkout", "--quiet", "--force", "-B", "kiln-publish", ref); err != nil {
 		return "", false, err
 	}
 	if _, err := g.run(ctx, "reset", "--quiet", "--hard", ref); err != nil {
