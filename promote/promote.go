@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -464,12 +465,30 @@ func selectField(s *ast.SelectorExpr) ast.Expr {
 	return found
 }
 
+// alignment is the padding cue/format puts after a label to align values.
+var alignment = regexp.MustCompile(`^([^":]*):\s+`)
+
+// exprString prints x on one line, for messages: a struct the formatter
+// spreads over lines comes out as {a: 1, b: 2}.
 func exprString(x ast.Node) string {
 	b, err := format.Node(x)
 	if err != nil {
 		return fmt.Sprintf("%T", x)
 	}
-	return strings.TrimSpace(string(b))
+	var out strings.Builder
+	prev := ""
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		line = alignment.ReplaceAllString(strings.TrimSpace(line), "$1: ")
+		if line == "" {
+			continue
+		}
+		if prev != "" && !strings.HasSuffix(prev, "{") && !strings.HasPrefix(line, "}") {
+			out.WriteString(", ")
+		}
+		out.WriteString(line)
+		prev = line
+	}
+	return out.String()
 }
 
 func posOf(n ast.Node, file string) diag.Pos {
@@ -510,6 +529,11 @@ type frame struct {
 // findField returns the chain of declaration lists leading to the field
 // whose label is at pos; the last frame holds the field at its index.
 func findField(f *ast.File, pos diag.Pos) []frame {
+	return findFieldFunc(f, func(d *ast.Field) bool { return samePos(d.Label.Pos(), pos) })
+}
+
+// findFieldFunc is findField for the first field match accepts.
+func findFieldFunc(f *ast.File, match func(*ast.Field) bool) []frame {
 	var walk func(decls *[]ast.Decl, braced bool, stack []frame) []frame
 	var walkExpr func(x ast.Expr, stack []frame) []frame
 	walk = func(decls *[]ast.Decl, braced bool, stack []frame) []frame {
@@ -518,7 +542,7 @@ func findField(f *ast.File, pos diag.Pos) []frame {
 			switch d := d.(type) {
 			case *ast.Field:
 				fr.label, _, _ = ast.LabelName(d.Label)
-				if samePos(d.Label.Pos(), pos) {
+				if match(d) {
 					return append(stack, fr)
 				}
 				if r := walkExpr(d.Value, append(stack, fr)); r != nil {
@@ -549,24 +573,72 @@ func findField(f *ast.File, pos diag.Pos) []frame {
 	return walk(&f.Decls, true, nil)
 }
 
-// remove deletes the field defining path. When that empties an override
-// written as a shorthand path (prod: overrides: serving: clf: canary: {…}),
-// the fields left empty go too, up to and including overrides; an
-// environment itself is never removed, it is left as {}.
+// remove deletes the field defining path in an environment: where the
+// compiler says the struct is, and every field named like path's last
+// element that holds one of its leaves. An override of a struct the base
+// also has keeps the base's position for the struct itself and only moves
+// its leaves, so both must go. When that empties an override written as a
+// shorthand path (prod: overrides: serving: clf: canary: {…}), the fields
+// left empty go too, up to and including overrides; an environment itself
+// is never removed, it is left as {}.
 func (e *editor) remove(src ir.Sources, path string) {
 	pos, f, ok := e.at(src, path)
-	if !ok || !e.once("remove", pos) {
+	if !ok {
 		return
 	}
-	chain := findField(f.ast, pos)
-	if chain == nil {
-		e.fail(pos, path, "no field found at %s to remove; edit the spec by hand", pos)
-		return
+	name := path[strings.LastIndex(path, ".")+1:]
+	type site struct {
+		pos   diag.Pos
+		chain []frame
 	}
-	last := chain[len(chain)-1]
-	fd := (*last.decls)[last.index].(*ast.Field)
-	e.structural[pos.File] = true
-	e.record(pos, fmt.Sprintf("%s: removed (was %s)", path, exprString(fd.Value)))
+	var sites []site
+	// Another environment may have removed it already.
+	if !e.done["remove@"+pos.String()] {
+		chain := findField(f.ast, pos)
+		if chain == nil {
+			e.fail(pos, path, "no field found at %s to remove; edit the spec by hand", pos)
+			return
+		}
+		sites = append(sites, site{pos, chain})
+	}
+	for _, leaf := range slices.Sorted(maps.Keys(src)) {
+		lpos := src[leaf]
+		if !strings.HasPrefix(leaf, path+".") || lpos.File == "" || lpos == pos {
+			continue
+		}
+		lf := e.files[lpos.File]
+		if lf == nil {
+			continue
+		}
+		chain := findFieldFunc(lf.ast, func(d *ast.Field) bool { return samePos(d.Value.Pos(), lpos) || samePos(d.Label.Pos(), lpos) })
+		// Cut the chain at the innermost field named like path's end.
+		for i := len(chain) - 1; i >= 0; i-- {
+			if chain[i].label == name {
+				fr := chain[i]
+				fd := (*fr.decls)[fr.index].(*ast.Field)
+				sites = append(sites, site{posOf(fd.Label, lpos.File), chain[:i+1]})
+				break
+			}
+		}
+	}
+	// Later positions first, so deleting one never shifts the index of
+	// another in the same list.
+	slices.SortFunc(sites, func(a, b site) int { return b.pos.Compare(a.pos) })
+	for _, st := range sites {
+		if !e.once("remove", st.pos) {
+			continue
+		}
+		last := st.chain[len(st.chain)-1]
+		fd := (*last.decls)[last.index].(*ast.Field)
+		e.structural[st.pos.File] = true
+		e.record(st.pos, fmt.Sprintf("%s: removed (was %s)", path, exprString(fd.Value)))
+		deleteChain(st.chain)
+	}
+}
+
+// deleteChain deletes the field the chain ends at, then the fields left
+// empty, as remove describes.
+func deleteChain(chain []frame) {
 	for i := len(chain) - 1; i >= 0; i-- {
 		fr := chain[i]
 		*fr.decls = slices.Delete(*fr.decls, fr.index, fr.index+1)

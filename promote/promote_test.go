@@ -151,6 +151,34 @@ schema.#System & {
 	}
 }
 
+// TestReplaceRemovesEveryCanary: the base and prod's override both have a
+// canary; prod's struct position is the base's (the override only moves
+// its leaves), and yet both canaries must go.
+func TestReplaceRemovesEveryCanary(t *testing.T) {
+	src := strings.Replace(base, "\t\tresources: {cpu", "\t\tcanary: {storageUri: \"s3://m/v3\", percent: 50}\n\t\tresources: {cpu", 1)
+	dir := spec(t, map[string]string{"s.cue": src})
+	res, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := read(t, dir, "s.cue")
+	if strings.Contains(got, "canary") {
+		t.Errorf("a canary is left:\n%s", got)
+	}
+	var edits []string
+	for _, e := range res.Edits {
+		edits = append(edits, e.Pos.String()+": "+e.What)
+	}
+	want := []string{
+		`s.cue:5:14: serving.clf.model.storageUri: "s3://m/v1" -> "s3://m/v9"`,
+		`s.cue:13:34: serving.clf.canary: removed (was {storageUri: "s3://m/v2", percent: 5})`,
+		`s.cue:18:3: serving.clf.canary: removed (was {storageUri: "s3://m/v3", percent: 50})`,
+	}
+	if d := cmp.Diff(want, edits); d != "" {
+		t.Errorf("edits (-want +got):\n%s", d)
+	}
+}
+
 // TestLiteralEditKeepsBytes: an edit of literals only leaves every other
 // byte of the file as it was, even the alignment cue fmt would change.
 func TestLiteralEditKeepsBytes(t *testing.T) {
