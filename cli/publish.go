@@ -63,12 +63,17 @@ func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body str
 			return usageError{fmt.Errorf("--github pushes to a branch of its own; --branch %s is the pull request's base", branch)}
 		}
 	}
+	token := os.Getenv(envGitToken)
+	if token == "" && o.github {
+		// In GitHub Actions one token usually does both.
+		token = os.Getenv(envGitHubToken)
+	}
 	res, err := publish.Publish(ctx, publish.Options{
 		URL:      o.repo,
 		Branch:   branch,
 		Base:     base,
 		Message:  subject + "\n\n" + body,
-		Token:    os.Getenv(envGitToken),
+		Token:    token,
 		Attempts: o.attempts,
 		Log:      a.stderr,
 	}, change)
@@ -130,8 +135,8 @@ a comment. GitHub Enterprise Server: --github-url.
 
 Credentials: KILN_GIT_TOKEN, when set, authenticates HTTPS pushes (sent as an
 Authorization header to git through its environment; never written to disk or
-printed); GITHUB_TOKEN authenticates the GitHub API. SSH remotes use your SSH
-setup. git 2.31 or later must be on PATH.`,
+printed); GITHUB_TOKEN authenticates the GitHub API, and with --github also git
+when KILN_GIT_TOKEN is not set. SSH remotes use your SSH setup. git 2.31 or later must be on PATH.`,
 		Example: `  kiln publish --repo git@github.com:acme/ml-deploy.git --path skin-lesion ./spec
   kiln publish --repo https://github.com/acme/ml-deploy.git --github --base main ./spec`,
 		Args: cobra.MaximumNArgs(1),
