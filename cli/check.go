@@ -98,47 +98,10 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	if err != nil || files == nil {
 		return diags, "", err
 	}
-	items := map[string]render.Item{}
-	baseline := map[string]bool{}
-	for i, e := range res.Environments {
-		for _, it := range e.Items {
-			p := e.Dir + "/" + render.FileName(it)
-			items[p] = it
-			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
-		}
-	}
-	docs := map[string][]byte{}
-	for p, b := range files {
-		if _, ok := items[p]; ok {
-			docs[p] = b
-		}
-	}
-	skipped := map[string]int{}
-	problems := v.ValidateAll(docs)
-	for _, p := range slices.Sorted(maps.Keys(docs)) {
-		it := items[p]
-		var all []string
-		for _, msg := range problems[p] {
-			if strings.HasPrefix(msg, unknownKindPrefix) {
-				skipped[strings.TrimPrefix(msg, unknownKindPrefix)]++
-				continue
-			}
-			all = append(all, msg)
-		}
-		if !baseline[p] {
-			for _, msg := range validate.RestrictedViolations(docs[p]) {
-				all = append(all, "Pod Security restricted: "+msg)
-			}
-		}
-		for _, msg := range all {
-			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(skipped)) {
-		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skipped[k], k))
-	}
+	objDiags, validated := checkObjects(res, files, v)
+	diags = append(diags, objDiags...)
 	envs := res.System.EnvironmentNames()
-	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated", res.System.Name, len(envs), strings.Join(envs, ", "), len(docs))
+	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated", res.System.Name, len(envs), strings.Join(envs, ", "), validated)
 	if out == "" {
 		return diags.Sort(), summary, nil
 	}
@@ -192,4 +155,52 @@ func optsOutOfRestricted(env *ir.Environment, path string) bool {
 		return false
 	}
 	return sec.Profile != "" && !sec.Restricted()
+}
+
+// checkObjects validates every rendered object (not kustomization.yaml,
+// which is no cluster object) and checks its pods against Pod Security
+// restricted. Problems point at the spec entry the object came from. It
+// returns the diagnostics and the number of objects checked.
+func checkObjects(res *render.Result, files map[string][]byte, v *validate.Validator) (diag.List, int) {
+	var diags diag.List
+	items := map[string]render.Item{}
+	baseline := map[string]bool{}
+	for i, e := range res.Environments {
+		for _, it := range e.Items {
+			p := e.Dir + "/" + render.FileName(it)
+			items[p] = it
+			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
+		}
+	}
+	docs := map[string][]byte{}
+	for p, b := range files {
+		if _, ok := items[p]; ok {
+			docs[p] = b
+		}
+	}
+	skipped := map[string]int{}
+	problems := v.ValidateAll(docs)
+	for _, p := range slices.Sorted(maps.Keys(docs)) {
+		it := items[p]
+		var all []string
+		for _, msg := range problems[p] {
+			if strings.HasPrefix(msg, unknownKindPrefix) {
+				skipped[strings.TrimPrefix(msg, unknownKindPrefix)]++
+				continue
+			}
+			all = append(all, msg)
+		}
+		if !baseline[p] {
+			for _, msg := range validate.RestrictedViolations(docs[p]) {
+				all = append(all, "Pod Security restricted: "+msg)
+			}
+		}
+		for _, msg := range all {
+			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(skipped)) {
+		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skipped[k], k))
+	}
+	return diags, len(docs)
 }
