@@ -127,7 +127,9 @@ repository, with -dirty when DIR has uncommitted changes). Nothing is committed
 when the output is unchanged. When someone else pushes to the branch meanwhile,
 publish fetches the new head, writes the output onto it again and retries (up
 to --attempts times); it never force-pushes, so both changes survive. Files
-under --path that kiln did not generate are left alone.
+under --path that kiln did not generate are left alone. To publish into the
+spec's own repository, pass its remote URL (--repo "$(git remote get-url
+origin)"): git refuses pushes to the checked-out branch of a local clone.
 
 With --github, the output goes to a branch (default kiln/<system>) and a pull
 request into --base is opened or updated, with the diff summary of the push as
