@@ -246,6 +246,16 @@ func splitDocs(b []byte) [][]byte {
 
 // unified is the unified diff of one file, with three lines of context.
 func unified(p string, a, b []byte, hasA, hasB bool) string {
+	return unifiedN(p, a, b, hasA, hasB, 3)
+}
+
+// unifiedContext is the diff of a file present on both sides with n lines
+// of context.
+func unifiedContext(p string, a, b []byte, n int) string {
+	return unifiedN(p, a, b, true, true, n)
+}
+
+func unifiedN(p string, a, b []byte, hasA, hasB bool, context int) string {
 	from, to := "a/"+p, "b/"+p
 	if !hasA {
 		from = "/dev/null"
@@ -254,7 +264,7 @@ func unified(p string, a, b []byte, hasA, hasB bool) string {
 		to = "/dev/null"
 	}
 	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: lines(a), B: lines(b), FromFile: from, ToFile: to, Context: 3,
+		A: lines(a), B: lines(b), FromFile: from, ToFile: to, Context: context,
 	})
 	if err != nil {
 		// difflib only fails writing to its buffer.
