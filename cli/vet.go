@@ -43,7 +43,11 @@ file:line:col and the CUE path.`,
 				envs = append(envs, e.Name)
 				objects += len(e.Items)
 			}
-			fmt.Fprintf(a.stderr, "ok: %s: %d environments (%s), %d objects\n", res.System.Name, len(envs), strings.Join(envs, ", "), objects)
+			noun := "environments"
+			if len(envs) == 1 {
+				noun = "environment"
+			}
+			fmt.Fprintf(a.stderr, "ok: %s: %d %s (%s), %d objects\n", res.System.Name, len(envs), noun, strings.Join(envs, ", "), objects)
 			return nil
 		},
 	}

@@ -2,52 +2,88 @@ package ir
 
 // Serving is a model served online.
 type Serving struct {
-	Runtime string `json:"runtime"`
-	Model   struct {
-		Format         string   `json:"format"`
-		StorageURI     string   `json:"storageUri"`
-		RuntimeVersion string   `json:"runtimeVersion,omitempty"`
-		Protocol       string   `json:"protocol,omitempty"`
-		Image          string   `json:"image,omitempty"`
-		Args           []string `json:"args,omitempty"`
-	} `json:"model"`
-	Canary *struct {
-		StorageURI string `json:"storageUri"`
-		Percent    int    `json:"percent"`
-	} `json:"canary,omitempty"`
-	Replicas struct {
-		Min int `json:"min"`
-		Max int `json:"max"`
-	} `json:"replicas"`
-	Autoscale *struct {
-		Metric string `json:"metric"`
-		Target int    `json:"target"`
-	} `json:"autoscale,omitempty"`
-	Resources   Resources `json:"resources"`
-	Transformer *struct {
-		Image   string   `json:"image"`
-		Command []string `json:"command,omitempty"`
-		Args    []string `json:"args,omitempty"`
-	} `json:"transformer,omitempty"`
-	DeploymentMode string `json:"deploymentMode"`
-	Expose         *struct {
-		Host         string     `json:"host"`
-		Path         string     `json:"path"`
-		TLS          *SecretRef `json:"tls,omitempty"`
-		CanaryHeader *struct {
-			Name  string `json:"name"`
-			Value string `json:"value"`
-		} `json:"canaryHeader,omitempty"`
-		Timeout string `json:"timeout,omitempty"`
-		Retries *int   `json:"retries,omitempty"`
-	} `json:"expose,omitempty"`
-	Access *struct {
-		Principals []string `json:"principals,omitempty"`
-		Namespaces []string `json:"namespaces,omitempty"`
-	} `json:"access,omitempty"`
-	Security       Security   `json:"security"`
-	ServiceAccount string     `json:"serviceAccount,omitempty"`
-	Credentials    *SecretRef `json:"credentials,omitempty"`
-	Metrics        bool       `json:"metrics"`
-	Environments   []string   `json:"environments,omitempty"`
+	Runtime     string       `json:"runtime"`
+	Model       ServingModel `json:"model"`
+	Canary      *Canary      `json:"canary,omitempty"`
+	Replicas    ReplicaRange `json:"replicas"`
+	Autoscale   *Autoscale   `json:"autoscale,omitempty"`
+	Resources   Resources    `json:"resources"`
+	Transformer *Transformer `json:"transformer,omitempty"`
+	// DeploymentMode is Serverless or RawDeployment (kserve).
+	DeploymentMode string         `json:"deploymentMode"`
+	Expose         *Expose        `json:"expose,omitempty"`
+	Access         *ServingAccess `json:"access,omitempty"`
+	Security       Security       `json:"security"`
+	ServiceAccount string         `json:"serviceAccount,omitempty"`
+	Credentials    *SecretRef     `json:"credentials,omitempty"`
+	Metrics        bool           `json:"metrics"`
+	Environments   []string       `json:"environments,omitempty"`
+}
+
+// ServingModel is the model a serving entry serves.
+type ServingModel struct {
+	Format         string   `json:"format"`
+	StorageURI     string   `json:"storageUri"`
+	RuntimeVersion string   `json:"runtimeVersion,omitempty"`
+	Protocol       string   `json:"protocol,omitempty"`
+	Image          string   `json:"image,omitempty"`
+	Args           []string `json:"args,omitempty"`
+	Port           int      `json:"port"`
+	Health         string   `json:"health,omitempty"`
+}
+
+// Canary is a second model version receiving a share of traffic.
+type Canary struct {
+	StorageURI    string `json:"storageUri"`
+	Percent       int    `json:"percent"`
+	StablePercent *int   `json:"stablePercent,omitempty"`
+}
+
+// Stable is the stable model's share of traffic.
+func (c *Canary) Stable() int {
+	if c.StablePercent != nil {
+		return *c.StablePercent
+	}
+	return 100 - c.Percent
+}
+
+// ReplicaRange bounds an autoscaler.
+type ReplicaRange struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Autoscale is the metric and per-replica target an autoscaler follows.
+type Autoscale struct {
+	Metric string `json:"metric"`
+	Target int    `json:"target"`
+}
+
+// Transformer pre- and post-processes requests.
+type Transformer struct {
+	Image     string     `json:"image"`
+	Command   []string   `json:"command,omitempty"`
+	Args      []string   `json:"args,omitempty"`
+	Resources *Resources `json:"resources,omitempty"`
+}
+
+// Expose publishes a model through an Istio ingress gateway.
+type Expose struct {
+	Host            string            `json:"host"`
+	Path            string            `json:"path"`
+	Gateway         string            `json:"gateway,omitempty"`
+	GatewaySelector map[string]string `json:"gatewaySelector,omitempty"`
+	TLS             *SecretRef        `json:"tls,omitempty"`
+	CanaryHeader    *struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"canaryHeader,omitempty"`
+	Timeout string `json:"timeout,omitempty"`
+	Retries *int   `json:"retries,omitempty"`
+}
+
+// ServingAccess limits who may call a model.
+type ServingAccess struct {
+	Principals []string `json:"principals,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
 }

@@ -2,7 +2,9 @@ package plugins
 
 import (
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/notebook"
 	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/serving"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -12,6 +14,8 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		serving.Renderer{},
+		notebook.Renderer{},
 	}
 }
 

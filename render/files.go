@@ -80,7 +80,7 @@ func Stream(res *Result) ([]byte, error) {
 // Marshal encodes an object as YAML through JSON, so field names and
 // quoting follow the API types' JSON tags and keys come out sorted. It
 // drops what typed objects add but nobody wrote: null creationTimestamps
-// and empty status blocks, which would show up as noise in every diff.
+// and status blocks, which would show up as noise in every diff.
 func Marshal(obj any) ([]byte, error) {
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -93,9 +93,9 @@ func Marshal(obj any) ([]byte, error) {
 		return nil, err
 	}
 	clean(m)
-	if st, ok := m["status"].(map[string]any); ok && len(st) == 0 {
-		delete(m, "status")
-	}
+	// kiln renders desired state only; some types (PodDisruptionBudget,
+	// HorizontalPodAutoscaler) marshal zero status fields regardless.
+	delete(m, "status")
 	return yaml.Marshal(m)
 }
 

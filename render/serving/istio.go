@@ -1,0 +1,303 @@
+package serving
+
+import (
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kiln-ml/kiln/render"
+)
+
+// Where Istio and Knative run, as installed by their defaults.
+const (
+	istioNamespace   = "istio-system"
+	knativeNamespace = "knative-serving"
+	// knativeLocalGateway is the mesh-internal gateway Knative routes
+	// every Serverless model through.
+	knativeLocalGateway = "knative-local-gateway.istio-system.svc.cluster.local"
+)
+
+// DefaultGatewaySelector selects Istio's default ingress gateway pods.
+var DefaultGatewaySelector = map[string]string{"istio": "ingressgateway"}
+
+// Connection limits and outlier detection kiln applies to every model it
+// routes to: enough headroom for bursts of inference requests, and an
+// endpoint that fails 5 times in a row is taken out for 30s (at most half
+// of them, so a bad rollout does not eject everything).
+const (
+	maxConnections     = 1024
+	maxPendingRequests = 1024
+	consecutive5xx     = 5
+	ejectionInterval   = "10s"
+	baseEjectionTime   = "30s"
+	maxEjectionPercent = 50
+	retryOn            = "5xx,reset,connect-failure,refused-stream"
+)
+
+// istio renders the traffic objects of an entry:
+//   - a Gateway for its host (unless it names an existing gateway) and a
+//     VirtualService for the host, when exposed;
+//   - for models kiln splits itself (RawDeployment KServe, TF Serving), a
+//     DestinationRule with stable and canary subsets and a mesh
+//     VirtualService that applies the split to callers inside the mesh;
+//   - an AuthorizationPolicy when access is limited.
+//
+// Serverless KServe models get no VirtualService for their own host:
+// KServe and Knative own that routing and the canary split. An exposed
+// host is routed to KServe's cluster-local host through Knative's local
+// gateway, so the split still applies.
+func istio(c *render.Context, e *entry) {
+	o := e.origin(c)
+	if e.splitByKiln() {
+		c.Add(destinationRule(e), o)
+		if e.s.Canary != nil {
+			c.Add(meshVirtualService(e), o)
+		}
+	}
+	if x := e.s.Expose; x != nil {
+		if x.Gateway == "" {
+			c.Add(gateway(e), o)
+		}
+		c.Add(exposedVirtualService(e), o)
+	}
+	if e.s.Access != nil {
+		c.Add(authorizationPolicy(e), o)
+	}
+}
+
+// splitByKiln reports whether kiln's own Service, DestinationRule and
+// VirtualService carry the model's traffic (and split it).
+func (e *entry) splitByKiln() bool {
+	return e.s.Runtime == "tfserving" || (e.s.Runtime == "kserve" && !e.serverless())
+}
+
+// serviceHost is the cluster-local name of kiln's Service of the model.
+func (e *entry) serviceHost() string {
+	return e.serviceName() + "." + e.env.Namespace + ".svc.cluster.local"
+}
+
+func gateway(e *entry) *Gateway {
+	x := e.s.Expose
+	sel := x.GatewaySelector
+	if len(sel) == 0 {
+		sel = DefaultGatewaySelector
+	}
+	g := &Gateway{
+		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "Gateway"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
+		Spec:       GatewaySpec{Selector: sel},
+	}
+	if x.TLS != nil {
+		g.Spec.Servers = []GatewayServer{
+			{Port: GatewayPort{Number: 443, Name: "https", Protocol: "HTTPS"}, Hosts: []string{x.Host}, TLS: &ServerTLS{Mode: "SIMPLE", CredentialName: x.TLS.Secret}},
+			{Port: GatewayPort{Number: 80, Name: "http", Protocol: "HTTP"}, Hosts: []string{x.Host}, TLS: &ServerTLS{HTTPSRedirect: true}},
+		}
+	} else {
+		g.Spec.Servers = []GatewayServer{{Port: GatewayPort{Number: 80, Name: "http", Protocol: "HTTP"}, Hosts: []string{x.Host}}}
+	}
+	return g
+}
+
+// gatewayRef is how a VirtualService names the entry's gateway.
+func (e *entry) gatewayRef() string {
+	if g := e.s.Expose.Gateway; g != "" {
+		return g
+	}
+	return e.obj
+}
+
+// prefix is the path prefix an exposed model answers under, ending in '/'
+// so that "/skin" does not also match "/skinny".
+func (e *entry) prefix() string {
+	p := e.s.Expose.Path
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// exposedVirtualService routes the exposed host and path to the model.
+func exposedVirtualService(e *entry) *VirtualService {
+	x := e.s.Expose
+	vs := &VirtualService{
+		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "VirtualService"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
+		Spec:       VirtualServiceSpec{Hosts: []string{x.Host}, Gateways: []string{e.gatewayRef()}},
+	}
+	var match *HTTPMatchRequest
+	var rewrite *HTTPRewrite
+	if p := e.prefix(); p != "/" {
+		// The model server answers at /v1/models/…: strip the prefix.
+		match = &HTTPMatchRequest{URI: &StringMatch{Prefix: p}}
+		rewrite = &HTTPRewrite{URI: "/"}
+	}
+	vs.Spec.HTTP = e.routes(match, rewrite)
+	return vs
+}
+
+// meshVirtualService applies the canary split to callers inside the mesh
+// that use kiln's Service.
+func meshVirtualService(e *entry) *VirtualService {
+	return &VirtualService{
+		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "VirtualService"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.obj + "-mesh"},
+		Spec:       VirtualServiceSpec{Hosts: []string{e.serviceHost()}, HTTP: e.routes(nil, nil)},
+	}
+}
+
+// routes are the HTTP routes to the model: the testers' header to the
+// canary first, then everything else split by weight.
+func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRoute {
+	x := e.s.Expose
+	var timeout string
+	var retries *HTTPRetry
+	if x != nil {
+		timeout = x.Timeout
+		if x.Retries != nil {
+			retries = &HTTPRetry{Attempts: int32(*x.Retries), RetryOn: retryOn}
+		}
+	}
+	withMatch := func(headers map[string]StringMatch) []HTTPMatchRequest {
+		if match == nil && headers == nil {
+			return nil
+		}
+		m := HTTPMatchRequest{Headers: headers}
+		if match != nil {
+			m.URI = match.URI
+		}
+		return []HTTPMatchRequest{m}
+	}
+	var out []HTTPRoute
+	if x != nil && x.CanaryHeader != nil && e.s.Canary != nil {
+		r := HTTPRoute{
+			Name:    "canary-testers",
+			Match:   withMatch(map[string]StringMatch{x.CanaryHeader.Name: {Exact: x.CanaryHeader.Value}}),
+			Rewrite: rewriteFor(rewrite, e, Canary),
+			Route:   []HTTPRouteDestination{{Destination: e.destination(Canary)}},
+			Timeout: timeout,
+			Retries: retries,
+		}
+		out = append(out, r)
+	}
+	r := HTTPRoute{Name: "model", Match: withMatch(nil), Rewrite: rewriteFor(rewrite, e, Stable), Timeout: timeout, Retries: retries}
+	if e.serverless() || e.s.Canary == nil {
+		r.Route = []HTTPRouteDestination{{Destination: e.destination(Stable)}}
+	} else {
+		for _, track := range e.tracks() {
+			r.Route = append(r.Route, HTTPRouteDestination{Destination: e.destination(track), Weight: int32(e.weight(track))})
+		}
+	}
+	return append(out, r)
+}
+
+// rewriteFor adds, for Serverless models, the Host that selects the model
+// at Knative's local gateway: the InferenceService's cluster-local host,
+// or for testers the latest revision's tag host (the canary).
+func rewriteFor(base *HTTPRewrite, e *entry, track string) *HTTPRewrite {
+	if !e.serverless() {
+		return base
+	}
+	rw := &HTTPRewrite{}
+	if base != nil {
+		*rw = *base
+	}
+	host := e.obj
+	if track == Canary {
+		host = "latest-" + e.obj + "-predictor"
+	}
+	rw.Authority = host + "." + e.env.Namespace + ".svc.cluster.local"
+	return rw
+}
+
+// destination is where a track's traffic goes.
+func (e *entry) destination(track string) Destination {
+	switch {
+	case e.serverless():
+		return Destination{Host: knativeLocalGateway, Port: &PortSelector{Number: 80}}
+	case e.s.Runtime == "seldon":
+		return Destination{Host: e.obj + "-" + seldonPredictorName(track) + "." + e.env.Namespace + ".svc.cluster.local", Port: &PortSelector{Number: seldonHTTPPort}}
+	}
+	d := Destination{Host: e.serviceHost(), Port: &PortSelector{Number: e.servicePort()}}
+	if e.s.Canary != nil {
+		d.Subset = track
+	}
+	return d
+}
+
+// destinationRule sets connection limits and outlier detection for kiln's
+// Service and, with a canary, its stable and canary subsets.
+func destinationRule(e *entry) *DestinationRule {
+	dr := &DestinationRule{
+		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "DestinationRule"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
+		Spec: DestinationRuleSpec{
+			Host: e.serviceHost(),
+			TrafficPolicy: &TrafficPolicy{
+				ConnectionPool: &ConnectionPool{
+					TCP:  &TCPSettings{MaxConnections: maxConnections},
+					HTTP: &HTTPSettings{HTTP1MaxPendingRequests: maxPendingRequests, HTTP2MaxRequests: maxConnections},
+				},
+				OutlierDetection: &OutlierDetection{
+					Consecutive5xxErrors: ptr(uint32(consecutive5xx)),
+					Interval:             ejectionInterval,
+					BaseEjectionTime:     baseEjectionTime,
+					MaxEjectionPercent:   maxEjectionPercent,
+				},
+			},
+		},
+	}
+	if e.s.Canary != nil {
+		for _, track := range e.tracks() {
+			dr.Spec.Subsets = append(dr.Spec.Subsets, Subset{Name: track, Labels: map[string]string{LabelTrack: track}})
+		}
+	}
+	return dr
+}
+
+// authorizationPolicy allows only the listed callers, plus what must
+// reach the model for it to work at all: the ingress gateway when it is
+// exposed, and Knative's activator and local gateway in Serverless mode.
+func authorizationPolicy(e *entry) *AuthorizationPolicy {
+	a := e.s.Access
+	var from []RuleFrom
+	if len(a.Principals) > 0 {
+		from = append(from, RuleFrom{Source: Source{Principals: slices.Clone(a.Principals)}})
+	}
+	namespaces := slices.Clone(a.Namespaces)
+	if e.s.Expose != nil || e.serverless() {
+		namespaces = append(namespaces, istioNamespace)
+	}
+	if e.serverless() {
+		namespaces = append(namespaces, knativeNamespace)
+	}
+	slices.Sort(namespaces)
+	namespaces = slices.Compact(namespaces)
+	if len(namespaces) > 0 {
+		from = append(from, RuleFrom{Source: Source{Namespaces: namespaces}})
+	}
+	ap := &AuthorizationPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: SecurityIstio, Kind: "AuthorizationPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
+		Spec: AuthorizationPolicySpec{
+			Selector: &WorkloadSelector{MatchLabels: map[string]string{LabelServing: e.obj}},
+			Action:   "ALLOW",
+		},
+	}
+	// An ALLOW policy without rules allows no one: what an empty access
+	// list asks for.
+	if len(from) > 0 {
+		ap.Spec.Rules = []Rule{{From: from}}
+	}
+	return ap
+}
+
+// StrictMTLS requires mutual TLS for every workload of the
+// namespace ("default" is Istio's name for the namespace-wide policy).
+func StrictMTLS() *PeerAuthentication {
+	return &PeerAuthentication{
+		TypeMeta:   metav1.TypeMeta{APIVersion: SecurityIstio, Kind: "PeerAuthentication"},
+		ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		Spec:       PeerAuthenticationSpec{MTLS: MutualTLS{Mode: "STRICT"}},
+	}
+}

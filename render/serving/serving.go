@@ -1,0 +1,263 @@
+package serving
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pod"
+	"github.com/kiln-ml/kiln/render/training"
+)
+
+// Component is the app.kubernetes.io/component of serving objects.
+const Component = "serving"
+
+// Pod labels kiln puts on every model server pod, whatever runs it, so
+// Services, DestinationRule subsets, PodDisruptionBudgets, topology
+// spreading and AuthorizationPolicies select pods the same way.
+const (
+	// LabelServing is the serving entry's object name.
+	LabelServing = "kiln.dev/serving"
+	// LabelTrack is "stable" or "canary".
+	LabelTrack = "kiln.dev/track"
+	// LabelRole is "predictor" or "transformer".
+	LabelRole = "kiln.dev/role"
+	// sidecarInject puts the pod in the mesh, so mTLS, routing and
+	// authorization apply to it.
+	sidecarInject = "sidecar.istio.io/inject"
+)
+
+// Tracks of a model: the stable version and the canary.
+const (
+	Stable = "stable"
+	Canary = "canary"
+)
+
+// Renderer renders serving entries.
+type Renderer struct{}
+
+// Name implements render.Renderer.
+func (Renderer) Name() string { return "serving" }
+
+// Render implements render.Renderer.
+func (Renderer) Render(c *render.Context) diag.List {
+	entries := c.Env.Spec.Serving
+	if len(entries) == 0 {
+		return nil
+	}
+	routes := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		e := newEntry(c, name, entries[name])
+		Check(c, e)
+		checkRoute(c, routes, e)
+		switch e.s.Runtime {
+		case "kserve":
+			kserve(c, e)
+		case "tfserving":
+			tfserving(c, e)
+		case "seldon":
+			seldon(c, e)
+		default:
+			c.Errorf(ir.Join(e.path, "runtime"), "runtime %q is not one kiln renders (kserve, tfserving, seldon)", e.s.Runtime)
+			continue
+		}
+		istio(c, e)
+		if c.Env.Production {
+			disruptionBudget(c, e)
+		}
+	}
+	// Mutual TLS for the whole namespace once it serves models: the
+	// AuthorizationPolicies name callers by their mTLS identity, which a
+	// plaintext request does not have.
+	c.Add(StrictMTLS(), c.Origin(ir.Path("environments", c.Env.Name), Component, c.System.Name))
+	return nil
+}
+
+// entry is a serving entry with what every renderer derives from it.
+type entry struct {
+	name string // the spec's name
+	obj  string // the object name: '_' becomes '-'
+	path string // serving.<name>
+	s    *ir.Serving
+	sys  *ir.System
+	env  *ir.Environment
+	// min and max replicas after the environment's rules: production
+	// environments run at least 2.
+	min, max int
+}
+
+func newEntry(c *render.Context, name string, s *ir.Serving) *entry {
+	e := &entry{name: name, obj: ObjectName(name), path: ir.Path("serving", name), s: s, sys: c.System, env: c.Env}
+	e.min, e.max = s.Replicas.Min, s.Replicas.Max
+	if c.Env.Production && e.min < MinProductionReplicas {
+		e.min = MinProductionReplicas
+	}
+	if !e.serverless() && e.min < 1 {
+		e.min = 1
+	}
+	if e.max < e.min {
+		e.max = e.min
+	}
+	return e
+}
+
+// MinProductionReplicas is the fewest replicas a model runs with in a
+// production environment: one can be drained while the other serves.
+const MinProductionReplicas = 2
+
+// ObjectName is the name of the objects of a serving entry.
+func ObjectName(entry string) string { return strings.ReplaceAll(entry, "_", "-") }
+
+// serverless reports whether KServe runs the model on Knative.
+func (e *entry) serverless() bool {
+	return e.s.Runtime == "kserve" && e.s.DeploymentMode != "RawDeployment"
+}
+
+// tracks lists the versions served: stable, and canary when there is one.
+func (e *entry) tracks() []string {
+	if e.s.Canary != nil {
+		return []string{Stable, Canary}
+	}
+	return []string{Stable}
+}
+
+// storageURI is the model location of a track.
+func (e *entry) storageURI(track string) string {
+	if track == Canary {
+		return e.s.Canary.StorageURI
+	}
+	return e.s.Model.StorageURI
+}
+
+// trackName is the name of a track's objects: <obj> or <obj>-canary.
+func (e *entry) trackName(track string) string {
+	if track == Canary {
+		return e.obj + "-canary"
+	}
+	return e.obj
+}
+
+// weight is the share of traffic of a track.
+func (e *entry) weight(track string) int {
+	if e.s.Canary == nil {
+		return 100
+	}
+	if track == Canary {
+		return e.s.Canary.Percent
+	}
+	return e.s.Canary.Stable()
+}
+
+// podLabels are the labels of the pods of one track and role.
+func (e *entry) podLabels(track, role string) map[string]string {
+	l := map[string]string{
+		LabelServing:          e.obj,
+		LabelRole:             role,
+		sidecarInject:         "true",
+		render.LabelName:      e.obj,
+		render.LabelPartOf:    e.sys.Name,
+		render.LabelComponent: Component,
+		render.LabelManagedBy: render.ManagedBy,
+	}
+	if !e.serverless() {
+		l[LabelTrack] = track
+	}
+	return l
+}
+
+// selector selects the pods of one track and role. Serverless pods have
+// no track label: both revisions, stable and canary, come from one
+// InferenceService, and Knative labels them by revision.
+func (e *entry) selector(track, role string) map[string]string {
+	sel := map[string]string{LabelServing: e.obj, LabelRole: role}
+	if !e.serverless() {
+		sel[LabelTrack] = track
+	}
+	return sel
+}
+
+// serviceAccount is the service account model pods run as: the entry's
+// own, else the one kiln renders for its credentials, else the system's
+// workload account (no permissions, no token).
+func (e *entry) serviceAccount() string {
+	switch {
+	case e.s.ServiceAccount != "":
+		return e.s.ServiceAccount
+	case e.s.Credentials != nil && e.s.Runtime == "kserve":
+		return e.obj + "-storage"
+	}
+	return training.WorkloadServiceAccount(e.sys)
+}
+
+// origin is the origin of the entry's objects.
+func (e *entry) origin(c *render.Context) render.Origin {
+	return c.Origin(e.path, Component, e.obj)
+}
+
+// gpus returns the GPUs the entry may use at once: every replica of every
+// track at the autoscaler's maximum, and a breakdown for messages.
+func (e *entry) gpus() (int, string) {
+	per := e.s.Resources.GPUs
+	n := len(e.tracks())
+	total := per * e.max * n
+	b := plural(e.max, "replica") + " × " + count(per, e.s.Resources)
+	if n > 1 {
+		b += " × 2 versions, stable and canary"
+	}
+	if t := e.s.Transformer; t != nil && t.Resources != nil && t.Resources.GPUs > 0 {
+		tn := 1
+		if !e.serverless() {
+			tn = n
+		}
+		total += t.Resources.GPUs * e.max * tn
+		b += " + transformers"
+	}
+	return total, b
+}
+
+// placement is the node selector and tolerations of pods with r.
+func placement(env *ir.Environment, r ir.Resources) (map[string]string, []corev1.Toleration) {
+	var ps corev1.PodSpec
+	pod.Place(env, &ps, r)
+	return ps.NodeSelector, ps.Tolerations
+}
+
+// requirements returns the resource requirements, or nil for none.
+func requirements(r ir.Resources) *corev1.ResourceRequirements {
+	rr := pod.Requirements(r)
+	if rr.Requests == nil && rr.Limits == nil {
+		return nil
+	}
+	return &rr
+}
+
+// shm returns the /dev/shm volume and mount of r, if it asks for one.
+func shm(env *ir.Environment, r ir.Resources) ([]corev1.Volume, []corev1.VolumeMount) {
+	if r.SHM == "" {
+		return nil, nil
+	}
+	vols := pod.Volumes(env, ir.Resources{SHM: r.SHM}, nil)
+	return vols, []corev1.VolumeMount{{Name: vols[0].Name, MountPath: "/dev/shm"}}
+}
+
+// storageServiceAccount is the service account KServe's storage
+// initializer reads credentials from: it lists the credentials Secret,
+// whose annotations (serving.kserve.io/s3-endpoint, …) say how to use it.
+func storageServiceAccount(c *render.Context, e *entry) {
+	c.Add(&corev1.ServiceAccount{
+		TypeMeta:                     metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta:                   metav1.ObjectMeta{Name: e.serviceAccount()},
+		Secrets:                      []corev1.ObjectReference{{Name: e.s.Credentials.Secret}},
+		AutomountServiceAccountToken: ptr(false),
+	}, e.origin(c))
+}
+
+func i32(v int) *int32 { n := int32(v); return &n }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,378 @@
+package serving
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The validator loads every CRD of ../shared/crds: once per test binary.
+var (
+	validatorOnce sync.Once
+	validator     *validate.Validator
+	validatorErr  error
+	validatorDir  string
+	validatorSkip bool
+)
+
+func crdValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	validatorOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(".")
+		if !ok {
+			validatorSkip, validatorDir = true, dir
+			return
+		}
+		validator, validatorErr = validate.Load(dir)
+	})
+	if validatorSkip {
+		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS): not validating against KServe, Istio and Seldon", validatorDir)
+	}
+	require.NoError(t, validatorErr)
+	return validator
+}
+
+func intp(v int) *int { return &v }
+
+var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
+
+// model is a minimal entry with the schema's defaults.
+func model(runtime, format string) *ir.Serving {
+	return &ir.Serving{
+		Runtime:        runtime,
+		Model:          ir.ServingModel{Format: format, StorageURI: "s3://acme-models/skin/v7", Port: 8080},
+		Replicas:       ir.ReplicaRange{Min: 1, Max: 1},
+		DeploymentMode: "Serverless",
+		Security:       restricted,
+		Metrics:        true,
+	}
+}
+
+const specFile = "spec/serving.cue"
+
+// Lines of the fake spec file the sources of an entry point at.
+var fieldLines = map[string]int{
+	"":                     10,
+	"model.format":         11,
+	"model.storageUri":     12,
+	"model.image":          13,
+	"canary.percent":       14,
+	"canary.stablePercent": 15,
+	"replicas.min":         16,
+	"replicas.max":         17,
+	"autoscale.metric":     18,
+	"resources.gpus":       19,
+	"transformer":          20,
+	"expose.host":          21,
+	"expose.canaryHeader":  22,
+	"expose.tls":           23,
+}
+
+// environment is an environment serving entries.
+func environment(name string, production bool, quota int, serving map[string]*ir.Serving) *ir.Environment {
+	src := ir.Sources{"": {File: "spec/system.cue", Line: 1, Col: 1}}
+	for entry := range serving {
+		for field, line := range fieldLines {
+			p := ir.Path("serving", entry)
+			if field != "" {
+				p = ir.Join(p, strings.Split(field, ".")...)
+			}
+			src[p] = diag.Pos{File: specFile, Line: line, Col: 3}
+		}
+	}
+	return &ir.Environment{
+		Name:       name,
+		Namespace:  "derm-ml",
+		Production: production,
+		GPU:        ir.GPUPolicy{Quota: quota, MaxPerPod: 8, Products: []string{"NVIDIA-A100-SXM4-80GB"}},
+		Spec:       &ir.Spec{Serving: serving},
+		Sources:    src,
+	}
+}
+
+func system(envs ...*ir.Environment) *ir.System {
+	return &ir.System{Name: "skin-lesion", Namespace: "derm-ml", Environments: envs, Dir: "spec", SpecDir: "spec"}
+}
+
+func renderSystem(sys *ir.System) (*render.Result, diag.List) {
+	return render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{Renderer{}}})
+}
+
+type goldenCase struct {
+	s          *ir.Serving
+	production bool
+}
+
+// goldenCases are the entries whose output is kept in testdata/golden:
+// one per way of serving, and the variants that change what is emitted.
+func goldenCases() map[string]goldenCase {
+	cases := map[string]goldenCase{}
+
+	// Serverless KServe in production: GPUs, a 10% canary KServe splits,
+	// testers routed to the canary by header, TLS at the gateway, limited
+	// callers, Knative concurrency scaling.
+	sl := model("kserve", "pytorch")
+	sl.Model.RuntimeVersion = "0.12.1"
+	sl.Model.Protocol = "v2"
+	sl.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 10}
+	sl.Replicas = ir.ReplicaRange{Min: 1, Max: 4}
+	sl.Autoscale = &ir.Autoscale{Metric: "concurrency", Target: 8}
+	sl.Resources = ir.Resources{GPUs: 1, CPU: "2", Memory: "8Gi", SHM: "1Gi"}
+	sl.Credentials = &ir.SecretRef{Secret: "s3-creds"}
+	sl.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", TLS: &ir.SecretRef{Secret: "skin-tls"}, Timeout: "30s", Retries: intp(2)}
+	sl.Expose.CanaryHeader = &struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}{"x-canary", "always"}
+	sl.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/derm-web/sa/frontend"}, Namespaces: []string{"derm-batch"}}
+	cases["kserve-serverless"] = goldenCase{sl, true}
+
+	// Serverless KServe with a transformer, scaled to zero in dev, behind
+	// an existing gateway under a path.
+	st := model("kserve", "sklearn")
+	st.Replicas = ir.ReplicaRange{Min: 0, Max: 3}
+	st.Transformer = &ir.Transformer{Image: "ghcr.io/acme/skin-transformer:1.0.0", Args: []string{"--size=224"}, Resources: &ir.Resources{CPU: "500m", Memory: "1Gi"}}
+	st.Expose = &ir.Expose{Host: "models.acme.example", Path: "/skin", Gateway: "istio-system/public"}
+	st.ServiceAccount = "model-reader"
+	cases["kserve-serverless-transformer"] = goldenCase{st, false}
+
+	// RawDeployment KServe in production with a 20% canary as a second
+	// InferenceService, split by kiln's VirtualServices and
+	// DestinationRule, with a transformer, HPA on CPU, header routing.
+	raw := model("kserve", "onnx")
+	raw.DeploymentMode = "RawDeployment"
+	raw.Canary = &ir.Canary{StorageURI: "gs://acme-models/skin/v8", Percent: 20, StablePercent: intp(80)}
+	raw.Replicas = ir.ReplicaRange{Min: 2, Max: 6}
+	raw.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 70}
+	raw.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi"}
+	raw.Transformer = &ir.Transformer{Image: "ghcr.io/acme/skin-transformer:1.0.0"}
+	raw.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/v2/", GatewaySelector: map[string]string{"app": "public-gateway"}, Timeout: "10s", Retries: intp(3)}
+	raw.Expose.CanaryHeader = &struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}{"x-model-version", "canary"}
+	raw.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
+	cases["kserve-raw-canary"] = goldenCase{raw, true}
+
+	// RawDeployment KServe running a custom model server with probes.
+	cu := model("kserve", "custom")
+	cu.DeploymentMode = "RawDeployment"
+	cu.Model.Image = "ghcr.io/acme/skin-server:3.1.0"
+	cu.Model.Args = []string{"--workers=2"}
+	cu.Model.Port = 9000
+	cu.Model.Health = "/healthz"
+	cu.Model.StorageURI = "pvc://models/skin/v7"
+	cu.Replicas = ir.ReplicaRange{Min: 1, Max: 2}
+	cu.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
+	cu.Metrics = false
+	cases["kserve-raw-custom"] = goldenCase{cu, false}
+
+	// TF Serving in production: Deployments per version, one Service, an
+	// HPA each, the monitoring config, a canary split by kiln.
+	tf := model("tfserving", "tensorflow")
+	tf.Model.StorageURI = "pvc://models/skin/v7"
+	tf.Model.RuntimeVersion = "2.17.0"
+	tf.Canary = &ir.Canary{StorageURI: "pvc://models/skin/v8", Percent: 10}
+	tf.Replicas = ir.ReplicaRange{Min: 2, Max: 8}
+	tf.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 75}
+	tf.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi"}
+	tf.Expose = &ir.Expose{Host: "tf.ml.acme.example", Path: "/"}
+	cases["tfserving"] = goldenCase{tf, true}
+
+	// TF Serving from S3 with credentials, fixed replicas, no canary.
+	tfs := model("tfserving", "tensorflow")
+	tfs.Credentials = &ir.SecretRef{Secret: "s3-creds"}
+	tfs.Replicas = ir.ReplicaRange{Min: 2, Max: 2}
+	tfs.Resources = ir.Resources{CPU: "2", Memory: "4Gi"}
+	cases["tfserving-s3"] = goldenCase{tfs, false}
+
+	// Seldon Core: a prepackaged sklearn server, a canary predictor with
+	// 25% of the traffic, CPU autoscaling, exposed.
+	sd := model("seldon", "sklearn")
+	sd.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 25}
+	sd.Replicas = ir.ReplicaRange{Min: 2, Max: 5}
+	sd.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 60}
+	sd.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
+	sd.Credentials = &ir.SecretRef{Secret: "s3-creds"}
+	sd.Expose = &ir.Expose{Host: "seldon.ml.acme.example", Path: "/"}
+	cases["seldon"] = goldenCase{sd, true}
+	return cases
+}
+
+// stream renders one entry named classifier and returns its objects as
+// one YAML stream.
+func stream(t *testing.T, gc goldenCase) []byte {
+	t.Helper()
+	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
+	res, diags := renderSystem(system(env))
+	require.Empty(t, diags)
+	require.Len(t, res.Environments, 1)
+	var out bytes.Buffer
+	for i, it := range res.Environments[0].Items {
+		b, err := render.Marshal(it.Object)
+		require.NoError(t, err)
+		if i > 0 {
+			out.WriteString("---\n")
+		}
+		out.Write(b)
+	}
+	return out.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	for name, gc := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			got := stream(t, gc)
+			golden := filepath.Join("testdata", "golden", name+".yaml")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test ./render/serving -update to create it")
+			assert.Equal(t, string(want), string(got), "output differs from %s; rerun with -update if the change is intended", golden)
+		})
+	}
+}
+
+// TestGoldenValidates holds every golden object to the KServe, Istio and
+// Seldon CRDs, core objects to strict decoding into k8s.io/api types, and
+// every pod to the restricted Pod Security Standard.
+func TestGoldenValidates(t *testing.T) {
+	v := crdValidator(t)
+	for name := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "golden", name+".yaml"))
+			require.NoError(t, err)
+			docs, err := validate.SplitYAML(b)
+			require.NoError(t, err)
+			require.NotEmpty(t, docs)
+			for _, doc := range docs {
+				assert.Empty(t, v.Validate(doc), "validation of\n%s", doc)
+				assert.Empty(t, validate.RestrictedViolations(doc), "restricted profile")
+			}
+		})
+	}
+}
+
+// kinds lists "Kind/name" of every object rendered for gc.
+func kinds(t *testing.T, gc goldenCase) []string {
+	t.Helper()
+	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
+	res, diags := renderSystem(system(env))
+	require.Empty(t, diags)
+	var out []string
+	for _, it := range res.Environments[0].Items {
+		out = append(out, it.GVK().Kind+"/"+it.Object.GetName())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestModes pins down who owns routing in each mode: Serverless KServe
+// gets no VirtualService for its own host and no second
+// InferenceService; RawDeployment gets two InferenceServices split by
+// kiln; production adds disruption budgets.
+func TestModes(t *testing.T) {
+	cases := goldenCases()
+	sl := kinds(t, cases["kserve-serverless"])
+	assert.Equal(t, []string{
+		"AuthorizationPolicy/classifier", "Gateway/classifier", "InferenceService/classifier",
+		"PeerAuthentication/default", "PodDisruptionBudget/classifier", "ServiceAccount/classifier-storage",
+		"VirtualService/classifier",
+	}, sl)
+
+	raw := kinds(t, cases["kserve-raw-canary"])
+	assert.Equal(t, []string{
+		"AuthorizationPolicy/classifier", "DestinationRule/classifier", "Gateway/classifier",
+		"InferenceService/classifier", "InferenceService/classifier-canary", "PeerAuthentication/default",
+		"PodDisruptionBudget/classifier", "PodDisruptionBudget/classifier-canary",
+		"PodDisruptionBudget/classifier-canary-transformer", "PodDisruptionBudget/classifier-transformer",
+		"Service/classifier-serving", "VirtualService/classifier", "VirtualService/classifier-mesh",
+	}, raw)
+
+	dev := kinds(t, cases["kserve-raw-custom"])
+	assert.NotContains(t, strings.Join(dev, " "), "PodDisruptionBudget", "no disruption budget outside production")
+
+	// The serverless canary is the InferenceService's own split.
+	b := string(stream(t, cases["kserve-serverless"]))
+	assert.Contains(t, b, "canaryTrafficPercent: 10")
+	assert.Contains(t, b, "storageUri: s3://acme-models/skin/v8")
+	assert.Contains(t, b, "kiln.dev/stable-storage-uri: s3://acme-models/skin/v7")
+	// Raw mode never sets it: KServe would ignore it.
+	b = string(stream(t, cases["kserve-raw-canary"]))
+	assert.NotContains(t, b, "canaryTrafficPercent")
+	assert.Contains(t, b, "weight: 80")
+	assert.Contains(t, b, "weight: 20")
+}
+
+// TestProductionReplicas raises a production model to 2 replicas.
+func TestProductionReplicas(t *testing.T) {
+	s := model("kserve", "sklearn")
+	e := newEntry(&render.Context{System: system(), Env: environment("prod", true, 0, nil)}, "m", s)
+	assert.Equal(t, 2, e.min)
+	assert.Equal(t, 2, e.max)
+	e = newEntry(&render.Context{System: system(), Env: environment("dev", false, 0, nil)}, "m", s)
+	assert.Equal(t, 1, e.min)
+}
+
+// TestValidatorIsStrict makes sure the checks above would catch
+// something: an unknown field in an InferenceService, a wrong type in a
+// VirtualService, and a pod without the restricted settings.
+func TestValidatorIsStrict(t *testing.T) {
+	v := crdValidator(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", "kserve-serverless.yaml"))
+	require.NoError(t, err)
+	docs, err := validate.SplitYAML(b)
+	require.NoError(t, err)
+	var isvc, vs []byte
+	for _, d := range docs {
+		switch {
+		case bytes.Contains(d, []byte("kind: InferenceService")):
+			isvc = d
+		case bytes.Contains(d, []byte("kind: VirtualService")):
+			vs = d
+		}
+	}
+	require.NotNil(t, isvc)
+	require.NotNil(t, vs)
+	unknown := bytes.Replace(isvc, []byte("    canaryTrafficPercent: 10\n"), []byte("    canaryTrafficPercent: 10\n    canaryPercent: 10\n"), 1)
+	require.NotEqual(t, isvc, unknown)
+	assert.NotEmpty(t, v.Validate(unknown), "unknown field predictor.canaryPercent")
+	wrong := bytes.Replace(vs, []byte("number: 80"), []byte("number: eighty"), 1)
+	require.NotEqual(t, vs, wrong)
+	assert.NotEmpty(t, v.Validate(wrong), "port number is a string")
+	root := bytes.Replace(isvc, []byte("runAsNonRoot: true"), []byte("runAsNonRoot: false"), -1)
+	assert.NotEmpty(t, validate.RestrictedViolations(root), "pods running as root")
+}
+
+// TestDeterministic renders every golden case twice: same bytes.
+func TestDeterministic(t *testing.T) {
+	for name, gc := range goldenCases() {
+		assert.Equal(t, string(stream(t, gc)), string(stream(t, gc)), name)
+	}
+}
+
+// TestNoServingNoMesh: an environment that serves nothing gets no
+// PeerAuthentication (STRICT mTLS would affect its other workloads).
+func TestNoServingNoMesh(t *testing.T) {
+	res, diags := renderSystem(system(environment("dev", false, 0, nil)))
+	require.Empty(t, diags)
+	assert.Empty(t, res.Environments[0].Items)
+}
