@@ -33,7 +33,7 @@ Without --canary the model is replaced: model.storageUri becomes URI in every
 environment (the base entry and any override that sets it) and every canary is
 removed. With --canary N the new model becomes the canary: where an environment
 already has a canary, its storageUri and percent are set (in the base entry or
-the override that defines it); where none has one, canary: {storageUri, percent}
+the override that defines it, and a stated stablePercent to 100-N); where none has one, canary: {storageUri, percent}
 is added to the base entry. The stable model is left as it is; promoting again
 without --canary makes the new model the stable one.
 
@@ -110,7 +110,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 	}
 	o.git.addFlags(cmd, "branch to push to (with --github: the pull request's branch, default kiln/promote-<system>-<serving>)")
 	cmd.Flags().StringVar(&o.modelURI, "model-uri", "", "storage URI of the new model (s3://, gs://, pvc:// or hf://)")
-	cmd.Flags().IntVar(&o.canary, "canary", 0, "make the new model the canary with this percent of traffic (1-99)")
+	cmd.Flags().IntVar(&o.canary, "canary", 0, "make the new model the canary with this percent of traffic (0-100)")
 	cmd.Flags().StringVar(&o.spec, "spec", ".", "spec directory (with --repo: inside the repository)")
 	return cmd
 }

@@ -21,6 +21,7 @@
 //   - With a canary percent N, the new model becomes the canary: where an
 //     environment has a canary, its storageUri and percent are set; where it
 //     has none, a canary {storageUri, percent} is added to the base entry.
+//     A stated stablePercent is set to 100 - N, since the two must add up.
 //     The stable model is left alone; promoting without a percent later
 //     makes the canary the model.
 //

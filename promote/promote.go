@@ -112,6 +112,11 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		if sv.Canary != nil {
 			e.setString(src, ir.Join(base, "canary", "storageUri"), req.ModelURI)
 			e.setInt(src, ir.Join(base, "canary", "percent"), *req.Canary)
+			if sv.Canary.StablePercent != nil {
+				// The two must add up to 100; keep the stated one
+				// stated.
+				e.setInt(src, ir.Join(base, "canary", "stablePercent"), 100-*req.Canary)
+			}
 			continue
 		}
 		e.addCanary(src, base, req.ModelURI, *req.Canary)
@@ -188,8 +193,8 @@ func checkRequest(req Request) error {
 	if req.ModelURI == "" {
 		return requestErrorf("no model URI given")
 	}
-	if req.Canary != nil && (*req.Canary < 1 || *req.Canary > 99) {
-		return requestErrorf("canary percent %d is out of range: a canary takes 1 to 99 percent of traffic (promote without --canary to replace the model)", *req.Canary)
+	if req.Canary != nil && (*req.Canary < 0 || *req.Canary > 100) {
+		return requestErrorf("canary percent %d is out of range: a canary takes 0 to 100 percent of traffic (promote without --canary to replace the model)", *req.Canary)
 	}
 	return nil
 }

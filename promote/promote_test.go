@@ -179,6 +179,18 @@ func TestReplaceRemovesEveryCanary(t *testing.T) {
 	}
 }
 
+// TestStablePercentFollows: a stated stablePercent is kept adding up to 100.
+func TestStablePercentFollows(t *testing.T) {
+	src := strings.Replace(base, `percent: 5}`, `percent: 5, stablePercent: 95}`, 1)
+	dir := spec(t, map[string]string{"s.cue": src})
+	if _, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9", Canary: pct(30)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, dir, "s.cue"); !strings.Contains(got, `canary: {storageUri: "s3://m/v9", percent: 30, stablePercent: 70}`) {
+		t.Errorf("prod's canary:\n%s", got)
+	}
+}
+
 // TestLiteralEditKeepsBytes: an edit of literals only leaves every other
 // byte of the file as it was, even the alignment cue fmt would change.
 func TestLiteralEditKeepsBytes(t *testing.T) {
@@ -238,8 +250,8 @@ func TestPromoteRefusals(t *testing.T) {
 	}, {
 		name:  "canary out of range",
 		files: map[string]string{"s.cue": base},
-		req:   Request{Serving: "clf", ModelURI: "s3://m/v9", Canary: pct(100)},
-		want:  "canary percent 100 is out of range",
+		req:   Request{Serving: "clf", ModelURI: "s3://m/v9", Canary: pct(101)},
+		want:  "canary percent 101 is out of range",
 	}, {
 		name:  "spec with errors",
 		files: map[string]string{"s.cue": strings.Replace(base, `namespace:   "ml"`, `namespace: 3`, 1)},
