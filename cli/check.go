@@ -101,7 +101,11 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	objDiags, validated := checkObjects(res, files, v)
 	diags = append(diags, objDiags...)
 	envs := res.System.EnvironmentNames()
-	summary := fmt.Sprintf("%s: %d environments (%s), %d objects validated", res.System.Name, len(envs), strings.Join(envs, ", "), validated)
+	noun := "environments"
+	if len(envs) == 1 {
+		noun = "environment"
+	}
+	summary := fmt.Sprintf("%s: %d %s (%s), %d objects validated", res.System.Name, len(envs), noun, strings.Join(envs, ", "), validated)
 	if out == "" {
 		return diags.Sort(), summary, nil
 	}
