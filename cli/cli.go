@@ -25,7 +25,7 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  the spec or its output has errors
+  1  the spec or its output has errors (or diff --exit-code found changes)
   2  usage error (unknown command or flag, bad arguments)
   3  environment or internal failure (unreadable files, write errors)`
 
@@ -66,7 +66,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	var fe findingsError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) || errors.As(err, new(changesError)) {
 		return ExitFindings
 	}
 	fmt.Fprintf(stderr, "kiln: %v\n", err)
@@ -99,6 +99,10 @@ to sync.
 		a.newExplainCmd(),
 		a.newSchemaCmd(),
 		a.newVersionCmd(),
+		a.newDiffCmd(),
+		a.newCheckCmd(),
+		a.newPublishCmd(),
+		a.newPromoteCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long

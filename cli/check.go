@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/diff"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+type checkOptions struct {
+	diag    diagOptions
+	out     string
+	crds    string
+	noDrift bool
+}
+
+func (a *app) newCheckCmd() *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check [DIR]",
+		Short: "Vet, render, validate and detect drift of the committed output (for CI)",
+		Long: `Check is what CI runs on every pull request. It vets the spec in DIR (default:
+the current directory), renders every environment in memory and then checks
+the output:
+
+  - every object is validated the way the API server would: built-in kinds
+    (namespaces, RBAC, quotas, workloads, ...) are decoded strictly and
+    checked; custom resources are validated against the CRDs in --crds.
+    Without --crds no CRD is loaded, and objects of kinds that neither a CRD
+    nor the built-in types serve are reported once per kind as skipped (a
+    warning), not as failures. kustomization.yaml is not a cluster object and
+    is not validated.
+  - every pod template must pass the Pod Security "restricted" profile,
+    except those of entries that ask for security: profile: "baseline";
+  - the committed output directory (--out) must equal a fresh render: any
+    file that differs, is missing or is stale is reported as drift, with its
+    path, and fails the check. Run 'kiln render' and commit to fix it.
+    When the output is not committed beside the spec but published to
+    another repository ('kiln publish'), pass --no-drift.
+
+Problems in the output point at the spec entry the object came from (drift
+points at the output file). With -o github they become annotations on the pull
+request.`,
+		Example: `  kiln check examples/skin-lesion
+  kiln check --crds ../crds -o github ./spec`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := o.diag.parse()
+			if err != nil {
+				return err
+			}
+			var v *validate.Validator
+			if o.crds != "" {
+				if v, err = validate.Load(o.crds); err != nil {
+					return err
+				}
+			}
+			out := o.out
+			if o.noDrift {
+				out = ""
+			}
+			diags, summary, err := runCheck(cmd.Context(), specDir(args), out, v)
+			if err != nil {
+				return err
+			}
+			if err := a.report(f, diags); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "ok: %s\n", summary)
+			return nil
+		},
+	}
+	o.diag.addFlags(cmd)
+	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory holding the committed output")
+	cmd.Flags().BoolVar(&o.noDrift, "no-drift", false, "skip the comparison with the committed output (when it is published elsewhere)")
+	cmd.Flags().StringVar(&o.crds, "crds", "", "directory of CustomResourceDefinitions to validate custom resources against (default: none)")
+	return cmd
+}
+
+// unknownKindPrefix starts the validator's message for an object whose kind
+// it has no type for.
+const unknownKindPrefix = "no CRD or built-in type for "
+
+// runCheck runs every check and returns the diagnostics and, when they hold
+// no error, a one-line summary.
+func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag.List, string, error) {
+	res, files, scope, diags, err := freshTree(ctx, dir, nil)
+	if err != nil || files == nil {
+		return diags, "", err
+	}
+	objDiags, validated := checkObjects(res, files, v)
+	diags = append(diags, objDiags...)
+	envs := res.System.EnvironmentNames()
+	noun := "environments"
+	if len(envs) == 1 {
+		noun = "environment"
+	}
+	summary := fmt.Sprintf("%s: %d %s (%s), %d objects validated", res.System.Name, len(envs), noun, strings.Join(envs, ", "), validated)
+	if out == "" {
+		return diags.Sort(), summary, nil
+	}
+	summary += ", output in " + out + " up to date"
+	committed, err := diff.ReadTree(out, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	rep := diff.Compare(committed, files)
+	for _, f := range rep.Files {
+		pos := diag.Pos{File: filepath.ToSlash(filepath.Join(out, f.Path))}
+		switch f.Op {
+		case diff.Added:
+			diags.Errorf(pos, "", "drift: missing from the committed output; run 'kiln render' and commit")
+		case diff.Removed:
+			diags.Errorf(pos, "", "drift: stale, a fresh render no longer has it; run 'kiln render' and commit")
+		default:
+			diags.Errorf(pos, "", "drift: differs from a fresh render; run 'kiln render' and commit (see 'kiln diff')")
+		}
+	}
+	return diags.Sort(), summary, nil
+}
+
+// optsOutOfRestricted reports whether the spec entry at path (such as
+// training.bert) asks for the baseline Pod Security profile: its pods are
+// then not held to restricted, and its namespace enforces baseline.
+func optsOutOfRestricted(env *ir.Environment, path string) bool {
+	parts := strings.SplitN(path, ".", 3)
+	if env == nil || env.Spec == nil || len(parts) < 2 {
+		return false
+	}
+	var sec ir.Security
+	switch parts[0] {
+	case "training":
+		if t := env.Spec.Training[parts[1]]; t != nil {
+			sec = t.Security
+		}
+	case "pipelines":
+		if p := env.Spec.Pipelines[parts[1]]; p != nil {
+			sec = p.Security
+		}
+	case "serving":
+		if s := env.Spec.Serving[parts[1]]; s != nil {
+			sec = s.Security
+		}
+	case "notebooks":
+		if n := env.Spec.Notebooks[parts[1]]; n != nil {
+			sec = n.Security
+		}
+	default:
+		return false
+	}
+	return sec.Profile != "" && !sec.Restricted()
+}
+
+// checkObjects validates every rendered object (not kustomization.yaml,
+// which is no cluster object) and checks its pods against Pod Security
+// restricted. Problems point at the spec entry the object came from. It
+// returns the diagnostics and the number of objects checked.
+func checkObjects(res *render.Result, files map[string][]byte, v *validate.Validator) (diag.List, int) {
+	var diags diag.List
+	items := map[string]render.Item{}
+	baseline := map[string]bool{}
+	for i, e := range res.Environments {
+		for _, it := range e.Items {
+			p := e.Dir + "/" + render.FileName(it)
+			items[p] = it
+			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
+		}
+	}
+	// System-level objects (Argo CD's AppProject and Applications) are
+	// cluster objects too; they run no pods.
+	for _, d := range res.Dirs {
+		for _, it := range d.Items {
+			items[d.Dir+"/"+render.FileName(it)] = it
+		}
+	}
+	docs := map[string][]byte{}
+	for p, b := range files {
+		if _, ok := items[p]; ok {
+			docs[p] = b
+		}
+	}
+	skipped := map[string]int{}
+	problems := v.ValidateAll(docs)
+	for _, p := range slices.Sorted(maps.Keys(docs)) {
+		it := items[p]
+		var all []string
+		for _, msg := range problems[p] {
+			if strings.HasPrefix(msg, unknownKindPrefix) {
+				skipped[strings.TrimPrefix(msg, unknownKindPrefix)]++
+				continue
+			}
+			all = append(all, msg)
+		}
+		if !baseline[p] {
+			for _, msg := range validate.RestrictedViolations(docs[p]) {
+				all = append(all, "Pod Security restricted: "+msg)
+			}
+		}
+		for _, msg := range all {
+			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(skipped)) {
+		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skipped[k], k))
+	}
+	return diags, len(docs)
+}
