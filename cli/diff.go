@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -96,31 +95,7 @@ func freshTree(ctx context.Context, dir string, envs []string) (*render.Result, 
 	if err != nil {
 		return nil, nil, nil, diags, err
 	}
-	return res, files, outputScope(res, envs), diags, nil
-}
-
-// outputScope is the part of an output tree a render of res owns: the
-// selected environments' directories, or, when none were selected, every
-// <env>/<system>/ directory, including environments the spec no longer has.
-// It matches the scope `kiln render` writes with.
-func outputScope(res *render.Result, envs []string) func(string) bool {
-	var prefixes []string
-	for _, e := range res.Environments {
-		prefixes = append(prefixes, e.Dir+"/")
-	}
-	sysName := res.System.Name
-	return func(p string) bool {
-		if len(envs) > 0 {
-			for _, pre := range prefixes {
-				if strings.HasPrefix(p, pre) {
-					return true
-				}
-			}
-			return false
-		}
-		parts := strings.SplitN(p, "/", 3)
-		return len(parts) == 3 && parts[1] == sysName
-	}
+	return res, files, renderScope(res, len(envs) > 0), diags, nil
 }
 
 // diffTree compares a fresh render with the output under out. The report
