@@ -133,7 +133,7 @@ func TestJobConditions(t *testing.T) {
 		"running":   {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"True"}]}}`, "waiting"},
 		"no status": {`{"metadata":{"name":"x"}}`, "waiting"},
 		"succeeded": {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Succeeded","status":"True"}]}}`, "succeeded"},
-		"failed": {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
+		"failed":    {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
 		"failed after restarts, no completion time": {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Restarting","status":"False"},{"type":"Running","status":"False"},{"type":"Suspended","status":"False"},{"type":"JobQueued","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
 	}
 	for name, c := range cases {
