@@ -39,7 +39,7 @@ func Check(rc *render.Context, g *graph) bool {
 			}
 		}
 		if st.Outputs != nil && (len(st.Outputs.Artifacts) > 0) && c.Env.Spec.Artifacts == nil {
-			c.Errorf(ir.Join(path, "outputs", "artifacts"), "step %s passes artifacts, but %s has no artifact repository: set artifacts.s3 (S3 or MinIO) or artifacts.gcs", name, c.Env.Name)
+			c.Errorf(ir.Join(path, "outputs", "artifacts"), "step %s passes artifacts, but environment %s has no artifact repository: set artifacts.s3 (S3 or MinIO) or artifacts.gcs", name, c.Env.Name)
 		}
 		if st.Promote != nil {
 			checkPromote(c, g, path, name, st)
@@ -118,7 +118,7 @@ func checkPromote(c *checker, g *graph, path, name string, st *ir.Step) {
 	case params == 1 && arts == 0, params == 0 && arts == 1 && c.Env.Spec.Artifacts != nil:
 		return
 	case params == 0 && arts == 1:
-		c.Errorf(ir.Join(path, "inputs", "artifacts"), "promote step %s takes its model from artifact %q, but %s has no artifact repository to locate it in: set artifacts.s3 or artifacts.gcs", name, st.Inputs.Artifacts[0], c.Env.Name)
+		c.Errorf(ir.Join(path, "inputs", "artifacts"), "promote step %s takes its model from artifact %q, but environment %s has no artifact repository to locate it in: set artifacts.s3 or artifacts.gcs", name, st.Inputs.Artifacts[0], c.Env.Name)
 	default:
 		c.Errorf(ir.Join(path, "promote"), "promote step %s does not say which model to roll out: set promote.storageUri (a URI or step.output), or give the step exactly one input (a parameter such as inputs: parameters: model_uri: \"evaluate.model_uri\", or an artifact); it has %d input parameters and %d input artifacts", name, params, arts)
 	}

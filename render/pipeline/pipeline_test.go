@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kiln-ml/kiln/compiler"
-	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
 )
 

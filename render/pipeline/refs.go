@@ -154,7 +154,11 @@ func (g *graph) producer(user, a string) (string, string) {
 	case len(before) > 1:
 		return "", "artifact " + quote(a) + " is produced by several steps that run before " + quote(user) + " (" + quoteList(before) + "); rename one of the artifacts"
 	case len(all) > 0:
-		return "", "artifact " + quote(a) + " is produced by " + quoteList(all) + ", which does not run before " + quote(user) + ": add it to " + user + ".after"
+		verb := "does"
+		if len(all) > 1 {
+			verb = "do"
+		}
+		return "", "artifact " + quote(a) + " is produced by " + quoteList(all) + ", which " + verb + " not run before " + quote(user) + ": add one to " + user + ".after"
 	}
 	return "", "no step produces an artifact named " + quote(a) + " (steps produce " + quoteList(g.allArtifacts()) + ")"
 }
