@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	cuelang.org/go v0.17.1
+	github.com/Knetic/govaluate v3.0.1-0.20171022003610-9aa49832a739+incompatible
 	github.com/argoproj/argo-workflows/v3 v3.6.10
 	github.com/google/go-cmp v0.7.0
 	github.com/robfig/cron/v3 v3.0.1
