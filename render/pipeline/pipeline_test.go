@@ -6,12 +6,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/plugins"
@@ -101,8 +104,49 @@ func TestGolden(t *testing.T) {
 			for p, problems := range v.ValidateAll(docs) {
 				assert.Empty(t, problems, p)
 			}
+			// The jobs that resource templates create are valid too,
+			// once Argo has substituted the parameters.
+			n := 0
+			for p, b := range docs {
+				for i, m := range manifests(t, b) {
+					n++
+					assert.Empty(t, v.Validate(m), "%s: manifest %d", p, i)
+					assert.Empty(t, validate.RestrictedViolations(m), "%s: manifest %d", p, i)
+				}
+			}
+			if name == "full" {
+				assert.Equal(t, 1, n, "the full spec has one training step")
+			}
 		})
 	}
+}
+
+// placeholderRE matches Argo template expressions.
+var placeholderRE = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
+// manifests returns the resource templates' manifests of a
+// WorkflowTemplate document, with every {{...}} replaced by a value of
+// the kind Argo would substitute.
+func manifests(t *testing.T, doc []byte) [][]byte {
+	var wt wfv1.WorkflowTemplate
+	require.NoError(t, yaml.Unmarshal(doc, &wt))
+	if wt.Kind != "WorkflowTemplate" {
+		return nil
+	}
+	var out [][]byte
+	for _, tmpl := range wt.Spec.Templates {
+		if tmpl.Resource == nil {
+			continue
+		}
+		m := placeholderRE.ReplaceAllStringFunc(tmpl.Resource.Manifest, func(s string) string {
+			if s == "{{workflow.name}}" {
+				return "run-x7k2p"
+			}
+			return "5"
+		})
+		out = append(out, []byte(m))
+	}
+	return out
 }
 
 // TestDeterministic renders twice and expects the same bytes.
