@@ -272,6 +272,11 @@ func TestMemo(t *testing.T) {
 	assert.Equal(t, []string{"get", "update"}, role.Rules[0].Verbs)
 	assert.Equal(t, []string{"retrain-memo"}, role.Rules[0].ResourceNames)
 	assert.Equal(t, "argo", binding.Subjects[0].Namespace)
+	tmpl := WorkflowTemplate("t")
+	tmpl.Spec.Templates = []wfv1.Template{{Name: "a", Memoize: Memoize("retrain-memo", "k", "1h")}}
+	b, err := render.Marshal(Wrap(tmpl))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "cache:\n        configMap:\n          name: retrain-memo\n")
 	cm := MemoCache("retrain-memo")
 	assert.Equal(t, "Cache", cm.Labels[LabelConfigMapType])
 	v := crdValidator(t)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/training"
 )
 
 // Check reports what Argo would refuse, or what would fail at run time,
@@ -43,6 +44,9 @@ func Check(rc *render.Context, g *graph) bool {
 		}
 		if st.Promote != nil {
 			checkPromote(c, g, path, name, st)
+		}
+		if st.Training != "" {
+			checkJobName(c, g, path, st)
 		}
 		checkGPUs(c, path, st)
 	}
@@ -121,6 +125,31 @@ func checkPromote(c *checker, g *graph, path, name string, st *ir.Step) {
 		c.Errorf(ir.Join(path, "inputs", "artifacts"), "promote step %s takes its model from artifact %q, but environment %s has no artifact repository to locate it in: set artifacts.s3 or artifacts.gcs", name, st.Inputs.Artifacts[0], c.Env.Name)
 	default:
 		c.Errorf(ir.Join(path, "promote"), "promote step %s does not say which model to roll out: set promote.storageUri (a URI or step.output), or give the step exactly one input (a parameter such as inputs: parameters: model_uri: \"evaluate.model_uri\", or an artifact); it has %d input parameters and %d input artifacts", name, params, arts)
+	}
+}
+
+// RunSuffix is the longest suffix Argo gives a run's name: a
+// CronWorkflow names its runs <name>-<Unix time> (ten digits), and a run
+// submitted from the template gets <name>- and five random characters.
+const RunSuffix = "-1234567890"
+
+// checkJobName checks the names the operator derives from the job a
+// training step creates, {{workflow.name}}-<job>, for the longest run
+// name Argo gives.
+func checkJobName(c *checker, g *graph, path string, st *ir.Step) {
+	t := c.Env.Spec.Training[st.Training]
+	if t == nil {
+		return
+	}
+	job := objectName(g.name) + RunSuffix + "-" + training.ObjectName(st.Training)
+	longest := ""
+	for _, n := range training.DerivedNames(job, t) {
+		if len(n) >= len(longest) {
+			longest = n
+		}
+	}
+	if over := len(longest) - training.MaxNameLength; over > 0 {
+		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or training job name by %d characters", g.name, training.ObjectName(st.Training), longest, len(longest), training.MaxNameLength, over)
 	}
 }
 

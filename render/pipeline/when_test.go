@@ -81,13 +81,13 @@ func TestTranslateWhen(t *testing.T) {
 func TestTranslateWhenErrors(t *testing.T) {
 	g := testGraph()
 	for when, want := range map[string]string{
-		"evaluate.acc > 0.9":        `step "evaluate" has no output parameter "acc" (have "accuracy", "verdict")`,
-		"evalute.accuracy > 0.9":    `no step named "evalute"`,
-		"parameters.max < 1":        `no pipeline parameter named "max" (have "min")`,
-		"evaluate.accuracy":         `cannot read "evaluate.accuracy"`,
-		"1 < 2":                     `compares two constants`,
+		"evaluate.acc > 0.9":         `step "evaluate" has no output parameter "acc" (have "accuracy", "verdict")`,
+		"evalute.accuracy > 0.9":     `no step named "evalute"`,
+		"parameters.max < 1":         `no pipeline parameter named "max" (have "min")`,
+		"evaluate.accuracy":          `cannot read "evaluate.accuracy"`,
+		"1 < 2":                      `compares two constants`,
 		"evaluate.accuracy > 0.9 &&": `cannot read ""`,
-		"evaluate.accuracy ~ 3":     `cannot read`,
+		"evaluate.accuracy ~ 3":      `cannot read`,
 	} {
 		_, err := g.translateWhen("promote", when)
 		if assert.Error(t, err, when) {
