@@ -10,6 +10,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -272,11 +273,17 @@ func TestMemo(t *testing.T) {
 	assert.Equal(t, []string{"get", "update"}, role.Rules[0].Verbs)
 	assert.Equal(t, []string{"retrain-memo"}, role.Rules[0].ResourceNames)
 	assert.Equal(t, "argo", binding.Subjects[0].Namespace)
+	// The cache is named by a key selector whose key Argo ignores but
+	// the CRD requires: it stays, empty.
 	tmpl := WorkflowTemplate("t")
-	tmpl.Spec.Templates = []wfv1.Template{{Name: "a", Memoize: Memoize("retrain-memo", "k", "1h")}}
+	tmpl.Namespace = "derm-ml"
+	tmpl.Spec.Entrypoint = "a"
+	tmpl.Spec.Templates = []wfv1.Template{{Name: "a", Memoize: Memoize("retrain-memo", "k", "1h"),
+		Container: &corev1.Container{Image: "t:1"}}}
 	b, err := render.Marshal(Wrap(tmpl))
 	require.NoError(t, err)
-	assert.Contains(t, string(b), "cache:\n        configMap:\n          name: retrain-memo\n")
+	assert.Contains(t, string(b), "configMap:\n          key: \"\"\n          name: retrain-memo\n")
+	assert.Empty(t, crdValidator(t).Validate(b))
 	cm := MemoCache("retrain-memo")
 	assert.Equal(t, "Cache", cm.Labels[LabelConfigMapType])
 	v := crdValidator(t)

@@ -62,13 +62,6 @@ var emptyMeansUnset = map[string]bool{
 func prune(v any) {
 	switch v := v.(type) {
 	case map[string]any:
-		// A memoization cache names its ConfigMap with a key selector
-		// whose key Argo ignores; an empty one is noise.
-		if cache, ok := v["cache"].(map[string]any); ok {
-			if cm, ok := cache["configMap"].(map[string]any); ok && cm["key"] == "" {
-				delete(cm, "key")
-			}
-		}
 		for k, e := range v {
 			prune(e)
 			switch e := e.(type) {
