@@ -194,7 +194,13 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 		}
 		templates = append(templates, tmpl)
 		if n == p.OnExit {
+			// The exit handler is called without arguments: its inputs
+			// carry their values themselves.
+			for i, a := range task.Arguments.Parameters {
+				tmpl.Inputs.Parameters[i].Value = a.Value
+			}
 			spec.OnExit = tmpl.Name
+			templates[len(templates)-1] = tmpl
 			continue
 		}
 		dag.Tasks = append(dag.Tasks, task)
