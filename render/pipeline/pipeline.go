@@ -53,22 +53,22 @@ func (Renderer) Render(c *render.Context) diag.List {
 	if len(s.Pipelines) == 0 {
 		return nil
 	}
-	needRepo := ""
 	var caches []string
+	memoPath := "" // where the first memoized pipeline is written
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
 		g := newGraph(c.Env, name, s.Pipelines[name])
 		if !Check(c, g) {
 			continue
 		}
-		wt, memo, usesArtifacts := WorkflowTemplate(c.System, c.Env, g)
+		wt, memo, _ := WorkflowTemplate(c.System, c.Env, g)
 		origin := c.Origin(g.path, Component, objectName(name))
 		c.Add(argo.Wrap(wt), origin)
 		if memo != "" {
+			if memoPath == "" {
+				memoPath = g.path
+			}
 			caches = append(caches, memo)
 			c.Add(argo.MemoCache(memo), origin)
-		}
-		if usesArtifacts && needRepo == "" {
-			needRepo = g.path
 		}
 		if sch := g.p.Schedule; sch != nil {
 			c.Add(argo.Wrap(argo.CronWorkflow(wt.Name, wt.Name, sch)), c.Origin(ir.Join(g.path, "schedule"), Component, objectName(name)))
@@ -84,7 +84,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 	}
 	if len(caches) > 0 {
 		role, binding := argo.MemoRBAC(c.System.Name+"-memoize", caches, Controller(s))
-		origin := c.Origin("workflows", Component, c.System.Name)
+		// The controller's identity is set in workflows, if anywhere;
+		// otherwise the first pipeline that needs the rights explains them.
+		if c.Env.Spec.Workflows != nil {
+			memoPath = "workflows"
+		}
+		origin := c.Origin(memoPath, Component, c.System.Name)
 		c.Add(role, origin)
 		c.Add(binding, origin)
 	}
