@@ -46,7 +46,8 @@ func Check(rc *render.Context, g *graph) bool {
 			checkPromote(c, g, path, name, st)
 		}
 		if st.Training != "" {
-			checkJobName(c, g, path, st)
+			checkJobName(c, g, path, name, st)
+			checkTrainingStep(c, path, st)
 		}
 		checkGPUs(c, path, st)
 	}
@@ -136,12 +137,12 @@ const RunSuffix = "-1234567890"
 // checkJobName checks the names the operator derives from the job a
 // training step creates, {{workflow.name}}-<job>, for the longest run
 // name Argo gives.
-func checkJobName(c *checker, g *graph, path string, st *ir.Step) {
+func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
 	t := c.Env.Spec.Training[st.Training]
 	if t == nil {
 		return
 	}
-	job := objectName(g.name) + RunSuffix + "-" + training.ObjectName(st.Training)
+	job := objectName(g.name) + RunSuffix + "-" + objectName(name)
 	longest := ""
 	for _, n := range training.DerivedNames(job, t) {
 		if len(n) >= len(longest) {
@@ -149,7 +150,18 @@ func checkJobName(c *checker, g *graph, path string, st *ir.Step) {
 		}
 	}
 	if over := len(longest) - training.MaxNameLength; over > 0 {
-		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or training job name by %d characters", g.name, training.ObjectName(st.Training), longest, len(longest), training.MaxNameLength, over)
+		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or step name by %d characters", g.name, objectName(name), longest, len(longest), training.MaxNameLength, over)
+	}
+}
+
+// checkTrainingStep rejects what would make a run create the same job
+// twice: Argo's create fails on a name that exists.
+func checkTrainingStep(c *checker, path string, st *ir.Step) {
+	if len(st.WithItems) > 0 {
+		c.Errorf(ir.Join(path, "withItems"), "a training step cannot fan out: every item would create the same job; use a sweep (sweeps.<name>) to train over several settings")
+	}
+	if st.Retry != nil {
+		c.Errorf(ir.Join(path, "retry"), "a training step cannot be retried: the retry would create the job again under a name that exists; let the operator restart failed pods instead (training.%s.runPolicy.backoffLimit)", st.Training)
 	}
 }
 

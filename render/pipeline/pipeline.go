@@ -233,14 +233,7 @@ func entrypoint(g *graph) string {
 func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, pinned map[string]bool) (wfv1.Template, wfv1.DAGTask) {
 	tname := objectName(name)
 	task := wfv1.DAGTask{Name: tname, Template: tname}
-	var deps []string
-	for _, a := range st.After {
-		if _, ok := g.steps[a]; ok && a != g.p.OnExit {
-			deps = append(deps, objectName(a))
-		}
-	}
-	slices.Sort(deps)
-	task.Depends = strings.Join(slices.Compact(deps), " && ")
+	task.Depends = g.depends(name, st)
 	if st.When != "" {
 		task.When, _ = g.translateWhen(name, st.When)
 	}
@@ -382,7 +375,7 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:    objectName(name),
 		Job:     job,
-		JobName: "{{workflow.name}}-" + training.ObjectName(st.Training),
+		JobName: JobName(name),
 		Labels: map[string]string{
 			render.LabelName:      training.ObjectName(st.Training),
 			render.LabelPartOf:    sys.Name,
@@ -396,6 +389,10 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 	}
 	return tmpl
 }
+
+// JobName is the name of the job a training step creates: one per run
+// and step, so that two steps may run the same training entry.
+func JobName(step string) string { return "{{workflow.name}}-" + objectName(step) }
 
 // GitTokenKey is the default key of the Secret holding a Git token.
 const GitTokenKey = "token"

@@ -187,3 +187,60 @@ func quoteList(l []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// uses lists the steps whose outputs or artifacts step name consumes (in
+// its condition, inputs or promoted model), as far as they resolve.
+func (g *graph) uses(name string, st *ir.Step) map[string]bool {
+	used := map[string]bool{}
+	ref := func(v string) {
+		if m := refRE.FindStringSubmatch(v); m != nil && m[1] != ParametersRef && g.steps[m[1]] != nil && m[1] != name {
+			used[m[1]] = true
+		}
+	}
+	if st.Inputs != nil {
+		for _, v := range st.Inputs.Parameters {
+			ref(v)
+		}
+		for _, a := range st.Inputs.Artifacts {
+			if prod, problem := g.producer(name, a); problem == "" {
+				used[prod] = true
+			}
+		}
+	}
+	if st.Promote != nil {
+		ref(st.Promote.StorageURI)
+	}
+	for i, tok := range splitLogical(st.When) {
+		if m := compRE.FindStringSubmatch(tok); i%2 == 0 && m != nil {
+			ref(m[1])
+			ref(m[3])
+		}
+	}
+	return used
+}
+
+// depends is a task's depends expression. A dependency whose outputs
+// the step consumes must have succeeded (dep.Succeeded): when it was
+// skipped or failed, the step is omitted rather than run on missing
+// values. Other dependencies only need to have finished the way Argo's
+// plain "dep" means (succeeded, skipped or daemoned). Steps the step
+// consumes from without listing them in after are added the same way.
+func (g *graph) depends(name string, st *ir.Step) string {
+	used := g.uses(name, st)
+	terms := map[string]string{}
+	for _, a := range st.After {
+		if _, ok := g.steps[a]; ok && a != g.p.OnExit {
+			terms[a] = objectName(a)
+		}
+	}
+	for u := range used {
+		if g.ancestors[name][u] {
+			terms[u] = objectName(u) + ".Succeeded"
+		}
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(terms)) {
+		out = append(out, terms[k])
+	}
+	return strings.Join(out, " && ")
+}

@@ -128,3 +128,29 @@ func TestComponentMerge(t *testing.T) {
 	assert.Equal(t, []string{"data"}, st.Outputs.Artifacts)
 	assert.Empty(t, st.Component)
 }
+
+func TestDepends(t *testing.T) {
+	env := &ir.Environment{Spec: &ir.Spec{}}
+	p := &ir.Pipeline{OnExit: "notify", Steps: map[string]*ir.Step{
+		"ingest":    {Image: "t", Outputs: &ir.StepOutputs{Artifacts: []string{"raw"}}},
+		"prep_data": {After: []string{"ingest"}, Image: "t", Inputs: &ir.StepInputs{Artifacts: []string{"raw"}}, Outputs: &ir.StepOutputs{Parameters: []string{"rows"}}},
+		"train":     {After: []string{"prep_data"}, Image: "t"},
+		"evaluate":  {After: []string{"train"}, Image: "t", When: "prep_data.rows > 1000", Outputs: &ir.StepOutputs{Parameters: []string{"score"}}},
+		"promote":   {After: []string{"evaluate", "train"}, Inputs: &ir.StepInputs{Parameters: map[string]string{"s": "evaluate.score", "lit": "'x.y'"}}},
+		"notify":    {Image: "t"},
+		"late":      {After: []string{"notify", "train"}, Image: "t"},
+	}}
+	g := newGraph(env, "p", p)
+	for step, want := range map[string]string{
+		"ingest":    "",
+		"prep_data": "ingest.Succeeded",
+		"train":     "prep-data",
+		// Consumed from an indirect ancestor: added, and must succeed.
+		"evaluate": "prep-data.Succeeded && train",
+		"promote":  "evaluate.Succeeded && train",
+		// The exit handler is not a task.
+		"late": "train",
+	} {
+		assert.Equal(t, want, g.depends(step, g.steps[step]), step)
+	}
+}
