@@ -173,8 +173,8 @@ func workflowTemplate(t *testing.T) *Object {
 		Args:      map[string]ir.Value{"lr": {RawMessage: json.RawMessage(`0.001`)}},
 		Resources: ir.Resources{GPUs: 2}, RunPolicy: ir.RunPolicy{CleanPodPolicy: "None"}, Security: restricted,
 	}
-	tr.Args["lr"] = ir.Value{RawMessage: json.RawMessage(`"` + InputParameter("lr") + `"`)}
-	job := training.Job(sys, env, "resnet", tr)
+	job := training.Job(sys, env, "resnet", WithParameters(tr, []string{"lr"}))
+	assert.Equal(t, "0.001", tr.Args["lr"].String(), "the entry is not changed")
 	job.SetNamespace("derm-ml")
 	train, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, JobName: "{{workflow.name}}-resnet", Parameters: []string{"lr"},
 		Labels: map[string]string{render.LabelPartOf: "skin-lesion"}})

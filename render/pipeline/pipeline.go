@@ -354,11 +354,6 @@ func containerTemplate(env *ir.Environment, g *graph, name string, st *ir.Step, 
 // ones become input parameters of the template.
 func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, params map[string]string) wfv1.Template {
 	orig := env.Spec.Training[st.Training]
-	t := *orig
-	t.Args = maps.Clone(orig.Args)
-	if t.Args == nil {
-		t.Args = map[string]ir.Value{}
-	}
 	for k := range orig.Args {
 		if _, ok := params[k]; !ok {
 			if _, ok := g.p.Parameters[k]; ok {
@@ -366,11 +361,8 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 			}
 		}
 	}
-	for k := range params {
-		b, _ := json.Marshal(argo.InputParameter(k))
-		t.Args[k] = ir.Value{RawMessage: b}
-	}
-	job := training.Job(sys, env, st.Training, &t)
+	t := argo.WithParameters(orig, slices.Sorted(maps.Keys(params)))
+	job := training.Job(sys, env, st.Training, t)
 	job.SetNamespace(env.Namespace)
 	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:    objectName(name),
