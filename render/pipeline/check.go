@@ -46,18 +46,26 @@ func Check(rc *render.Context, g *graph) bool {
 			checkPromote(c, g, path, name, st)
 		}
 		if st.Training != "" {
+			if t := c.Env.Spec.Training[st.Training]; t == nil || training.Job(c.System, c.Env, st.Training, t) == nil {
+				// Reported by the compiler or the training renderer.
+				c.skip = true
+				continue
+			}
 			checkJobName(c, g, path, name, st)
 			checkTrainingStep(c, path, st)
 		}
 		checkGPUs(c, path, st)
 	}
-	return c.errors == 0
+	return c.errors == 0 && !c.skip
 }
 
 // checker counts the problems it reports.
 type checker struct {
 	*render.Context
 	errors int
+	// skip is set when a problem reported elsewhere keeps the pipeline
+	// from being rendered.
+	skip bool
 }
 
 func (c *checker) Errorf(path, format string, args ...any) {
