@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -293,4 +294,28 @@ func TestMemo(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, v.Validate(b))
 	}
+}
+
+// TestWorkflowMarshal: a Workflow's Go type emits a status with null
+// times; wrapped, none of it reaches the output, and the CRD and Argo's
+// validator accept the run.
+func TestWorkflowMarshal(t *testing.T) {
+	raw, err := json.Marshal(&wfv1.Workflow{})
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"status"`, "the Go type emits a status")
+
+	wf := &wfv1.Workflow{
+		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindWorkflow},
+		ObjectMeta: metav1.ObjectMeta{Name: "retrain-manual", Namespace: "derm-ml"},
+		Spec:       wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: "retrain"}},
+	}
+	b, err := render.Marshal(Wrap(wf))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "status")
+	assert.NotContains(t, string(b), "null")
+	assert.NotContains(t, string(b), "{}")
+	wt, err := render.Marshal(workflowTemplate(t))
+	require.NoError(t, err)
+	problems := crdValidator(t).ValidateAll(map[string][]byte{"wf.yaml": b, "wt.yaml": wt})
+	assert.Empty(t, problems)
 }
