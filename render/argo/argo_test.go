@@ -319,3 +319,15 @@ func TestWorkflowMarshal(t *testing.T) {
 	problems := crdValidator(t).ValidateAll(map[string][]byte{"wf.yaml": b, "wt.yaml": wt})
 	assert.Empty(t, problems)
 }
+
+func TestLimit(t *testing.T) {
+	one := Limit("retrain-runs", 1)
+	assert.Equal(t, []*wfv1.Mutex{{Name: "retrain-runs"}}, one.Mutexes)
+	assert.Nil(t, one.Mutex, "the deprecated single form is not used")
+	three := Limit("retrain-runs", 3)
+	require.Len(t, three.Semaphores, 1)
+	assert.Nil(t, three.Semaphore)
+	assert.Equal(t, "retrain-runs", three.Semaphores[0].ConfigMapKeyRef.Name)
+	cm := SemaphoreConfigMap("retrain-runs", 3)
+	assert.Equal(t, "3", cm.Data[three.Semaphores[0].ConfigMapKeyRef.Key])
+}

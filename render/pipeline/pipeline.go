@@ -63,6 +63,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 		wt, memo, _ := WorkflowTemplate(c.System, c.Env, g)
 		origin := c.Origin(g.path, Component, objectName(name))
 		c.Add(argo.Wrap(wt), origin)
+		if n := g.p.MaxRuns; n > 0 {
+			wt.Spec.Synchronization = argo.Limit(RunLimitName(name), n)
+			if n > 1 {
+				c.Add(argo.SemaphoreConfigMap(RunLimitName(name), n), c.Origin(ir.Join(g.path, "maxRuns"), Component, objectName(name)))
+			}
+		}
 		if memo != "" {
 			if memoPath == "" {
 				memoPath = g.path
@@ -117,6 +123,9 @@ func ServiceAccount(sys *ir.System, p *ir.Pipeline) string {
 	}
 	return platform.WorkflowServiceAccount(sys)
 }
+
+// RunLimitName names the mutex or semaphore that caps a pipeline's runs.
+func RunLimitName(pipeline string) string { return objectName(pipeline) + "-runs" }
 
 // MemoCacheName is the cache ConfigMap of a pipeline's memoized steps.
 func MemoCacheName(pipeline string) string { return objectName(pipeline) + "-memo" }
