@@ -199,8 +199,8 @@ type S3Repository struct {
 	Endpoint    string        `json:"endpoint"`
 	Region      string        `json:"region,omitempty"`
 	Insecure    bool          `json:"insecure"`
-	KeyPrefix   string        `json:"keyPrefix,omitempty"`
-	Credentials S3Credentials `json:"credentials"`
+	KeyPrefix   string         `json:"keyPrefix,omitempty"`
+	Credentials *S3Credentials `json:"credentials,omitempty"`
 }
 
 // S3Credentials name the Secret and keys of an S3 access key pair.
@@ -213,8 +213,8 @@ type S3Credentials struct {
 // GCSRepository is a Google Cloud Storage bucket.
 type GCSRepository struct {
 	Bucket      string    `json:"bucket"`
-	KeyPrefix   string    `json:"keyPrefix,omitempty"`
-	Credentials SecretRef `json:"credentials"`
+	KeyPrefix   string     `json:"keyPrefix,omitempty"`
+	Credentials *SecretRef `json:"credentials,omitempty"`
 }
 
 // Resources is what one pod needs.

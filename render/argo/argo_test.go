@@ -246,7 +246,7 @@ func TestArtifactRepository(t *testing.T) {
 	sys := &ir.System{Name: "skin-lesion"}
 	cm, err := ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{S3: &ir.S3Repository{
 		Bucket: "acme-ml-artifacts", Endpoint: "minio.minio:9000", Insecure: true, KeyPrefix: "skin-lesion",
-		Credentials: ir.S3Credentials{Secret: "s3-creds", AccessKey: "AWS_ACCESS_KEY_ID", SecretKey: "AWS_SECRET_ACCESS_KEY"},
+		Credentials: &ir.S3Credentials{Secret: "s3-creds", AccessKey: "AWS_ACCESS_KEY_ID", SecretKey: "AWS_SECRET_ACCESS_KEY"},
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, "skin-lesion-artifacts", cm.Name)
@@ -257,7 +257,18 @@ func TestArtifactRepository(t *testing.T) {
 	assert.Equal(t, "AWS_SECRET_ACCESS_KEY", repo.S3.SecretKeySecret.Key)
 	assert.True(t, *repo.S3.Insecure)
 
-	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b", Credentials: ir.SecretRef{Secret: "gcs"}}})
+	assert.False(t, repo.S3.UseSDKCreds)
+
+	// Without credentials: the SDK's chain (IRSA) or workload identity.
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{S3: &ir.S3Repository{Bucket: "b", Endpoint: "s3.amazonaws.com"}})
+	require.NoError(t, err)
+	assert.Contains(t, cm.Data["default"], "useSDKCreds: true")
+	assert.NotContains(t, cm.Data["default"], "Secret")
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b"}})
+	require.NoError(t, err)
+	assert.NotContains(t, cm.Data["default"], "serviceAccountKeySecret")
+
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b", Credentials: &ir.SecretRef{Secret: "gcs"}}})
 	require.NoError(t, err)
 	assert.Contains(t, cm.Data["default"], "key: key.json")
 	_, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{})

@@ -82,9 +82,14 @@ func (Renderer) Render(c *render.Context) diag.List {
 	}
 	if s.Artifacts != nil {
 		cm, err := argo.ArtifactRepositoryConfigMap(c.System, s.Artifacts)
-		if err != nil {
-			c.Errorf("artifacts", "%v: set one of artifacts.s3 or artifacts.gcs", err)
-		} else {
+		switch {
+		case s.Artifacts.S3 != nil && s.Artifacts.GCS != nil:
+			// Usually an override switching stores: point at gcs, which
+			// the override sets in that environment.
+			c.Errorf(ir.Path("artifacts", "gcs"), "the artifact repository sets both s3 and gcs; keep one (an environment override that switches stores removes the other with s3: null)")
+		case err != nil:
+			c.Errorf("artifacts", "the artifact repository sets neither s3 nor gcs; set one")
+		default:
 			c.Add(cm, c.Origin("artifacts", Component, c.System.Name))
 		}
 	}
