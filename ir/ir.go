@@ -195,10 +195,10 @@ type ArtifactRepository struct {
 
 // S3Repository is an S3-compatible bucket (AWS S3, MinIO, …).
 type S3Repository struct {
-	Bucket      string        `json:"bucket"`
-	Endpoint    string        `json:"endpoint"`
-	Region      string        `json:"region,omitempty"`
-	Insecure    bool          `json:"insecure"`
+	Bucket      string         `json:"bucket"`
+	Endpoint    string         `json:"endpoint"`
+	Region      string         `json:"region,omitempty"`
+	Insecure    bool           `json:"insecure"`
 	KeyPrefix   string         `json:"keyPrefix,omitempty"`
 	Credentials *S3Credentials `json:"credentials,omitempty"`
 }
@@ -212,7 +212,7 @@ type S3Credentials struct {
 
 // GCSRepository is a Google Cloud Storage bucket.
 type GCSRepository struct {
-	Bucket      string    `json:"bucket"`
+	Bucket      string     `json:"bucket"`
 	KeyPrefix   string     `json:"keyPrefix,omitempty"`
 	Credentials *SecretRef `json:"credentials,omitempty"`
 }
