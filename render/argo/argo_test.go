@@ -342,3 +342,17 @@ func TestLimit(t *testing.T) {
 	cm := SemaphoreConfigMap("retrain-runs", 3)
 	assert.Equal(t, "3", cm.Data[three.Semaphores[0].ConfigMapKeyRef.Key])
 }
+
+func TestCheckSchedule(t *testing.T) {
+	for _, s := range []ir.Schedule{{Cron: "0 3 * * 1"}, {Cron: "@daily"}, {Cron: "*/15 * * * *", Timezone: "Europe/Berlin"}} {
+		c, z := CheckSchedule(&s)
+		assert.NoError(t, c, s.Cron)
+		assert.NoError(t, z, s.Timezone)
+	}
+	c, _ := CheckSchedule(&ir.Schedule{Cron: "0 3 * *"})
+	assert.Error(t, c)
+	c, _ = CheckSchedule(&ir.Schedule{Cron: "0 25 * * *"})
+	assert.Error(t, c)
+	_, z := CheckSchedule(&ir.Schedule{Cron: "@daily", Timezone: "Mars/Olympus"})
+	assert.Error(t, z)
+}
