@@ -4,8 +4,8 @@ import (
 	"time"
 	_ "time/tzdata" // timezones are checked the same on every machine
 
-	"github.com/robfig/cron/v3"
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/ir"
