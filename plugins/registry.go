@@ -5,6 +5,7 @@ import (
 	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/render/kustomize"
 	"github.com/kiln-ml/kiln/render/notebook"
+	"github.com/kiln-ml/kiln/render/pipeline"
 	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/serving"
 	"github.com/kiln-ml/kiln/render/training"
@@ -16,6 +17,7 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		pipeline.Renderer{},
 		serving.Renderer{},
 		notebook.Renderer{},
 		// Last: patches see every object, Argo CD objects every kind.

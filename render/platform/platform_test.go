@@ -1,0 +1,43 @@
+package platform
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func TestWorkflowRules(t *testing.T) {
+	env := &ir.Environment{Spec: &ir.Spec{
+		Training: map[string]*ir.Training{
+			"resnet":  {Framework: "pytorch"},
+			"horovod": {Framework: "mpi"},
+			"gbm":     {Framework: "xgboost"},
+		},
+		Components: map[string]*ir.Step{"fit": {Training: "gbm"}},
+	}}
+	assert.Nil(t, WorkflowRules(env), "no workflows, no rules")
+
+	env.Spec.Pipelines = map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{
+		"train":   {Training: "resnet"},
+		"mpi":     {Training: "horovod"},
+		"fit":     {Component: "fit"},
+		"promote": {Promote: &ir.Promote{Serving: "web"}},
+	}}}
+	taskResults := rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}}
+	// Resource templates create the job and poll it by name: nothing more.
+	assert.Equal(t, []rbacv1.PolicyRule{
+		taskResults,
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+	}, WorkflowRules(env))
+
+	// A sweep over one of them keeps its own rights on that kind.
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet"}}
+	assert.Equal(t, []rbacv1.PolicyRule{
+		taskResults,
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "list", "watch"}},
+	}, WorkflowRules(env))
+}
