@@ -296,6 +296,7 @@ type Training struct {
 	Security          Security          `json:"security"`
 	ServiceAccount    string            `json:"serviceAccount,omitempty"`
 	ImagePullSecrets  []string          `json:"imagePullSecrets,omitempty"`
+	Standalone        *bool             `json:"standalone,omitempty"`
 	Environments      []string          `json:"environments,omitempty"`
 }
 

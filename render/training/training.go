@@ -88,9 +88,47 @@ func (Renderer) Render(c *render.Context) diag.List {
 			continue
 		}
 		Check(c, name, t)
+		if !Standalone(c.Env.Spec, name, t) {
+			continue
+		}
 		c.Add(Job(c.System, c.Env, name, t), c.Origin(path, Component, ObjectName(name)))
 	}
 	return nil
+}
+
+// Standalone reports whether an entry is rendered as a job of its own:
+// as the entry says, or else only when no pipeline step or sweep of the
+// environment runs it (they create their own jobs from it, per run).
+func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
+	if t.Standalone != nil {
+		return *t.Standalone
+	}
+	return len(UsedBy(s, name)) == 0
+}
+
+// UsedBy lists the CUE paths of the pipeline steps (directly or through a
+// component) and sweeps that run the training entry name, sorted.
+func UsedBy(s *ir.Spec, name string) []string {
+	var users []string
+	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		steps := s.Pipelines[p].Steps
+		for _, st := range slices.Sorted(maps.Keys(steps)) {
+			step := steps[st]
+			tr := step.Training
+			if comp := s.Components[step.Component]; tr == "" && comp != nil {
+				tr = comp.Training
+			}
+			if tr == name {
+				users = append(users, ir.Path("pipelines", p, "steps", st))
+			}
+		}
+	}
+	for _, sw := range slices.Sorted(maps.Keys(s.Sweeps)) {
+		if s.Sweeps[sw].Trial == name {
+			users = append(users, ir.Path("sweeps", sw))
+		}
+	}
+	return users
 }
 
 // ObjectName is the name of the job object of a training entry.

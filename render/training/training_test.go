@@ -368,3 +368,48 @@ func TestValidatorIsStrict(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, validate.RestrictedViolations(b), "baseline pods run as the image's user")
 }
+
+// A training entry that a pipeline step (directly or through a component)
+// or a sweep runs is a template for their runs: it is not rendered on its
+// own unless the entry asks for it.
+func TestStandalone(t *testing.T) {
+	yes, no := true, false
+	spec := func() *ir.Spec {
+		return &ir.Spec{
+			Training: map[string]*ir.Training{"resnet": job("pytorch"), "bert": job("pytorch"), "gbm": job("xgboost")},
+			Components: map[string]*ir.Step{
+				"fit": {Training: "bert"},
+			},
+			Pipelines: map[string]*ir.Pipeline{"retrain": {Steps: map[string]*ir.Step{
+				"train":  {Training: "resnet"},
+				"fit":    {Component: "fit"},
+				"report": {Image: "tools:1"},
+			}}},
+			Sweeps: map[string]*ir.Sweep{"tune": {Trial: "resnet"}},
+		}
+	}
+	s := spec()
+	assert.Equal(t, []string{"pipelines.retrain.steps.train", "sweeps.tune"}, UsedBy(s, "resnet"))
+	assert.Equal(t, []string{"pipelines.retrain.steps.fit"}, UsedBy(s, "bert"))
+	assert.Empty(t, UsedBy(s, "gbm"))
+
+	assert.False(t, Standalone(s, "resnet", s.Training["resnet"]))
+	assert.False(t, Standalone(s, "bert", s.Training["bert"]))
+	assert.True(t, Standalone(s, "gbm", s.Training["gbm"]))
+	s.Training["resnet"].Standalone = &yes
+	s.Training["gbm"].Standalone = &no
+	assert.True(t, Standalone(s, "resnet", s.Training["resnet"]))
+	assert.False(t, Standalone(s, "gbm", s.Training["gbm"]))
+
+	// Rendered: only the standalone entries become jobs.
+	s = spec()
+	env := environment("dev", 64, 8, s.Training)
+	env.Spec.Components, env.Spec.Pipelines, env.Spec.Sweeps = s.Components, s.Pipelines, s.Sweeps
+	res, diags := renderSystem(system(env))
+	require.False(t, diags.HasErrors(), "%v", diags)
+	var names []string
+	for _, it := range res.Environments[0].Items {
+		names = append(names, it.Object.GetName())
+	}
+	assert.Equal(t, []string{"gbm"}, names)
+}
