@@ -9,13 +9,13 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kiln-ml/kiln/cli"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 // renderExample renders an example with the CLI into a fresh directory
@@ -86,33 +86,8 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-var (
-	crdOnce      sync.Once
-	crdValidator *validate.Validator
-	crdErr       error
-	crdDir       string
-)
-
-// crds loads the upstream CRDs in ../shared/crds (or $KILN_TEST_CRDS) once
-// per test binary, skipping the test when they are absent.
-func crds(t *testing.T) *validate.Validator {
-	t.Helper()
-	crdOnce.Do(func() {
-		dir, ok := validate.FindCRDDir(repoRoot(t))
-		if !ok {
-			return
-		}
-		crdDir = dir
-		crdValidator, crdErr = validate.Load(dir)
-	})
-	if crdDir == "" {
-		t.Skip("upstream CRDs not found: put them in ../shared/crds or set KILN_TEST_CRDS")
-	}
-	if crdErr != nil {
-		t.Fatalf("loading CRDs from %s: %v", crdDir, crdErr)
-	}
-	return crdValidator
-}
+// crds is the validator with the upstream CRDs, loaded once per binary.
+func crds(t *testing.T) *validate.Validator { return validatetest.CRDs(t) }
 
 // TestExampleObjectsValidate checks every object rendered from every
 // example against the real CRD schemas (custom resources) or by strict

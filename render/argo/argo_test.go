@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -18,32 +17,11 @@ import (
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
-var (
-	validatorOnce sync.Once
-	validator     *validate.Validator
-	validatorErr  error
-	validatorDir  string
-	validatorSkip bool
-)
-
-func crdValidator(t *testing.T) *validate.Validator {
-	t.Helper()
-	validatorOnce.Do(func() {
-		dir, ok := validate.FindCRDDir(".")
-		if !ok {
-			validatorSkip, validatorDir = true, dir
-			return
-		}
-		validator, validatorErr = validate.Load(dir)
-	})
-	if validatorSkip {
-		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS)", validatorDir)
-	}
-	require.NoError(t, validatorErr)
-	return validator
-}
+// crdValidator is the validator with the upstream CRDs, loaded once.
+func crdValidator(t *testing.T) *validate.Validator { return validatetest.CRDs(t) }
 
 // fields resolves the plain gjson paths kiln's conditions use (object
 // keys and array indices) in a JSON document: a stand-in for the gjson

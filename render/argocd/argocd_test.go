@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,33 +19,13 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-var (
-	validatorOnce sync.Once
-	validator     *validate.Validator
-	validatorErr  error
-	validatorSkip bool
-)
-
-func crdValidator(t *testing.T) *validate.Validator {
-	t.Helper()
-	validatorOnce.Do(func() {
-		dir, ok := validate.FindCRDDir(".")
-		if !ok {
-			validatorSkip = true
-			return
-		}
-		validator, validatorErr = validate.Load(dir)
-	})
-	if validatorSkip {
-		t.Skip("upstream CRDs not found (../shared/crds or KILN_TEST_CRDS): not validating Argo CD objects")
-	}
-	require.NoError(t, validatorErr)
-	return validator
-}
+// crdValidator is the validator with the upstream CRDs, loaded once.
+func crdValidator(t *testing.T) *validate.Validator { return validatetest.CRDs(t) }
 
 // renderSpec compiles and renders a spec of testdata/specs with every
 // built-in renderer.

@@ -12,6 +12,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 100, FSGroup: 100}
@@ -55,12 +56,7 @@ func TestNotebookValidatesAndIsRestricted(t *testing.T) {
 	files, err := render.Files(res)
 	require.NoError(t, err)
 
-	dir, ok := validate.FindCRDDir(".")
-	if !ok {
-		t.Skipf("upstream CRDs not found at %s", dir)
-	}
-	v, err := validate.Load(dir)
-	require.NoError(t, err)
+	v := validatetest.CRDs(t)
 	docs := map[string][]byte{}
 	for name, b := range files {
 		if strings.HasSuffix(name, "kustomization.yaml") {

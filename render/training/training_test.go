@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,36 +19,13 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// The validator loads every CRD of ../shared/crds: once per test binary.
-var (
-	validatorOnce sync.Once
-	validator     *validate.Validator
-	validatorErr  error
-	validatorDir  string
-	validatorSkip bool
-)
-
-func crdValidator(t *testing.T) *validate.Validator {
-	t.Helper()
-	validatorOnce.Do(func() {
-		dir, ok := validate.FindCRDDir(".")
-		if !ok {
-			validatorSkip = true
-			validatorDir = dir
-			return
-		}
-		validator, validatorErr = validate.Load(dir)
-	})
-	if validatorSkip {
-		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS): not validating against the operators' CRDs", validatorDir)
-	}
-	require.NoError(t, validatorErr)
-	return validator
-}
+// crdValidator is the validator with the upstream CRDs, loaded once.
+func crdValidator(t *testing.T) *validate.Validator { return validatetest.CRDs(t) }
 
 // value is a hyperparameter as the compiler decodes it.
 func value(js string) ir.Value { return ir.Value{RawMessage: json.RawMessage(js)} }
