@@ -174,6 +174,13 @@ func migResources(s *ir.Spec) []string {
 			}
 		}
 	}
+	// A step that uses a component without setting resources runs with
+	// the component's.
+	for _, c := range s.Components {
+		if c.Resources != nil {
+			add(*c.Resources)
+		}
+	}
 	return slices.Sorted(maps.Keys(set))
 }
 

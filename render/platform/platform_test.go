@@ -41,3 +41,19 @@ func TestWorkflowRules(t *testing.T) {
 		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "list", "watch"}},
 	}, WorkflowRules(env))
 }
+
+// The quota caps every MIG profile the environment's pods request, also
+// one a pipeline step gets from its component.
+func TestQuotaMIGProfiles(t *testing.T) {
+	env := &ir.Environment{Namespace: "ml", GPU: ir.GPUPolicy{Quota: 4}, Spec: &ir.Spec{
+		Training:   map[string]*ir.Training{"small": {Resources: ir.Resources{GPUs: 1, MIG: "1g.10gb"}}},
+		Components: map[string]*ir.Step{"eval": {Image: "tools:1", Resources: &ir.Resources{GPUs: 1, MIG: "3g.40gb"}}},
+		Pipelines:  map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{"evaluate": {Component: "eval"}}}},
+	}}
+	q := Quota(&ir.System{Name: "demo"}, env)
+	var got []string
+	for name := range q.Spec.Hard {
+		got = append(got, string(name))
+	}
+	assert.ElementsMatch(t, []string{"requests.nvidia.com/gpu", "requests.nvidia.com/mig-1g.10gb", "requests.nvidia.com/mig-3g.40gb"}, got)
+}
