@@ -24,7 +24,8 @@ type Sweep struct {
 	} `json:"hyperband,omitempty"`
 	EarlyStopping *struct {
 		Median struct {
-			MinTrials int `json:"minTrials"`
+			MinTrials int  `json:"minTrials"`
+			StartStep *int `json:"startStep,omitempty"`
 		} `json:"median"`
 	} `json:"earlyStopping,omitempty"`
 	Suggestion *struct {
@@ -35,6 +36,10 @@ type Sweep struct {
 		Collector string `json:"collector"`
 		Path      string `json:"path,omitempty"`
 	} `json:"metrics"`
+	Tools struct {
+		Python  string `json:"python"`
+		Kubectl string `json:"kubectl"`
+	} `json:"tools"`
 	Backend      string    `json:"backend"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
 	Environments []string  `json:"environments,omitempty"`

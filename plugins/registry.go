@@ -3,6 +3,7 @@ package plugins
 import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/sweep"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -12,6 +13,7 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		sweep.Renderer{},
 	}
 }
 

@@ -37,7 +37,7 @@ func Grid(s Space, limit int) ([]Trial, error) {
 	}
 	values := make([][]string, len(s))
 	for i, p := range s {
-		values[i] = p.gridValues()
+		values[i] = p.GridValues()
 	}
 	var trials []Trial
 	idx := make([]int, len(s))

@@ -121,11 +121,11 @@ func TestIntRangeCoversEndpoints(t *testing.T) {
 
 func TestStepSnaps(t *testing.T) {
 	lin := Param{Name: "d", Type: Double, Min: 0, Max: 0.5, Step: 0.1}
-	assert.Equal(t, []string{"0", "0.1", "0.2", "0.3", "0.4", "0.5"}, lin.gridValues())
+	assert.Equal(t, []string{"0", "0.1", "0.2", "0.3", "0.4", "0.5"}, lin.GridValues())
 	lg := Param{Name: "lr", Type: Double, Min: 1e-4, Max: 1e-1, Log: true, Step: 10}
-	assert.Equal(t, []string{"0.0001", "0.001", "0.01", "0.1"}, lg.gridValues())
+	assert.Equal(t, []string{"0.0001", "0.001", "0.01", "0.1"}, lg.GridValues())
 	for _, u := range []float64{0, 0.3, 0.99} {
-		assert.Contains(t, lg.gridValues(), lg.At(u))
+		assert.Contains(t, lg.GridValues(), lg.At(u))
 	}
 }
 

@@ -120,6 +120,11 @@ func (t Trial) Value(name string) (string, bool) {
 // NameLength is the length of a trial name.
 const NameLength = 10
 
+// Named names an assignment (in name order) the way every trial is
+// named; the Argo backend's selection script names the trials of later
+// Hyperband rungs and of suggestions the same way.
+func Named(params []Assignment) Trial { return newTrial(params) }
+
 // newTrial names an assignment by the first hex digits of the SHA-256 of
 // its name=value lines.
 func newTrial(params []Assignment) Trial {
@@ -214,8 +219,8 @@ func (p Param) Count(limit int) int {
 	return 0
 }
 
-// gridValues lists the grid values of p.
-func (p Param) gridValues() []string {
+// GridValues lists the grid points of p as they are passed to a trial.
+func (p Param) GridValues() []string {
 	if !p.Numeric() {
 		return p.Values
 	}
