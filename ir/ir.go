@@ -188,19 +188,32 @@ type Dataset struct {
 
 // ArtifactRepository is where pipelines keep artifacts.
 type ArtifactRepository struct {
-	S3 *struct {
-		Bucket      string    `json:"bucket"`
-		Endpoint    string    `json:"endpoint"`
-		Region      string    `json:"region,omitempty"`
-		Insecure    bool      `json:"insecure"`
-		KeyPrefix   string    `json:"keyPrefix,omitempty"`
-		Credentials SecretRef `json:"credentials"`
-	} `json:"s3,omitempty"`
-	GCS *struct {
-		Bucket      string    `json:"bucket"`
-		KeyPrefix   string    `json:"keyPrefix,omitempty"`
-		Credentials SecretRef `json:"credentials"`
-	} `json:"gcs,omitempty"`
+	S3  *S3Repository  `json:"s3,omitempty"`
+	GCS *GCSRepository `json:"gcs,omitempty"`
+}
+
+// S3Repository is an S3-compatible bucket (AWS S3, MinIO, …).
+type S3Repository struct {
+	Bucket      string        `json:"bucket"`
+	Endpoint    string        `json:"endpoint"`
+	Region      string        `json:"region,omitempty"`
+	Insecure    bool          `json:"insecure"`
+	KeyPrefix   string        `json:"keyPrefix,omitempty"`
+	Credentials S3Credentials `json:"credentials"`
+}
+
+// S3Credentials name the Secret and keys of an S3 access key pair.
+type S3Credentials struct {
+	Secret    string `json:"secret"`
+	AccessKey string `json:"accessKey"`
+	SecretKey string `json:"secretKey"`
+}
+
+// GCSRepository is a Google Cloud Storage bucket.
+type GCSRepository struct {
+	Bucket      string    `json:"bucket"`
+	KeyPrefix   string    `json:"keyPrefix,omitempty"`
+	Credentials SecretRef `json:"credentials"`
 }
 
 // Resources is what one pod needs.

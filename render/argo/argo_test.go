@@ -1,0 +1,284 @@
+package argo
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pod"
+	"github.com/kiln-ml/kiln/render/training"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+var (
+	validatorOnce sync.Once
+	validator     *validate.Validator
+	validatorErr  error
+	validatorDir  string
+	validatorSkip bool
+)
+
+func crdValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	validatorOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(".")
+		if !ok {
+			validatorSkip, validatorDir = true, dir
+			return
+		}
+		validator, validatorErr = validate.Load(dir)
+	})
+	if validatorSkip {
+		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS)", validatorDir)
+	}
+	require.NoError(t, validatorErr)
+	return validator
+}
+
+// fields resolves the plain gjson paths kiln's conditions use (object
+// keys and array indices) in a JSON document: a stand-in for the gjson
+// lookup Argo's executor does, enough to check what the conditions mean.
+type fields struct{ doc any }
+
+func (f fields) lookup(path string) (any, bool) {
+	v := f.doc
+	for _, k := range strings.Split(path, ".") {
+		switch c := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = c[k]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			v = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func (f fields) Has(path string) bool { _, ok := f.lookup(path); return ok }
+func (f fields) Lookup(path string) (string, bool) {
+	if !f.Has(path) {
+		return "", false
+	}
+	return f.Get(path), true
+}
+func (f fields) Get(path string) string {
+	v, _ := f.lookup(path)
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func status(t *testing.T, js string) fields {
+	var doc any
+	require.NoError(t, json.Unmarshal([]byte(js), &doc))
+	return fields{doc}
+}
+
+// outcome evaluates conditions as Argo's executor does: any failure
+// requirement fails the step; all success requirements pass it.
+func outcome(t *testing.T, obj fields) string {
+	success, failure := JobConditions()
+	fr, err := ParseCondition(failure)
+	require.NoError(t, err)
+	sr, err := ParseCondition(success)
+	require.NoError(t, err)
+	for _, r := range fr {
+		if r.Matches(obj) {
+			return "failed"
+		}
+	}
+	for _, r := range sr {
+		if !r.Matches(obj) {
+			return "waiting"
+		}
+	}
+	return "succeeded"
+}
+
+func TestJobConditions(t *testing.T) {
+	success, failure := JobConditions()
+	_, err := ParseCondition(success)
+	require.NoError(t, err)
+	reqs, err := ParseCondition(failure)
+	require.NoError(t, err)
+	assert.Len(t, reqs, MaxConditions)
+	// A gjson query cannot be spelled as a label selector: this is why
+	// the conditions enumerate indices.
+	_, err = ParseCondition(`status.conditions.#(type=="Failed").status == True`)
+	assert.Error(t, err)
+
+	cases := map[string]struct{ status, want string }{
+		"created":   {`{"status":{"conditions":[{"type":"Created","status":"True"}]}}`, "waiting"},
+		"running":   {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"True"}]}}`, "waiting"},
+		"no status": {`{"metadata":{"name":"x"}}`, "waiting"},
+		"succeeded": {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Succeeded","status":"True"}]}}`, "succeeded"},
+		"failed":    {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
+		"failed after restarts, no completion time": {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Restarting","status":"False"},{"type":"Running","status":"False"},{"type":"Suspended","status":"False"},{"type":"JobQueued","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, c.want, outcome(t, status(t, c.status)))
+		})
+	}
+}
+
+func testEnv() *ir.Environment {
+	return &ir.Environment{
+		Name: "dev", Namespace: "derm-ml",
+		GPU: ir.GPUPolicy{Quota: 8, MaxPerPod: 8, Products: []string{"NVIDIA-A10G"}},
+		Spec: &ir.Spec{Datasets: map[string]*ir.Dataset{
+			"isic": {URI: "s3://acme-derm/isic-2020/", Credentials: &ir.SecretRef{Secret: "s3-creds"}, ReadOnly: true},
+		}},
+	}
+}
+
+var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
+
+// workflowTemplate builds a template with one container step, one
+// training step and a DAG over them, as the renderers do.
+func workflowTemplate(t *testing.T) *Object {
+	env := testEnv()
+	sys := &ir.System{Name: "skin-lesion", Namespace: "derm-ml", Environments: []*ir.Environment{env}}
+	ctr := ContainerTemplate(env, "evaluate", pod.Input{
+		Image:     "ghcr.io/acme/ml-tools:2.0.0",
+		Command:   []string{"evaluate"},
+		Resources: ir.Resources{GPUs: 1, CPU: "2", Memory: "8Gi", SHM: "1Gi"},
+		Datasets:  []string{"isic"},
+		Security:  restricted,
+	}, "skin-lesion-workflow")
+	tr := &ir.Training{
+		Framework: "pytorch", Image: "ghcr.io/acme/skin-trainer:1.4.2", Workers: 2,
+		Args:      map[string]ir.Value{"lr": {RawMessage: json.RawMessage(`0.001`)}},
+		Resources: ir.Resources{GPUs: 2}, RunPolicy: ir.RunPolicy{CleanPodPolicy: "None"}, Security: restricted,
+	}
+	tr.Args["lr"] = ir.Value{RawMessage: json.RawMessage(`"` + InputParameter("lr") + `"`)}
+	job := training.Job(sys, env, "resnet", tr)
+	job.SetNamespace("derm-ml")
+	train, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, JobName: "{{workflow.name}}-resnet", Parameters: []string{"lr"},
+		Labels: map[string]string{render.LabelPartOf: "skin-lesion"}})
+	require.NoError(t, err)
+	wt := WorkflowTemplate("retrain")
+	wt.Namespace = "derm-ml"
+	wt.Spec.Entrypoint = "main"
+	wt.Spec.ServiceAccountName = "skin-lesion-workflow"
+	wt.Spec.ArtifactRepositoryRef = ArtifactRepositoryRef(sys)
+	wt.Spec.Arguments.Parameters = []wfv1.Parameter{{Name: "lr", Value: wfv1.AnyStringPtr("0.001")}}
+	wt.Spec.Templates = []wfv1.Template{{Name: "main", DAG: &wfv1.DAGTemplate{Tasks: []wfv1.DAGTask{
+		{Name: "train", Template: "train", Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: "lr", Value: wfv1.AnyStringPtr("{{workflow.parameters.lr}}")}}}},
+		{Name: "evaluate", Template: "evaluate", Depends: "train"},
+	}}}, train, ctr}
+	return Wrap(wt)
+}
+
+func TestWorkflowTemplateValidates(t *testing.T) {
+	wt := workflowTemplate(t)
+	b, err := render.Marshal(wt)
+	require.NoError(t, err)
+	s := string(b)
+	for _, noise := range []string{"status:", "inputs: {}", "outputs: {}", "arguments: {}", "metadata: {}", "creationTimestamp", "generateName"} {
+		assert.NotContains(t, s, noise)
+	}
+	// Meaningful empty objects stay.
+	assert.Contains(t, s, "emptyDir:")
+	assert.Contains(t, s, "automountServiceAccountToken: false")
+	assert.Contains(t, s, "serviceAccountName: skin-lesion-workflow")
+	assert.Contains(t, s, "--lr={{inputs.parameters.lr}}")
+	assert.Contains(t, s, "name: '{{workflow.name}}-resnet'")
+	assert.Contains(t, s, "nvidia.com/gpu.product: NVIDIA-A10G")
+	assert.Empty(t, validate.RestrictedViolations(b))
+	v := crdValidator(t)
+	assert.Empty(t, v.Validate(b))
+
+	// The manifest inside is a valid job once Argo substitutes the
+	// parameters.
+	tmpl := wt.Unwrap().(*wfv1.WorkflowTemplate).Spec.Templates[1]
+	manifest := strings.NewReplacer("{{workflow.name}}", "retrain-abc12", "{{inputs.parameters.lr}}", "0.01").Replace(tmpl.Resource.Manifest)
+	assert.Empty(t, v.Validate([]byte(manifest)))
+	assert.Empty(t, validate.RestrictedViolations([]byte(manifest)))
+}
+
+func TestCronWorkflow(t *testing.T) {
+	deadline := 600
+	cw := CronWorkflow("retrain", "retrain", &ir.Schedule{Cron: "0 3 * * 1", ConcurrencyPolicy: "Forbid", StartingDeadlineSeconds: &deadline, Suspend: true, SuccessfulJobsHistoryLimit: 3, FailedJobsHistoryLimit: 1})
+	cw.Namespace = "derm-ml"
+	b, err := render.Marshal(Wrap(cw))
+	require.NoError(t, err)
+	s := string(b)
+	assert.Contains(t, s, "schedules:\n  - 0 3 * * 1\n")
+	assert.NotContains(t, s, "schedule:")
+	assert.Contains(t, s, "timezone: UTC")
+	assert.Contains(t, s, "suspend: true")
+	assert.Contains(t, s, "startingDeadlineSeconds: 600")
+	assert.NotContains(t, s, "status")
+	v := crdValidator(t)
+	wt, err := render.Marshal(workflowTemplate(t))
+	require.NoError(t, err)
+	problems := v.ValidateAll(map[string][]byte{"wt.yaml": wt, "cw.yaml": b})
+	for f, p := range problems {
+		assert.Empty(t, p, f)
+	}
+}
+
+func TestArtifactRepository(t *testing.T) {
+	sys := &ir.System{Name: "skin-lesion"}
+	cm, err := ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{S3: &ir.S3Repository{
+		Bucket: "acme-ml-artifacts", Endpoint: "minio.minio:9000", Insecure: true, KeyPrefix: "skin-lesion",
+		Credentials: ir.S3Credentials{Secret: "s3-creds", AccessKey: "AWS_ACCESS_KEY_ID", SecretKey: "AWS_SECRET_ACCESS_KEY"},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, "skin-lesion-artifacts", cm.Name)
+	var repo wfv1.ArtifactRepository
+	require.NoError(t, yamlUnmarshalStrict(cm.Data[ArtifactRepositoryKey], &repo))
+	assert.Equal(t, "skin-lesion/{{workflow.name}}/{{pod.name}}", repo.S3.KeyFormat)
+	assert.Equal(t, "s3-creds", repo.S3.AccessKeySecret.Name)
+	assert.Equal(t, "AWS_SECRET_ACCESS_KEY", repo.S3.SecretKeySecret.Key)
+	assert.True(t, *repo.S3.Insecure)
+
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b", Credentials: ir.SecretRef{Secret: "gcs"}}})
+	require.NoError(t, err)
+	assert.Contains(t, cm.Data["default"], "key: key.json")
+	_, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{})
+	assert.Error(t, err)
+
+	cm.Namespace = "derm-ml"
+	b, err := render.Marshal(cm)
+	require.NoError(t, err)
+	assert.Empty(t, crdValidator(t).Validate(b))
+}
+
+func TestMemo(t *testing.T) {
+	role, binding := MemoRBAC("skin-lesion-memoize", []string{"retrain-memo"}, Controller{Namespace: "argo", ServiceAccount: "argo"})
+	assert.Equal(t, []string{"get", "update"}, role.Rules[0].Verbs)
+	assert.Equal(t, []string{"retrain-memo"}, role.Rules[0].ResourceNames)
+	assert.Equal(t, "argo", binding.Subjects[0].Namespace)
+	cm := MemoCache("retrain-memo")
+	assert.Equal(t, "Cache", cm.Labels[LabelConfigMapType])
+	v := crdValidator(t)
+	for _, o := range []render.Object{role, binding, cm} {
+		o.SetNamespace("derm-ml")
+		b, err := render.Marshal(o)
+		require.NoError(t, err)
+		assert.Empty(t, v.Validate(b))
+	}
+}

@@ -1,0 +1,89 @@
+package argo
+
+import (
+	"encoding/json"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kiln-ml/kiln/render"
+)
+
+// Group, version and kinds of Argo Workflows objects.
+const (
+	Group                = "argoproj.io"
+	APIVersion           = "argoproj.io/v1alpha1"
+	KindWorkflowTemplate = "WorkflowTemplate"
+	KindCronWorkflow     = "CronWorkflow"
+	KindWorkflow         = "Workflow"
+)
+
+// Object is a wfv1 object (or any render.Object) that marshals cleanly:
+// without the empty inputs, outputs, arguments and metadata structs and
+// the zero status that Argo's Go types emit (their struct fields carry
+// omitempty, which encoding/json ignores for structs). Those would be
+// noise in every diff, and Argo CD would see the status as drift.
+type Object struct {
+	render.Object
+}
+
+// Wrap returns o ready for a render.Set.
+func Wrap(o render.Object) *Object { return &Object{Object: o} }
+
+// Unwrap returns the wrapped object.
+func (o *Object) Unwrap() render.Object { return o.Object }
+
+// MarshalJSON implements json.Marshaler.
+func (o *Object) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(o.Object)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytesReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	prune(m)
+	return json.Marshal(m)
+}
+
+// emptyMeansUnset are the keys whose empty object Argo treats exactly as
+// an absent one. Others (emptyDir: {}) carry meaning and stay.
+var emptyMeansUnset = map[string]bool{
+	"inputs": true, "outputs": true, "arguments": true, "metadata": true,
+	"resources": true, "podMetadata": true, "workflowMetadata": true,
+}
+
+// prune drops nulls and empty objects under emptyMeansUnset keys, depth
+// first, so a struct left empty by pruning goes too.
+func prune(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			prune(e)
+			switch e := e.(type) {
+			case nil:
+				delete(v, k)
+			case map[string]any:
+				if len(e) == 0 && emptyMeansUnset[k] {
+					delete(v, k)
+				}
+			}
+		}
+	case []any:
+		for _, e := range v {
+			prune(e)
+		}
+	}
+}
+
+// WorkflowTemplate returns an empty WorkflowTemplate named name.
+func WorkflowTemplate(name string) *wfv1.WorkflowTemplate {
+	return &wfv1.WorkflowTemplate{
+		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindWorkflowTemplate},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+	}
+}

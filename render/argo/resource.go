@@ -1,0 +1,108 @@
+package argo
+
+import (
+	"fmt"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kiln-ml/kiln/render"
+)
+
+// MaxConditions is how many entries of a job's status.conditions the
+// failure condition looks at. The Kubeflow operators keep one condition
+// per type (Created, Running, Restarting, Succeeded, Failed, Suspended,
+// and a few more in newer releases), so eight covers every position a
+// Failed condition can take.
+const MaxConditions = 8
+
+// JobConditions are the success and failure conditions of a resource
+// template that runs a Kubeflow training job (the training operator's
+// kubeflow.org/v1 jobs and the MPI operator's v2beta1 MPIJob share the
+// status layout): conditions of {type, status} in status.conditions, and
+// status.completionTime once the job has ended.
+//
+// Argo evaluates them as label selectors whose keys are gjson paths into
+// the object. A selector key must be a qualified name, so gjson queries
+// (conditions.#(type=="Failed")) cannot be spelled; plain indices can.
+// Argo fails the step if any failure requirement matches, so the failure
+// condition lists "status.conditions.<i>.type==Failed" for every position i.
+// Success needs all of its requirements, so it cannot search the list;
+// it is the completion time instead, which the operators set in the same
+// status update as the Succeeded or Failed condition. Argo checks the
+// failure condition first, so a failed job never counts as a success.
+func JobConditions() (success, failure string) {
+	reqs := make([]string, MaxConditions)
+	for i := range reqs {
+		reqs[i] = fmt.Sprintf("status.conditions.%d.type==Failed", i)
+	}
+	return "status.completionTime", strings.Join(reqs, ",")
+}
+
+// ParseCondition parses a resource condition the way Argo's executor
+// does, so tests and checks can hold kiln's conditions to it.
+func ParseCondition(cond string) (labels.Requirements, error) {
+	sel, err := labels.Parse(cond)
+	if err != nil {
+		return nil, err
+	}
+	reqs, _ := sel.Requirements()
+	return reqs, nil
+}
+
+// TrainingInput is a training job run as a pipeline step.
+type TrainingInput struct {
+	// Name of the template.
+	Name string
+	// Job is the rendered training job (training.Job); its name is
+	// replaced by JobName, since every run creates its own job.
+	Job render.Object
+	// JobName is the name of the job in the cluster; a template of
+	// {{workflow.name}} so that runs do not collide.
+	JobName string
+	// Labels are added to the job (kiln's recommended labels).
+	Labels map[string]string
+	// Parameters are the template's input parameters, in order; the
+	// caller has put {{inputs.parameters.<name>}} into the job's args.
+	Parameters []string
+}
+
+// TrainingTemplate returns a resource template that creates the job,
+// owned by the workflow (deleting the run deletes the job), and waits for
+// JobConditions: the step fails when the job fails.
+func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
+	in.Job.SetName(in.JobName)
+	if len(in.Labels) > 0 {
+		l := map[string]string{}
+		for k, v := range in.Job.GetLabels() {
+			l[k] = v
+		}
+		for k, v := range in.Labels {
+			l[k] = v
+		}
+		in.Job.SetLabels(l)
+	}
+	manifest, err := render.Marshal(in.Job)
+	if err != nil {
+		return wfv1.Template{}, fmt.Errorf("training job %s: %w", in.JobName, err)
+	}
+	success, failure := JobConditions()
+	t := wfv1.Template{
+		Name: in.Name,
+		Resource: &wfv1.ResourceTemplate{
+			Action:            "create",
+			Manifest:          string(manifest),
+			SetOwnerReference: true,
+			SuccessCondition:  success,
+			FailureCondition:  failure,
+		},
+	}
+	for _, p := range in.Parameters {
+		t.Inputs.Parameters = append(t.Inputs.Parameters, wfv1.Parameter{Name: p})
+	}
+	return t, nil
+}
+
+// InputParameter is the template expression of an input parameter.
+func InputParameter(name string) string { return "{{inputs.parameters." + name + "}}" }
