@@ -1,0 +1,249 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	validatorOnce sync.Once
+	validator     *validate.Validator
+	validatorErr  error
+	validatorDir  string
+	validatorSkip bool
+)
+
+func crdValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	validatorOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(".")
+		if !ok {
+			validatorSkip, validatorDir = true, dir
+			return
+		}
+		validator, validatorErr = validate.Load(dir)
+	})
+	if validatorSkip {
+		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS)", validatorDir)
+	}
+	require.NoError(t, validatorErr)
+	return validator
+}
+
+func fp(f float64) *float64  { return &f }
+func ip(i int) *int          { return &i }
+func val(js string) ir.Value { return ir.Value{RawMessage: json.RawMessage(js)} }
+
+// resnet is the example's training job: 4 workers × 2 GPUs, or one
+// single-process worker.
+func resnet(workers, gpus int) *ir.Training {
+	return &ir.Training{
+		Framework:         "pytorch",
+		Image:             "ghcr.io/acme/skin-trainer:1.4.2",
+		Command:           []string{"python", "-m", "skin.train"},
+		Args:              map[string]ir.Value{"epochs": val(`30`), "lr": val(`0.001`), "batch": val(`64`), "arch": val(`"resnet50"`)},
+		Datasets:          []string{"isic"},
+		Workers:           workers,
+		Resources:         ir.Resources{GPUs: gpus, CPU: "8", Memory: "64Gi", SHM: "16Gi"},
+		RunPolicy:         ir.RunPolicy{CleanPodPolicy: "Running", BackoffLimit: ip(3)},
+		Security:          ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000},
+		MPIImplementation: "OpenMPI",
+	}
+}
+
+// sweep is the example's sweep with the schema's defaults.
+func newSweep(alg string) *ir.Sweep {
+	sw := &ir.Sweep{Trial: "resnet", Algorithm: alg, Seed: 1, MaxTrials: 12, Parallel: 2, Backend: "argo"}
+	sw.Objective.Metric = "val_accuracy"
+	sw.Objective.Goal = "maximize"
+	sw.Objective.Target = fp(0.92)
+	sw.Objective.AdditionalMetrics = []string{"val_loss"}
+	sw.Parameters = map[string]*ir.SweepParameter{
+		"lr":    {Min: fp(1e-4), Max: fp(1e-1), Scale: "log"},
+		"batch": {Values: []ir.Value{val(`32`), val(`64`), val(`128`)}, Scale: "linear"},
+	}
+	sw.Metrics.Collector = "stdout"
+	sw.Tools.Python = "python:3.12-alpine"
+	sw.Tools.Kubectl = "bitnami/kubectl:1.33"
+	return sw
+}
+
+const specFile = "spec/system.cue"
+
+// environment runs sweeps over the resnet job in an environment with
+// quota GPUs; every sweep field has a line in the fake spec file.
+func environment(quota int, t *ir.Training, sweeps map[string]*ir.Sweep) *ir.Environment {
+	src := ir.Sources{"": {File: specFile, Line: 1, Col: 1}}
+	line := 10
+	for name := range sweeps {
+		for _, f := range []string{"", "trial", "objective", "objective.metric", "objective.additionalMetrics.0", "algorithm", "parameters", "parameters.lr", "parameters.lr.min", "parameters.lr.max", "parameters.batch", "maxTrials", "parallel", "metrics", "metrics.collector", "backend", "hyperband", "earlyStopping", "schedule"} {
+			p := ir.Path("sweeps", name)
+			if f != "" {
+				p = ir.Join(p, strings.Split(f, ".")...)
+			}
+			src[p] = diag.Pos{File: specFile, Line: line, Col: 3}
+			line++
+		}
+	}
+	return &ir.Environment{
+		Name: "prod", Namespace: "derm-ml",
+		GPU: ir.GPUPolicy{Quota: quota, MaxPerPod: 8, Products: []string{"NVIDIA-A100-SXM4-80GB"}},
+		Spec: &ir.Spec{
+			Training: map[string]*ir.Training{"resnet": t},
+			Sweeps:   sweeps,
+			Datasets: map[string]*ir.Dataset{"isic": {URI: "s3://acme-derm/isic-2020/", Credentials: &ir.SecretRef{Secret: "s3-creds"}, ReadOnly: true}},
+		},
+		Sources: src,
+	}
+}
+
+func renderEnv(env *ir.Environment) (*render.Result, diag.List) {
+	sys := &ir.System{Name: "skin-lesion", Namespace: "derm-ml", Environments: []*ir.Environment{env}, Dir: "spec", SpecDir: "spec"}
+	return render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{Renderer{}}})
+}
+
+type goldenCase struct {
+	t  *ir.Training
+	sw *ir.Sweep
+}
+
+func goldenCases() map[string]goldenCase {
+	cases := map[string]goldenCase{}
+
+	// The example: Sobol over a log-scale learning rate and the batch
+	// size, single-process trials, weekly.
+	sobol := newSweep("sobol")
+	sobol.MaxTrials = 8
+	sobol.TrialTimeout = "6h"
+	sobol.Schedule = &ir.Schedule{Cron: "0 3 * * 1", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 3, FailedJobsHistoryLimit: 3}
+	cases["sobol-single"] = goldenCase{resnet(1, 1), sobol}
+
+	// Distributed trials (4 workers × 2 GPUs): created as PyTorchJobs,
+	// metrics from the master's log.
+	random := newSweep("random")
+	random.MaxFailedTrials = ip(2)
+	cases["random-distributed"] = goldenCase{resnet(4, 2), random}
+
+	// A grid with a metrics file.
+	grid := newSweep("grid")
+	grid.Parameters["lr"].Step = fp(10)
+	grid.Metrics.Collector = "file"
+	grid.Metrics.Path = "/tmp/metrics.txt"
+	grid.Objective.Target = nil
+	cases["grid-file"] = goldenCase{resnet(1, 1), grid}
+
+	// Hyperband over epochs from 3 to 27.
+	hb := newSweep("hyperband")
+	hb.MaxTrials = 30
+	hb.Hyperband = &struct {
+		Resource string `json:"resource"`
+		Min      int    `json:"min"`
+		Max      int    `json:"max"`
+		Eta      int    `json:"eta"`
+	}{"epochs", 3, 27, 3}
+	cases["hyperband"] = goldenCase{resnet(1, 1), hb}
+
+	// TPE with the user's suggestion image.
+	tpe := newSweep("tpe")
+	tpe.Suggestion = &struct {
+		Image   string   `json:"image"`
+		Command []string `json:"command,omitempty"`
+	}{"ghcr.io/acme/optuna-suggest:1.0", []string{"python", "-m", "suggest"}}
+	cases["tpe-suggestion"] = goldenCase{resnet(1, 1), tpe}
+
+	// Katib: random with median stopping over the distributed job.
+	katib := newSweep("random")
+	katib.Backend = "katib"
+	katib.MaxFailedTrials = ip(3)
+	katib.EarlyStopping = &struct {
+		Median struct {
+			MinTrials int  `json:"minTrials"`
+			StartStep *int `json:"startStep,omitempty"`
+		} `json:"median"`
+	}{}
+	katib.EarlyStopping.Median.MinTrials = 3
+	katib.EarlyStopping.Median.StartStep = ip(5)
+	cases["katib-random"] = goldenCase{resnet(4, 2), katib}
+
+	// Katib grid with a file collector; a log-scale step becomes a list.
+	kgrid := newSweep("grid")
+	kgrid.Backend = "katib"
+	kgrid.Parameters["lr"].Step = fp(10)
+	kgrid.Parameters["layers"] = &ir.SweepParameter{Min: fp(2), Max: fp(4), Scale: "linear"}
+	kgrid.MaxTrials = 36
+	kgrid.Parallel = 4
+	kgrid.Metrics.Collector = "file"
+	kgrid.Metrics.Path = "/var/log/katib/metrics.log"
+	cases["katib-grid"] = goldenCase{resnet(1, 1), kgrid}
+	return cases
+}
+
+func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
+	t.Helper()
+	res, diags := renderEnv(environment(64, gc.t, map[string]*ir.Sweep{"resnet-tune": gc.sw}))
+	require.Empty(t, diags, "%s", name)
+	return res.Environments[0].Items
+}
+
+func TestGolden(t *testing.T) {
+	for name, gc := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			var stream bytes.Buffer
+			for i, it := range renderCase(t, name, gc) {
+				b, err := render.Marshal(it.Object)
+				require.NoError(t, err)
+				if i > 0 {
+					stream.WriteString("---\n")
+				}
+				stream.Write(b)
+			}
+			golden := filepath.Join("testdata", "golden", name+".yaml")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+				require.NoError(t, os.WriteFile(golden, stream.Bytes(), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test ./render/sweep -update to create it")
+			assert.Equal(t, string(want), stream.String(), "output differs from %s; rerun with -update if the change is intended", golden)
+		})
+	}
+}
+
+// TestGoldenValidates holds every golden object to the CRDs, Argo's own
+// validator (templates and the CronWorkflow's reference resolved
+// together) and the restricted profile, trial pods inside Katib's trial
+// spec and Argo's resource manifests included.
+func TestGoldenValidates(t *testing.T) {
+	v := crdValidator(t)
+	for name := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "golden", name+".yaml"))
+			require.NoError(t, err)
+			docs, err := validate.SplitYAML(b)
+			require.NoError(t, err)
+			all := map[string][]byte{}
+			for i, doc := range docs {
+				all[strings.Repeat("d", i+1)] = doc
+				assert.Empty(t, validate.RestrictedViolations(doc), "restricted profile")
+			}
+			assert.Empty(t, v.ValidateAll(all))
+		})
+	}
+}
