@@ -89,7 +89,7 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 	if usesBaseline(env.Spec) {
 		level = "baseline"
 	}
-	return &corev1.Namespace{
+	ns := &corev1.Namespace{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: env.Namespace, Labels: map[string]string{
 			"pod-security.kubernetes.io/enforce": level,
@@ -97,6 +97,10 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 			"pod-security.kubernetes.io/audit":   "restricted",
 		}},
 	}
+	for k, v := range sweepNamespaceLabels(env) {
+		ns.Labels[k] = v
+	}
+	return ns
 }
 
 func usesBaseline(s *ir.Spec) bool {
@@ -183,7 +187,7 @@ func migResources(s *ir.Spec) []string {
 // nil when the environment runs no workflows.
 func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 	s := env.Spec
-	if len(s.Pipelines) == 0 && len(s.Sweeps) == 0 {
+	if len(s.Pipelines) == 0 && !argoSweeps(env) {
 		return nil
 	}
 	rules := []rbacv1.PolicyRule{{
@@ -207,7 +211,9 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		}
 	}
 	for _, sw := range s.Sweeps {
-		use(sw.Trial)
+		if createsJobs(env, sw) {
+			use(sw.Trial)
+		}
 	}
 	byGroup := map[string][]string{}
 	for _, k := range created {
@@ -221,7 +227,7 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 			Verbs:     []string{"create", "get", "list", "watch"},
 		})
 	}
-	return rules
+	return append(rules, SweepRules(env)...)
 }
 
 func groupOf(apiVersion string) string {

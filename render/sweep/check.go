@@ -244,6 +244,20 @@ func checkMetrics(c *checker, path string, sw *ir.Sweep) {
 func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 	switch sw.Backend {
 	case "argo":
+		if t := c.Env.Spec.Training[sw.Trial]; t != nil && distributed(t) {
+			// A run's name is the sweep's and a suffix: 6 characters
+			// from generateName, 11 from a CronWorkflow's timestamp.
+			job := ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
+			longest := ""
+			for _, n := range training.DerivedNames(job, t) {
+				if len(n) >= len(longest) {
+					longest = n
+				}
+			}
+			if over := len(longest) - training.MaxNameLength; over > 0 {
+				c.Errorf(path, "each trial of %s is a %s job named <run>-<trial>, and the operator derives pod names up to %d characters long from it (%s); Kubernetes allows %d: shorten the sweep's name by %d", path, t.Framework, len(longest), longest, training.MaxNameLength, over)
+			}
+		}
 		if sw.EarlyStopping != nil {
 			c.Errorf(ir.Join(path, "earlyStopping"), "median stopping needs the intermediate metrics of running trials, which only Katib collects; use backend \"katib\", or algorithm \"hyperband\", which stops weak trials between rungs")
 		}

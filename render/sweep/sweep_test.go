@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
@@ -242,8 +243,85 @@ func TestGoldenValidates(t *testing.T) {
 			for i, doc := range docs {
 				all[strings.Repeat("d", i+1)] = doc
 				assert.Empty(t, validate.RestrictedViolations(doc), "restricted profile")
+				// The training jobs a workflow creates are strings in
+				// resource templates: check them as the API server will
+				// see them, with a run's name in place of the template.
+				for _, m := range manifests(t, doc) {
+					named := strings.ReplaceAll(m, "'{{workflow.name}}-{{inputs.parameters.trial}}'", "resnet-tune-1764300000-08ba8f8cab")
+					named = strings.ReplaceAll(named, "'{{workflow.name}}'", "resnet-tune-1764300000")
+					named = strings.Replace(named, "metadata:\n", "metadata:\n  namespace: derm-ml\n", 1)
+					assert.Empty(t, v.Validate([]byte(named)), "trial job CRD validation")
+					assert.Empty(t, validate.RestrictedViolations([]byte(named)), "trial job restricted profile")
+				}
 			}
 			assert.Empty(t, v.ValidateAll(all))
 		})
 	}
+}
+
+// TestValidatorCatches makes sure the validation above can fail: a step
+// calling a template that does not exist, an output read from a step
+// that does not exist, and a pod that may escalate privileges.
+func TestValidatorCatches(t *testing.T) {
+	v := crdValidator(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", "random-distributed.yaml"))
+	require.NoError(t, err)
+	docs, err := validate.SplitYAML(b)
+	require.NoError(t, err)
+	var wt []byte
+	for _, d := range docs {
+		if bytes.Contains(d, []byte("kind: WorkflowTemplate")) {
+			wt = d
+		}
+	}
+	require.NotNil(t, wt)
+	for _, bad := range []struct{ from, to string }{
+		{"template: record\n", "template: recrod\n"},
+		{"'{{steps.record.outputs.parameters.history}}'", "'{{steps.recrod.outputs.parameters.history}}'"},
+	} {
+		mutated := bytes.Replace(wt, []byte(bad.from), []byte(bad.to), 1)
+		require.NotEqual(t, wt, mutated, bad.from)
+		assert.NotEmpty(t, v.Validate(mutated), "%s → %s", bad.from, bad.to)
+	}
+	escalate := bytes.ReplaceAll(wt, []byte("allowPrivilegeEscalation: false"), []byte("allowPrivilegeEscalation: true"))
+	assert.NotEmpty(t, validate.RestrictedViolations(escalate))
+}
+
+// TestDeterministic renders every case twice: same bytes.
+func TestDeterministic(t *testing.T) {
+	for name, gc := range goldenCases() {
+		a, b := renderCase(t, name, gc), renderCase(t, name, gc)
+		require.Equal(t, len(a), len(b))
+		for i := range a {
+			x, err := render.Marshal(a[i].Object)
+			require.NoError(t, err)
+			y, err := render.Marshal(b[i].Object)
+			require.NoError(t, err)
+			assert.Equal(t, string(x), string(y), name)
+		}
+	}
+}
+
+// manifests returns the manifests of a workflow's resource templates.
+func manifests(t *testing.T, doc []byte) []string {
+	var obj struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			Templates []struct {
+				Resource *struct {
+					Manifest string `json:"manifest"`
+				} `json:"resource"`
+			} `json:"templates"`
+		} `json:"spec"`
+	}
+	j, err := yaml.YAMLToJSON(doc)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(j, &obj))
+	var out []string
+	for _, tm := range obj.Spec.Templates {
+		if tm.Resource != nil {
+			out = append(out, tm.Resource.Manifest)
+		}
+	}
+	return out
 }
