@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,6 +29,11 @@ import (
 // trials' output is recorded training logs: name=value lines among the
 // noise a real trainer prints.
 
+var (
+	pythonOnce sync.Once
+	python     string
+)
+
 type selector struct {
 	t    *testing.T
 	plan string
@@ -35,7 +41,14 @@ type selector struct {
 
 func newSelector(t *testing.T, p *Plan) *selector {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
+	pythonOnce.Do(func() {
+		// Resolve the interpreter once: version-manager shims (pyenv)
+		// cost more than the script itself on every run.
+		if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output(); err == nil {
+			python = strings.TrimSpace(string(out))
+		}
+	})
+	if python == "" {
 		t.Skip("python3 not installed: the selector script is not exercised")
 	}
 	dir := t.TempDir()
@@ -57,7 +70,7 @@ func (s *selector) run(mode string, env map[string]string, inputs map[string]str
 	}
 	script := filepath.Join(dir, "selector.py")
 	require.NoError(s.t, os.WriteFile(script, []byte(Selector), 0o644))
-	cmd := exec.Command("python3", script, mode)
+	cmd := exec.Command(python, script, mode)
 	cmd.Env = []string{"KILN_PLAN=" + s.plan, "KILN_IN=" + in, "KILN_OUT=" + out, "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
