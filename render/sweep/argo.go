@@ -97,6 +97,12 @@ func (b *builder) params() []string {
 	return ps
 }
 
+// artifacts reports whether the summary is also saved as artifacts: when
+// the spec configures an artifact repository (whose ConfigMap the
+// pipeline renderer emits). Without one the summary is an output
+// parameter only, so the workflow does not fail for want of a bucket.
+func (b *builder) artifacts() bool { return b.env.Spec.Artifacts != nil }
+
 func (b *builder) adaptive() bool { return b.sw.Algorithm == "bayesian" || b.sw.Algorithm == "tpe" }
 
 func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
@@ -110,13 +116,13 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	templates = append(templates,
 		b.selector("plan", []string{"history"}, nil, []string{"next", "state", "request"}),
 		b.selector("record", []string{"history", "state", "results"}, nil, []string{"history", "done"}),
-		b.selector("summary", []string{"history"}, nil, []string{"best-trial", "best-value", "best-parameters"}),
+		b.selector("summary", []string{"history"}, nil, []string{"best-trial", "best-value", "best-parameters", "summary.md"}),
 		b.collect(),
 	)
 	if b.adaptive() {
 		templates = append(templates, b.suggest(), b.selector("adopt", []string{"history", "suggested"}, nil, []string{"next"}))
 	}
-	wt.Spec = wfv1.WorkflowSpec{
+	spec := wfv1.WorkflowSpec{
 		Entrypoint:         "sweep",
 		ServiceAccountName: platform.WorkflowServiceAccount(b.sys),
 		Templates:          templates,
@@ -125,6 +131,10 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(b.name)}},
 		}}},
 	}
+	if b.artifacts() {
+		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(b.sys)
+	}
+	wt.Spec = spec
 	return wt, nil
 }
 
@@ -135,10 +145,12 @@ func (b *builder) entry() wfv1.Template {
 		{Steps: []wfv1.WorkflowStep{{Name: "search", Template: "round", Arguments: args("history", emptyHistory)}}},
 		{Steps: []wfv1.WorkflowStep{{Name: "summary", Template: "summary", Arguments: args("history", "{{steps.search.outputs.parameters.history}}")}}},
 	}}
-	for _, p := range []string{"best-trial", "best-value", "best-parameters"} {
+	for _, p := range []string{"best-trial", "best-value", "best-parameters", "summary"} {
 		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: p, ValueFrom: &wfv1.ValueFrom{Parameter: "{{steps.summary.outputs.parameters." + p + "}}"}})
 	}
-	t.Outputs.Artifacts = []wfv1.Artifact{{Name: "summary", From: "{{steps.summary.outputs.artifacts.summary}}"}, {Name: "history", From: "{{steps.summary.outputs.artifacts.history}}"}}
+	if b.artifacts() {
+		t.Outputs.Artifacts = []wfv1.Artifact{{Name: "summary", From: "{{steps.summary.outputs.artifacts.summary}}"}, {Name: "history", From: "{{steps.summary.outputs.artifacts.history}}"}}
+	}
 	return t
 }
 
@@ -324,9 +336,9 @@ func (b *builder) selector(mode string, inputs []string, env map[string]ir.EnvVa
 		})
 	}
 	for _, out := range outputs {
-		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: out, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + out}})
+		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: strings.TrimSuffix(out, ".md"), ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + out}})
 	}
-	if mode == "summary" {
+	if mode == "summary" && b.artifacts() {
 		for _, a := range []string{"summary.md", "history.json"} {
 			t.Outputs.Artifacts = append(t.Outputs.Artifacts, wfv1.Artifact{
 				Name: strings.TrimSuffix(strings.TrimSuffix(a, ".md"), ".json"), Path: outDir + "/" + a,

@@ -25,7 +25,7 @@ var metricName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 var paramName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // reservedParams are item keys the workflow uses itself.
-var reservedParams = map[string]bool{"trial": true}
+var reservedParams = map[string]bool{"trial": true, "item": true}
 
 // KatibMaxNameLength is the longest Experiment name Katib's webhook
 // accepts.
@@ -187,6 +187,9 @@ func checkAlgorithm(c *checker, path string, sw *ir.Sweep) {
 		if hb == nil {
 			c.Errorf(alg, "hyperband needs hyperband: {resource, min, max}: the arg that is the budget (e.g. epochs) and its range")
 			break
+		}
+		if !paramName.MatchString(hb.Resource) || (reservedParams[hb.Resource] && sw.Backend == "argo") {
+			c.Errorf(ir.Join(path, "hyperband", "resource"), "hyperband.resource %q must be an arg name of letters, digits, '_' and '-', other than \"trial\" and \"item\"", hb.Resource)
 		}
 		if hb.Min >= hb.Max {
 			c.Errorf(ir.Join(path, "hyperband", "min"), "hyperband.min (%d) must be below hyperband.max (%d)", hb.Min, hb.Max)

@@ -123,6 +123,8 @@ func renderEnv(env *ir.Environment) (*render.Result, diag.List) {
 type goldenCase struct {
 	t  *ir.Training
 	sw *ir.Sweep
+	// artifacts gives the environment an artifact repository.
+	artifacts bool
 }
 
 func goldenCases() map[string]goldenCase {
@@ -134,13 +136,13 @@ func goldenCases() map[string]goldenCase {
 	sobol.MaxTrials = 8
 	sobol.TrialTimeout = "6h"
 	sobol.Schedule = &ir.Schedule{Cron: "0 3 * * 1", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 3, FailedJobsHistoryLimit: 3}
-	cases["sobol-single"] = goldenCase{resnet(1, 1), sobol}
+	cases["sobol-single"] = goldenCase{t: resnet(1, 1), sw: sobol, artifacts: true}
 
 	// Distributed trials (4 workers × 2 GPUs): created as PyTorchJobs,
 	// metrics from the master's log.
 	random := newSweep("random")
 	random.MaxFailedTrials = ip(2)
-	cases["random-distributed"] = goldenCase{resnet(4, 2), random}
+	cases["random-distributed"] = goldenCase{t: resnet(4, 2), sw: random}
 
 	// A grid with a metrics file.
 	grid := newSweep("grid")
@@ -148,7 +150,7 @@ func goldenCases() map[string]goldenCase {
 	grid.Metrics.Collector = "file"
 	grid.Metrics.Path = "/tmp/metrics.txt"
 	grid.Objective.Target = nil
-	cases["grid-file"] = goldenCase{resnet(1, 1), grid}
+	cases["grid-file"] = goldenCase{t: resnet(1, 1), sw: grid}
 
 	// Hyperband over epochs from 3 to 27.
 	hb := newSweep("hyperband")
@@ -159,7 +161,7 @@ func goldenCases() map[string]goldenCase {
 		Max      int    `json:"max"`
 		Eta      int    `json:"eta"`
 	}{"epochs", 3, 27, 3}
-	cases["hyperband"] = goldenCase{resnet(1, 1), hb}
+	cases["hyperband"] = goldenCase{t: resnet(1, 1), sw: hb}
 
 	// TPE with the user's suggestion image.
 	tpe := newSweep("tpe")
@@ -167,7 +169,7 @@ func goldenCases() map[string]goldenCase {
 		Image   string   `json:"image"`
 		Command []string `json:"command,omitempty"`
 	}{"ghcr.io/acme/optuna-suggest:1.0", []string{"python", "-m", "suggest"}}
-	cases["tpe-suggestion"] = goldenCase{resnet(1, 1), tpe}
+	cases["tpe-suggestion"] = goldenCase{t: resnet(1, 1), sw: tpe}
 
 	// Katib: random with median stopping over the distributed job.
 	katib := newSweep("random")
@@ -181,7 +183,7 @@ func goldenCases() map[string]goldenCase {
 	}{}
 	katib.EarlyStopping.Median.MinTrials = 3
 	katib.EarlyStopping.Median.StartStep = ip(5)
-	cases["katib-random"] = goldenCase{resnet(4, 2), katib}
+	cases["katib-random"] = goldenCase{t: resnet(4, 2), sw: katib}
 
 	// Katib grid with a file collector; a log-scale step becomes a list.
 	kgrid := newSweep("grid")
@@ -192,13 +194,17 @@ func goldenCases() map[string]goldenCase {
 	kgrid.Parallel = 4
 	kgrid.Metrics.Collector = "file"
 	kgrid.Metrics.Path = "/var/log/katib/metrics.log"
-	cases["katib-grid"] = goldenCase{resnet(1, 1), kgrid}
+	cases["katib-grid"] = goldenCase{t: resnet(1, 1), sw: kgrid}
 	return cases
 }
 
 func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 	t.Helper()
-	res, diags := renderEnv(environment(64, gc.t, map[string]*ir.Sweep{"resnet-tune": gc.sw}))
+	env := environment(64, gc.t, map[string]*ir.Sweep{"resnet-tune": gc.sw})
+	if gc.artifacts {
+		env.Spec.Artifacts = &ir.ArtifactRepository{}
+	}
+	res, diags := renderEnv(env)
 	require.Empty(t, diags, "%s", name)
 	return res.Environments[0].Items
 }
