@@ -331,3 +331,30 @@ func manifests(t *testing.T, doc []byte) []string {
 	}
 	return out
 }
+
+// BenchmarkPlan expands the largest sweeps kiln allows: 1000 Sobol and
+// random trials over six parameters, and a 1000-point grid.
+func BenchmarkPlan(b *testing.B) {
+	for _, alg := range []string{"sobol", "random", "grid"} {
+		sw := newSweep(alg)
+		sw.MaxTrials = MaxTrials
+		sw.Parameters["lr"].Step = fp(10)
+		sw.Parameters["layers"] = &ir.SweepParameter{Min: fp(1), Max: fp(10), Scale: "linear"}
+		sw.Parameters["width"] = &ir.SweepParameter{Min: fp(16), Max: fp(512), Scale: "log", Step: fp(2)}
+		if alg != "grid" {
+			sw.Parameters["dropout"] = &ir.SweepParameter{Min: fp(0), Max: fp(0.5), Scale: "linear"}
+			sw.Parameters["opt"] = &ir.SweepParameter{Values: []ir.Value{val(`"adam"`), val(`"sgd"`)}}
+		}
+		b.Run(alg, func(b *testing.B) {
+			for b.Loop() {
+				p, err := NewPlan("bench", sw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Trials) == 0 {
+					b.Fatal("no trials")
+				}
+			}
+		})
+	}
+}
