@@ -258,7 +258,8 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 				}
 			}
 			if over := len(longest) - training.MaxNameLength; over > 0 {
-				c.Errorf(path, "each trial of %s is a %s job named <run>-<trial>, and the operator derives pod names up to %d characters long from it (%s); Kubernetes allows %d: shorten the sweep's name by %d", path, t.Framework, len(longest), longest, training.MaxNameLength, over)
+				shown := strings.Replace(longest, "-1234567890-"+strings.Repeat("0", sample.NameLength), "-<run>-<trial>", 1)
+				c.Errorf(path, "each trial of %s is a %s job named after the run and the trial, and the operator derives pod names of up to %d characters from it (%s); Kubernetes allows %d: shorten the sweep's name by %d", path, t.Framework, len(longest), shown, training.MaxNameLength, over)
 			}
 		}
 		if sw.EarlyStopping != nil {
