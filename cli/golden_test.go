@@ -128,13 +128,30 @@ func TestExampleObjectsValidate(t *testing.T) {
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
 		files := renderExample(t, name)
-		for _, p := range slices.Sorted(maps.Keys(files)) {
-			if !strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, "kustomization.yaml") {
-				continue
+		// Validated together, so that CronWorkflows find the
+		// WorkflowTemplates they refer to.
+		docs := map[string][]byte{}
+		for p, content := range files {
+			if strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, "kustomization.yaml") {
+				docs[p] = []byte(content)
 			}
+		}
+		problems := map[string][]string{}
+		byEnv := map[string]map[string][]byte{}
+		for p, doc := range docs {
+			env, _, _ := strings.Cut(p, "/")
+			if byEnv[env] == nil {
+				byEnv[env] = map[string][]byte{}
+			}
+			byEnv[env][p] = doc
+		}
+		for _, envDocs := range byEnv {
+			maps.Copy(problems, v.ValidateAll(envDocs))
+		}
+		for _, p := range slices.Sorted(maps.Keys(docs)) {
 			t.Run(name+"/"+p, func(t *testing.T) {
-				doc := []byte(files[p])
-				for _, problem := range v.Validate(doc) {
+				doc := docs[p]
+				for _, problem := range problems[p] {
 					t.Error(problem)
 				}
 				for _, problem := range validate.RestrictedViolations(doc) {

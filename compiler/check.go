@@ -255,7 +255,7 @@ func (c *compilation) checkOverrides(base map[string]any) {
 		for _, sec := range slices.Sorted(maps.Keys(over)) {
 			entries, _ := over[sec].(map[string]any)
 			have, _ := base[sec].(map[string]any)
-			if sec == "artifacts" {
+			if sec == "artifacts" || sec == "workflows" {
 				continue
 			}
 			for _, name := range slices.Sorted(maps.Keys(entries)) {

@@ -89,6 +89,7 @@ type Spec struct {
 	Images     map[string]string    `json:"images,omitempty"`
 	Datasets   map[string]*Dataset  `json:"datasets,omitempty"`
 	Artifacts  *ArtifactRepository  `json:"artifacts,omitempty"`
+	Workflows  *Workflows           `json:"workflows,omitempty"`
 	Components map[string]*Step     `json:"components,omitempty"`
 	Training   map[string]*Training `json:"training,omitempty"`
 	Pipelines  map[string]*Pipeline `json:"pipelines,omitempty"`

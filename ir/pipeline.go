@@ -75,11 +75,31 @@ type Step struct {
 	Memoize   *Memoize          `json:"memoize,omitempty"`
 }
 
-// Promote rolls out a new model for a serving entry.
+// Promote rolls out a new model for a serving entry through Git.
 type Promote struct {
-	Serving    string `json:"serving"`
-	StorageURI string `json:"storageUri,omitempty"`
-	Canary     *int   `json:"canary,omitempty"`
+	Serving           string         `json:"serving"`
+	StorageURI        string         `json:"storageUri,omitempty"`
+	Canary            *int           `json:"canary,omitempty"`
+	Image             string         `json:"image"`
+	Repository        PromoteGitRepo `json:"repository"`
+	GitHub            bool           `json:"github"`
+	GitHubCredentials *SecretRef     `json:"githubCredentials,omitempty"`
+}
+
+// PromoteGitRepo is the Git repository a promote step commits to.
+type PromoteGitRepo struct {
+	URL         string    `json:"url"`
+	Branch      string    `json:"branch,omitempty"`
+	Spec        string    `json:"spec,omitempty"`
+	Credentials SecretRef `json:"credentials"`
+}
+
+// Workflows describes the cluster's Argo Workflows installation.
+type Workflows struct {
+	Controller struct {
+		Namespace      string `json:"namespace"`
+		ServiceAccount string `json:"serviceAccount"`
+	} `json:"controller"`
 }
 
 // StepInputs are what a step consumes.

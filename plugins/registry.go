@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pipeline"
 	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/sweep"
 	"github.com/kiln-ml/kiln/render/training"
@@ -13,6 +14,7 @@ func Builtins() []render.Renderer {
 	return []render.Renderer{
 		platform.Renderer{},
 		training.Renderer{},
+		pipeline.Renderer{},
 		sweep.Renderer{},
 	}
 }

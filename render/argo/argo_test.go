@@ -10,6 +10,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -172,8 +173,8 @@ func workflowTemplate(t *testing.T) *Object {
 		Args:      map[string]ir.Value{"lr": {RawMessage: json.RawMessage(`0.001`)}},
 		Resources: ir.Resources{GPUs: 2}, RunPolicy: ir.RunPolicy{CleanPodPolicy: "None"}, Security: restricted,
 	}
-	tr.Args["lr"] = ir.Value{RawMessage: json.RawMessage(`"` + InputParameter("lr") + `"`)}
-	job := training.Job(sys, env, "resnet", tr)
+	job := training.Job(sys, env, "resnet", WithParameters(tr, []string{"lr"}))
+	assert.Equal(t, "0.001", tr.Args["lr"].String(), "the entry is not changed")
 	job.SetNamespace("derm-ml")
 	train, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, JobName: "{{workflow.name}}-resnet", Parameters: []string{"lr"},
 		Labels: map[string]string{render.LabelPartOf: "skin-lesion"}})
@@ -272,6 +273,17 @@ func TestMemo(t *testing.T) {
 	assert.Equal(t, []string{"get", "update"}, role.Rules[0].Verbs)
 	assert.Equal(t, []string{"retrain-memo"}, role.Rules[0].ResourceNames)
 	assert.Equal(t, "argo", binding.Subjects[0].Namespace)
+	// The cache is named by a key selector whose key Argo ignores but
+	// the CRD requires: it stays, empty.
+	tmpl := WorkflowTemplate("t")
+	tmpl.Namespace = "derm-ml"
+	tmpl.Spec.Entrypoint = "a"
+	tmpl.Spec.Templates = []wfv1.Template{{Name: "a", Memoize: Memoize("retrain-memo", "k", "1h"),
+		Container: &corev1.Container{Image: "t:1"}}}
+	b, err := render.Marshal(Wrap(tmpl))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "configMap:\n          key: \"\"\n          name: retrain-memo\n")
+	assert.Empty(t, crdValidator(t).Validate(b))
 	cm := MemoCache("retrain-memo")
 	assert.Equal(t, "Cache", cm.Labels[LabelConfigMapType])
 	v := crdValidator(t)

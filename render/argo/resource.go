@@ -1,12 +1,15 @@
 package argo
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 )
 
@@ -106,3 +109,19 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 
 // InputParameter is the template expression of an input parameter.
 func InputParameter(name string) string { return "{{inputs.parameters." + name + "}}" }
+
+// WithParameters returns a copy of t whose args named in names (new ones
+// included) take the values of the template's input parameters of the
+// same names: --<name>={{inputs.parameters.<name>}}. t is not changed.
+func WithParameters(t *ir.Training, names []string) *ir.Training {
+	c := *t
+	c.Args = maps.Clone(t.Args)
+	if c.Args == nil {
+		c.Args = map[string]ir.Value{}
+	}
+	for _, n := range names {
+		b, _ := json.Marshal(InputParameter(n))
+		c.Args[n] = ir.Value{RawMessage: b}
+	}
+	return &c
+}

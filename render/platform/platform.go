@@ -182,9 +182,14 @@ func migResources(s *ir.Spec) []string {
 }
 
 // WorkflowRules are the least permissions Argo workflow pods of env need:
-// the executor reports step results through workflowtaskresults, and a
-// step that runs a training job creates it and watches it until it ends.
-// nil when the environment runs no workflows.
+// the executor reports step results through workflowtaskresults (create,
+// patch), and a pipeline step that runs a training job creates it through
+// a resource template and polls it by name until it succeeds or fails
+// (create, get: Argo's executor neither lists nor watches). An Argo
+// sweep over a distributed job does the same for its trials and reads
+// their logs (SweepRules); single-pod trials are plain steps and Katib
+// sweeps create nothing themselves. nil when the environment runs no
+// workflows.
 func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 	s := env.Spec
 	if len(s.Pipelines) == 0 && !argoSweeps(env) {
@@ -195,39 +200,82 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		Resources: []string{"workflowtaskresults"},
 		Verbs:     []string{"create", "patch"},
 	}}
-	created := map[string]training.Kind{}
-	use := func(trainingName string) {
-		if t := s.Training[trainingName]; t != nil {
-			if k, ok := training.Kinds[t.Framework]; ok {
-				created[k.Plural] = k
-			}
+	// verbs[group][plural] is the set of verbs on a kind.
+	verbs := map[string]map[string]map[string]bool{}
+	use := func(trainingName string, vs ...string) {
+		t := s.Training[trainingName]
+		if t == nil {
+			return
+		}
+		k, ok := training.Kinds[t.Framework]
+		if !ok {
+			return
+		}
+		g := groupOf(k.APIVersion)
+		if verbs[g] == nil {
+			verbs[g] = map[string]map[string]bool{}
+		}
+		if verbs[g][k.Plural] == nil {
+			verbs[g][k.Plural] = map[string]bool{}
+		}
+		for _, v := range vs {
+			verbs[g][k.Plural][v] = true
 		}
 	}
 	for _, p := range s.Pipelines {
 		for _, st := range p.Steps {
-			if st.Training != "" {
-				use(st.Training)
+			name := st.Training
+			if st.Component != "" && name == "" {
+				if c := s.Components[st.Component]; c != nil {
+					name = c.Training
+				}
+			}
+			if name != "" {
+				use(name, "create", "get")
 			}
 		}
 	}
 	for _, sw := range s.Sweeps {
+		// A sweep creates jobs only for distributed trials, through the
+		// same resource template as a pipeline step.
 		if createsJobs(env, sw) {
-			use(sw.Trial)
+			use(sw.Trial, "create", "get")
 		}
 	}
-	byGroup := map[string][]string{}
-	for _, k := range created {
-		g := groupOf(k.APIVersion)
-		byGroup[g] = append(byGroup[g], k.Plural)
-	}
-	for _, g := range slices.Sorted(maps.Keys(byGroup)) {
-		rules = append(rules, rbacv1.PolicyRule{
-			APIGroups: []string{g},
-			Resources: slices.Sorted(slices.Values(byGroup[g])),
-			Verbs:     []string{"create", "get", "list", "watch"},
-		})
+	// One rule per group and set of verbs, kinds sorted.
+	for _, g := range slices.Sorted(maps.Keys(verbs)) {
+		byVerbs := map[string][]string{}
+		for plural, vs := range verbs[g] {
+			key := strings.Join(sortedVerbs(vs), ",")
+			byVerbs[key] = append(byVerbs[key], plural)
+		}
+		for _, key := range slices.Sorted(maps.Keys(byVerbs)) {
+			rules = append(rules, rbacv1.PolicyRule{
+				APIGroups: []string{g},
+				Resources: slices.Sorted(slices.Values(byVerbs[key])),
+				Verbs:     strings.Split(key, ","),
+			})
+		}
 	}
 	return append(rules, SweepRules(env)...)
+}
+
+// sortedVerbs orders verbs as kubectl prints them: create, get, list,
+// watch, then the rest alphabetically.
+func sortedVerbs(vs map[string]bool) []string {
+	order := []string{"create", "get", "list", "watch"}
+	var out []string
+	for _, v := range order {
+		if vs[v] {
+			out = append(out, v)
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(vs)) {
+		if !slices.Contains(order, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func groupOf(apiVersion string) string {

@@ -233,18 +233,7 @@ func (b *builder) trial() wfv1.Template {
 
 // trialEntry is the training entry with each parameter's arg taken from
 // the template's inputs.
-func (b *builder) trialEntry() *ir.Training {
-	t := *b.t
-	t.Args = map[string]ir.Value{}
-	for k, v := range b.t.Args {
-		t.Args[k] = v
-	}
-	for _, p := range b.params() {
-		s, _ := json.Marshal(argo.InputParameter(p))
-		t.Args[p] = ir.Value{RawMessage: s}
-	}
-	return &t
-}
+func (b *builder) trialEntry() *ir.Training { return argo.WithParameters(b.t, b.params()) }
 
 // runTemplates run the training itself. A single-process job runs as a
 // container step, so Argo captures its stdout (the last 256 kB) or reads

@@ -1,0 +1,189 @@
+package pipeline
+
+import (
+	"maps"
+	"slices"
+	"time"
+	_ "time/tzdata" // timezones are checked the same on every machine
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/training"
+)
+
+// Check reports what Argo would refuse, or what would fail at run time,
+// about a pipeline, and whether it can be rendered.
+func Check(rc *render.Context, g *graph) bool {
+	c := &checker{Context: rc}
+	checkSchedule(c, g)
+	checkExit(c, g)
+	for _, name := range g.stepNames() {
+		st := g.steps[name]
+		path := ir.Join(g.path, "steps", name)
+		if st.When != "" {
+			if _, err := g.translateWhen(name, st.When); err != nil {
+				c.Errorf(ir.Join(path, "when"), "%v", err)
+			}
+		}
+		if st.Inputs != nil {
+			for _, k := range slices.Sorted(maps.Keys(st.Inputs.Parameters)) {
+				if _, problem := g.resolve(name, st.Inputs.Parameters[k]); problem != "" {
+					c.Errorf(ir.Join(path, "inputs", "parameters", k), "%s", problem)
+				}
+			}
+			for i, a := range st.Inputs.Artifacts {
+				if _, problem := g.producer(name, a); problem != "" {
+					c.Errorf(ir.Index(ir.Join(path, "inputs", "artifacts"), i), "%s", problem)
+				}
+			}
+		}
+		if st.Outputs != nil && (len(st.Outputs.Artifacts) > 0) && c.Env.Spec.Artifacts == nil {
+			c.Errorf(ir.Join(path, "outputs", "artifacts"), "step %s passes artifacts, but environment %s has no artifact repository: set artifacts.s3 (S3 or MinIO) or artifacts.gcs", name, c.Env.Name)
+		}
+		if st.Promote != nil {
+			checkPromote(c, g, path, name, st)
+		}
+		if st.Training != "" {
+			checkJobName(c, g, path, name, st)
+			checkTrainingStep(c, path, st)
+		}
+		checkGPUs(c, path, st)
+	}
+	return c.errors == 0
+}
+
+// checker counts the problems it reports.
+type checker struct {
+	*render.Context
+	errors int
+}
+
+func (c *checker) Errorf(path, format string, args ...any) {
+	c.errors++
+	c.Context.Errorf(path, format, args...)
+}
+
+// checkSchedule checks the cron expression and timezone as Argo's
+// controller parses them, and that every parameter has a default, since
+// nobody is there to supply one to a scheduled run.
+func checkSchedule(c *checker, g *graph) {
+	s := g.p.Schedule
+	if s == nil {
+		return
+	}
+	path := ir.Join(g.path, "schedule")
+	if _, err := cron.ParseStandard(s.Cron); err != nil {
+		c.Errorf(ir.Join(path, "cron"), "invalid cron schedule %q: %v; want five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * 1\"", s.Cron, err)
+	}
+	if s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			c.Errorf(ir.Join(path, "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", s.Timezone)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(g.p.Parameters)) {
+		if g.p.Parameters[name].Default == nil {
+			c.Errorf(ir.Join(g.path, "parameters", name), "parameter %s has no default, but the pipeline runs on a schedule, which cannot supply one: add a default", name)
+		}
+	}
+}
+
+// checkExit keeps the exit handler out of the graph: Argo runs it after
+// everything else, so nothing can wait for it and it waits for nothing.
+func checkExit(c *checker, g *graph) {
+	exit := g.p.OnExit
+	if exit == "" || g.steps[exit] == nil {
+		return
+	}
+	if st := g.steps[exit]; len(st.After) > 0 || st.When != "" {
+		c.Errorf(ir.Join(g.path, "steps", exit), "step %s is the exit handler (onExit), which runs after every other step whatever the outcome: remove its after and when", exit)
+	}
+	for _, name := range g.stepNames() {
+		if i := slices.Index(g.steps[name].After, exit); i >= 0 {
+			c.Errorf(ir.Index(ir.Join(g.path, "steps", name, "after"), i), "step %s waits for %s, the exit handler, which runs only when the pipeline has ended", name, exit)
+		}
+	}
+}
+
+// checkPromote checks that a promote step knows which model to roll out.
+func checkPromote(c *checker, g *graph, path, name string, st *ir.Step) {
+	pr := st.Promote
+	if pr.StorageURI != "" {
+		if _, problem := g.resolve(name, pr.StorageURI); problem != "" {
+			c.Errorf(ir.Join(path, "promote", "storageUri"), "%s", problem)
+		}
+		return
+	}
+	var params, arts int
+	if st.Inputs != nil {
+		params, arts = len(st.Inputs.Parameters), len(st.Inputs.Artifacts)
+	}
+	switch {
+	case params == 1 && arts == 0, params == 0 && arts == 1 && c.Env.Spec.Artifacts != nil:
+		return
+	case params == 0 && arts == 1:
+		c.Errorf(ir.Join(path, "inputs", "artifacts"), "promote step %s takes its model from artifact %q, but environment %s has no artifact repository to locate it in: set artifacts.s3 or artifacts.gcs", name, st.Inputs.Artifacts[0], c.Env.Name)
+	default:
+		c.Errorf(ir.Join(path, "promote"), "promote step %s does not say which model to roll out: set promote.storageUri (a URI or step.output), or give the step exactly one input (a parameter such as inputs: parameters: model_uri: \"evaluate.model_uri\", or an artifact); it has %d input parameters and %d input artifacts", name, params, arts)
+	}
+}
+
+// RunSuffix is the longest suffix Argo gives a run's name: a
+// CronWorkflow names its runs <name>-<Unix time> (ten digits), and a run
+// submitted from the template gets <name>- and five random characters.
+const RunSuffix = "-1234567890"
+
+// checkJobName checks the names the operator derives from the job a
+// training step creates, {{workflow.name}}-<job>, for the longest run
+// name Argo gives.
+func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
+	t := c.Env.Spec.Training[st.Training]
+	if t == nil {
+		return
+	}
+	job := objectName(g.name) + RunSuffix + "-" + objectName(name)
+	longest := ""
+	for _, n := range training.DerivedNames(job, t) {
+		if len(n) >= len(longest) {
+			longest = n
+		}
+	}
+	if over := len(longest) - training.MaxNameLength; over > 0 {
+		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or step name by %d characters", g.name, objectName(name), longest, len(longest), training.MaxNameLength, over)
+	}
+}
+
+// checkTrainingStep rejects what would make a run create the same job
+// twice: Argo's create fails on a name that exists.
+func checkTrainingStep(c *checker, path string, st *ir.Step) {
+	if len(st.WithItems) > 0 {
+		c.Errorf(ir.Join(path, "withItems"), "a training step cannot fan out: every item would create the same job; use a sweep (sweeps.<name>) to train over several settings")
+	}
+	if st.Retry != nil {
+		c.Errorf(ir.Join(path, "retry"), "a training step cannot be retried: the retry would create the job again under a name that exists; let the operator restart failed pods instead (training.%s.runPolicy.backoffLimit)", st.Training)
+	}
+}
+
+// checkGPUs holds a container step to the environment's GPU budget.
+func checkGPUs(c *checker, path string, st *ir.Step) {
+	if st.Resources == nil || st.Resources.GPUs == 0 || st.Training != "" || st.Promote != nil {
+		return
+	}
+	env, n := c.Env, st.Resources.GPUs
+	unit := "GPUs"
+	if st.Resources.MIG != "" {
+		unit = "MIG " + st.Resources.MIG + " slices"
+	} else if n == 1 {
+		unit = "GPU"
+	}
+	gpath := ir.Join(path, "resources", "gpus")
+	switch {
+	case env.GPU.Quota == 0:
+		c.Errorf(gpath, "step asks for %d %s, but %s has no GPU quota: set environments.%s.gpu.quota, or run the step without GPUs there (overrides)", n, unit, env.Name, env.Name)
+	case n > env.GPU.MaxPerPod:
+		c.Errorf(gpath, "step asks for %d %s per pod; %s allows at most %d per pod", n, unit, env.Name, env.GPU.MaxPerPod)
+	case n > env.GPU.Quota:
+		c.Errorf(gpath, "step asks for %d %s; %s allows %d", n, unit, env.Name, env.GPU.Quota)
+	}
+}

@@ -1,0 +1,515 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/pod"
+	"github.com/kiln-ml/kiln/render/training"
+)
+
+// Component is the app.kubernetes.io/component of pipeline objects.
+const Component = "pipeline"
+
+// Where step containers find their inputs and leave their outputs.
+const (
+	ArtifactDir = "/tmp/artifacts"
+	OutputDir   = "/tmp/outputs"
+)
+
+// itemParam carries a withItems item into the step's template, where
+// {{item}} does not resolve.
+const itemParam = "item"
+
+// modelURIParam carries a promote step's model URI taken from another
+// step's output.
+const modelURIParam = "kiln-model-uri"
+
+// Resources of the promote container: it clones a repository and
+// commits one change.
+var promoteResources = ir.Resources{CPU: "100m", Memory: "256Mi"}
+
+// Renderer renders pipeline entries.
+type Renderer struct{}
+
+// Name implements render.Renderer.
+func (Renderer) Name() string { return "pipelines" }
+
+// Render implements render.Renderer.
+func (Renderer) Render(c *render.Context) diag.List {
+	s := c.Env.Spec
+	if len(s.Pipelines) == 0 {
+		return nil
+	}
+	var caches []string
+	memoPath := "" // where the first memoized pipeline is written
+	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		g := newGraph(c.Env, name, s.Pipelines[name])
+		if !Check(c, g) {
+			continue
+		}
+		wt, memo, _ := WorkflowTemplate(c.System, c.Env, g)
+		origin := c.Origin(g.path, Component, objectName(name))
+		c.Add(argo.Wrap(wt), origin)
+		if memo != "" {
+			if memoPath == "" {
+				memoPath = g.path
+			}
+			caches = append(caches, memo)
+			c.Add(argo.MemoCache(memo), origin)
+		}
+		if sch := g.p.Schedule; sch != nil {
+			c.Add(argo.Wrap(argo.CronWorkflow(wt.Name, wt.Name, sch)), c.Origin(ir.Join(g.path, "schedule"), Component, objectName(name)))
+		}
+	}
+	if s.Artifacts != nil {
+		cm, err := argo.ArtifactRepositoryConfigMap(c.System, s.Artifacts)
+		if err != nil {
+			c.Errorf("artifacts", "%v: set one of artifacts.s3 or artifacts.gcs", err)
+		} else {
+			c.Add(cm, c.Origin("artifacts", Component, c.System.Name))
+		}
+	}
+	if len(caches) > 0 {
+		role, binding := argo.MemoRBAC(c.System.Name+"-memoize", caches, Controller(s))
+		// The controller's identity is set in workflows, if anywhere;
+		// otherwise the first pipeline that needs the rights explains them.
+		if c.Env.Spec.Workflows != nil {
+			memoPath = "workflows"
+		}
+		origin := c.Origin(memoPath, Component, c.System.Name)
+		c.Add(role, origin)
+		c.Add(binding, origin)
+	}
+	return nil
+}
+
+// Controller is the Argo workflow controller of the environment.
+func Controller(s *ir.Spec) argo.Controller {
+	c := argo.Controller{Namespace: "argo", ServiceAccount: "argo"}
+	if w := s.Workflows; w != nil {
+		if w.Controller.Namespace != "" {
+			c.Namespace = w.Controller.Namespace
+		}
+		if w.Controller.ServiceAccount != "" {
+			c.ServiceAccount = w.Controller.ServiceAccount
+		}
+	}
+	return c
+}
+
+// ServiceAccount is the account a pipeline's pods run as.
+func ServiceAccount(sys *ir.System, p *ir.Pipeline) string {
+	if p.ServiceAccount != "" {
+		return p.ServiceAccount
+	}
+	return platform.WorkflowServiceAccount(sys)
+}
+
+// MemoCacheName is the cache ConfigMap of a pipeline's memoized steps.
+func MemoCacheName(pipeline string) string { return objectName(pipeline) + "-memo" }
+
+// WorkflowTemplate renders a checked pipeline. It returns the name of
+// the memoization cache if a step is memoized, and whether the pipeline
+// passes artifacts.
+func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.WorkflowTemplate, string, bool) {
+	p := g.p
+	sa := ServiceAccount(sys, p)
+	wt := argo.WorkflowTemplate(objectName(g.name))
+	spec := &wt.Spec
+	spec.Entrypoint = entrypoint(g)
+	spec.ServiceAccountName = sa
+	spec.PodGC = &wfv1.PodGC{Strategy: wfv1.PodGCStrategy(p.PodGC)}
+	spec.PodMetadata = &wfv1.Metadata{Labels: map[string]string{
+		render.LabelName:      objectName(g.name),
+		render.LabelPartOf:    sys.Name,
+		render.LabelComponent: Component,
+		render.LabelManagedBy: render.ManagedBy,
+	}}
+	if p.Parallelism > 0 {
+		spec.Parallelism = ptr(int64(p.Parallelism))
+	}
+	if p.Timeout != "" {
+		if d, err := time.ParseDuration(p.Timeout); err == nil {
+			spec.ActiveDeadlineSeconds = ptr(int64(d.Seconds()))
+		}
+	}
+	if t := p.TTL; t != nil {
+		spec.TTLStrategy = &wfv1.TTLStrategy{
+			SecondsAfterCompletion: i32(t.AfterCompletion),
+			SecondsAfterSuccess:    i32(t.AfterSuccess),
+			SecondsAfterFailure:    i32(t.AfterFailure),
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Parameters)) {
+		par := p.Parameters[name]
+		ap := wfv1.Parameter{Name: name, Description: wfv1.AnyStringPtr(par.Description)}
+		if par.Description == "" {
+			ap.Description = nil
+		}
+		if par.Default != nil {
+			ap.Value = wfv1.AnyStringPtr(par.Default.String())
+		}
+		for _, e := range par.Enum {
+			ap.Enum = append(ap.Enum, wfv1.AnyString(e))
+		}
+		spec.Arguments.Parameters = append(spec.Arguments.Parameters, ap)
+	}
+
+	// Artifacts a promote step takes its model from are stored at a
+	// fixed key, so the step can name their URI.
+	pinned := map[string]map[string]bool{} // producer -> artifacts
+	for _, n := range g.stepNames() {
+		if st := g.steps[n]; st.Promote != nil && st.Promote.StorageURI == "" && st.Inputs != nil && len(st.Inputs.Parameters) == 0 && len(st.Inputs.Artifacts) == 1 {
+			a := st.Inputs.Artifacts[0]
+			if prod, problem := g.producer(n, a); problem == "" {
+				if pinned[prod] == nil {
+					pinned[prod] = map[string]bool{}
+				}
+				pinned[prod][a] = true
+			}
+		}
+	}
+
+	memo := ""
+	usesArtifacts := false
+	dag := &wfv1.DAGTemplate{}
+	var templates []wfv1.Template
+	for _, n := range g.stepNames() {
+		st := g.steps[n]
+		tmpl, task := stepTemplate(sys, env, g, n, st, sa, pinned[n])
+		if st.Memoize != nil {
+			memo = MemoCacheName(g.name)
+			tmpl.Memoize = argo.Memoize(memo, memoKey(g.name, n, tmpl), st.Memoize.MaxAge)
+		}
+		if st.Outputs != nil && len(st.Outputs.Artifacts) > 0 || st.Inputs != nil && len(st.Inputs.Artifacts) > 0 {
+			usesArtifacts = true
+		}
+		templates = append(templates, tmpl)
+		if n == p.OnExit {
+			// The exit handler is called without arguments: its inputs
+			// carry their values themselves.
+			for i, a := range task.Arguments.Parameters {
+				tmpl.Inputs.Parameters[i].Value = a.Value
+			}
+			spec.OnExit = tmpl.Name
+			templates[len(templates)-1] = tmpl
+			continue
+		}
+		dag.Tasks = append(dag.Tasks, task)
+	}
+	spec.Templates = append([]wfv1.Template{{Name: spec.Entrypoint, DAG: dag}}, templates...)
+	if usesArtifacts && env.Spec.Artifacts != nil {
+		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(sys)
+	}
+	return wt, memo, usesArtifacts
+}
+
+// entrypoint names the DAG template: "main", unless a step has that name.
+func entrypoint(g *graph) string {
+	for _, n := range []string{"main", "dag", "pipeline", "kiln-main"} {
+		if _, taken := g.steps[n]; !taken {
+			if _, taken := g.steps[strings.ReplaceAll(n, "-", "_")]; !taken {
+				return n
+			}
+		}
+	}
+	return "kiln-entrypoint"
+}
+
+// stepTemplate renders one step into its template and its DAG task.
+func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, pinned map[string]bool) (wfv1.Template, wfv1.DAGTask) {
+	tname := objectName(name)
+	task := wfv1.DAGTask{Name: tname, Template: tname}
+	task.Depends = g.depends(name, st)
+	if st.When != "" {
+		task.When, _ = g.translateWhen(name, st.When)
+	}
+	for _, it := range st.WithItems {
+		var item wfv1.Item
+		_ = json.Unmarshal(it.RawMessage, &item)
+		task.WithItems = append(task.WithItems, item)
+	}
+
+	// Input parameters: the task passes the resolved values.
+	params := map[string]string{}
+	if st.Inputs != nil {
+		for k, v := range st.Inputs.Parameters {
+			r, _ := g.resolve(name, v)
+			params[k] = r.expr
+		}
+	}
+	if len(st.WithItems) > 0 {
+		params[itemParam] = "{{item}}"
+	}
+
+	var tmpl wfv1.Template
+	switch {
+	case st.Training != "":
+		tmpl = trainingTemplate(sys, env, g, name, st, params)
+	case st.Promote != nil:
+		tmpl = promoteTemplate(sys, env, g, name, st, sa, params)
+	default:
+		tmpl = containerTemplate(env, g, name, st, sa, params)
+	}
+	tmpl.Name = tname
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: k})
+		task.Arguments.Parameters = append(task.Arguments.Parameters, wfv1.Parameter{Name: k, Value: wfv1.AnyStringPtr(params[k])})
+	}
+	if st.Inputs != nil && st.Promote == nil {
+		for _, a := range st.Inputs.Artifacts {
+			prod, _ := g.producer(name, a)
+			tmpl.Inputs.Artifacts = append(tmpl.Inputs.Artifacts, wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a})
+			task.Arguments.Artifacts = append(task.Arguments.Artifacts, wfv1.Artifact{Name: a, From: "{{tasks." + objectName(prod) + ".outputs.artifacts." + a + "}}"})
+		}
+	}
+	if st.Outputs != nil && st.Training == "" && st.Promote == nil {
+		for _, o := range st.Outputs.Parameters {
+			// A default, so that a step that was skipped (or failed
+			// before writing it) does not make every reference fail to
+			// resolve.
+			tmpl.Outputs.Parameters = append(tmpl.Outputs.Parameters, wfv1.Parameter{Name: o, ValueFrom: &wfv1.ValueFrom{
+				Path: OutputDir + "/" + o, Default: wfv1.AnyStringPtr(""),
+			}})
+		}
+		for _, a := range st.Outputs.Artifacts {
+			art := wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a}
+			if pinned[a] {
+				art.ArtifactLocation = pinnedLocation(env.Spec.Artifacts, g.name, name, a)
+				art.Archive = &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}}
+			}
+			tmpl.Outputs.Artifacts = append(tmpl.Outputs.Artifacts, art)
+		}
+	}
+	if r := st.Retry; r != nil {
+		rs := &wfv1.RetryStrategy{Limit: ptr(intstr.FromInt32(int32(r.Limit))), RetryPolicy: wfv1.RetryPolicy(r.Policy)}
+		if b := r.Backoff; b != nil {
+			rs.Backoff = &wfv1.Backoff{Duration: b.Duration, Factor: ptr(intstr.FromInt32(int32(b.Factor))), MaxDuration: b.MaxDuration}
+		}
+		tmpl.RetryStrategy = rs
+	}
+	tmpl.Timeout = st.Timeout
+	return tmpl, task
+}
+
+// replaceItem points {{item}} at the template's item parameter.
+func replaceItem(s string) string {
+	return strings.ReplaceAll(s, "{{item}}", argo.InputParameter(itemParam))
+}
+
+func replaceItems(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = replaceItem(s)
+	}
+	return out
+}
+
+// containerTemplate renders a container step. Input parameters are also
+// environment variables PARAM_<NAME>.
+func containerTemplate(env *ir.Environment, g *graph, name string, st *ir.Step, sa string, params map[string]string) wfv1.Template {
+	envs := map[string]ir.EnvVar{}
+	for k, v := range st.Env {
+		if v.Secret == nil {
+			v.Value = replaceItem(v.Value)
+		}
+		envs[k] = v
+	}
+	for k := range params {
+		envs["PARAM_"+strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(k))] = ir.EnvVar{Value: argo.InputParameter(k)}
+	}
+	in := pod.Input{
+		Image:    st.Image,
+		Command:  replaceItems(st.Command),
+		Args:     replaceItems(st.Args),
+		Env:      envs,
+		Datasets: st.Datasets,
+		Security: g.p.Security,
+	}
+	if st.Resources != nil {
+		in.Resources = *st.Resources
+	}
+	return argo.ContainerTemplate(env, objectName(name), in, sa)
+}
+
+// trainingTemplate renders a step that runs a training job. The job's
+// hyperparameters are overridden by the step's input parameters of the
+// same name, else by pipeline parameters of the same name; overridden
+// ones become input parameters of the template.
+func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, params map[string]string) wfv1.Template {
+	orig := env.Spec.Training[st.Training]
+	for k := range orig.Args {
+		if _, ok := params[k]; !ok {
+			if _, ok := g.p.Parameters[k]; ok {
+				params[k] = "{{workflow.parameters." + k + "}}"
+			}
+		}
+	}
+	t := argo.WithParameters(orig, slices.Sorted(maps.Keys(params)))
+	job := training.Job(sys, env, st.Training, t)
+	job.SetNamespace(env.Namespace)
+	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
+		Name:    objectName(name),
+		Job:     job,
+		JobName: JobName(name),
+		Labels: map[string]string{
+			render.LabelName:      training.ObjectName(st.Training),
+			render.LabelPartOf:    sys.Name,
+			render.LabelComponent: training.Component,
+			render.LabelManagedBy: render.ManagedBy,
+			"kiln.dev/pipeline":   objectName(g.name),
+		},
+	})
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: %v", err)) // marshaling a typed job cannot fail
+	}
+	return tmpl
+}
+
+// JobName is the name of the job a training step creates: one per run
+// and step, so that two steps may run the same training entry.
+func JobName(step string) string { return "{{workflow.name}}-" + objectName(step) }
+
+// GitTokenKey is the default key of the Secret holding a Git token.
+const GitTokenKey = "token"
+
+// promoteTemplate renders a promote step: `kiln promote` commits the new
+// model to the spec in Git (or opens a pull request), and Argo CD rolls
+// it out.
+func promoteTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, params map[string]string) wfv1.Template {
+	pr := st.Promote
+	uri := modelURI(env, g, name, st, params)
+	args := []string{"promote", sys.Name + "/" + pr.Serving, "--model-uri", uri}
+	if pr.Canary != nil {
+		args = append(args, "--canary", fmt.Sprint(*pr.Canary))
+	}
+	args = append(args, "--repo", pr.Repository.URL)
+	if pr.Repository.Branch != "" {
+		args = append(args, "--branch", pr.Repository.Branch)
+	}
+	if pr.Repository.Spec != "" {
+		args = append(args, "--spec", pr.Repository.Spec)
+	}
+	secret := func(r ir.SecretRef) ir.EnvVar {
+		if r.Key == "" {
+			r.Key = GitTokenKey
+		}
+		return ir.EnvVar{Secret: &r}
+	}
+	envs := map[string]ir.EnvVar{"KILN_GIT_TOKEN": secret(pr.Repository.Credentials)}
+	if pr.GitHub {
+		args = append(args, "--github")
+		creds := pr.Repository.Credentials
+		if pr.GitHubCredentials != nil {
+			creds = *pr.GitHubCredentials
+		}
+		envs["GITHUB_TOKEN"] = secret(creds)
+	}
+	in := pod.Input{
+		Image:     pr.Image,
+		Command:   []string{"kiln"},
+		Args:      args,
+		Env:       envs,
+		Resources: promoteResources,
+		Security:  g.p.Security,
+	}
+	return argo.ContainerTemplate(env, objectName(name), in, sa)
+}
+
+// modelURI is the model a promote step rolls out: its storageUri, else
+// its one input parameter, else the repository URI of its one input
+// artifact.
+func modelURI(env *ir.Environment, g *graph, name string, st *ir.Step, params map[string]string) string {
+	if u := st.Promote.StorageURI; u != "" {
+		r, _ := g.resolve(name, u)
+		if !r.ref {
+			return r.expr
+		}
+		params[modelURIParam] = r.expr
+		return argo.InputParameter(modelURIParam)
+	}
+	if st.Inputs != nil && len(st.Inputs.Parameters) == 1 {
+		for k := range st.Inputs.Parameters {
+			return argo.InputParameter(k)
+		}
+	}
+	if st.Inputs != nil && len(st.Inputs.Artifacts) == 1 && env.Spec.Artifacts != nil {
+		a := st.Inputs.Artifacts[0]
+		prod, _ := g.producer(name, a)
+		return artifactURI(env.Spec.Artifacts, g.name, prod, a)
+	}
+	return ""
+}
+
+// pinnedKey is where an artifact a promote step names is stored.
+func pinnedKey(prefix, pipeline, step, artifact string) string {
+	k := objectName(pipeline) + "/{{workflow.name}}/" + objectName(step) + "/" + artifact
+	if prefix != "" {
+		k = strings.TrimSuffix(prefix, "/") + "/" + k
+	}
+	return k
+}
+
+func pinnedLocation(r *ir.ArtifactRepository, pipeline, step, artifact string) wfv1.ArtifactLocation {
+	switch {
+	case r == nil:
+		return wfv1.ArtifactLocation{}
+	case r.S3 != nil:
+		return wfv1.ArtifactLocation{S3: &wfv1.S3Artifact{Key: pinnedKey(r.S3.KeyPrefix, pipeline, step, artifact)}}
+	case r.GCS != nil:
+		return wfv1.ArtifactLocation{GCS: &wfv1.GCSArtifact{Key: pinnedKey(r.GCS.KeyPrefix, pipeline, step, artifact)}}
+	}
+	return wfv1.ArtifactLocation{}
+}
+
+func artifactURI(r *ir.ArtifactRepository, pipeline, step, artifact string) string {
+	switch {
+	case r.S3 != nil:
+		return "s3://" + r.S3.Bucket + "/" + pinnedKey(r.S3.KeyPrefix, pipeline, step, artifact)
+	case r.GCS != nil:
+		return "gs://" + r.GCS.Bucket + "/" + pinnedKey(r.GCS.KeyPrefix, pipeline, step, artifact)
+	}
+	return ""
+}
+
+// memoKey identifies a step's result in the cache: the pipeline, the step
+// and a digest of every input parameter (the item included). Argo only
+// takes keys of letters, digits and '-', which parameter values (URIs)
+// are not, hence the digest, computed by Argo's expression language.
+func memoKey(pipeline, step string, tmpl wfv1.Template) string {
+	key := objectName(pipeline) + "-" + objectName(step)
+	if len(tmpl.Inputs.Parameters) == 0 {
+		return key
+	}
+	var vals []string
+	for _, p := range tmpl.Inputs.Parameters {
+		vals = append(vals, "inputs.parameters['"+p.Name+"']")
+	}
+	return key + "-{{=sprig.sha1sum(" + strings.Join(vals, " + '\\n' + ") + ")}}"
+}
+
+func i32(v *int) *int32 {
+	if v == nil {
+		return nil
+	}
+	n := int32(*v)
+	return &n
+}
+
+func ptr[T any](v T) *T { return &v }

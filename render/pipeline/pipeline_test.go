@@ -1,0 +1,160 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	validatorOnce sync.Once
+	validator     *validate.Validator
+	validatorErr  error
+	validatorDir  string
+	validatorSkip bool
+)
+
+func crdValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	validatorOnce.Do(func() {
+		dir, ok := validate.FindCRDDir(".")
+		if !ok {
+			validatorSkip, validatorDir = true, dir
+			return
+		}
+		validator, validatorErr = validate.Load(dir)
+	})
+	if validatorSkip {
+		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS)", validatorDir)
+	}
+	require.NoError(t, validatorErr)
+	return validator
+}
+
+// renderSpec compiles and renders a spec directory of testdata/specs with
+// the built-in renderers, returning the pipeline renderer's objects (and
+// the platform Role they need) as files.
+func renderSpec(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	sys, diags := compiler.Compile(context.Background(), dir, compiler.Options{})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	res, diags := render.Render(context.Background(), sys, render.Options{Renderers: plugins.Builtins()})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	files, err := render.Files(res)
+	require.NoError(t, err)
+	out := map[string][]byte{}
+	for p, b := range files {
+		base := filepath.Base(p)
+		for _, prefix := range []string{"workflowtemplate-", "cronworkflow-", "configmap-", "role-", "rolebinding-"} {
+			if strings.HasPrefix(base, prefix) {
+				out[p] = b
+			}
+		}
+	}
+	return out
+}
+
+// TestGolden renders the specs in testdata/specs and compares the
+// pipeline objects with testdata/golden; -update rewrites them. Every
+// object must pass the CRDs, Argo's own validator and the restricted
+// Pod Security profile.
+func TestGolden(t *testing.T) {
+	specs, err := filepath.Glob(filepath.Join("testdata", "specs", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, specs)
+	for _, spec := range specs {
+		name := filepath.Base(spec)
+		t.Run(name, func(t *testing.T) {
+			files := renderSpec(t, spec)
+			require.NotEmpty(t, files)
+			docs := map[string][]byte{}
+			for p, b := range files {
+				golden := filepath.Join("testdata", "golden", name, filepath.FromSlash(p))
+				docs[p] = b
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+					require.NoError(t, os.WriteFile(golden, b, 0o644))
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				require.NoError(t, err, "missing golden file; run go test ./render/pipeline -update")
+				assert.Equal(t, string(want), string(b), p)
+				assert.Empty(t, validate.RestrictedViolations(b), p)
+				assert.NotContains(t, string(b), "generateName", p)
+			}
+			v := crdValidator(t)
+			for p, problems := range v.ValidateAll(docs) {
+				assert.Empty(t, problems, p)
+			}
+			// The jobs that resource templates create are valid too,
+			// once Argo has substituted the parameters.
+			n := 0
+			for p, b := range docs {
+				for i, m := range manifests(t, b) {
+					n++
+					assert.Empty(t, v.Validate(m), "%s: manifest %d", p, i)
+					assert.Empty(t, validate.RestrictedViolations(m), "%s: manifest %d", p, i)
+				}
+			}
+			if name == "full" {
+				assert.Equal(t, 1, n, "the full spec has one training step")
+			}
+		})
+	}
+}
+
+// placeholderRE matches Argo template expressions.
+var placeholderRE = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
+// manifests returns the resource templates' manifests of a
+// WorkflowTemplate document, with every {{...}} replaced by a value of
+// the kind Argo would substitute.
+func manifests(t *testing.T, doc []byte) [][]byte {
+	var wt wfv1.WorkflowTemplate
+	require.NoError(t, yaml.Unmarshal(doc, &wt))
+	if wt.Kind != "WorkflowTemplate" {
+		return nil
+	}
+	var out [][]byte
+	for _, tmpl := range wt.Spec.Templates {
+		if tmpl.Resource == nil {
+			continue
+		}
+		m := placeholderRE.ReplaceAllStringFunc(tmpl.Resource.Manifest, func(s string) string {
+			if s == "{{workflow.name}}" {
+				return "run-x7k2p"
+			}
+			return "5"
+		})
+		out = append(out, []byte(m))
+	}
+	return out
+}
+
+// TestDeterministic renders twice and expects the same bytes.
+func TestDeterministic(t *testing.T) {
+	a := renderSpec(t, filepath.Join("testdata", "specs", "full"))
+	b := renderSpec(t, filepath.Join("testdata", "specs", "full"))
+	require.Equal(t, len(a), len(b))
+	for p := range a {
+		assert.True(t, bytes.Equal(a[p], b[p]), p)
+	}
+}

@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// compRE is one comparison of a condition.
+var compRE = regexp.MustCompile(`^\s*('[^']*'|[^\s=!<>']+)\s*(==|!=|<=|>=|<|>)\s*('[^']*'|[^\s=!<>']+)\s*$`)
+
+// translateWhen turns a step's condition into Argo's `when`: each
+// step.output becomes the task's output parameter, parameters.name the
+// workflow parameter. Ordering comparisons and comparisons with a number
+// or boolean are numeric (unquoted); others compare strings, quoted, as
+// Argo's expression language needs.
+func (g *graph) translateWhen(user, when string) (string, error) {
+	var out []string
+	for i, tok := range splitLogical(when) {
+		if i%2 == 1 {
+			out = append(out, tok)
+			continue
+		}
+		m := compRE.FindStringSubmatch(tok)
+		if m == nil {
+			return "", fmt.Errorf("cannot read %q: want comparisons such as \"evaluate.accuracy > 0.9\" (operands: step.output, parameters.name, a number, true, false or a 'quoted' string; operators == != < <= > >=), joined by && or ||", strings.TrimSpace(tok))
+		}
+		lhs, op, rhs := m[1], m[2], m[3]
+		l, err := g.operand(user, lhs)
+		if err != nil {
+			return "", err
+		}
+		r, err := g.operand(user, rhs)
+		if err != nil {
+			return "", err
+		}
+		if !l.ref && !r.ref {
+			return "", fmt.Errorf("%q compares two constants; refer to a step output (step.output) or a parameter (parameters.name)", strings.TrimSpace(tok))
+		}
+		numeric := op != "==" && op != "!=" || isNumberOrBool(lhs) || isNumberOrBool(rhs)
+		if numeric {
+			out = append(out, l.expr+" "+op+" "+r.expr)
+		} else {
+			out = append(out, "'"+l.expr+"' "+op+" '"+r.expr+"'")
+		}
+	}
+	return strings.Join(out, " "), nil
+}
+
+func (g *graph) operand(user, s string) (value, error) {
+	if isNumberOrBool(s) {
+		return value{expr: s}, nil
+	}
+	if strings.HasPrefix(s, "'") {
+		return value{expr: strings.Trim(s, "'")}, nil
+	}
+	if !refRE.MatchString(s) {
+		return value{}, fmt.Errorf("operand %q is neither step.output, parameters.name, a number, true/false nor a 'quoted' string", s)
+	}
+	v, problem := g.resolve(user, s)
+	if problem != "" {
+		return value{}, fmt.Errorf("%s", problem)
+	}
+	return v, nil
+}
+
+func isNumberOrBool(s string) bool {
+	if s == "true" || s == "false" {
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+// splitLogical splits at && and ||, keeping the operators at odd indices.
+func splitLogical(s string) []string {
+	var out []string
+	start := 0
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\'':
+			inQuote = !inQuote
+		case !inQuote && i+1 < len(s) && (s[i:i+2] == "&&" || s[i:i+2] == "||"):
+			out = append(out, s[start:i], s[i:i+2])
+			start = i + 2
+			i++
+		}
+	}
+	return append(out, s[start:])
+}

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/Knetic/govaluate"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// evalWhen evaluates a translated condition as Argo's controller does
+// (shouldExecute): after substitution, with bare words taken as strings.
+func evalWhen(t *testing.T, when string, vars map[string]string) bool {
+	t.Helper()
+	for k, v := range vars {
+		when = strings.ReplaceAll(when, "{{"+k+"}}", v)
+	}
+	expr, err := govaluate.NewEvaluableExpression(when)
+	require.NoError(t, err, when)
+	toks := expr.Tokens()
+	for i, tok := range toks {
+		if tok.Kind == govaluate.VARIABLE {
+			tok.Kind = govaluate.STRING
+			toks[i] = tok
+		}
+	}
+	expr, err = govaluate.NewEvaluableExpressionFromTokens(toks)
+	require.NoError(t, err, when)
+	res, err := expr.Evaluate(nil)
+	require.NoError(t, err, when)
+	b, ok := res.(bool)
+	require.True(t, ok, "%s gave %v", when, res)
+	return b
+}
+
+func testGraph() *graph {
+	env := &ir.Environment{Spec: &ir.Spec{}}
+	p := &ir.Pipeline{
+		Parameters: map[string]*ir.Parameter{"min": {Default: &ir.Value{RawMessage: json.RawMessage(`0.8`)}}},
+		Steps: map[string]*ir.Step{
+			"evaluate": {Image: "t", Outputs: &ir.StepOutputs{Parameters: []string{"accuracy", "verdict"}}},
+			"promote":  {After: []string{"evaluate"}},
+		},
+	}
+	return newGraph(env, "p", p)
+}
+
+func TestTranslateWhen(t *testing.T) {
+	g := testGraph()
+	acc := "tasks.evaluate.outputs.parameters.accuracy"
+	verdict := "tasks.evaluate.outputs.parameters.verdict"
+	cases := []struct {
+		when  string
+		want  string
+		vars  map[string]string
+		holds bool
+	}{
+		{"evaluate.accuracy > 0.9", "{{" + acc + "}} > 0.9", map[string]string{acc: "0.93"}, true},
+		{"evaluate.accuracy > 0.9", "{{" + acc + "}} > 0.9", map[string]string{acc: "0.85"}, false},
+		{"evaluate.accuracy >= parameters.min", "{{" + acc + "}} >= {{workflow.parameters.min}}", map[string]string{acc: "0.8", "workflow.parameters.min": "0.8"}, true},
+		{"evaluate.verdict == 'ship it'", "'{{" + verdict + "}}' == 'ship it'", map[string]string{verdict: "ship it"}, true},
+		{"evaluate.verdict != 'ship'", "'{{" + verdict + "}}' != 'ship'", map[string]string{verdict: "hold"}, true},
+		{"evaluate.accuracy > 0.9 && evaluate.verdict == 'ship'", "{{" + acc + "}} > 0.9 && '{{" + verdict + "}}' == 'ship'", map[string]string{acc: "0.95", verdict: "hold"}, false},
+		{"evaluate.accuracy > 0.9 || evaluate.verdict == 'ship'", "{{" + acc + "}} > 0.9 || '{{" + verdict + "}}' == 'ship'", map[string]string{acc: "0.5", verdict: "ship"}, true},
+		// The default of an output a skipped step did not write is
+		// empty; a string comparison with it is still well formed.
+		{"evaluate.verdict == 'ship'", "'{{" + verdict + "}}' == 'ship'", map[string]string{verdict: ""}, false},
+	}
+	for _, c := range cases {
+		got, err := g.translateWhen("promote", c.when)
+		require.NoError(t, err, c.when)
+		assert.Equal(t, c.want, got, c.when)
+		assert.Equal(t, c.holds, evalWhen(t, got, c.vars), "%s with %v", c.when, c.vars)
+	}
+}
+
+func TestTranslateWhenErrors(t *testing.T) {
+	g := testGraph()
+	for when, want := range map[string]string{
+		"evaluate.acc > 0.9":         `step "evaluate" has no output parameter "acc" (have "accuracy", "verdict")`,
+		"evalute.accuracy > 0.9":     `no step named "evalute"`,
+		"parameters.max < 1":         `no pipeline parameter named "max" (have "min")`,
+		"evaluate.accuracy":          `cannot read "evaluate.accuracy"`,
+		"1 < 2":                      `compares two constants`,
+		"evaluate.accuracy > 0.9 &&": `cannot read ""`,
+		"evaluate.accuracy ~ 3":      `cannot read`,
+	} {
+		_, err := g.translateWhen("promote", when)
+		if assert.Error(t, err, when) {
+			assert.Contains(t, err.Error(), want, when)
+		}
+	}
+	// A step that does not run first cannot be referred to.
+	_, err := g.translateWhen("evaluate", "promote.x > 1")
+	assert.ErrorContains(t, err, `step "promote" has no output parameter "x"`)
+}
+
+func TestResolve(t *testing.T) {
+	g := testGraph()
+	v, problem := g.resolve("promote", "evaluate.accuracy")
+	assert.Empty(t, problem)
+	assert.Equal(t, value{expr: "{{tasks.evaluate.outputs.parameters.accuracy}}", ref: true}, v)
+	v, problem = g.resolve("promote", "parameters.min")
+	assert.Empty(t, problem)
+	assert.Equal(t, "{{workflow.parameters.min}}", v.expr)
+	v, problem = g.resolve("promote", "'model.pt'")
+	assert.Empty(t, problem)
+	assert.Equal(t, value{expr: "model.pt"}, v)
+	v, problem = g.resolve("promote", "s3://bucket/model")
+	assert.Empty(t, problem)
+	assert.Equal(t, value{expr: "s3://bucket/model"}, v)
+	_, problem = g.resolve("evaluate", "promote.anything")
+	assert.NotEmpty(t, problem)
+}
+
+func TestComponentMerge(t *testing.T) {
+	env := &ir.Environment{Spec: &ir.Spec{Components: map[string]*ir.Step{
+		"fetch": {Image: "tools:1", Command: []string{"fetch"}, Outputs: &ir.StepOutputs{Artifacts: []string{"data"}}},
+	}}}
+	st := withComponent(env, &ir.Step{Component: "fetch", Command: []string{"fetch", "--fast"}, After: []string{"a"}})
+	assert.Equal(t, "tools:1", st.Image)
+	assert.Equal(t, []string{"fetch", "--fast"}, st.Command)
+	assert.Equal(t, []string{"a"}, st.After)
+	assert.Equal(t, []string{"data"}, st.Outputs.Artifacts)
+	assert.Empty(t, st.Component)
+}
+
+func TestDepends(t *testing.T) {
+	env := &ir.Environment{Spec: &ir.Spec{}}
+	p := &ir.Pipeline{OnExit: "notify", Steps: map[string]*ir.Step{
+		"ingest":    {Image: "t", Outputs: &ir.StepOutputs{Artifacts: []string{"raw"}}},
+		"prep_data": {After: []string{"ingest"}, Image: "t", Inputs: &ir.StepInputs{Artifacts: []string{"raw"}}, Outputs: &ir.StepOutputs{Parameters: []string{"rows"}}},
+		"train":     {After: []string{"prep_data"}, Image: "t"},
+		"evaluate":  {After: []string{"train"}, Image: "t", When: "prep_data.rows > 1000", Outputs: &ir.StepOutputs{Parameters: []string{"score"}}},
+		"promote":   {After: []string{"evaluate", "train"}, Inputs: &ir.StepInputs{Parameters: map[string]string{"s": "evaluate.score", "lit": "'x.y'"}}},
+		"notify":    {Image: "t"},
+		"late":      {After: []string{"notify", "train"}, Image: "t"},
+	}}
+	g := newGraph(env, "p", p)
+	for step, want := range map[string]string{
+		"ingest":    "",
+		"prep_data": "ingest.Succeeded",
+		"train":     "prep-data",
+		// Consumed from an indirect ancestor: added, and must succeed.
+		"evaluate": "prep-data.Succeeded && train",
+		"promote":  "evaluate.Succeeded && train",
+		// The exit handler is not a task.
+		"late": "train",
+	} {
+		assert.Equal(t, want, g.depends(step, g.steps[step]), step)
+	}
+}

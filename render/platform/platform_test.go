@@ -1,0 +1,56 @@
+package platform
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func TestWorkflowRules(t *testing.T) {
+	env := &ir.Environment{Spec: &ir.Spec{
+		Training: map[string]*ir.Training{
+			"resnet":  {Framework: "pytorch"},
+			"horovod": {Framework: "mpi"},
+			"gbm":     {Framework: "xgboost"},
+		},
+		Components: map[string]*ir.Step{"fit": {Training: "gbm"}},
+	}}
+	assert.Nil(t, WorkflowRules(env), "no workflows, no rules")
+
+	env.Spec.Pipelines = map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{
+		"train":   {Training: "resnet"},
+		"mpi":     {Training: "horovod"},
+		"fit":     {Component: "fit"},
+		"promote": {Promote: &ir.Promote{Serving: "web"}},
+	}}}
+	taskResults := rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}}
+	// Resource templates create the job and poll it by name: nothing more.
+	assert.Equal(t, []rbacv1.PolicyRule{
+		taskResults,
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+	}, WorkflowRules(env))
+
+	// A sweep of single-pod trials runs them as steps: nothing more. A
+	// Katib sweep creates nothing itself.
+	env.Spec.Training["resnet"].Workers = 1
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}, "katib": {Trial: "horovod", Backend: "katib"}}
+	env.Spec.Pipelines = nil
+	assert.Equal(t, []rbacv1.PolicyRule{taskResults}, WorkflowRules(env))
+	env.Spec.Sweeps = map[string]*ir.Sweep{"katib": {Trial: "horovod", Backend: "katib"}}
+	assert.Nil(t, WorkflowRules(env), "a Katib sweep is no workflow")
+
+	// A sweep of distributed trials creates them as jobs, like a pipeline
+	// step, and reads the chief's log.
+	env.Spec.Pipelines = map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{"train": {Training: "gbm"}}}}
+	env.Spec.Training["resnet"].Workers = 4
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}}
+	assert.Equal(t, []rbacv1.PolicyRule{
+		taskResults,
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+	}, WorkflowRules(env))
+}
