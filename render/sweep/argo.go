@@ -213,7 +213,9 @@ func (b *builder) trial() wfv1.Template {
 	switch {
 	case distributed(b.t):
 		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "logs", Template: "logs",
-			Arguments:  args("job", "{{steps.run.outputs.parameters.job}}"),
+			// Guarded like the output below: a failed run may have no
+			// outputs, and arguments are resolved before when is tested.
+			Arguments:  args("job", "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.job : ''}}"),
 			When:       "{{steps.run.status}} == Succeeded",
 			ContinueOn: cont,
 		}}})
