@@ -271,7 +271,7 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	run, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:       "run",
 		Job:        job,
-		JobName:    JobName(b.name),
+		JobName:    JobName,
 		Labels:     map[string]string{render.LabelInstance: "{{workflow.name}}"},
 		Parameters: params,
 	})
@@ -298,11 +298,9 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	return []wfv1.Template{run, logs}, nil
 }
 
-// JobName is the name of a distributed trial's job: the workflow's name
-// and the trial's, unique per run and per trial.
-func JobName(sweep string) string {
-	return "{{workflow.name}}-" + argo.InputParameter("trial")
-}
+// JobName is the name of a distributed trial's job: the run's name and
+// the trial's, unique per run and per trial.
+var JobName = "{{workflow.name}}-" + argo.InputParameter("trial")
 
 // restricted is how kiln's own steps run.
 var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}

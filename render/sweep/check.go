@@ -279,10 +279,15 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 			c.Errorf(ir.Join(path, "maxFailedTrials"), "maxFailedTrials (%d) is above maxTrials (%d), which Katib rejects", *f, sw.MaxTrials)
 		}
 		if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" && hb.Min < hb.Max {
-			// Katib's Hyperband service wants every trial of the first
-			// rung to run at once.
-			smax := int(math.Log(float64(hb.Max)/float64(hb.Min)) / math.Log(float64(hb.Eta)))
+			// Katib's Hyperband service takes the maximum (r_l) only:
+			// its rungs give max/eta^s of the resource, down to
+			// max/eta^s_max, and it runs a first rung of eta^s_max
+			// trials at once.
+			smax := int(math.Log(float64(hb.Max)) / math.Log(float64(hb.Eta)))
 			need := int(math.Ceil(math.Pow(float64(hb.Eta), float64(smax))))
+			if lowest := int(float64(hb.Max) / math.Pow(float64(hb.Eta), float64(smax))); hb.Min != lowest {
+				c.Errorf(ir.Join(path, "hyperband", "min"), "Katib's hyperband derives the smallest budget from max and eta: %d (%d / %d^%d), not hyperband.min (%d); set min to %d, or use backend \"argo\"", lowest, hb.Max, hb.Eta, smax, hb.Min, lowest)
+			}
 			if sw.Parallel < need {
 				c.Errorf(ir.Join(path, "parallel"), "Katib's hyperband runs a first rung of %d trials at once and needs parallel of at least %d, not %d", need, need, sw.Parallel)
 			}

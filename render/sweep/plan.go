@@ -145,28 +145,11 @@ func withResource(t sample.Trial, resource string, r int) sample.Trial {
 	return sample.Named(params)
 }
 
-// TrialCount is the number of trials a plan runs at most.
-func (p *Plan) TrialCount() int {
-	switch p.Algorithm {
-	case "grid", "random", "sobol":
-		return len(p.Trials)
-	case "hyperband":
-		n := 0
-		for _, b := range p.Brackets {
-			for _, r := range b.Rungs {
-				n += r.Trials
-			}
-		}
-		return n
-	}
-	return p.MaxTrials
-}
-
 // paramNames lists a sweep's parameter names in order.
 func paramNames(sw *ir.Sweep) []string { return slices.Sorted(maps.Keys(sw.Parameters)) }
 
-// formatFloat prints a number the way Katib's feasible space and
-// messages want it: shortest exact form.
+// formatFloat prints a number for messages: whole numbers without a
+// fraction, others in their shortest form.
 func formatFloat(f float64) string {
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
 		return fmt.Sprintf("%d", int64(f))

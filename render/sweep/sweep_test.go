@@ -185,6 +185,20 @@ func goldenCases() map[string]goldenCase {
 	katib.EarlyStopping.Median.StartStep = ip(5)
 	cases["katib-random"] = goldenCase{t: resnet(4, 2), sw: katib}
 
+	// Katib Hyperband: the resource becomes a parameter; Katib runs the
+	// first rung's 27 trials at once, from 1 epoch.
+	khb := newSweep("hyperband")
+	khb.Backend = "katib"
+	khb.Parallel = 27
+	khb.MaxTrials = 60
+	khb.Hyperband = &struct {
+		Resource string `json:"resource"`
+		Min      int    `json:"min"`
+		Max      int    `json:"max"`
+		Eta      int    `json:"eta"`
+	}{"epochs", 1, 27, 3}
+	cases["katib-hyperband"] = goldenCase{t: resnet(1, 1), sw: khb}
+
 	// Katib grid with a file collector; a log-scale step becomes a list.
 	kgrid := newSweep("grid")
 	kgrid.Backend = "katib"
