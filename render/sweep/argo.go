@@ -66,7 +66,7 @@ func Argo(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) ([]ren
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(name)},
 		Data:       map[string]string{planKey: string(planJSON) + "\n", scriptKey: Selector},
 	}
-	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial], plan: plan}
+	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial]}
 	wt, err := b.workflowTemplate()
 	if err != nil {
 		return nil, err
@@ -84,7 +84,6 @@ type builder struct {
 	name string
 	sw   *ir.Sweep
 	t    *ir.Training
-	plan *Plan
 }
 
 // params are the names of the trial's parameters: the sweep's, and the
