@@ -313,9 +313,43 @@ func checkGPUs(c *checker, path string, sw *ir.Sweep) {
 	}
 }
 
+// MaxRounds is the most rounds an Argo sweep runs. Each round is nested
+// one level deeper in the workflow (round → next round → …), a trial's
+// pod three levels below its round, and Argo's controller refuses to
+// nest templates 100 deep; 90 leaves room.
+const MaxRounds = 90
+
+// Rounds is the number of rounds an Argo sweep runs at most: one per
+// parallel trials (per rung for Hyperband).
+func Rounds(sw *ir.Sweep) int {
+	trials := sw.MaxTrials
+	switch sw.Algorithm {
+	case "grid":
+		trials = min(trials, sample.GridSize(sample.FromIR(sw.Parameters), MaxTrials))
+	case "hyperband":
+		n := 0
+		if hb := sw.Hyperband; hb != nil {
+			for _, b := range sample.Hyperband(hb.Min, hb.Max, hb.Eta) {
+				n += len(b.Rungs)
+			}
+		}
+		return n
+	}
+	return (trials + sw.Parallel - 1) / sw.Parallel
+}
+
 // checkSize reports a grid or Hyperband plan with more trials than
-// maxTrials, saying how many it would have.
+// maxTrials, saying how many it would have, and an Argo sweep with more
+// rounds than Argo can nest.
 func checkSize(c *checker, path string, sw *ir.Sweep) {
+	if r := Rounds(sw); sw.Backend == "argo" && r > MaxRounds {
+		if sw.Algorithm == "hyperband" {
+			c.Errorf(ir.Join(path, "hyperband"), "hyperband from %d to %d with eta %d runs %d rungs one after another, and the workflow nests each in the one before; Argo allows %d: narrow the range or raise eta", sw.Hyperband.Min, sw.Hyperband.Max, sw.Hyperband.Eta, r, MaxRounds)
+		} else {
+			need := (r*sw.Parallel + MaxRounds - 1) / MaxRounds
+			c.Errorf(ir.Join(path, "parallel"), "the sweep runs its trials in %d rounds of %d, and the workflow nests each round in the one before; Argo allows %d: raise parallel to at least %d or lower maxTrials", r, sw.Parallel, MaxRounds, need)
+		}
+	}
 	switch sw.Algorithm {
 	case "grid":
 		space := sample.FromIR(sw.Parameters)
