@@ -195,12 +195,12 @@ type ArtifactRepository struct {
 
 // S3Repository is an S3-compatible bucket (AWS S3, MinIO, …).
 type S3Repository struct {
-	Bucket      string        `json:"bucket"`
-	Endpoint    string        `json:"endpoint"`
-	Region      string        `json:"region,omitempty"`
-	Insecure    bool          `json:"insecure"`
-	KeyPrefix   string        `json:"keyPrefix,omitempty"`
-	Credentials S3Credentials `json:"credentials"`
+	Bucket      string         `json:"bucket"`
+	Endpoint    string         `json:"endpoint"`
+	Region      string         `json:"region,omitempty"`
+	Insecure    bool           `json:"insecure"`
+	KeyPrefix   string         `json:"keyPrefix,omitempty"`
+	Credentials *S3Credentials `json:"credentials,omitempty"`
 }
 
 // S3Credentials name the Secret and keys of an S3 access key pair.
@@ -212,9 +212,9 @@ type S3Credentials struct {
 
 // GCSRepository is a Google Cloud Storage bucket.
 type GCSRepository struct {
-	Bucket      string    `json:"bucket"`
-	KeyPrefix   string    `json:"keyPrefix,omitempty"`
-	Credentials SecretRef `json:"credentials"`
+	Bucket      string     `json:"bucket"`
+	KeyPrefix   string     `json:"keyPrefix,omitempty"`
+	Credentials *SecretRef `json:"credentials,omitempty"`
 }
 
 // Resources is what one pod needs.

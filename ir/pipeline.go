@@ -32,6 +32,7 @@ type Pipeline struct {
 	Steps          map[string]*Step      `json:"steps"`
 	OnExit         string                `json:"onExit,omitempty"`
 	Parallelism    int                   `json:"parallelism,omitempty"`
+	MaxRuns        int                   `json:"maxRuns,omitempty"`
 	Timeout        string                `json:"timeout,omitempty"`
 	TTL            *TTL                  `json:"ttl,omitempty"`
 	PodGC          string                `json:"podGC"`

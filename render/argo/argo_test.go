@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -245,7 +246,7 @@ func TestArtifactRepository(t *testing.T) {
 	sys := &ir.System{Name: "skin-lesion"}
 	cm, err := ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{S3: &ir.S3Repository{
 		Bucket: "acme-ml-artifacts", Endpoint: "minio.minio:9000", Insecure: true, KeyPrefix: "skin-lesion",
-		Credentials: ir.S3Credentials{Secret: "s3-creds", AccessKey: "AWS_ACCESS_KEY_ID", SecretKey: "AWS_SECRET_ACCESS_KEY"},
+		Credentials: &ir.S3Credentials{Secret: "s3-creds", AccessKey: "AWS_ACCESS_KEY_ID", SecretKey: "AWS_SECRET_ACCESS_KEY"},
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, "skin-lesion-artifacts", cm.Name)
@@ -256,7 +257,18 @@ func TestArtifactRepository(t *testing.T) {
 	assert.Equal(t, "AWS_SECRET_ACCESS_KEY", repo.S3.SecretKeySecret.Key)
 	assert.True(t, *repo.S3.Insecure)
 
-	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b", Credentials: ir.SecretRef{Secret: "gcs"}}})
+	assert.False(t, repo.S3.UseSDKCreds)
+
+	// Without credentials: the SDK's chain (IRSA) or workload identity.
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{S3: &ir.S3Repository{Bucket: "b", Endpoint: "s3.amazonaws.com"}})
+	require.NoError(t, err)
+	assert.Contains(t, cm.Data["default"], "useSDKCreds: true")
+	assert.NotContains(t, cm.Data["default"], "Secret")
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b"}})
+	require.NoError(t, err)
+	assert.NotContains(t, cm.Data["default"], "serviceAccountKeySecret")
+
+	cm, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{GCS: &ir.GCSRepository{Bucket: "b", Credentials: &ir.SecretRef{Secret: "gcs"}}})
 	require.NoError(t, err)
 	assert.Contains(t, cm.Data["default"], "key: key.json")
 	_, err = ArtifactRepositoryConfigMap(sys, &ir.ArtifactRepository{})
@@ -293,4 +305,54 @@ func TestMemo(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, v.Validate(b))
 	}
+}
+
+// TestWorkflowMarshal: a Workflow's Go type emits a status with null
+// times; wrapped, none of it reaches the output, and the CRD and Argo's
+// validator accept the run.
+func TestWorkflowMarshal(t *testing.T) {
+	raw, err := json.Marshal(&wfv1.Workflow{})
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"status"`, "the Go type emits a status")
+
+	wf := &wfv1.Workflow{
+		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindWorkflow},
+		ObjectMeta: metav1.ObjectMeta{Name: "retrain-manual", Namespace: "derm-ml"},
+		Spec:       wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: "retrain"}},
+	}
+	b, err := render.Marshal(Wrap(wf))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "status")
+	assert.NotContains(t, string(b), "null")
+	assert.NotContains(t, string(b), "{}")
+	wt, err := render.Marshal(workflowTemplate(t))
+	require.NoError(t, err)
+	problems := crdValidator(t).ValidateAll(map[string][]byte{"wf.yaml": b, "wt.yaml": wt})
+	assert.Empty(t, problems)
+}
+
+func TestLimit(t *testing.T) {
+	one := Limit("retrain-runs", 1)
+	assert.Equal(t, []*wfv1.Mutex{{Name: "retrain-runs"}}, one.Mutexes)
+	assert.Nil(t, one.Mutex, "the deprecated single form is not used")
+	three := Limit("retrain-runs", 3)
+	require.Len(t, three.Semaphores, 1)
+	assert.Nil(t, three.Semaphore)
+	assert.Equal(t, "retrain-runs", three.Semaphores[0].ConfigMapKeyRef.Name)
+	cm := SemaphoreConfigMap("retrain-runs", 3)
+	assert.Equal(t, "3", cm.Data[three.Semaphores[0].ConfigMapKeyRef.Key])
+}
+
+func TestCheckSchedule(t *testing.T) {
+	for _, s := range []ir.Schedule{{Cron: "0 3 * * 1"}, {Cron: "@daily"}, {Cron: "*/15 * * * *", Timezone: "Europe/Berlin"}} {
+		c, z := CheckSchedule(&s)
+		assert.NoError(t, c, s.Cron)
+		assert.NoError(t, z, s.Timezone)
+	}
+	c, _ := CheckSchedule(&ir.Schedule{Cron: "0 3 * *"})
+	assert.Error(t, c)
+	c, _ = CheckSchedule(&ir.Schedule{Cron: "0 25 * * *"})
+	assert.Error(t, c)
+	_, z := CheckSchedule(&ir.Schedule{Cron: "@daily", Timezone: "Mars/Olympus"})
+	assert.Error(t, z)
 }

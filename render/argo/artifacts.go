@@ -48,27 +48,27 @@ func ArtifactRepository(r *ir.ArtifactRepository) (*wfv1.ArtifactRepository, err
 		return nil, fmt.Errorf("artifact repository sets both s3 and gcs")
 	case r.S3 != nil:
 		s := r.S3
-		return &wfv1.ArtifactRepository{S3: &wfv1.S3ArtifactRepository{
-			S3Bucket: wfv1.S3Bucket{
-				Endpoint:        s.Endpoint,
-				Bucket:          s.Bucket,
-				Region:          s.Region,
-				Insecure:        ptr(s.Insecure),
-				AccessKeySecret: secretKey(s.Credentials.Secret, s.Credentials.AccessKey),
-				SecretKeySecret: secretKey(s.Credentials.Secret, s.Credentials.SecretKey),
-			},
-			KeyFormat: path.Join(s.KeyPrefix, keyFormat),
-		}}, nil
+		b := wfv1.S3Bucket{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, Insecure: ptr(s.Insecure)}
+		if c := s.Credentials; c != nil {
+			b.AccessKeySecret = secretKey(c.Secret, c.AccessKey)
+			b.SecretKeySecret = secretKey(c.Secret, c.SecretKey)
+		} else {
+			// The SDK's own chain: IRSA, instance profile, …
+			b.UseSDKCreds = true
+		}
+		return &wfv1.ArtifactRepository{S3: &wfv1.S3ArtifactRepository{S3Bucket: b, KeyFormat: path.Join(s.KeyPrefix, keyFormat)}}, nil
 	case r.GCS != nil:
 		g := r.GCS
-		key := g.Credentials.Key
-		if key == "" {
-			key = "key.json"
+		b := wfv1.GCSBucket{Bucket: g.Bucket}
+		// Without a key file, the pod's identity (workload identity).
+		if c := g.Credentials; c != nil {
+			key := c.Key
+			if key == "" {
+				key = "key.json"
+			}
+			b.ServiceAccountKeySecret = secretKey(c.Secret, key)
 		}
-		return &wfv1.ArtifactRepository{GCS: &wfv1.GCSArtifactRepository{
-			GCSBucket: wfv1.GCSBucket{Bucket: g.Bucket, ServiceAccountKeySecret: secretKey(g.Credentials.Secret, key)},
-			KeyFormat: path.Join(g.KeyPrefix, keyFormat),
-		}}, nil
+		return &wfv1.ArtifactRepository{GCS: &wfv1.GCSArtifactRepository{GCSBucket: b, KeyFormat: path.Join(g.KeyPrefix, keyFormat)}}, nil
 	}
 	return nil, fmt.Errorf("artifact repository sets neither s3 nor gcs")
 }

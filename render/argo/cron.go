@@ -1,7 +1,11 @@
 package argo
 
 import (
+	"time"
+	_ "time/tzdata" // timezones are checked the same on every machine
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -37,4 +41,20 @@ func CronWorkflow(name, template string, s *ir.Schedule) *wfv1.CronWorkflow {
 		cw.Spec.StartingDeadlineSeconds = ptr(int64(*s.StartingDeadlineSeconds))
 	}
 	return cw
+}
+
+// CheckSchedule parses s's cron expression and timezone the way Argo's
+// controller does (robfig/cron's standard parser: five fields or a
+// descriptor such as @daily; IANA timezones). Both errors are nil for a
+// valid schedule.
+func CheckSchedule(s *ir.Schedule) (cronErr, timezoneErr error) {
+	if _, err := cron.ParseStandard(s.Cron); err != nil {
+		cronErr = err
+	}
+	if s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			timezoneErr = err
+		}
+	}
+	return cronErr, timezoneErr
 }

@@ -9,7 +9,10 @@
 //   - [TrainingTemplate]: a resource template that creates a training job
 //     (render/training) owned by the workflow and waits for it to succeed
 //     or fail, with workflow parameters flowing into the job's arguments.
-//   - [CronWorkflow]: a recurring run of a WorkflowTemplate.
+//   - [CronWorkflow]: a recurring run of a WorkflowTemplate, and
+//     [CheckSchedule], which parses its cron and timezone as Argo does.
+//   - [Limit] and [SemaphoreConfigMap]: at most n runs at once (a mutex or
+//     a semaphore, in the list forms).
 //   - [ArtifactRepositoryConfigMap] and [ArtifactRepositoryRef]: the object
 //     store, configured once per environment in a ConfigMap that templates
 //     refer to, the Argo-native way.

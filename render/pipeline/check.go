@@ -3,13 +3,10 @@ package pipeline
 import (
 	"maps"
 	"slices"
-	"time"
-	_ "time/tzdata" // timezones are checked the same on every machine
-
-	"github.com/robfig/cron/v3"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argo"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -46,18 +43,26 @@ func Check(rc *render.Context, g *graph) bool {
 			checkPromote(c, g, path, name, st)
 		}
 		if st.Training != "" {
+			if t := c.Env.Spec.Training[st.Training]; t == nil || training.Job(c.System, c.Env, st.Training, t) == nil {
+				// Reported by the compiler or the training renderer.
+				c.skip = true
+				continue
+			}
 			checkJobName(c, g, path, name, st)
 			checkTrainingStep(c, path, st)
 		}
 		checkGPUs(c, path, st)
 	}
-	return c.errors == 0
+	return c.errors == 0 && !c.skip
 }
 
 // checker counts the problems it reports.
 type checker struct {
 	*render.Context
 	errors int
+	// skip is set when a problem reported elsewhere keeps the pipeline
+	// from being rendered.
+	skip bool
 }
 
 func (c *checker) Errorf(path, format string, args ...any) {
@@ -74,13 +79,12 @@ func checkSchedule(c *checker, g *graph) {
 		return
 	}
 	path := ir.Join(g.path, "schedule")
-	if _, err := cron.ParseStandard(s.Cron); err != nil {
-		c.Errorf(ir.Join(path, "cron"), "invalid cron schedule %q: %v; want five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * 1\"", s.Cron, err)
+	cronErr, tzErr := argo.CheckSchedule(s)
+	if cronErr != nil {
+		c.Errorf(ir.Join(path, "cron"), "invalid cron schedule %q: %v; want five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * 1\"", s.Cron, cronErr)
 	}
-	if s.Timezone != "" {
-		if _, err := time.LoadLocation(s.Timezone); err != nil {
-			c.Errorf(ir.Join(path, "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", s.Timezone)
-		}
+	if tzErr != nil {
+		c.Errorf(ir.Join(path, "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", s.Timezone)
 	}
 	for _, name := range slices.Sorted(maps.Keys(g.p.Parameters)) {
 		if g.p.Parameters[name].Default == nil {

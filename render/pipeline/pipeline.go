@@ -63,6 +63,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 		wt, memo, _ := WorkflowTemplate(c.System, c.Env, g)
 		origin := c.Origin(g.path, Component, objectName(name))
 		c.Add(argo.Wrap(wt), origin)
+		if n := g.p.MaxRuns; n > 0 {
+			wt.Spec.Synchronization = argo.Limit(RunLimitName(name), n)
+			if n > 1 {
+				c.Add(argo.SemaphoreConfigMap(RunLimitName(name), n), c.Origin(ir.Join(g.path, "maxRuns"), Component, objectName(name)))
+			}
+		}
 		if memo != "" {
 			if memoPath == "" {
 				memoPath = g.path
@@ -76,9 +82,14 @@ func (Renderer) Render(c *render.Context) diag.List {
 	}
 	if s.Artifacts != nil {
 		cm, err := argo.ArtifactRepositoryConfigMap(c.System, s.Artifacts)
-		if err != nil {
-			c.Errorf("artifacts", "%v: set one of artifacts.s3 or artifacts.gcs", err)
-		} else {
+		switch {
+		case s.Artifacts.S3 != nil && s.Artifacts.GCS != nil:
+			// Usually an override switching stores: point at gcs, which
+			// the override sets in that environment.
+			c.Errorf(ir.Path("artifacts", "gcs"), "the artifact repository sets both s3 and gcs; keep one (an environment override that switches stores removes the other with s3: null)")
+		case err != nil:
+			c.Errorf("artifacts", "the artifact repository sets neither s3 nor gcs; set one")
+		default:
 			c.Add(cm, c.Origin("artifacts", Component, c.System.Name))
 		}
 	}
@@ -117,6 +128,9 @@ func ServiceAccount(sys *ir.System, p *ir.Pipeline) string {
 	}
 	return platform.WorkflowServiceAccount(sys)
 }
+
+// RunLimitName names the mutex or semaphore that caps a pipeline's runs.
+func RunLimitName(pipeline string) string { return objectName(pipeline) + "-runs" }
 
 // MemoCacheName is the cache ConfigMap of a pipeline's memoized steps.
 func MemoCacheName(pipeline string) string { return objectName(pipeline) + "-memo" }

@@ -17,8 +17,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pipeline"
 	"github.com/kiln-ml/kiln/validate"
 )
 
@@ -157,4 +159,21 @@ func TestDeterministic(t *testing.T) {
 	for p := range a {
 		assert.True(t, bytes.Equal(a[p], b[p]), p)
 	}
+}
+
+// TestBrokenReferencesDoNotPanic renders IR the compiler would have
+// rejected: the renderer must not fall over on it.
+func TestBrokenReferencesDoNotPanic(t *testing.T) {
+	env := &ir.Environment{Name: "dev", Namespace: "demo", Sources: ir.Sources{}, Spec: &ir.Spec{
+		Training: map[string]*ir.Training{"odd": {Framework: "jax", Image: "t:1", Workers: 1}},
+		Pipelines: map[string]*ir.Pipeline{"p": {PodGC: "OnPodSuccess", Steps: map[string]*ir.Step{
+			"a": {Training: "missing"},
+			"b": {Training: "odd"},
+			"c": {Component: "nope", After: []string{"zzz", "c"}, Inputs: &ir.StepInputs{Artifacts: []string{"x"}}},
+			"d": {Promote: &ir.Promote{Serving: "web"}, When: "c.out > 1"},
+		}}},
+	}}
+	sys := &ir.System{Name: "demo", Namespace: "demo", Environments: []*ir.Environment{env}}
+	_, diags := render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{pipeline.Renderer{}}})
+	assert.True(t, diags.HasErrors())
 }
