@@ -9,6 +9,7 @@ import (
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argo"
 	"github.com/kiln-ml/kiln/render/sweep/sample"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -260,6 +261,15 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 			if over := len(longest) - training.MaxNameLength; over > 0 {
 				shown := strings.Replace(longest, "-1234567890-"+strings.Repeat("0", sample.NameLength), "-<run>-<trial>", 1)
 				c.Errorf(path, "each trial of %s is a %s job named after the run and the trial, and the operator derives pod names of up to %d characters from it (%s); Kubernetes allows %d: shorten the sweep's name by %d", path, t.Framework, len(longest), shown, training.MaxNameLength, over)
+			}
+		}
+		if sch := sw.Schedule; sch != nil {
+			cronErr, tzErr := argo.CheckSchedule(sch)
+			if cronErr != nil {
+				c.Errorf(ir.Join(path, "schedule", "cron"), "invalid cron schedule %q: %v; want five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * 1\"", sch.Cron, cronErr)
+			}
+			if tzErr != nil {
+				c.Errorf(ir.Join(path, "schedule", "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", sch.Timezone)
 			}
 		}
 		if sw.EarlyStopping != nil {
