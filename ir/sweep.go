@@ -2,7 +2,8 @@ package ir
 
 // Sweep is a hyperparameter search.
 type Sweep struct {
-	Trial     string `json:"trial"`
+	Trial     string `json:"trial,omitempty"`
+	Pipeline  string `json:"pipeline,omitempty"`
 	Objective struct {
 		Metric            string   `json:"metric"`
 		Goal              string   `json:"goal"`

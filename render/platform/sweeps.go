@@ -30,21 +30,32 @@ func createsJobs(env *ir.Environment, sw *ir.Sweep) bool {
 }
 
 // SweepRules are the permissions the workflow pods of env's Argo sweeps
-// need beyond WorkflowRules: a sweep over a distributed training job
-// reads the metrics from its chief's log (kubectl logs with a label
-// selector lists the job's pods, then reads each one's log). Single-pod
-// trials run as workflow steps and need nothing more.
+// need beyond WorkflowRules. A sweep over a distributed training job reads
+// the metrics from its chief's log (kubectl logs with a label selector
+// lists the job's pods, then reads each one's log). A sweep over a
+// pipeline creates a run of it per trial, waits for it (get) and reads
+// its step outputs (get). Single-pod trials run as workflow steps and need
+// nothing more.
 func SweepRules(env *ir.Environment) []rbacv1.PolicyRule {
+	var logs, runs bool
 	for _, sw := range env.Spec.Sweeps {
-		if !createsJobs(env, sw) {
+		if sw.Backend == "katib" {
 			continue
 		}
-		return []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-		}
+		logs = logs || createsJobs(env, sw)
+		runs = runs || (sw.Pipeline != "" && env.Spec.Pipelines[sw.Pipeline] != nil)
 	}
-	return nil
+	var rules []rbacv1.PolicyRule
+	if logs {
+		rules = append(rules,
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+		)
+	}
+	if runs {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows"}, Verbs: []string{"create", "get"}})
+	}
+	return rules
 }
 
 // sweepNamespaceLabels are the labels env's sweeps need on the namespace.

@@ -66,7 +66,7 @@ func Argo(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) ([]ren
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(name)},
 		Data:       map[string]string{planKey: string(planJSON) + "\n", scriptKey: Selector},
 	}
-	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial]}
+	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial], p: env.Spec.Pipelines[sw.Pipeline]}
 	wt, err := b.workflowTemplate()
 	if err != nil {
 		return nil, err
@@ -83,7 +83,9 @@ type builder struct {
 	env  *ir.Environment
 	name string
 	sw   *ir.Sweep
-	t    *ir.Training
+	// t is the training job of the trials, or p their pipeline.
+	t *ir.Training
+	p *ir.Pipeline
 }
 
 // params are the names of the trial's parameters: the sweep's, and the
@@ -209,16 +211,16 @@ func (b *builder) trial() wfv1.Template {
 	cont := &wfv1.ContinueOn{Failed: true, Error: true}
 	steps := []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{{Name: "run", Template: "run", Arguments: args(runArgs...), ContinueOn: cont}}}}
 	output := "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.result : ''}}"
-	switch {
-	case distributed(b.t):
-		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "logs", Template: "logs",
+	switch read := b.reader(); {
+	case read != "":
+		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: read, Template: read,
 			// Guarded like the output below: a failed run may have no
 			// outputs, and arguments are resolved before when is tested.
 			Arguments:  args("job", "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.job : ''}}"),
 			When:       "{{steps.run.status}} == Succeeded",
 			ContinueOn: cont,
 		}}})
-		output = "{{=steps.logs.status == 'Succeeded' ? steps.logs.outputs.result : ''}}"
+		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.result : ''}}"
 	case b.sw.Metrics.Collector == "file":
 		output = "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.metrics : ''}}"
 	}
@@ -242,8 +244,11 @@ func (b *builder) trialEntry() *ir.Training { return argo.WithParameters(b.t, b.
 // operator's resource and waited for; its chief's log is then read with
 // kubectl (the logs template), since no Argo step owns that pod.
 func (b *builder) runTemplates() ([]wfv1.Template, error) {
-	t := b.trialEntry()
 	params := append(b.params(), "trial")
+	if b.p != nil {
+		return b.pipelineTemplates(params)
+	}
+	t := b.trialEntry()
 	if !distributed(b.t) {
 		sa := t.ServiceAccount
 		if sa == "" {
@@ -295,6 +300,70 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	logs.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
 	logs.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
 	return []wfv1.Template{run, logs}, nil
+}
+
+// reader is the step that reads a trial's metrics once its run ended,
+// when the run is not a step whose output Argo captures: "logs" for a
+// distributed training job, "outputs" for a pipeline run; "" otherwise.
+func (b *builder) reader() string {
+	switch {
+	case b.p != nil:
+		return "outputs"
+	case distributed(b.t):
+		return "logs"
+	}
+	return ""
+}
+
+// pipelineTemplates run a trial of a pipeline: a child Workflow from the
+// pipeline's WorkflowTemplate with the trial's parameters as its
+// arguments, owned by the sweep's run and waited for; then the selector
+// reads the child's step output parameters through the API (its node
+// status is a map, which a resource template's jsonPath cannot search)
+// and prints them as name=value lines for collect.
+func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: argo.APIVersion, Kind: argo.KindWorkflow},
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: ObjectName(b.sw.Pipeline) + "-" + argo.InputParameter("trial") + "-",
+			Labels:       map[string]string{render.LabelInstance: "{{workflow.name}}"},
+		},
+		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: ObjectName(b.sw.Pipeline)}},
+	}
+	for _, p := range b.params() {
+		wf.Spec.Arguments.Parameters = append(wf.Spec.Arguments.Parameters, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(argo.InputParameter(p))})
+	}
+	manifest, err := render.Marshal(argo.Wrap(wf))
+	if err != nil {
+		return nil, err
+	}
+	run := wfv1.Template{
+		Name: "run",
+		Resource: &wfv1.ResourceTemplate{
+			Action:            "create",
+			Manifest:          string(manifest),
+			SetOwnerReference: true,
+			SuccessCondition:  "status.phase == Succeeded",
+			FailureCondition:  "status.phase in (Failed, Error)",
+		},
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "job", ValueFrom: &wfv1.ValueFrom{JSONPath: "{.metadata.name}"}}}},
+		Timeout: b.sw.TrialTimeout,
+	}
+	for _, p := range params {
+		run.Inputs.Parameters = append(run.Inputs.Parameters, wfv1.Parameter{Name: p})
+	}
+	read := argo.ContainerTemplate(b.env, "outputs", pod.Input{
+		Image:          b.sw.Tools.Python,
+		Command:        []string{"python3", scriptDir + "/" + scriptKey, "fetch"},
+		Env:            map[string]ir.EnvVar{"KILN_WORKFLOW": {Value: argo.InputParameter("job")}},
+		Resources:      selectorResources,
+		Security:       restricted,
+		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+	}, "")
+	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
+	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
+	read.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
+	return []wfv1.Template{run, read}, nil
 }
 
 // JobName is the name of a distributed trial's job: the run's name and

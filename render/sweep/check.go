@@ -3,8 +3,10 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -46,6 +48,9 @@ func Check(rc *render.Context, name string, sw *ir.Sweep) bool {
 	checkMetrics(c, path, sw)
 	checkBackend(c, path, name, sw)
 	checkGPUs(c, path, sw)
+	if sw.Pipeline != "" {
+		checkPipeline(c, path, sw)
+	}
 	if c.failed {
 		return false
 	}
@@ -305,6 +310,79 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 	}
 }
 
+// checkPipeline holds a sweep over a pipeline to what the pipeline
+// offers: each parameter must be one of its parameters (a run takes no
+// others), and each metric an output parameter of one of its steps, where
+// the sweep reads it.
+func checkPipeline(c *checker, path string, sw *ir.Sweep) {
+	p := c.Env.Spec.Pipelines[sw.Pipeline]
+	if p == nil {
+		return
+	}
+	if sw.Backend == "katib" {
+		c.Errorf(ir.Join(path, "pipeline"), "Katib runs trials of a training job, not of a pipeline; use backend \"argo\"")
+		return
+	}
+	if sw.Metrics.Collector == "file" {
+		c.Errorf(ir.Join(path, "metrics", "collector"), "a pipeline's trials report metrics as step output parameters, which the sweep reads itself; remove metrics.collector")
+	}
+	have := slices.Sorted(maps.Keys(p.Parameters))
+	names := paramNames(sw)
+	if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" {
+		names = append(names, hb.Resource)
+	}
+	for _, n := range names {
+		if _, ok := p.Parameters[n]; !ok {
+			at := ir.Join(path, "parameters", n)
+			if hb := sw.Hyperband; hb != nil && n == hb.Resource {
+				at = ir.Join(path, "hyperband", "resource")
+			}
+			c.Errorf(at, "pipelines.%s has no parameter %q (have %s): declare it there and use it in a step, so each trial can set it", sw.Pipeline, n, quoted(have))
+		}
+	}
+	outputs := PipelineOutputs(c.Env.Spec, p)
+	metrics := append([]string{sw.Objective.Metric}, sw.Objective.AdditionalMetrics...)
+	for i, m := range metrics {
+		if slices.Contains(outputs, m) {
+			continue
+		}
+		at := ir.Join(path, "objective", "metric")
+		if i > 0 {
+			at = ir.Index(ir.Join(path, "objective", "additionalMetrics"), i-1)
+		}
+		c.Errorf(at, "the sweep cannot see metric %q: no step of pipelines.%s has it as an output parameter (have %s); add it to a step's outputs.parameters", m, sw.Pipeline, quoted(outputs))
+	}
+}
+
+// PipelineOutputs lists the output parameters of a pipeline's steps,
+// components' included, sorted.
+func PipelineOutputs(s *ir.Spec, p *ir.Pipeline) []string {
+	set := map[string]bool{}
+	for _, st := range p.Steps {
+		out := st.Outputs
+		if out == nil && st.Component != "" && s.Components[st.Component] != nil {
+			out = s.Components[st.Component].Outputs
+		}
+		if out != nil {
+			for _, o := range out.Parameters {
+				set[o] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+func quoted(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
 // checkGPUs holds the trials that run at once to the environment's GPU
 // quota: a sweep of 4 parallel trials of an 8-GPU job needs 32 GPUs.
 func checkGPUs(c *checker, path string, sw *ir.Sweep) {
@@ -396,5 +474,5 @@ func checkSize(c *checker, path string, sw *ir.Sweep) {
 // distributed reports whether a training job runs more than one pod, so
 // that its metrics are not the output of one container.
 func distributed(t *ir.Training) bool {
-	return training.Replicas(training.Topology(t)) > 1
+	return t != nil && training.Replicas(training.Topology(t)) > 1
 }

@@ -77,8 +77,8 @@ func (s *selector) run(mode string, env map[string]string, inputs map[string]str
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	_, err := cmd.Output()
-	files := map[string]string{}
+	stdout, err := cmd.Output()
+	files := map[string]string{"<stdout>": string(stdout)}
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
 		b, rerr := os.ReadFile(filepath.Join(out, e.Name()))
@@ -445,4 +445,30 @@ func TestSelectorFollowsPlan(t *testing.T) {
 		}
 	}
 	_ = ir.Value{}
+}
+
+// A pipeline trial's metrics are its steps' output parameters, read from
+// the run's Workflow object (recorded here as the API returns it): the
+// step that finished last wins, values are trimmed, other outputs are
+// ignored by collect.
+func TestSelectorFetch(t *testing.T) {
+	p, err := NewPlan("tune", newSweep("random"))
+	require.NoError(t, err)
+	s := newSelector(t, p)
+	wf := `{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":{"name":"train-08ba8f8cab-x7k2p"},
+	"status":{"phase":"Succeeded","nodes":{
+	  "train-08ba8f8cab-x7k2p":{"id":"train-08ba8f8cab-x7k2p","type":"DAG","finishedAt":"2026-11-28T10:09:00Z"},
+	  "train-08ba8f8cab-x7k2p-1":{"id":"train-08ba8f8cab-x7k2p-1","displayName":"evaluate(0)","type":"Pod","finishedAt":"2026-11-28T10:05:00Z",
+	     "outputs":{"parameters":[{"name":"val_accuracy","value":"0.52"}]}},
+	  "train-08ba8f8cab-x7k2p-2":{"id":"train-08ba8f8cab-x7k2p-2","displayName":"evaluate(1)","type":"Pod","finishedAt":"2026-11-28T10:08:00Z",
+	     "outputs":{"parameters":[{"name":"val_accuracy","value":"0.91\n"},{"name":"val_loss","value":"0.3"},{"name":"model","value":"s3://m/1"}]}},
+	  "train-08ba8f8cab-x7k2p-3":{"id":"train-08ba8f8cab-x7k2p-3","displayName":"fit","type":"Pod","finishedAt":"2026-11-28T10:01:00Z"}}}}`
+	file := filepath.Join(t.TempDir(), "wf.json")
+	require.NoError(t, os.WriteFile(file, []byte(wf), 0o644))
+	out := s.must("fetch", map[string]string{"KILN_WORKFLOW": "train-08ba8f8cab-x7k2p", "KILN_WORKFLOW_FILE": file}, nil)
+	assert.Equal(t, "val_accuracy=0.52\nval_accuracy=0.91\nval_loss=0.3\nmodel=s3://m/1\n", out["<stdout>"])
+	rec := s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Succeeded"}, map[string]string{"output": out["<stdout>"]})
+	var r map[string]any
+	require.NoError(t, json.Unmarshal([]byte(rec["record"]), &r))
+	assert.Equal(t, map[string]any{"val_accuracy": 0.91, "val_loss": 0.3}, r["metrics"])
 }

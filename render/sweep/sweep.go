@@ -24,7 +24,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Sweeps)) {
 		sw := c.Env.Spec.Sweeps[name]
 		path := ir.Path("sweeps", name)
-		if c.Env.Spec.Training[sw.Trial] == nil {
+		if c.Env.Spec.Training[sw.Trial] == nil && c.Env.Spec.Pipelines[sw.Pipeline] == nil {
 			// The compiler reports the dangling reference.
 			continue
 		}
