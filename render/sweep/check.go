@@ -386,19 +386,59 @@ func quoted(names []string) string {
 // checkGPUs holds the trials that run at once to the environment's GPU
 // quota: a sweep of 4 parallel trials of an 8-GPU job needs 32 GPUs.
 func checkGPUs(c *checker, path string, sw *ir.Sweep) {
-	t := c.Env.Spec.Training[sw.Trial]
 	env := c.Env
-	if t == nil || t.Resources.GPUs == 0 || env.GPU.Quota == 0 || sw.Parallel < 2 {
-		// A trial alone beyond the quota is reported on the training job.
+	if env.GPU.Quota == 0 || sw.Parallel < 2 {
+		// A trial alone beyond the quota is reported on its entry.
 		return
 	}
-	per, breakdown := training.GPUs(t)
-	if per > env.GPU.Quota {
+	per, what := trialGPUs(env.Spec, sw)
+	if per == 0 || per > env.GPU.Quota {
 		return
 	}
 	if total := per * sw.Parallel; total > env.GPU.Quota {
-		c.Errorf(ir.Join(path, "parallel"), "%s runs %d trials at once, each needing %d GPUs (training.%s: %s): %d GPUs, and %s allows %d; lower parallel to %d", path, sw.Parallel, per, sw.Trial, breakdown, total, env.Name, env.GPU.Quota, env.GPU.Quota/per)
+		c.Errorf(ir.Join(path, "parallel"), "%s runs %d trials at once, each needing %d GPUs (%s): %d GPUs, and %s allows %d; lower parallel to %d", path, sw.Parallel, per, what, total, env.Name, env.GPU.Quota, env.GPU.Quota/per)
 	}
+}
+
+// trialGPUs is how many GPUs one trial holds at its peak, and where they
+// come from: the training job's, or for a pipeline its hungriest step's
+// (steps may run one after another, so that is the least a run holds at
+// some point).
+func trialGPUs(s *ir.Spec, sw *ir.Sweep) (int, string) {
+	if t := s.Training[sw.Trial]; t != nil {
+		n, breakdown := training.GPUs(t)
+		return n, fmt.Sprintf("training.%s: %s", sw.Trial, breakdown)
+	}
+	p := s.Pipelines[sw.Pipeline]
+	if p == nil {
+		return 0, ""
+	}
+	best, what := 0, ""
+	for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
+		st := p.Steps[name]
+		res, job := st.Resources, st.Training
+		if comp := s.Components[st.Component]; comp != nil {
+			if res == nil {
+				res = comp.Resources
+			}
+			if job == "" {
+				job = comp.Training
+			}
+		}
+		n, from := 0, ""
+		switch {
+		case job != "" && s.Training[job] != nil:
+			var breakdown string
+			n, breakdown = training.GPUs(s.Training[job])
+			from = fmt.Sprintf("step %s runs training.%s: %s", name, job, breakdown)
+		case res != nil:
+			n, from = res.GPUs, fmt.Sprintf("step %s", name)
+		}
+		if n > best {
+			best, what = n, fmt.Sprintf("pipelines.%s %s", sw.Pipeline, from)
+		}
+	}
+	return best, what
 }
 
 // MaxRounds is the most rounds an Argo sweep runs. Each round is nested
