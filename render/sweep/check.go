@@ -326,6 +326,9 @@ func checkPipeline(c *checker, path string, sw *ir.Sweep) {
 	if sw.Metrics.Collector == "file" {
 		c.Errorf(ir.Join(path, "metrics", "collector"), "a pipeline's trials report metrics as step output parameters, which the sweep reads itself; remove metrics.collector")
 	}
+	if p.MaxRuns > 0 && sw.Parallel > p.MaxRuns {
+		c.Errorf(ir.Join(path, "parallel"), "parallel is %d but pipelines.%s.maxRuns lets %d run at once: the other trials would wait; lower parallel to %d or raise maxRuns", sw.Parallel, sw.Pipeline, p.MaxRuns, p.MaxRuns)
+	}
 	have := slices.Sorted(maps.Keys(p.Parameters))
 	names := paramNames(sw)
 	if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" {
