@@ -1,5 +1,5 @@
 // Package sweep renders sweeps.<name>: hyperparameter searches over a
-// training job.
+// training job or a pipeline.
 //
 // With the Argo backend (the default) a sweep becomes a WorkflowTemplate
 // (and a CronWorkflow when scheduled) that runs the search with no
@@ -11,7 +11,12 @@
 // each round a step records the trials' metrics and decides whether the
 // sweep is done (target reached, too many failures, budget spent). The
 // best trial's parameters and metric become the workflow's outputs and a
-// summary of every trial an artifact. The bookkeeping is a small Python
+// summary of every trial an artifact. A trial of a single-pod training job
+// is a container step (Argo captures its stdout or metrics file); of a
+// distributed job, the job created by a resource template and its chief's
+// log read with kubectl; of a pipeline, a run of the pipeline's
+// WorkflowTemplate whose steps' output parameters are the metrics. The
+// bookkeeping is a small Python
 // program (selector.py, standard library only) kept beside the workflow
 // in a ConfigMap; its behaviour is tested from Go on recorded metrics.
 //
