@@ -16,9 +16,9 @@
 // distributed job, the job created by a resource template and its chief's
 // log read with kubectl; of a pipeline, a run of the pipeline's
 // WorkflowTemplate whose steps' output parameters are the metrics. The
-// bookkeeping is a small Python
-// program (selector.py, standard library only) kept beside the workflow
-// in a ConfigMap; its behaviour is tested from Go on recorded metrics.
+// bookkeeping is a small Python program (selector.py, standard library
+// only) kept beside the workflow in a ConfigMap; its behaviour is tested
+// from Go on recorded metrics.
 //
 // With the Katib backend a sweep becomes a Katib Experiment whose trial
 // template is the training job render/training renders, with the
