@@ -126,8 +126,18 @@ func (k checker) checkReferences(sys *ir.System) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Sweeps)) {
 		sw := s.Sweeps[name]
-		_, ok := s.Training[sw.Trial]
-		ref(ir.Path("sweeps", name, "trial"), "training job", sw.Trial, ok, slices.Sorted(maps.Keys(s.Training)))
+		switch {
+		case sw.Trial != "" && sw.Pipeline != "":
+			k.errorf(ir.Path("sweeps", name, "pipeline"), "a sweep runs trials of a training job or of a pipeline: set trial or pipeline, not both")
+		case sw.Pipeline != "":
+			_, ok := s.Pipelines[sw.Pipeline]
+			ref(ir.Path("sweeps", name, "pipeline"), "pipeline", sw.Pipeline, ok, slices.Sorted(maps.Keys(s.Pipelines)))
+		case sw.Trial == "":
+			k.errorf(ir.Path("sweeps", name), "a sweep needs trial (the training job each trial runs) or pipeline (the pipeline each trial runs)")
+		default:
+			_, ok := s.Training[sw.Trial]
+			ref(ir.Path("sweeps", name, "trial"), "training job", sw.Trial, ok, slices.Sorted(maps.Keys(s.Training)))
+		}
 	}
 	checkStep := func(path string, st *ir.Step, steps map[string]*ir.Step) {
 		if st.Component != "" {

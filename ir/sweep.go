@@ -2,7 +2,8 @@ package ir
 
 // Sweep is a hyperparameter search.
 type Sweep struct {
-	Trial     string `json:"trial"`
+	Trial     string `json:"trial,omitempty"`
+	Pipeline  string `json:"pipeline,omitempty"`
 	Objective struct {
 		Metric            string   `json:"metric"`
 		Goal              string   `json:"goal"`
@@ -24,7 +25,8 @@ type Sweep struct {
 	} `json:"hyperband,omitempty"`
 	EarlyStopping *struct {
 		Median struct {
-			MinTrials int `json:"minTrials"`
+			MinTrials int  `json:"minTrials"`
+			StartStep *int `json:"startStep,omitempty"`
 		} `json:"median"`
 	} `json:"earlyStopping,omitempty"`
 	Suggestion *struct {
@@ -35,6 +37,10 @@ type Sweep struct {
 		Collector string `json:"collector"`
 		Path      string `json:"path,omitempty"`
 	} `json:"metrics"`
+	Tools struct {
+		Python  string `json:"python"`
+		Kubectl string `json:"kubectl"`
+	} `json:"tools"`
 	Backend      string    `json:"backend"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
 	Environments []string  `json:"environments,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"github.com/kiln-ml/kiln/render/pipeline"
 	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/serving"
+	"github.com/kiln-ml/kiln/render/sweep"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -18,6 +19,7 @@ func Builtins() []render.Renderer {
 		platform.Renderer{},
 		training.Renderer{},
 		pipeline.Renderer{},
+		sweep.Renderer{},
 		serving.Renderer{},
 		notebook.Renderer{},
 		// Last: patches see every object, Argo CD objects every kind.

@@ -89,7 +89,7 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 	if usesBaseline(env.Spec) {
 		level = "baseline"
 	}
-	return &corev1.Namespace{
+	ns := &corev1.Namespace{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: env.Namespace, Labels: map[string]string{
 			"pod-security.kubernetes.io/enforce": level,
@@ -97,6 +97,10 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 			"pod-security.kubernetes.io/audit":   "restricted",
 		}},
 	}
+	for k, v := range sweepNamespaceLabels(env) {
+		ns.Labels[k] = v
+	}
+	return ns
 }
 
 func usesBaseline(s *ir.Spec) bool {
@@ -188,12 +192,14 @@ func migResources(s *ir.Spec) []string {
 // the executor reports step results through workflowtaskresults (create,
 // patch), and a pipeline step that runs a training job creates it through
 // a resource template and polls it by name until it succeeds or fails
-// (create, get: Argo's executor neither lists nor watches). Sweeps keep
-// the rights they were given (create, get, list, watch on their trial's
-// kind). nil when the environment runs no workflows.
+// (create, get: Argo's executor neither lists nor watches). An Argo
+// sweep over a distributed job does the same for its trials and reads
+// their logs (SweepRules); single-pod trials are plain steps and Katib
+// sweeps create nothing themselves. nil when the environment runs no
+// workflows.
 func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 	s := env.Spec
-	if len(s.Pipelines) == 0 && len(s.Sweeps) == 0 {
+	if len(s.Pipelines) == 0 && !argoSweeps(env) {
 		return nil
 	}
 	rules := []rbacv1.PolicyRule{{
@@ -237,7 +243,11 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		}
 	}
 	for _, sw := range s.Sweeps {
-		use(sw.Trial, "create", "get", "list", "watch")
+		// A sweep creates jobs only for distributed trials, through the
+		// same resource template as a pipeline step.
+		if createsJobs(env, sw) {
+			use(sw.Trial, "create", "get")
+		}
 	}
 	// One rule per group and set of verbs, kinds sorted.
 	for _, g := range slices.Sorted(maps.Keys(verbs)) {
@@ -254,7 +264,7 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 			})
 		}
 	}
-	return rules
+	return append(rules, SweepRules(env)...)
 }
 
 // sortedVerbs orders verbs as kubectl prints them: create, get, list,

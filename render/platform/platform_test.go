@@ -33,12 +33,25 @@ func TestWorkflowRules(t *testing.T) {
 		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
 	}, WorkflowRules(env))
 
-	// A sweep over one of them keeps its own rights on that kind.
-	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet"}}
+	// A sweep of single-pod trials runs them as steps: nothing more. A
+	// Katib sweep creates nothing itself.
+	env.Spec.Training["resnet"].Workers = 1
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}, "katib": {Trial: "horovod", Backend: "katib"}}
+	env.Spec.Pipelines = nil
+	assert.Equal(t, []rbacv1.PolicyRule{taskResults}, WorkflowRules(env))
+	env.Spec.Sweeps = map[string]*ir.Sweep{"katib": {Trial: "horovod", Backend: "katib"}}
+	assert.Nil(t, WorkflowRules(env), "a Katib sweep is no workflow")
+
+	// A sweep of distributed trials creates them as jobs, like a pipeline
+	// step, and reads the chief's log.
+	env.Spec.Pipelines = map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{"train": {Training: "gbm"}}}}
+	env.Spec.Training["resnet"].Workers = 4
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}}
 	assert.Equal(t, []rbacv1.PolicyRule{
 		taskResults,
-		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
-		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "list", "watch"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 	}, WorkflowRules(env))
 }
 

@@ -1,0 +1,450 @@
+package sweep
+
+import (
+	_ "embed"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/platform"
+	"github.com/kiln-ml/kiln/render/pod"
+	"github.com/kiln-ml/kiln/render/training"
+)
+
+// Selector is the bookkeeping program of a sweep workflow (plan, adopt,
+// collect, record, summary). It ships in the sweep's ConfigMap beside the
+// plan; TestSelector runs it on recorded metrics.
+//
+//go:embed selector.py
+var Selector string
+
+// Paths inside the workflow's step pods.
+const (
+	scriptDir  = "/kiln"
+	inDir      = "/tmp/kiln/in"
+	outDir     = "/tmp/kiln/out"
+	planKey    = "plan.json"
+	scriptKey  = "selector.py"
+	scriptsVol = "kiln-sweep"
+	// Suggestion contract: the request (history) file the suggestion
+	// reads and the file it writes the next trials to.
+	SuggestionRequest = "/tmp/kiln/in/request"
+	SuggestionNext    = "/tmp/kiln/out/next"
+)
+
+// emptyHistory starts the first round.
+const emptyHistory = `{"trials":[]}`
+
+// Resources of the selector's steps: small Python programs.
+var selectorResources = ir.Resources{CPU: "100m", Memory: "128Mi"}
+
+// ConfigMapName is the name of a sweep's ConfigMap.
+func ConfigMapName(name string) string { return ObjectName(name) + "-sweep" }
+
+// Argo renders a sweep as a ConfigMap (the plan and the selector), a
+// WorkflowTemplate that runs it, and a CronWorkflow when scheduled.
+func Argo(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) ([]render.Object, error) {
+	plan, err := NewPlan(name, sw)
+	if err != nil {
+		return nil, err
+	}
+	planJSON, err := json.MarshalIndent(plan, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(name)},
+		Data:       map[string]string{planKey: string(planJSON) + "\n", scriptKey: Selector},
+	}
+	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial], p: env.Spec.Pipelines[sw.Pipeline]}
+	wt, err := b.workflowTemplate()
+	if err != nil {
+		return nil, err
+	}
+	objs := []render.Object{cm, argo.Wrap(wt)}
+	if sw.Schedule != nil {
+		objs = append(objs, argo.Wrap(argo.CronWorkflow(ObjectName(name), wt.Name, sw.Schedule)))
+	}
+	return objs, nil
+}
+
+type builder struct {
+	sys  *ir.System
+	env  *ir.Environment
+	name string
+	sw   *ir.Sweep
+	// t is the training job of the trials, or p their pipeline.
+	t *ir.Training
+	p *ir.Pipeline
+}
+
+// params are the names of the trial's parameters: the sweep's, and the
+// Hyperband resource.
+func (b *builder) params() []string {
+	ps := paramNames(b.sw)
+	if hb := b.sw.Hyperband; hb != nil && b.sw.Algorithm == "hyperband" {
+		ps = append(ps, hb.Resource)
+	}
+	return ps
+}
+
+// artifacts reports whether the summary is also saved as artifacts: when
+// the spec configures an artifact repository (whose ConfigMap the
+// pipeline renderer emits). Without one the summary is an output
+// parameter only, so the workflow does not fail for want of a bucket.
+func (b *builder) artifacts() bool { return b.env.Spec.Artifacts != nil }
+
+func (b *builder) adaptive() bool { return b.sw.Algorithm == "bayesian" || b.sw.Algorithm == "tpe" }
+
+func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
+	wt := argo.WorkflowTemplate(ObjectName(b.name))
+	run, err := b.runTemplates()
+	if err != nil {
+		return nil, err
+	}
+	templates := []wfv1.Template{b.entry(), b.round(), b.trial()}
+	templates = append(templates, run...)
+	templates = append(templates,
+		b.selector("plan", []string{"history"}, nil, []string{"next", "state", "request"}),
+		b.selector("record", []string{"history", "state", "results"}, nil, []string{"history", "done"}),
+		b.selector("summary", []string{"history"}, nil, []string{"best-trial", "best-value", "best-parameters", "summary.md"}),
+		b.collect(),
+	)
+	if b.adaptive() {
+		templates = append(templates, b.suggest(), b.selector("adopt", []string{"history", "suggested"}, nil, []string{"next"}))
+	}
+	spec := wfv1.WorkflowSpec{
+		Entrypoint:         "sweep",
+		ServiceAccountName: platform.WorkflowServiceAccount(b.sys),
+		Templates:          templates,
+		PodGC:              &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess},
+		Volumes: []corev1.Volume{{Name: scriptsVol, VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(b.name)}},
+		}}},
+	}
+	if b.artifacts() {
+		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(b.sys)
+	}
+	wt.Spec = spec
+	return wt, nil
+}
+
+// entry runs the rounds from an empty history, then the summary, whose
+// best trial becomes the workflow's outputs.
+func (b *builder) entry() wfv1.Template {
+	t := wfv1.Template{Name: "sweep", Steps: []wfv1.ParallelSteps{
+		{Steps: []wfv1.WorkflowStep{{Name: "search", Template: "round", Arguments: args("history", emptyHistory)}}},
+		{Steps: []wfv1.WorkflowStep{{Name: "summary", Template: "summary", Arguments: args("history", "{{steps.search.outputs.parameters.history}}")}}},
+	}}
+	for _, p := range []string{"best-trial", "best-value", "best-parameters", "summary"} {
+		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: p, ValueFrom: &wfv1.ValueFrom{Parameter: "{{steps.summary.outputs.parameters." + p + "}}"}})
+	}
+	if b.artifacts() {
+		t.Outputs.Artifacts = []wfv1.Artifact{{Name: "summary", From: "{{steps.summary.outputs.artifacts.summary}}"}, {Name: "history", From: "{{steps.summary.outputs.artifacts.history}}"}}
+	}
+	return t
+}
+
+// round plans the next trials, runs them (at most parallel at once),
+// records their results and, unless the sweep is done, recurses. Its
+// output is the history of this round and every later one.
+func (b *builder) round() wfv1.Template {
+	source := "{{steps.plan.outputs.parameters.next}}"
+	steps := []wfv1.ParallelSteps{
+		{Steps: []wfv1.WorkflowStep{{Name: "plan", Template: "plan", Arguments: args("history", "{{inputs.parameters.history}}")}}},
+	}
+	if b.adaptive() {
+		source = "{{steps.adopt.outputs.parameters.next}}"
+		steps = append(steps,
+			wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "suggest", Template: "suggest", Arguments: args("request", "{{steps.plan.outputs.parameters.request}}")}}},
+			wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "adopt", Template: "adopt", Arguments: args("history", "{{inputs.parameters.history}}", "suggested", "{{steps.suggest.outputs.parameters.next}}")}}},
+		)
+	}
+	trialArgs := []string{"item", "{{item}}", "trial", "{{item.trial}}"}
+	for _, p := range b.params() {
+		trialArgs = append(trialArgs, p, "{{item."+p+"}}")
+	}
+	steps = append(steps,
+		wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "trials", Template: "trial", Arguments: args(trialArgs...), WithParam: source}}},
+		wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "record", Template: "record", Arguments: args(
+			"history", "{{inputs.parameters.history}}",
+			"state", "{{steps.plan.outputs.parameters.state}}",
+			"results", "{{steps.trials.outputs.parameters}}",
+		)}}},
+		wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "next", Template: "round",
+			Arguments: args("history", "{{steps.record.outputs.parameters.history}}"),
+			When:      "{{steps.record.outputs.parameters.done}} == false"}}},
+	)
+	par := int64(b.sw.Parallel)
+	return wfv1.Template{
+		Name:        "round",
+		Inputs:      wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: "history"}}},
+		Parallelism: &par,
+		Steps:       steps,
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "history", ValueFrom: &wfv1.ValueFrom{
+			Expression: "steps.next.status == 'Skipped' ? steps.record.outputs.parameters.history : steps.next.outputs.parameters.history",
+		}}}},
+	}
+}
+
+// trial runs one trial and turns whatever happened into a record: it
+// never fails itself, so a failed trial is counted rather than ending the
+// sweep. A distributed trial's metrics come from its chief's log.
+func (b *builder) trial() wfv1.Template {
+	in := []wfv1.Parameter{{Name: "item"}, {Name: "trial"}}
+	var runArgs []string
+	for _, p := range b.params() {
+		in = append(in, wfv1.Parameter{Name: p})
+		runArgs = append(runArgs, p, argo.InputParameter(p))
+	}
+	runArgs = append(runArgs, "trial", argo.InputParameter("trial"))
+	cont := &wfv1.ContinueOn{Failed: true, Error: true}
+	steps := []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{{Name: "run", Template: "run", Arguments: args(runArgs...), ContinueOn: cont}}}}
+	output := "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.result : ''}}"
+	switch read := b.reader(); {
+	case read != "":
+		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: read, Template: read,
+			// Guarded like the output below: a failed run may have no
+			// outputs, and arguments are resolved before when is tested.
+			Arguments:  args("job", "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.job : ''}}"),
+			When:       "{{steps.run.status}} == Succeeded",
+			ContinueOn: cont,
+		}}})
+		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.result : ''}}"
+	case b.sw.Metrics.Collector == "file":
+		output = "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.metrics : ''}}"
+	}
+	steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "collect", Template: "collect",
+		Arguments: args("item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output)}}})
+	return wfv1.Template{
+		Name:    "trial",
+		Inputs:  wfv1.Inputs{Parameters: in},
+		Steps:   steps,
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "record", ValueFrom: &wfv1.ValueFrom{Parameter: "{{steps.collect.outputs.parameters.record}}"}}}},
+	}
+}
+
+// trialEntry is the training entry with each parameter's arg taken from
+// the template's inputs.
+func (b *builder) trialEntry() *ir.Training { return argo.WithParameters(b.t, b.params()) }
+
+// runTemplates run the training itself. A single-process job runs as a
+// container step, so Argo captures its stdout (the last 256 kB) or reads
+// its metrics file. A distributed job is created as the training
+// operator's resource and waited for; its chief's log is then read with
+// kubectl (the logs template), since no Argo step owns that pod.
+func (b *builder) runTemplates() ([]wfv1.Template, error) {
+	params := append(b.params(), "trial")
+	if b.p != nil {
+		return b.pipelineTemplates(params)
+	}
+	t := b.trialEntry()
+	if !distributed(b.t) {
+		sa := t.ServiceAccount
+		if sa == "" {
+			sa = training.WorkloadServiceAccount(b.sys)
+		}
+		tmpl := argo.ContainerTemplate(b.env, "run", pod.Input{
+			Image: t.Image, Command: t.Command, Args: training.Args(t), Env: t.Env,
+			Resources: t.Resources, Datasets: t.Datasets, Security: t.Security,
+			ServiceAccount: sa, ImagePullSecrets: t.ImagePullSecrets,
+		}, platform.WorkflowServiceAccount(b.sys))
+		for _, p := range params {
+			tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: p})
+		}
+		if b.sw.Metrics.Collector == "file" {
+			tmpl.Outputs.Parameters = []wfv1.Parameter{{Name: "metrics", ValueFrom: &wfv1.ValueFrom{Path: b.sw.Metrics.Path, Default: wfv1.AnyStringPtr("")}}}
+		}
+		tmpl.Timeout = b.sw.TrialTimeout
+		return []wfv1.Template{tmpl}, nil
+	}
+	// Pods stay after the job ends so the logs step can read them; the
+	// job (and its pods) go when the workflow is deleted.
+	t.RunPolicy.CleanPodPolicy = "None"
+	job := training.Job(b.sys, b.env, b.sw.Trial, t)
+	run, err := argo.TrainingTemplate(argo.TrainingInput{
+		Name:       "run",
+		Job:        job,
+		JobName:    JobName,
+		Labels:     map[string]string{render.LabelInstance: "{{workflow.name}}"},
+		Parameters: params,
+	})
+	if err != nil {
+		return nil, err
+	}
+	run.Outputs.Parameters = []wfv1.Parameter{{Name: "job", ValueFrom: &wfv1.ValueFrom{JSONPath: "{.metadata.name}"}}}
+	run.Timeout = b.sw.TrialTimeout
+
+	container, podLabels := primaryPod(b.t)
+	selector := []string{"training.kubeflow.org/job-name=" + argo.InputParameter("job")}
+	for _, k := range slices.Sorted(maps.Keys(podLabels)) {
+		selector = append(selector, k+"="+podLabels[k])
+	}
+	logs := argo.ContainerTemplate(b.env, "logs", pod.Input{
+		Image:     b.sw.Tools.Kubectl,
+		Command:   []string{"kubectl", "logs", "--selector", strings.Join(selector, ","), "--container", container, "--tail=-1"},
+		Env:       map[string]ir.EnvVar{"HOME": {Value: "/tmp"}},
+		Resources: selectorResources, Security: restricted,
+		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+	}, "")
+	logs.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
+	logs.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
+	return []wfv1.Template{run, logs}, nil
+}
+
+// reader is the step that reads a trial's metrics once its run ended,
+// when the run is not a step whose output Argo captures: "logs" for a
+// distributed training job, "outputs" for a pipeline run; "" otherwise.
+func (b *builder) reader() string {
+	switch {
+	case b.p != nil:
+		return "outputs"
+	case distributed(b.t):
+		return "logs"
+	}
+	return ""
+}
+
+// pipelineTemplates run a trial of a pipeline: a child Workflow from the
+// pipeline's WorkflowTemplate with the trial's parameters as its
+// arguments, owned by the sweep's run and waited for; then the selector
+// reads the child's step output parameters through the API (its node
+// status is a map, which a resource template's jsonPath cannot search)
+// and prints them as name=value lines for collect.
+func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: argo.APIVersion, Kind: argo.KindWorkflow},
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: ObjectName(b.sw.Pipeline) + "-" + argo.InputParameter("trial") + "-",
+			Labels:       map[string]string{render.LabelInstance: "{{workflow.name}}"},
+		},
+		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: ObjectName(b.sw.Pipeline)}},
+	}
+	for _, p := range b.params() {
+		wf.Spec.Arguments.Parameters = append(wf.Spec.Arguments.Parameters, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(argo.InputParameter(p))})
+	}
+	manifest, err := render.Marshal(argo.Wrap(wf))
+	if err != nil {
+		return nil, err
+	}
+	run := wfv1.Template{
+		Name: "run",
+		Resource: &wfv1.ResourceTemplate{
+			Action:            "create",
+			Manifest:          string(manifest),
+			SetOwnerReference: true,
+			SuccessCondition:  "status.phase == Succeeded",
+			FailureCondition:  "status.phase in (Failed, Error)",
+		},
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{Name: "job", ValueFrom: &wfv1.ValueFrom{JSONPath: "{.metadata.name}"}}}},
+		Timeout: b.sw.TrialTimeout,
+	}
+	for _, p := range params {
+		run.Inputs.Parameters = append(run.Inputs.Parameters, wfv1.Parameter{Name: p})
+	}
+	read := argo.ContainerTemplate(b.env, "outputs", pod.Input{
+		Image:          b.sw.Tools.Python,
+		Command:        []string{"python3", scriptDir + "/" + scriptKey, "fetch"},
+		Env:            map[string]ir.EnvVar{"KILN_WORKFLOW": {Value: argo.InputParameter("job")}},
+		Resources:      selectorResources,
+		Security:       restricted,
+		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+	}, "")
+	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
+	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
+	read.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
+	return []wfv1.Template{run, read}, nil
+}
+
+// JobName is the name of a distributed trial's job: the run's name and
+// the trial's, unique per run and per trial.
+var JobName = "{{workflow.name}}-" + argo.InputParameter("trial")
+
+// restricted is how kiln's own steps run.
+var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
+
+// selector is a step of the selector program: inputs are files (raw
+// artifacts, so large histories and logs do not pass through the
+// environment), outputs are parameters read from files.
+func (b *builder) selector(mode string, inputs []string, env map[string]ir.EnvVar, outputs []string) wfv1.Template {
+	t := argo.ContainerTemplate(b.env, mode, pod.Input{
+		Image:     b.sw.Tools.Python,
+		Command:   []string{"python3", scriptDir + "/" + scriptKey, mode},
+		Env:       env,
+		Resources: selectorResources,
+		Security:  restricted,
+	}, platform.WorkflowServiceAccount(b.sys))
+	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
+	for _, in := range inputs {
+		t.Inputs.Parameters = append(t.Inputs.Parameters, wfv1.Parameter{Name: in})
+		t.Inputs.Artifacts = append(t.Inputs.Artifacts, wfv1.Artifact{
+			Name: in, Path: inDir + "/" + in,
+			ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: argo.InputParameter(in)}},
+		})
+	}
+	for _, out := range outputs {
+		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: strings.TrimSuffix(out, ".md"), ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + out}})
+	}
+	if mode == "summary" && b.artifacts() {
+		for _, a := range []string{"summary.md", "history.json"} {
+			t.Outputs.Artifacts = append(t.Outputs.Artifacts, wfv1.Artifact{
+				Name: strings.TrimSuffix(strings.TrimSuffix(a, ".md"), ".json"), Path: outDir + "/" + a,
+				Archive: &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}},
+			})
+		}
+	}
+	return t
+}
+
+// collect turns one trial's output into its record.
+func (b *builder) collect() wfv1.Template {
+	t := b.selector("collect", []string{"output"}, map[string]ir.EnvVar{
+		"KILN_TRIAL":  {Value: argo.InputParameter("item")},
+		"KILN_STATUS": {Value: argo.InputParameter("status")},
+	}, []string{"record"})
+	t.Inputs.Parameters = append([]wfv1.Parameter{{Name: "item"}, {Name: "status"}}, t.Inputs.Parameters...)
+	return t
+}
+
+// suggest runs the user's suggestion container: it reads the request
+// (the history) from SuggestionRequest and writes the next trials to
+// SuggestionNext; both paths are in its environment too.
+func (b *builder) suggest() wfv1.Template {
+	s := b.sw.Suggestion
+	t := argo.ContainerTemplate(b.env, "suggest", pod.Input{
+		Image:   s.Image,
+		Command: s.Command,
+		Env: map[string]ir.EnvVar{
+			"KILN_SWEEP_REQUEST": {Value: SuggestionRequest},
+			"KILN_SWEEP_NEXT":    {Value: SuggestionNext},
+		},
+		Resources: ir.Resources{CPU: "500m", Memory: "512Mi"},
+		Security:  restricted,
+	}, platform.WorkflowServiceAccount(b.sys))
+	t.Inputs.Parameters = []wfv1.Parameter{{Name: "request"}}
+	t.Inputs.Artifacts = []wfv1.Artifact{{Name: "request", Path: SuggestionRequest,
+		ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: argo.InputParameter("request")}}}}
+	t.Outputs.Parameters = []wfv1.Parameter{{Name: "next", ValueFrom: &wfv1.ValueFrom{Path: SuggestionNext}}}
+	return t
+}
+
+// args builds step arguments from name, value pairs.
+func args(kv ...string) wfv1.Arguments {
+	var a wfv1.Arguments
+	for i := 0; i+1 < len(kv); i += 2 {
+		a.Parameters = append(a.Parameters, wfv1.Parameter{Name: kv[i], Value: wfv1.AnyStringPtr(kv[i+1])})
+	}
+	return a
+}
+
+func ptrIntStr(n int) *intstr.IntOrString { v := intstr.FromInt32(int32(n)); return &v }
