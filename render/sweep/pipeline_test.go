@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/sweep"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 // A sweep over a pipeline: each trial is a run of the pipeline's
@@ -90,12 +91,7 @@ func TestPipelineTrials(t *testing.T) {
 	require.NoError(t, err, "run go test ./render/sweep -update to create it")
 	assert.Equal(t, string(want), golden.String())
 
-	dir, ok := validate.FindCRDDir(".")
-	if !ok {
-		t.Skipf("upstream CRDs not found (looked for %q)", dir)
-	}
-	v, err := validate.Load(dir)
-	require.NoError(t, err)
+	v := validatetest.CRDs(t)
 	// The run a trial creates, with a name in place of generateName,
 	// validated beside the pipeline's WorkflowTemplate it refers to.
 	manifest := between(string(all["argoproj.io/WorkflowTemplate vision/tune"]), "manifest: |\n", "\n      setOwnerReference")

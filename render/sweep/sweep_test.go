@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,34 +18,13 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-var (
-	validatorOnce sync.Once
-	validator     *validate.Validator
-	validatorErr  error
-	validatorDir  string
-	validatorSkip bool
-)
-
-func crdValidator(t *testing.T) *validate.Validator {
-	t.Helper()
-	validatorOnce.Do(func() {
-		dir, ok := validate.FindCRDDir(".")
-		if !ok {
-			validatorSkip, validatorDir = true, dir
-			return
-		}
-		validator, validatorErr = validate.Load(dir)
-	})
-	if validatorSkip {
-		t.Skipf("upstream CRDs not found (looked for %q; set KILN_TEST_CRDS)", validatorDir)
-	}
-	require.NoError(t, validatorErr)
-	return validator
-}
+// crdValidator is the validator with the upstream CRDs, loaded once.
+func crdValidator(t *testing.T) *validate.Validator { return validatetest.CRDs(t) }
 
 func fp(f float64) *float64  { return &f }
 func ip(i int) *int          { return &i }
