@@ -302,8 +302,9 @@ func GPUResource(name string) bool {
 // components such as KServe predictors; 1 when there is none). Training job
 // replica specs (pytorchReplicaSpecs.Worker.replicas, ...), Deployments and
 // InferenceServices are all covered by that rule. Templates of workflows
-// and sweeps count once each: they are what one run asks for at most per
-// step, not a sum over time.
+// and sweeps count once each, including the jobs their resource templates
+// create (the manifest text is parsed): they are what one run asks for at
+// most per step, not a sum over time.
 func GPURequests(obj map[string]any) map[string]int64 {
 	out := map[string]int64{}
 	walkGPUs(obj, 1, out)
@@ -336,6 +337,14 @@ func walkGPUs(v any, replicas int64, out map[string]int64) {
 			}
 			for name, n := range per {
 				out[name] += n * replicas
+			}
+		}
+		// An Argo resource template carries the object it creates (a
+		// training job, typically the largest GPU user) as YAML text.
+		if m, ok := v["manifest"].(string); ok {
+			var obj map[string]any
+			if yaml.Unmarshal([]byte(m), &obj) == nil {
+				walkGPUs(obj, 1, out)
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(v)) {
