@@ -766,6 +766,12 @@ func TestBuiltinsWithoutCRDs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v.Validate([]byte(deployment)))
 	assert.Equal(t, []string{"no CRD or built-in type for kubeflow.org/v1, Kind=PyTorchJob"}, v.Validate([]byte(pytorchJob)))
+	// Argo's validator needs no CRD: a broken template is reported as
+	// such, a sound one as unvalidated by a CRD.
+	assert.Equal(t, []string{"no CRD or built-in type for argoproj.io/v1alpha1, Kind=WorkflowTemplate"}, v.Validate([]byte(workflowTemplate)))
+	got := v.Validate([]byte(edit(workflowTemplate, "dependencies: [prep]", "dependencies: [prepare]")))
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "argo: ")
 }
 
 func TestLoadErrorsNameTheFile(t *testing.T) {

@@ -63,6 +63,12 @@ func (v *Validator) validate(doc []byte, tmpls templates) []string {
 	} else if bk, ok := builtins[gvk]; ok {
 		unknown, errs = validateBuiltin(j, u, bk)
 	} else {
+		// Without Argo's CRDs, Argo's own validator still knows its kinds.
+		if isArgo(gvk) {
+			if problems := argoProblems(j, gvk.Kind, tmpls); problems != nil {
+				return problems
+			}
+		}
 		return []string{fmt.Sprintf("no CRD or built-in type for %s, Kind=%s", u.GetAPIVersion(), u.GetKind())}
 	}
 	out := formatProblems(unknown, errs)
