@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -83,7 +84,14 @@ func (Patcher) Transform(c *render.Context) diag.List {
 	items := c.Set.Items()
 	fs := filesys.MakeFsInMemory()
 	var resources []string
+	// kustomize parses every object it is given, which costs more than
+	// the rest of rendering: give it only objects of the kinds the
+	// patches target (kustomize's kind selectors are anchored regexps).
+	kinds := targetKinds(c.Env.Patches)
 	for i, it := range items {
+		if kinds != nil && !kinds.MatchString(it.GVK().Kind) {
+			continue
+		}
 		b, err := render.Marshal(it.Object)
 		if err != nil {
 			c.Errorf(ir.Path("environments", c.Env.Name), "internal error: %v", err)
@@ -95,6 +103,14 @@ func (Patcher) Transform(c *render.Context) diag.List {
 			return nil
 		}
 		resources = append(resources, f)
+	}
+
+	if len(resources) == 0 {
+		// No object has a kind any patch targets.
+		for _, name := range names {
+			c.Errorf(ir.Join(patchPath(c.Env, name), "target"), "patch %s matches no object in environment %s; %s", name, c.Env.Name, candidates(items, c.Env.Patches[name].Target.Kind))
+		}
+		return nil
 	}
 
 	// Which objects each patch selects, before any is applied:
@@ -132,15 +148,15 @@ func (Patcher) Transform(c *render.Context) diag.List {
 	if !ok {
 		return nil
 	}
-	for i, name := range names {
-		// One patch at a time, so an error names the patch that failed.
-		if _, err := kustomizeWith(fs, resources, patches[:i+1]); err != nil {
-			c.Errorf(patchPath(c.Env, name), "patch %s does not apply: %v", name, oneLine(err))
-			return nil
-		}
-	}
 	out, err := kustomizeWith(fs, resources, patches)
 	if err != nil {
+		// One patch at a time, so the error names the patch that failed.
+		for i, name := range names {
+			if _, err := kustomizeWith(fs, resources, patches[:i+1]); err != nil {
+				c.Errorf(patchPath(c.Env, name), "patch %s does not apply: %v", name, oneLine(err))
+				return nil
+			}
+		}
 		c.Errorf(ir.Path("environments", c.Env.Name, "patches"), "the patches do not apply together: %v", oneLine(err))
 		return nil
 	}
@@ -178,6 +194,23 @@ func kustomizeWith(fs filesys.FileSystem, resources []string, patches []types.Pa
 		return nil, err
 	}
 	return run(fs, patchDir)
+}
+
+// targetKinds matches the kinds the patches target; nil when a patch
+// targets any kind (by name or labels alone).
+func targetKinds(patches map[string]*ir.Patch) *regexp.Regexp {
+	var alts []string
+	for _, name := range slices.Sorted(maps.Keys(patches)) {
+		k := patches[name].Target.Kind
+		if k == "" {
+			return nil
+		}
+		if _, err := regexp.Compile(k); err != nil {
+			return nil // reported as a bad target
+		}
+		alts = append(alts, "(?:"+k+")")
+	}
+	return regexp.MustCompile("^(?:" + strings.Join(alts, "|") + ")$")
 }
 
 func selector(t ir.PatchTarget) types.Selector {
