@@ -60,7 +60,7 @@ func newSweep(alg string) *ir.Sweep {
 	}
 	sw.Metrics.Collector = "stdout"
 	sw.Tools.Python = "python:3.12-alpine"
-	sw.Tools.Kubectl = "bitnami/kubectl:1.33"
+	sw.Tools.Kubectl = "registry.k8s.io/kubectl:v1.33.5"
 	return sw
 }
 
