@@ -284,8 +284,8 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if sw.Schedule != nil {
 			c.Errorf(ir.Join(path, "schedule"), "a Katib Experiment runs once and cannot be scheduled; use backend \"argo\" for a scheduled sweep")
 		}
-		if obj := ObjectName(name); len(obj) > KatibMaxNameLength {
-			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q has %d; shorten the sweep's name", KatibMaxNameLength, obj, len(obj))
+		if obj := ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
+			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q with kiln's %d-character content hash has %d; shorten the sweep's name to at most %d", KatibMaxNameLength, obj, HashLength, len(obj)+HashLength, KatibMaxNameLength-HashLength)
 		}
 		if sw.Parallel > sw.MaxTrials {
 			c.Errorf(ir.Join(path, "parallel"), "parallel (%d) is above maxTrials (%d), which Katib rejects; lower parallel to at most %d", sw.Parallel, sw.MaxTrials, sw.MaxTrials)

@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -233,11 +235,33 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 	spec.TrialTemplate.FailureCondition = jobFailed
 	spec.TrialTemplate.PrimaryContainerName, spec.TrialTemplate.PrimaryPodLabels = primaryPod(t)
 
+	hashed, err := ExperimentName(name, spec)
+	if err != nil {
+		return nil, err
+	}
 	return &Experiment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: KatibAPIVersion, Kind: "Experiment"},
-		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: hashed},
 		Spec:       spec,
 	}, nil
+}
+
+// HashLength is the length of the content hash suffix ("-" and 8 hex
+// digits) of an Experiment's name.
+const HashLength = 9
+
+// ExperimentName is the sweep's object name with a hash of the
+// Experiment's spec. Katib's webhook refuses most changes to an existing
+// Experiment, so Argo CD could never sync a changed sweep in place: a
+// changed spec is a new Experiment under a new name, and Argo CD prunes
+// the old one. An unchanged spec keeps its name, so syncs do not flap.
+func ExperimentName(name string, spec ExperimentSpec) (string, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return ObjectName(name) + "-" + hex.EncodeToString(sum[:])[:HashLength-1], nil
 }
 
 func placeholder(name string) ir.Value {

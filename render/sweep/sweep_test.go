@@ -350,3 +350,22 @@ func BenchmarkPlan(b *testing.B) {
 		})
 	}
 }
+
+// Katib refuses most updates to an Experiment, so its name carries a hash
+// of its spec: the same spec keeps its name (no flapping), a changed spec
+// gets a new one (a new Experiment Argo CD can create).
+func TestExperimentNameHashesTheSpec(t *testing.T) {
+	spec := ExperimentSpec{MaxTrialCount: 12, ParallelTrialCount: 2}
+	a, err := ExperimentName("resnet_tune", spec)
+	require.NoError(t, err)
+	b, err := ExperimentName("resnet_tune", spec)
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	assert.Regexp(t, `^resnet-tune-[0-9a-f]{8}$`, a)
+	assert.Len(t, a, len("resnet-tune")+HashLength)
+
+	spec.ParallelTrialCount = 3
+	c, err := ExperimentName("resnet_tune", spec)
+	require.NoError(t, err)
+	assert.NotEqual(t, a, c)
+}
