@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -200,30 +201,14 @@ func stream(t *testing.T, gc goldenCase) []byte {
 	res, diags := renderSystem(system(env))
 	require.Empty(t, diags)
 	require.Len(t, res.Environments, 1)
-	var out bytes.Buffer
-	for i, it := range res.Environments[0].Items {
-		b, err := render.Marshal(it.Object)
-		require.NoError(t, err)
-		if i > 0 {
-			out.WriteString("---\n")
-		}
-		out.Write(b)
-	}
-	return out.Bytes()
+	return rendertest.Stream(t, res.Environments[0].Items)
 }
 
 func TestGolden(t *testing.T) {
 	for name, gc := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
 			got := stream(t, gc)
-			golden := filepath.Join("testdata", "golden", name+".yaml")
-			if *update {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./render/serving -update to create it")
-			assert.Equal(t, string(want), string(got), "output differs from %s; rerun with -update if the change is intended", golden)
+			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), got, *update)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package sweep_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/render/sweep"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
@@ -83,13 +83,7 @@ func TestPipelineTrials(t *testing.T) {
 			assert.Contains(t, string(b), "- workflows\n", "the sweep creates and reads pipeline runs")
 		}
 	}
-	file := filepath.Join("testdata", "golden", "pipeline.yaml")
-	if *sweep.UpdateFlag() {
-		require.NoError(t, os.WriteFile(file, golden.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test ./render/sweep -update to create it")
-	assert.Equal(t, string(want), golden.String())
+	rendertest.Golden(t, filepath.Join("testdata", "golden", "pipeline.yaml"), golden.Bytes(), *sweep.UpdateFlag())
 
 	v := validatetest.CRDs(t)
 	// The run a trial creates, with a name in place of generateName,

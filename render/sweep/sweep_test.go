@@ -17,6 +17,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -204,23 +205,7 @@ func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 func TestGolden(t *testing.T) {
 	for name, gc := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
-			var stream bytes.Buffer
-			for i, it := range renderCase(t, name, gc) {
-				b, err := render.Marshal(it.Object)
-				require.NoError(t, err)
-				if i > 0 {
-					stream.WriteString("---\n")
-				}
-				stream.Write(b)
-			}
-			golden := filepath.Join("testdata", "golden", name+".yaml")
-			if *update {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, stream.Bytes(), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./render/sweep -update to create it")
-			assert.Equal(t, string(want), stream.String(), "output differs from %s; rerun with -update if the change is intended", golden)
+			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), rendertest.Stream(t, renderCase(t, name, gc)), *update)
 		})
 	}
 }

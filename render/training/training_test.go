@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -209,23 +210,7 @@ func TestGolden(t *testing.T) {
 			items := res.Environments[0].Items
 			require.Len(t, items, 1)
 
-			var stream bytes.Buffer
-			for i, it := range items {
-				b, err := render.Marshal(it.Object)
-				require.NoError(t, err)
-				if i > 0 {
-					stream.WriteString("---\n")
-				}
-				stream.Write(b)
-			}
-			golden := filepath.Join("testdata", "golden", name+".yaml")
-			if *update {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, stream.Bytes(), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./render/training -update to create it")
-			assert.Equal(t, string(want), stream.String(), "output differs from %s; rerun with -update if the change is intended", golden)
+			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), rendertest.Stream(t, items), *update)
 		})
 	}
 }
