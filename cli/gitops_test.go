@@ -104,7 +104,8 @@ type ghRequest struct {
 }
 
 // TestPublishGitHub publishes to a branch and opens, then updates, a pull
-// request on a fake GitHub Enterprise, with the diff summary as a comment.
+// request on a fake GitHub Enterprise, with the diff summary as a comment
+// that the second publish edits.
 func TestPublishGitHub(t *testing.T) {
 	gitSetup(t)
 	root := t.TempDir()
@@ -112,6 +113,7 @@ func TestPublishGitHub(t *testing.T) {
 	var mu sync.Mutex
 	var seen []ghRequest
 	open := false
+	var comments []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -139,8 +141,14 @@ func TestPublishGitHub(t *testing.T) {
 			fmt.Fprint(w, `{"number": 3, "html_url": "https://ghe.example/acme/deploy/pull/3"}`)
 		case r.Method == "PATCH" && r.URL.Path == "/api/v3/repos/acme/deploy/pulls/3":
 			fmt.Fprint(w, `{"number": 3, "html_url": "https://ghe.example/acme/deploy/pull/3"}`)
+		case r.Method == "GET" && r.URL.Path == "/api/v3/repos/acme/deploy/issues/3/comments":
+			json.NewEncoder(w).Encode(comments)
 		case r.Method == "POST" && r.URL.Path == "/api/v3/repos/acme/deploy/issues/3/comments":
+			comments = append(comments, map[string]any{"id": len(comments) + 1, "body": req.Body["body"]})
 			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"id": %d}`, len(comments))
+		case r.Method == "PATCH" && r.URL.Path == "/api/v3/repos/acme/deploy/issues/comments/1":
+			comments[0]["body"] = req.Body["body"]
 			fmt.Fprint(w, `{"id": 1}`)
 		default:
 			http.Error(w, "not found", http.StatusNotFound)
@@ -186,7 +194,9 @@ func TestPublishGitHub(t *testing.T) {
 		"POST /api/v3/repos/acme/deploy/issues/3/comments",
 		"GET /api/v3/repos/acme/deploy/pulls",
 		"PATCH /api/v3/repos/acme/deploy/pulls/3",
-		"POST /api/v3/repos/acme/deploy/issues/3/comments",
+		// The summary comment is edited in place, not added again.
+		"GET /api/v3/repos/acme/deploy/issues/3/comments",
+		"PATCH /api/v3/repos/acme/deploy/issues/comments/1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -202,7 +212,7 @@ func TestPublishGitHub(t *testing.T) {
 	if !strings.HasPrefix(first, "### kiln publish: demo\n") || !strings.Contains(first, "  prod  nvidia.com/gpu  0 → 2  (+2)") {
 		t.Errorf("first comment:\n%s", first)
 	}
-	second, _ := seen[5].Body["body"].(string)
+	second, _ := seen[6].Body["body"].(string)
 	if !strings.Contains(second, "  prod  nvidia.com/gpu  2 → 4  (+2)") || !strings.Contains(second, "~ prod: PyTorchJob.kubeflow.org ml/bert") {
 		t.Errorf("second comment:\n%s", second)
 	}

@@ -25,7 +25,8 @@ type Options struct {
 	Head, Base string
 	// Title and Body describe the pull request.
 	Title, Body string
-	// Comment, when not empty, is added to the pull request.
+	// Comment, when not empty, is kiln's summary comment on the pull
+	// request: added once, then edited in place.
 	Comment string
 	// HTTPClient is the client to use; http.DefaultClient when nil.
 	HTTPClient *http.Client
@@ -39,7 +40,7 @@ type Result struct {
 }
 
 // OpenOrUpdate makes sure an open pull request from Head into Base exists,
-// with Title and Body, and adds Comment to it.
+// with Title and Body, and that its summary comment says Comment.
 func OpenOrUpdate(ctx context.Context, o Options) (Result, error) {
 	if o.Token == "" {
 		return Result{}, errors.New("GitHub: no token (set GITHUB_TOKEN)")
@@ -82,12 +83,53 @@ func OpenOrUpdate(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	res.Number, res.URL = pr.GetNumber(), pr.GetHTMLURL()
-	if o.Comment != "" {
-		if _, _, err := c.Issues.CreateComment(ctx, o.Owner, o.Repo, res.Number, &github.IssueComment{Body: github.String(o.Comment)}); err != nil {
-			return res, fmt.Errorf("GitHub: commenting on pull request #%d: %w", res.Number, err)
+	if o.Comment == "" {
+		return res, nil
+	}
+	// One summary comment per pull request, edited as the output changes,
+	// so reviewers read the current summary instead of a growing thread.
+	body := o.Comment + "\n\n" + CommentMarker
+	if !res.Created {
+		id, err := findComment(ctx, c, o, res.Number)
+		if err != nil {
+			return res, fmt.Errorf("GitHub: reading the comments of pull request #%d: %w", res.Number, err)
+		}
+		if id != 0 {
+			if _, _, err := c.Issues.EditComment(ctx, o.Owner, o.Repo, id, &github.IssueComment{Body: github.String(body)}); err != nil {
+				return res, fmt.Errorf("GitHub: updating the summary comment on pull request #%d: %w", res.Number, err)
+			}
+			return res, nil
 		}
 	}
+	if _, _, err := c.Issues.CreateComment(ctx, o.Owner, o.Repo, res.Number, &github.IssueComment{Body: github.String(body)}); err != nil {
+		return res, fmt.Errorf("GitHub: commenting on pull request #%d: %w", res.Number, err)
+	}
 	return res, nil
+}
+
+// CommentMarker ends kiln's summary comment, an HTML comment GitHub does
+// not show, so that the next run finds the comment to update.
+const CommentMarker = "<!-- kiln:summary -->"
+
+// findComment returns the id of kiln's summary comment on the pull
+// request, or 0 when it has none.
+func findComment(ctx context.Context, c *github.Client, o Options, number int) (int64, error) {
+	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		comments, resp, err := c.Issues.ListComments(ctx, o.Owner, o.Repo, number, opt)
+		if err != nil {
+			return 0, err
+		}
+		for _, cm := range comments {
+			if strings.Contains(cm.GetBody(), CommentMarker) {
+				return cm.GetID(), nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return 0, nil
+		}
+		opt.Page = resp.NextPage
+	}
 }
 
 // ParseRepo returns the owner and name of a GitHub repository from its

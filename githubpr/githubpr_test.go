@@ -21,7 +21,7 @@ type request struct {
 
 // fakeGitHub implements the endpoints OpenOrUpdate uses, under /api/v3 as
 // GitHub Enterprise Server serves them, and records every request.
-func fakeGitHub(t *testing.T, existing []map[string]any) (*httptest.Server, *[]request) {
+func fakeGitHub(t *testing.T, existing, comments []map[string]any) (*httptest.Server, *[]request) {
 	t.Helper()
 	var seen []request
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,8 +42,12 @@ func fakeGitHub(t *testing.T, existing []map[string]any) (*httptest.Server, *[]r
 		case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/api/v3/repos/acme/deploy/pulls/"):
 			n := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/deploy/pulls/")
 			fmt.Fprintf(w, `{"number": %s, "html_url": "https://github.example.com/acme/deploy/pull/%s"}`, n, n)
+		case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/v3/repos/acme/deploy/issues/") && strings.HasSuffix(r.URL.Path, "/comments"):
+			json.NewEncoder(w).Encode(comments)
 		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/comments"):
 			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"id": 1}`)
+		case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/api/v3/repos/acme/deploy/issues/comments/"):
 			fmt.Fprint(w, `{"id": 1}`)
 		default:
 			http.Error(w, `{"message": "Not Found"}`, http.StatusNotFound)
@@ -65,7 +69,7 @@ func opts(url string) Options {
 }
 
 func TestOpensPullRequest(t *testing.T) {
-	srv, seen := fakeGitHub(t, []map[string]any{})
+	srv, seen := fakeGitHub(t, []map[string]any{}, nil)
 	res, err := OpenOrUpdate(context.Background(), opts(srv.URL))
 	if err != nil {
 		t.Fatal(err)
@@ -78,36 +82,52 @@ func TestOpensPullRequest(t *testing.T) {
 		{Method: "POST", Path: "/api/v3/repos/acme/deploy/pulls", Auth: "Bearer gh-token", Body: map[string]any{
 			"title": "kiln: render skin-lesion", "head": "kiln/skin-lesion", "base": "main", "body": "Kiln-Spec-Revision: abc",
 		}},
-		{Method: "POST", Path: "/api/v3/repos/acme/deploy/issues/7/comments", Auth: "Bearer gh-token", Body: map[string]any{"body": "### summary"}},
+		{Method: "POST", Path: "/api/v3/repos/acme/deploy/issues/7/comments", Auth: "Bearer gh-token", Body: map[string]any{"body": "### summary\n\n" + CommentMarker}},
 	}
 	if d := cmp.Diff(want, *seen); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)
 	}
 }
 
+// An open pull request is updated; kiln's summary comment is edited in
+// place when it has one, added when it has none.
 func TestUpdatesPullRequest(t *testing.T) {
-	srv, seen := fakeGitHub(t, []map[string]any{{"number": 12}})
-	res, err := OpenOrUpdate(context.Background(), opts(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Number != 12 || res.Created {
-		t.Errorf("result = %+v", res)
-	}
-	want := []request{
-		{Method: "GET", Path: "/api/v3/repos/acme/deploy/pulls", Query: "base=main&head=acme%3Akiln%2Fskin-lesion&state=open", Auth: "Bearer gh-token"},
-		{Method: "PATCH", Path: "/api/v3/repos/acme/deploy/pulls/12", Auth: "Bearer gh-token", Body: map[string]any{
-			"title": "kiln: render skin-lesion", "body": "Kiln-Spec-Revision: abc",
-		}},
-		{Method: "POST", Path: "/api/v3/repos/acme/deploy/issues/12/comments", Auth: "Bearer gh-token", Body: map[string]any{"body": "### summary"}},
-	}
-	if d := cmp.Diff(want, *seen); d != "" {
-		t.Errorf("requests (-want +got):\n%s", d)
+	others := []map[string]any{{"id": 40, "body": "LGTM"}}
+	for name, tc := range map[string]struct {
+		comments []map[string]any
+		last     request
+	}{
+		"no summary yet": {others, request{Method: "POST", Path: "/api/v3/repos/acme/deploy/issues/12/comments", Auth: "Bearer gh-token",
+			Body: map[string]any{"body": "### summary\n\n" + CommentMarker}}},
+		"summary to edit": {append(others, map[string]any{"id": 41, "body": "### old\n\n" + CommentMarker}), request{Method: "PATCH", Path: "/api/v3/repos/acme/deploy/issues/comments/41", Auth: "Bearer gh-token",
+			Body: map[string]any{"body": "### summary\n\n" + CommentMarker}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, seen := fakeGitHub(t, []map[string]any{{"number": 12}}, tc.comments)
+			res, err := OpenOrUpdate(context.Background(), opts(srv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Number != 12 || res.Created {
+				t.Errorf("result = %+v", res)
+			}
+			want := []request{
+				{Method: "GET", Path: "/api/v3/repos/acme/deploy/pulls", Query: "base=main&head=acme%3Akiln%2Fskin-lesion&state=open", Auth: "Bearer gh-token"},
+				{Method: "PATCH", Path: "/api/v3/repos/acme/deploy/pulls/12", Auth: "Bearer gh-token", Body: map[string]any{
+					"title": "kiln: render skin-lesion", "body": "Kiln-Spec-Revision: abc",
+				}},
+				{Method: "GET", Path: "/api/v3/repos/acme/deploy/issues/12/comments", Query: "per_page=100", Auth: "Bearer gh-token"},
+				tc.last,
+			}
+			if d := cmp.Diff(want, *seen); d != "" {
+				t.Errorf("requests (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 
 func TestErrorsNameTheStep(t *testing.T) {
-	srv, _ := fakeGitHub(t, nil)
+	srv, _ := fakeGitHub(t, nil, nil)
 	o := opts(srv.URL)
 	o.Repo = "missing"
 	_, err := OpenOrUpdate(context.Background(), o)
