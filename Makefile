@@ -27,8 +27,12 @@ test:
 golden:
 	$(GO) test ./cli ./render/... -update
 
+# Each fuzz target for FUZZTIME; their seed corpora run in `make test`.
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime 60s
+	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+	$(GO) test ./render/pipeline -run '^$$' -fuzz FuzzTranslateWhen -fuzztime $(FUZZTIME)
+	$(GO) test ./diff -run '^$$' -fuzz FuzzCompare -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,11 +50,24 @@ func (g *graph) translateWhen(user, when string) (string, error) {
 }
 
 func (g *graph) operand(user, s string) (value, error) {
-	if isNumberOrBool(s) {
+	if s == "true" || s == "false" {
 		return value{expr: s}, nil
 	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return value{}, fmt.Errorf("operand %q is not a finite number", s)
+		}
+		// Argo's evaluator reads plain decimals only: 1e-3 becomes 0.001.
+		return value{expr: strconv.FormatFloat(f, 'f', -1, 64)}, nil
+	}
 	if strings.HasPrefix(s, "'") {
-		return value{expr: strings.Trim(s, "'")}, nil
+		lit := strings.Trim(s, "'")
+		// Argo substitutes {{…}} before evaluating, and its evaluator
+		// has no escapes: these would change or break the condition.
+		if strings.ContainsAny(lit, `"\`) || strings.Contains(lit, "{{") || strings.Contains(lit, "}}") {
+			return value{}, fmt.Errorf("the string %s may not contain \", \\, {{ or }}", s)
+		}
+		return value{expr: lit}, nil
 	}
 	if !refRE.MatchString(s) {
 		return value{}, fmt.Errorf("operand %q is neither step.output, parameters.name, a number, true/false nor a 'quoted' string", s)

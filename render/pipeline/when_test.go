@@ -154,3 +154,76 @@ func TestDepends(t *testing.T) {
 		assert.Equal(t, want, g.depends(step, g.steps[step]), step)
 	}
 }
+
+// FuzzTranslateWhen: whatever a user writes in `when`, kiln either
+// reports it or emits a condition Argo's evaluator parses once the
+// references are substituted: never a workflow that fails at run time on
+// a condition kiln accepted.
+func FuzzTranslateWhen(f *testing.F) {
+	for _, seed := range []string{
+		"evaluate.accuracy > 0.9",
+		"evaluate.accuracy >= parameters.min && evaluate.verdict == 'ship'",
+		"evaluate.verdict != 'hold' || evaluate.accuracy > 0.99",
+		"'ship' == evaluate.verdict",
+		"evaluate.accuracy > 1e-3",
+		"evaluate.accuracy == true",
+		"evaluate.verdict == 'a && b'",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, when string) {
+		g := testGraph()
+		out, err := g.translateWhen("promote", when)
+		if err != nil {
+			return
+		}
+		// Substitute every reference with a number, as Argo does with
+		// the step's output before evaluating.
+		for strings.Contains(out, "{{") {
+			i := strings.Index(out, "{{")
+			j := strings.Index(out[i:], "}}")
+			if j < 0 {
+				t.Fatalf("%q: unterminated reference in %q", when, out)
+			}
+			out = out[:i] + "0.5" + out[i+j+2:]
+		}
+		expr, err := govaluate.NewEvaluableExpression(out)
+		if err != nil {
+			t.Fatalf("%q translates to %q, which Argo cannot parse: %v", when, out, err)
+		}
+		toks := expr.Tokens()
+		for i, tok := range toks {
+			if tok.Kind == govaluate.VARIABLE {
+				tok.Kind = govaluate.STRING
+				toks[i] = tok
+			}
+		}
+		expr, err = govaluate.NewEvaluableExpressionFromTokens(toks)
+		if err != nil {
+			t.Fatalf("%q translates to %q, which Argo cannot parse: %v", when, out, err)
+		}
+		if _, err := expr.Evaluate(nil); err != nil {
+			t.Fatalf("%q translates to %q, which Argo cannot evaluate: %v", when, out, err)
+		}
+	})
+}
+
+// Numbers reach Argo as plain decimals; strings Argo cannot carry and
+// non-finite numbers are refused at compile time.
+func TestTranslateWhenLiterals(t *testing.T) {
+	g := testGraph()
+	got, err := g.translateWhen("promote", "evaluate.accuracy > 1e-3")
+	require.NoError(t, err)
+	assert.Equal(t, "{{tasks.evaluate.outputs.parameters.accuracy}} > 0.001", got)
+	for when, want := range map[string]string{
+		`evaluate.verdict == 'say "hi"'`: `may not contain`,
+		`evaluate.verdict == '{{x}}'`:    `may not contain`,
+		"evaluate.accuracy > inf":        `not a finite number`,
+		"evaluate.accuracy > NaN":        `not a finite number`,
+	} {
+		_, err := g.translateWhen("promote", when)
+		if assert.Error(t, err, when) {
+			assert.Contains(t, err.Error(), want, when)
+		}
+	}
+}
