@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
+)
+
+// FuzzRenderedObjectsValidate checks kiln's central promise on arbitrary
+// specs: a spec kiln accepts renders only objects the API server accepts
+// (CRDs, strict core decoding, Argo's validator) whose pods meet the
+// restricted profile unless their entry asked for baseline. A spec that
+// would render anything else must be reported as an error instead.
+func FuzzRenderedObjectsValidate(f *testing.F) {
+	example, err := os.ReadFile(filepath.Join("..", "examples", "skin-lesion", "system.cue"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(example))
+	f.Add(`package t
+name: "demo"
+namespace: "demo"
+environments: dev: gpu: quota: 8
+training: bert: {framework: "tensorflow", image: "t:1", workers: 3, parameterServers: 1, resources: gpus: 1}
+serving: web: {runtime: "tfserving", model: {format: "tensorflow", storageUri: "gs://m/1"}, canary: {storageUri: "gs://m/2", percent: 20}, replicas: {min: 1, max: 3}}
+`)
+	f.Add(`package t
+name: "demo"
+namespace: "demo"
+training: gbm: {framework: "xgboost", image: "t:1", workers: 2}
+sweeps: tune: {trial: "gbm", objective: {metric: "auc", goal: "maximize"}, algorithm: "random", parameters: {eta: {min: 0.01, max: 0.3, scale: "log"}, depth: {min: 3, max: 9}}, maxTrials: 5, parallel: 2}
+`)
+	f.Fuzz(func(t *testing.T, src string) {
+		dir := t.TempDir()
+		// The example imports the schema by its module path; a spec
+		// outside kiln's module gets the embedded schema from the
+		// compiler, so any import of it resolves.
+		if err := os.WriteFile(filepath.Join(dir, "system.cue"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, diags, err := build(context.Background(), dir, nil)
+		if err != nil || diags.HasErrors() || res == nil {
+			return // reported: that is allowed
+		}
+		files, err := render.Files(res)
+		if err != nil {
+			t.Fatalf("a spec that vets cannot be written: %v", err)
+		}
+		v := validatetest.CRDs(t)
+		docs := map[string][]byte{}
+		for p, b := range files {
+			if strings.HasSuffix(p, "/kustomization.yaml") || strings.HasSuffix(p, "argocd-cm-health.yaml") {
+				continue
+			}
+			docs[p] = b
+		}
+		for p, problems := range v.ValidateAll(docs) {
+			t.Errorf("%s: the API server would reject it:\n%s\nspec:\n%s", p, strings.Join(problems, "\n"), src)
+		}
+		baseline := strings.Contains(src, "baseline")
+		for p, b := range docs {
+			if vs := validate.RestrictedViolations(b); len(vs) > 0 && !baseline {
+				t.Errorf("%s: not restricted: %s\nspec:\n%s", p, strings.Join(vs, "; "), src)
+			}
+		}
+	})
+}

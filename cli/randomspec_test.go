@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/validate"
+	"github.com/kiln-ml/kiln/validate/validatetest"
+)
+
+// TestGeneratedSpecsRenderValidObjects renders specs drawn at random (with
+// a fixed seed) from the combinations kiln supports — every framework,
+// serving runtime and mode, canary, sweep algorithm and backend, pipeline
+// step kind, production or not, MIG or whole GPUs, baseline or restricted —
+// and holds every object of every spec kiln accepts to the CRDs, Argo's
+// validator and, unless its entry asked for baseline, Pod Security
+// "restricted". Hand-written goldens cover the cases someone thought of;
+// this covers their combinations.
+func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
+	v := validatetest.CRDs(t)
+	rng := rand.New(rand.NewPCG(seedFromEnv(), 11))
+	n := countFromEnv()
+	accepted := 0
+	for i := range n {
+		src, baseline := randomSpec(rng)
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "system.cue"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, diags, err := build(context.Background(), dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diags.HasErrors() {
+				// A combination kiln refuses must say why, at a place.
+				for _, d := range diags {
+					if !d.Pos.IsValid() && d.Path == "" {
+						t.Errorf("diagnostic without position or path: %s", d.Msg)
+					}
+				}
+				return
+			}
+			accepted++
+			files, err := render.Files(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs := map[string][]byte{}
+			for p, b := range files {
+				if strings.HasSuffix(p, "/kustomization.yaml") || strings.HasSuffix(p, "argocd-cm-health.yaml") {
+					continue
+				}
+				docs[p] = b
+			}
+			for p, problems := range v.ValidateAll(docs) {
+				t.Errorf("%s: rejected:\n  %s\nspec:\n%s", p, strings.Join(problems, "\n  "), src)
+			}
+			if !baseline {
+				for p, b := range docs {
+					if vs := validate.RestrictedViolations(b); len(vs) > 0 {
+						t.Errorf("%s: not restricted: %s\nspec:\n%s", p, strings.Join(vs, "; "), src)
+					}
+				}
+			}
+		})
+	}
+	// The generator must mostly produce specs kiln accepts, or this test
+	// checks nothing.
+	if accepted < n*3/4 {
+		t.Errorf("only %d of %d generated specs were accepted", accepted, n)
+	}
+}
+
+func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
+
+// randomSpec draws one spec; baseline says whether some entry asked for
+// the baseline profile.
+func randomSpec(rng *rand.Rand) (string, bool) {
+	var b strings.Builder
+	baseline := rng.IntN(8) == 0
+	security := ""
+	if baseline {
+		security = `, security: profile: "baseline"`
+	}
+	mig := rng.IntN(5) == 0
+	gpu := func(n int) string {
+		if n == 0 {
+			return "{cpu: \"2\", memory: \"4Gi\"}"
+		}
+		if mig {
+			return fmt.Sprintf("{gpus: %d, mig: \"1g.10gb\", memory: \"8Gi\"}", n)
+		}
+		return fmt.Sprintf("{gpus: %d, cpu: \"4\", memory: \"16Gi\", shm: \"2Gi\"}", n)
+	}
+	prod := rng.IntN(2) == 0
+	fmt.Fprintf(&b, `package t
+
+name:      "gen"
+namespace: "gen-ml"
+environments: {
+	dev: gpu: {quota: 64, products: ["NVIDIA-A10G"]}
+	prod: {production: %t, namespace: "gen-prod", gpu: quota: 128}
+}
+datasets: data: {uri: %q, credentials: secret: "creds"}
+artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, credentials: secret: "minio"}
+`, prod, pick(rng, "s3://bucket/data/", "gs://bucket/data/", "pvc://shared/data"))
+
+	fw := pick(rng, "pytorch", "tensorflow", "xgboost", "paddle", "mxnet", "mpi")
+	workers := 1 + rng.IntN(4)
+	extra := ""
+	switch fw {
+	case "tensorflow":
+		extra = pick(rng, "", ", parameterServers: 1", ", evaluator: true")
+	case "pytorch":
+		extra = pick(rng, "", `, nprocPerNode: "gpu"`)
+	}
+	gpus := rng.IntN(3)
+	fmt.Fprintf(&b, "training: train: {framework: %q, image: \"ghcr.io/acme/t:1\", command: [\"python\", \"train.py\"], args: {lr: 0.01, epochs: 3}, datasets: [\"data\"], workers: %d, resources: %s%s%s}\n",
+		fw, workers, gpu(gpus), extra, security)
+	if rng.IntN(3) == 0 {
+		fmt.Fprintf(&b, "training: solo: {framework: \"pytorch\", image: \"ghcr.io/acme/t:1\", resources: %s}\n", gpu(rng.IntN(2)))
+	}
+
+	switch rng.IntN(3) {
+	case 0:
+		algo := pick(rng, "grid", "random", "sobol", "hyperband")
+		backend := pick(rng, "argo", "katib")
+		hb := ""
+		if algo == "hyperband" {
+			hb = `, hyperband: {resource: "epochs", min: 1, max: 9, eta: 3}`
+			if backend == "katib" {
+				hb = `, hyperband: {resource: "epochs", min: 1, max: 9, eta: 3}, parallel: 9, maxTrials: 27`
+			}
+		}
+		lr := `lr: {min: 0.0001, max: 0.1, scale: "log"}`
+		if algo == "grid" {
+			lr = `lr: values: [0.001, 0.01]`
+		}
+		fmt.Fprintf(&b, "sweeps: tune: {trial: \"train\", backend: %q, objective: {metric: \"acc\", goal: \"maximize\"}, algorithm: %q, parameters: {%s, batch: values: [32, 64]}%s}\n", backend, algo, lr, hb)
+	case 1:
+		fmt.Fprintf(&b, `pipelines: retrain: {
+	schedule: "0 3 * * 1"
+	steps: {
+		prep: {image: "ghcr.io/acme/tools:1", command: ["prep"], outputs: artifacts: ["shards"], datasets: ["data"]}
+		train: {after: ["prep"], training: "train"}
+		eval: {after: ["train"], image: "ghcr.io/acme/tools:1", inputs: artifacts: ["shards"], outputs: parameters: ["acc"], resources: %s%s}
+	}
+}
+`, gpu(rng.IntN(2)), security)
+	}
+
+	runtime := pick(rng, "kserve", "kserve", "tfserving", "seldon")
+	format := "sklearn"
+	switch runtime {
+	case "tfserving":
+		format = "tensorflow"
+	case "kserve":
+		format = pick(rng, "sklearn", "pytorch", "onnx", "huggingface")
+	}
+	mode := pick(rng, "Serverless", "RawDeployment")
+	canary := ""
+	if rng.IntN(2) == 0 {
+		canary = fmt.Sprintf(`, canary: {storageUri: "s3://models/m/2", percent: %d}`, 5+rng.IntN(50))
+	}
+	expose := ""
+	if rng.IntN(2) == 0 {
+		expose = `, expose: {host: "m.ml.acme.example", tls: secret: "m-tls", timeout: "30s", retries: 2}, access: namespaces: ["web"]`
+	}
+	autoscale := ""
+	if runtime == "kserve" && mode == "Serverless" {
+		autoscale = `, autoscale: {metric: "concurrency", target: 4}`
+	} else if rng.IntN(2) == 0 {
+		autoscale = `, autoscale: {metric: "cpu", target: 70}`
+	}
+	fmt.Fprintf(&b, "serving: model: {runtime: %q, deploymentMode: %q, model: {format: %q, storageUri: \"s3://models/m/1\"}, credentials: secret: \"creds\", replicas: {min: 1, max: 3}, resources: %s%s%s%s%s}\n",
+		runtime, mode, format, gpu(rng.IntN(2)), canary, expose, autoscale, security)
+
+	if rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "notebooks: lab: {image: \"kubeflownotebookswg/jupyter-scipy:v1.9.0\", workspace: \"10Gi\", datasets: [\"data\"], resources: %s, environments: [\"dev\"]}\n", gpu(rng.IntN(2)))
+	}
+	if rng.IntN(2) == 0 {
+		b.WriteString("gitops: {repoURL: \"https://git.example/acme/gen-deploy.git\"}\nenvironments: prod: sync: automated: false\n")
+	}
+	return b.String(), baseline
+}
+
+// KILN_GEN_SEED and KILN_GEN_N explore further than the default run:
+// KILN_GEN_SEED=7 KILN_GEN_N=500 go test ./cli -run TestGeneratedSpecs.
+func seedFromEnv() uint64 {
+	var s uint64 = 2026
+	fmt.Sscan(os.Getenv("KILN_GEN_SEED"), &s)
+	return s
+}
+
+func countFromEnv() int {
+	n := 40
+	fmt.Sscan(os.Getenv("KILN_GEN_N"), &n)
+	return n
+}
