@@ -109,7 +109,7 @@ func TestPromoteEnvironments(t *testing.T) {
 					percent:    10
 				}
 			}`},
-		edits:  []string{`s.cue:13:24: environments.prod.overrides.serving.clf: added canary: {storageUri: "s3://m/v9", percent: 10}`},
+		edits: []string{`s.cue:13:24: environments.prod.overrides.serving.clf: added canary: {storageUri: "s3://m/v9", percent: 10}`},
 		served: map[string]string{
 			"dev": "s3://m/v1", "prod": "s3://m/p1 canary s3://m/v9 10%", "staging": "s3://m/v1",
 		},
