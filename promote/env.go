@@ -254,7 +254,7 @@ func (s *scope) replaceValue(pos diag.Pos, path string, v ast.Expr) {
 	if !s.once("replace", pos) {
 		return
 	}
-	chain := findField(f.ast, pos)
+	chain := fieldAt(f, pos)
 	if chain == nil {
 		s.fail(pos, path, "no field found at %s to change; edit the spec by hand", pos)
 		return
@@ -328,4 +328,33 @@ func (s *scope) place(pos diag.Pos, st *ast.StructLit, path string, n *node) {
 	st.Rbrace = token.Newline.Pos()
 	s.structural[pos.File] = true
 	s.record(pos, fmt.Sprintf("%s: added %s", path, exprString(fd)))
+}
+
+// fieldAt finds the field at pos, which is its label's position for a
+// struct and its value's for anything else (null included).
+func fieldAt(f *file, pos diag.Pos) []frame {
+	return findFieldFunc(f.ast, func(d *ast.Field) bool { return samePos(d.Label.Pos(), pos) || samePos(d.Value.Pos(), pos) })
+}
+
+// dropNullCanary removes env's own canary: null override, left by an
+// earlier promotion limited to env, when every environment is promoted
+// alike: the base's canary (or its absence) then holds for env too.
+func (e *editor) dropNullCanary(sys *ir.System, env *ir.Environment, serving string) {
+	path := ir.Path("environments", env.Name, "overrides", "serving", serving, "canary")
+	pos := sys.Sources[path]
+	f := e.files[pos.File]
+	if !pos.IsValid() || f == nil || !e.once("remove", pos) {
+		return
+	}
+	chain := fieldAt(f, pos)
+	if chain == nil {
+		return
+	}
+	last := chain[len(chain)-1]
+	if _, ok := (*last.decls)[last.index].(*ast.Field).Value.(*ast.BasicLit); !ok {
+		return
+	}
+	e.structural[pos.File] = true
+	e.record(pos, fmt.Sprintf("%s: removed (was null)", path))
+	deleteChain(chain)
 }

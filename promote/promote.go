@@ -126,6 +126,9 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 			continue
 		}
 		src := env.Sources
+		if sv.Canary == nil {
+			e.dropNullCanary(sys, env, req.Serving)
+		}
 		if req.Canary == nil {
 			e.setString(src, ir.Join(base, "model", "storageUri"), req.ModelURI)
 			if sv.Canary != nil {
