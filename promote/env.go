@@ -358,3 +358,23 @@ func (e *editor) dropNullCanary(sys *ir.System, env *ir.Environment, serving str
 	e.record(pos, fmt.Sprintf("%s: removed (was null)", path))
 	deleteChain(chain)
 }
+
+// summary says what environment env of sys serves as entry name, for
+// messages.
+func summary(sys *ir.System, env, name string) string {
+	for _, e := range sys.Environments {
+		sv := e.Spec.Serving[name]
+		if e.Name != env {
+			continue
+		}
+		if sv == nil {
+			return "no serving entry " + name
+		}
+		s := "model " + sv.Model.StorageURI
+		if c := sv.Canary; c != nil {
+			s += fmt.Sprintf(" with the canary %s at %d%%", c.StorageURI, c.Percent)
+		}
+		return s
+	}
+	return "nothing"
+}

@@ -199,3 +199,21 @@ func TestPromoteUnknownEnvironment(t *testing.T) {
 		t.Errorf("err = %q, want %q", err, want)
 	}
 }
+
+// TestPromoteEnvironmentsProof: a value prod owns but reads through a let
+// that staging reads too cannot change for prod alone; the proof catches
+// it and nothing is written.
+func TestPromoteEnvironmentsProof(t *testing.T) {
+	src := "let pinned = \"s3://m/p1\"\n\n" + strings.NewReplacer(
+		`overrides: serving: clf: model: storageUri: "s3://m/p1"`, `overrides: serving: clf: model: storageUri: pinned`,
+		"\t\tstaging: {}", "\t\tstaging: overrides: serving: clf: model: storageUri: pinned",
+	).Replace(envSpec)
+	dir := spec(t, map[string]string{"s.cue": src})
+	_, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9", Environments: []string{"prod"}})
+	if want := "after the edit, environment staging, which was not selected, would serve"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	if got := read(t, dir, "s.cue"); got != src {
+		t.Errorf("the spec changed although the promotion failed:\n%s", got)
+	}
+}

@@ -181,7 +181,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		sv := env.Spec.Serving[req.Serving]
 		if !selected[env.Name] {
 			if b, a := servingJSON(sys, env.Name, req.Serving), servingJSON(after, env.Name, req.Serving); !bytes.Equal(b, a) {
-				return nil, fmt.Errorf("after the edit, environment %s, which was not selected, would serve %s instead of %s; the value is shared in a way promote cannot separate; nothing was written", env.Name, a, b)
+				return nil, fmt.Errorf("after the edit, environment %s, which was not selected, would serve %s instead of %s: a value edited is shared with it (through a reference?), so promote cannot change it for the selected environments alone; nothing was written", env.Name, summary(after, env.Name, req.Serving), summary(sys, env.Name, req.Serving))
 			}
 			continue
 		}
