@@ -189,14 +189,27 @@ func TestPromoteEnvironments(t *testing.T) {
 }
 
 func TestPromoteUnknownEnvironment(t *testing.T) {
-	dir := spec(t, map[string]string{"s.cue": envSpec})
-	_, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9", Environments: []string{"prod", "qa"}})
-	var re *RequestError
-	if !errors.As(err, &re) {
-		t.Fatalf("err = %v, want a RequestError", err)
-	}
-	if want := `the spec has no environment "qa" (it has "dev", "prod", "staging")`; err.Error() != want {
-		t.Errorf("err = %q, want %q", err, want)
+	limited := strings.Replace(envSpec, "\t\tresources: {cpu", "\t\tenvironments: [\"prod\", \"staging\"]\n\t\tresources: {cpu", 1)
+	for _, tc := range []struct {
+		src  string
+		envs []string
+		want string
+	}{
+		{envSpec, []string{"prod", "qa"}, `the spec has no environment "qa" (it has "dev", "prod", "staging")`},
+		{limited, []string{"dev", "prod"}, `serving entry "clf" is not in environment "dev" (it is in "prod", "staging")`},
+	} {
+		dir := spec(t, map[string]string{"s.cue": tc.src})
+		_, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9", Environments: tc.envs})
+		var re *RequestError
+		if !errors.As(err, &re) {
+			t.Fatalf("err = %v, want a RequestError", err)
+		}
+		if err.Error() != tc.want {
+			t.Errorf("err = %q, want %q", err, tc.want)
+		}
+		if got := read(t, dir, "s.cue"); got != tc.src {
+			t.Errorf("the spec changed:\n%s", got)
+		}
 	}
 }
 
