@@ -285,3 +285,46 @@ func TestGitOpsExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestPromoteGitHubEnvironment: a promotion limited to prod opens its pull
+// request from a branch of its own, so dev's and prod's pipelines promoting
+// at once do not push to one branch, and the commit changes prod alone.
+func TestPromoteGitHubEnvironment(t *testing.T) {
+	gitSetup(t)
+	bare := specRepo(t, t.TempDir(), "deploy", 1)
+	var mu sync.Mutex
+	var created map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/api/v3/repos/acme/deploy/pulls":
+			fmt.Fprint(w, `[]`)
+		case r.Method == "POST" && r.URL.Path == "/api/v3/repos/acme/deploy/pulls":
+			b, _ := io.ReadAll(r.Body)
+			json.Unmarshal(b, &created)
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"number": 5, "html_url": "https://ghe.example/acme/deploy/pull/5"}`)
+		case r.Method == "POST" && r.URL.Path == "/api/v3/repos/acme/deploy/issues/5/comments":
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"id": 1}`)
+		default:
+			http.Error(w, "not found", http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("GITHUB_TOKEN", "gh-secret")
+
+	code, _, stderr := kiln(t, "promote", "demo/a", "--model-uri", "s3://models/a/v2", "-e", "prod", "--repo", bare, "--spec", "spec", "--github", "--github-url", srv.URL)
+	if code != 0 {
+		t.Fatalf("promote: exit %d\n%s", code, stderr)
+	}
+	if created["head"] != "kiln/promote-demo-a-prod" || created["title"] != "kiln: promote demo/a to model s3://models/a/v2 in prod" {
+		t.Errorf("pull request = %v", created)
+	}
+	src := git(t, bare, "show", "kiln/promote-demo-a-prod:spec/system.cue")
+	want := "\t\tprod: {\n\t\t\tgpu: quota: 32\n\t\t\toverrides: serving: a: model: storageUri: \"s3://models/a/v2\"\n\t\t}\n"
+	if !strings.Contains(src, want) || !strings.Contains(src, `storageUri: "s3://models/a/v1"`) {
+		t.Errorf("the branch's spec lacks prod's override %q or the base's v1:\n%s", want, src)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,12 +19,13 @@ type promoteOptions struct {
 	modelURI string
 	canary   int
 	spec     string
+	envs     []string
 }
 
 func (a *app) newPromoteCmd() *cobra.Command {
 	var o promoteOptions
 	cmd := &cobra.Command{
-		Use:   "promote SYSTEM/SERVING --model-uri URI [--canary N]",
+		Use:   "promote SYSTEM/SERVING --model-uri URI [--canary N] [-e ENV]",
 		Short: "Roll a new model version into the spec's CUE source, locally or through Git",
 		Long: `Promote changes the serving entry SERVING of system SYSTEM in the spec's CUE
 source, keeping comments and layout (cue/format), and checks that the edited
@@ -37,13 +39,22 @@ the override that defines it, and a stated stablePercent to 100-N); where none h
 is added to the base entry. The stable model is left as it is; promoting again
 without --canary makes the new model the stable one.
 
+With -e ENV (repeatable or comma-separated) only those environments change,
+and every other one must serve exactly what it served before. A value written
+in ENV's own overrides is edited in place; a value ENV shares with the base
+entry gets an override under environments.ENV.overrides.serving.SERVING
+instead (canary: null where a base canary must go). When the environments
+named are all that have the entry, the base is edited as without -e.
+
 Without --repo the files in --spec are edited in place. With --repo the spec is
 edited in a temporary clone (at --spec inside it), committed and pushed to
 --branch with the same retry on concurrent pushes as 'kiln publish' (never
 forced), or with --github pushed to a branch (default
-kiln/promote-<system>-<serving>) with a pull request into --base. Credentials as
+kiln/promote-<system>-<serving>, with -e: -<env>… appended) with a pull
+request into --base. Credentials as
 for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 		Example: `  kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 --spec ./spec
+  kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 -e prod --spec ./spec
   kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 --canary 10 \
       --repo https://github.com/acme/ml.git --spec specs/skin-lesion --github`,
 		Args: cobra.ExactArgs(1),
@@ -55,7 +66,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 			if o.modelURI == "" {
 				return usageError{fmt.Errorf("--model-uri is required")}
 			}
-			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI}
+			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI, Environments: o.envs}
 			if cmd.Flags().Changed("canary") {
 				req.Canary = &o.canary
 			}
@@ -77,6 +88,14 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 			if req.Canary != nil {
 				what = fmt.Sprintf("canary %s at %d%%", o.modelURI, o.canary)
 			}
+			branch := "kiln/promote-" + sys + "-" + serving
+			if len(o.envs) > 0 {
+				// Pipelines of different environments promoting at
+				// once must not share a pull request.
+				envs := slices.Compact(slices.Sorted(slices.Values(o.envs)))
+				what += " in " + strings.Join(envs, ", ")
+				branch += "-" + strings.Join(envs, "-")
+			}
 			subject := o.git.message
 			if subject == "" {
 				subject = fmt.Sprintf("kiln: promote %s/%s to %s", sys, serving, what)
@@ -91,7 +110,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 				return nil
 			}
 			body := fmt.Sprintf("Promoted by kiln: serving entry %s of system %s now has %s.", serving, sys, what)
-			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, "kiln/promote-"+sys+"-"+serving), subject, body, change, func() string {
+			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, branch), subject, body, change, func() string {
 				var b strings.Builder
 				fmt.Fprintf(&b, "### kiln promote %s/%s\n\n", sys, serving)
 				for _, e := range last.Edits {
@@ -112,6 +131,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 	cmd.Flags().StringVar(&o.modelURI, "model-uri", "", "storage URI of the new model (s3://, gs://, pvc:// or hf://)")
 	cmd.Flags().IntVar(&o.canary, "canary", 0, "make the new model the canary with this percent of traffic (0-100)")
 	cmd.Flags().StringVar(&o.spec, "spec", ".", "spec directory (with --repo: inside the repository)")
+	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "promote only in these environments (repeatable or comma-separated); the others keep what they serve")
 	return cmd
 }
 

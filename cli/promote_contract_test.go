@@ -14,7 +14,7 @@ import (
 // TestPromoteStepMatchesCommand ties the two halves of the retraining loop
 // together: the promote step a pipeline renders runs `kiln promote` with
 // arguments this build's promote command accepts, naming a serving entry
-// the spec has.
+// the spec has, limited to the environment the pipeline runs in.
 func TestPromoteStepMatchesCommand(t *testing.T) {
 	files := renderExample(t, "skin-lesion")
 	var help bytes.Buffer
@@ -54,6 +54,17 @@ func TestPromoteStepMatchesCommand(t *testing.T) {
 				if name, ok := strings.CutPrefix(a, "--"); ok && !strings.Contains(help.String(), "--"+name+" ") {
 					t.Errorf("%s: template %s passes --%s, which kiln promote does not have", env, tmpl.Name, name)
 				}
+			}
+			// A run in env promotes in env alone: the flag is there
+			// once, with the environment whose directory the file is in.
+			var envs []string
+			for i, a := range args {
+				if a == "--env" && i+1 < len(args) {
+					envs = append(envs, args[i+1])
+				}
+			}
+			if len(envs) != 1 || envs[0] != env {
+				t.Errorf("%s: template %s promotes in environments %q, want [%q]", env, tmpl.Name, envs, env)
 			}
 		}
 	}

@@ -34,6 +34,11 @@ type Request struct {
 	// Canary, when not nil, is the share of traffic the new model gets as
 	// the canary.
 	Canary *int
+	// Environments limits the promotion to these environments; empty
+	// means every environment that has the serving entry. Values shared
+	// with an environment left out are not edited: the selected ones get
+	// overrides instead, so the others serve what they served before.
+	Environments []string
 }
 
 // Edit is one change made to the source.
@@ -96,12 +101,34 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 	base := ir.Join("serving", req.Serving)
 	found := false
 	for _, env := range sys.Environments {
+		found = found || env.Spec.Serving[req.Serving] != nil
+	}
+	if !found {
+		var names []string
+		for _, env := range sys.Environments {
+			names = append(names, slices.Collect(maps.Keys(env.Spec.Serving))...)
+		}
+		slices.Sort(names)
+		return nil, requestErrorf("the spec has no serving entry %q (it has %s)", req.Serving, list(slices.Compact(names)))
+	}
+	selected, scoped, err := selectEnvironments(sys, req)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{editor: e, sys: sys, req: req, selected: selected}
+	for _, env := range sys.Environments {
 		sv := env.Spec.Serving[req.Serving]
-		if sv == nil {
+		if sv == nil || !selected[env.Name] {
 			continue
 		}
-		found = true
+		if scoped {
+			sc.promote(env, sv)
+			continue
+		}
 		src := env.Sources
+		if sv.Canary == nil {
+			e.dropNullCanary(sys, env, req.Serving)
+		}
 		if req.Canary == nil {
 			e.setString(src, ir.Join(base, "model", "storageUri"), req.ModelURI)
 			if sv.Canary != nil {
@@ -121,14 +148,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		}
 		e.addCanary(src, base, req.ModelURI, *req.Canary)
 	}
-	if !found {
-		var names []string
-		for _, env := range sys.Environments {
-			names = append(names, slices.Collect(maps.Keys(env.Spec.Serving))...)
-		}
-		slices.Sort(names)
-		return nil, requestErrorf("the spec has no serving entry %q (it has %s)", req.Serving, list(slices.Compact(names)))
-	}
+	sc.addOverrides()
 	if e.err != nil {
 		return nil, e.err
 	}
@@ -159,6 +179,12 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 	}
 	for _, env := range after.Environments {
 		sv := env.Spec.Serving[req.Serving]
+		if !selected[env.Name] {
+			if b, a := servingJSON(sys, env.Name, req.Serving), servingJSON(after, env.Name, req.Serving); !bytes.Equal(b, a) {
+				return nil, fmt.Errorf("after the edit, environment %s, which was not selected, would serve %s instead of %s: a value edited is shared with it (through a reference?), so promote cannot change it for the selected environments alone; nothing was written", env.Name, summary(after, env.Name, req.Serving), summary(sys, env.Name, req.Serving))
+			}
+			continue
+		}
 		if sv == nil {
 			continue
 		}

@@ -413,6 +413,9 @@ func promoteTemplate(sys *ir.System, env *ir.Environment, g *graph, name string,
 	if pr.Canary != nil {
 		args = append(args, "--canary", fmt.Sprint(*pr.Canary))
 	}
+	// A run in one environment promotes in that environment only: the
+	// others keep their models until their own pipelines promote.
+	args = append(args, "--env", env.Name)
 	args = append(args, "--repo", pr.Repository.URL)
 	if pr.Repository.Branch != "" {
 		args = append(args, "--branch", pr.Repository.Branch)
