@@ -74,12 +74,15 @@ type Expose struct {
 	Gateway         string            `json:"gateway,omitempty"`
 	GatewaySelector map[string]string `json:"gatewaySelector,omitempty"`
 	TLS             *SecretRef        `json:"tls,omitempty"`
-	CanaryHeader    *struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"canaryHeader,omitempty"`
-	Timeout string `json:"timeout,omitempty"`
-	Retries *int   `json:"retries,omitempty"`
+	CanaryHeader    *CanaryHeader     `json:"canaryHeader,omitempty"`
+	Timeout         string            `json:"timeout,omitempty"`
+	Retries         *int              `json:"retries,omitempty"`
+}
+
+// CanaryHeader routes requests carrying a header to the canary.
+type CanaryHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // ServingAccess limits who may call a model.

@@ -150,10 +150,10 @@ func checkRuntime(c *render.Context, e *entry) {
 		}
 	}
 	if x := s.Expose; x != nil && x.CanaryHeader != nil {
+		// Without a canary the header routes nothing: it stays in the spec
+		// for the next canary (kiln promote adds and removes canaries).
 		switch {
-		case s.Canary == nil:
-			c.Errorf(ir.Join(e.path, "expose", "canaryHeader"), "canaryHeader routes testers to the canary, but %s has no canary in %s", e.path, e.env.Name)
-		case e.serverless() && s.Transformer != nil:
+		case s.Canary != nil && e.serverless() && s.Transformer != nil:
 			c.Errorf(ir.Join(e.path, "expose", "canaryHeader"), "canaryHeader cannot reach a Serverless canary behind a transformer (Knative tags address the predictor only): use deploymentMode \"RawDeployment\"")
 		}
 	}

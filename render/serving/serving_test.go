@@ -114,10 +114,7 @@ func goldenCases() map[string]goldenCase {
 	sl.Resources = ir.Resources{GPUs: 1, CPU: "2", Memory: "8Gi", SHM: "1Gi"}
 	sl.Credentials = &ir.SecretRef{Secret: "s3-creds"}
 	sl.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", TLS: &ir.SecretRef{Secret: "skin-tls"}, Timeout: "30s", Retries: intp(2)}
-	sl.Expose.CanaryHeader = &struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	}{"x-canary", "always"}
+	sl.Expose.CanaryHeader = &ir.CanaryHeader{Name: "x-canary", Value: "always"}
 	sl.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/derm-web/sa/frontend"}, Namespaces: []string{"derm-batch"}}
 	cases["kserve-serverless"] = goldenCase{sl, true}
 
@@ -141,10 +138,7 @@ func goldenCases() map[string]goldenCase {
 	raw.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi"}
 	raw.Transformer = &ir.Transformer{Image: "ghcr.io/acme/skin-transformer:1.0.0"}
 	raw.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/v2/", GatewaySelector: map[string]string{"app": "public-gateway"}, Timeout: "10s", Retries: intp(3)}
-	raw.Expose.CanaryHeader = &struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	}{"x-model-version", "canary"}
+	raw.Expose.CanaryHeader = &ir.CanaryHeader{Name: "x-model-version", Value: "canary"}
 	raw.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
 	cases["kserve-raw-canary"] = goldenCase{raw, true}
 
@@ -337,4 +331,21 @@ func TestNoServingNoMesh(t *testing.T) {
 	res, diags := renderSystem(system(environment("dev", false, 0, nil)))
 	require.Empty(t, diags)
 	assert.Empty(t, res.Environments[0].Items)
+}
+
+// A tester header stays in the spec between canaries: without a canary it
+// is no error and routes nothing; with one it routes testers to it.
+func TestCanaryHeaderBetweenCanaries(t *testing.T) {
+	for _, withCanary := range []bool{false, true} {
+		s := model("kserve", "sklearn")
+		s.DeploymentMode = "RawDeployment"
+		s.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", CanaryHeader: &ir.CanaryHeader{Name: "x-canary", Value: "1"}}
+		if withCanary {
+			s.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 10}
+		}
+		res, diags := renderSystem(system(environment("prod", false, 8, map[string]*ir.Serving{"classifier": s})))
+		require.False(t, diags.HasErrors(), "%v", diags)
+		stream := string(rendertest.Stream(t, res.Environments[0].Items))
+		assert.Equal(t, withCanary, strings.Contains(stream, "x-canary"), "canary %v:\n%s", withCanary, stream)
+	}
 }
