@@ -11,7 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/promote"
+	"github.com/kiln-ml/kiln/render"
 )
 
 type promoteOptions struct {
@@ -66,7 +69,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 			if o.modelURI == "" {
 				return usageError{fmt.Errorf("--model-uri is required")}
 			}
-			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI, Environments: o.envs}
+			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI, Environments: o.envs, Verify: verify}
 			if cmd.Flags().Changed("canary") {
 				req.Canary = &o.canary
 			}
@@ -174,4 +177,11 @@ func (a *app) promoteError(dir string, err error) error {
 		return a.report(diag.Text, rel(dl))
 	}
 	return err
+}
+
+// verify renders an edited spec in memory, so a promotion kiln vet would
+// refuse (a serving check, say) writes nothing.
+func verify(ctx context.Context, sys *ir.System) diag.List {
+	_, diags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	return diags
 }

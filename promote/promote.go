@@ -39,6 +39,11 @@ type Request struct {
 	// with an environment left out are not edited: the selected ones get
 	// overrides instead, so the others serve what they served before.
 	Environments []string
+	// Verify, when set, runs the checks beyond compiling (kiln's
+	// renderers) on the edited spec; a promotion whose result would not
+	// pass `kiln vet` writes nothing. The CLI passes the renderers, so
+	// this package does not depend on them.
+	Verify func(context.Context, *ir.System) diag.List
 }
 
 // Edit is one change made to the source.
@@ -174,6 +179,9 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 	}
 	// Prove it: the edited spec compiles and says what was asked.
 	after, diags := compiler.Compile(ctx, abs, compiler.Options{Cwd: abs, Overlay: overlay})
+	if !diags.HasErrors() && req.Verify != nil {
+		diags = append(diags, req.Verify(ctx, after)...)
+	}
 	if diags.HasErrors() {
 		return nil, &SpecError{When: "after the edit (nothing was written)", Diags: diags}
 	}

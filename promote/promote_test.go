@@ -2,12 +2,16 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
 )
 
 const header = `package mini
@@ -275,5 +279,30 @@ func TestPromoteRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A promotion whose result the renderers' checks refuse writes nothing and
+// says why; the check sees the edited spec.
+func TestVerifyRefusesAndWritesNothing(t *testing.T) {
+	dir := spec(t, map[string]string{"s.cue": base})
+	before := read(t, dir, "s.cue")
+	var seen string
+	verify := func(_ context.Context, sys *ir.System) diag.List {
+		seen = sys.Environments[0].Spec.Serving["clf"].Model.StorageURI
+		var l diag.List
+		l.Errorf(diag.Pos{File: "s.cue", Line: 5, Col: 14}, "serving.clf", "refused by a renderer")
+		return l
+	}
+	_, err := Apply(context.Background(), dir, Request{Serving: "clf", ModelURI: "s3://m/v9", Verify: verify})
+	var se *SpecError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "refused by a renderer") {
+		t.Fatalf("err = %v, want a SpecError from the check", err)
+	}
+	if seen != "s3://m/v9" {
+		t.Errorf("the check saw model %q, not the edited one", seen)
+	}
+	if got := read(t, dir, "s.cue"); got != before {
+		t.Errorf("the spec was written:\n%s", got)
 	}
 }
