@@ -157,5 +157,24 @@ schema.#System & {
 		workers: 2
 		resources: {gpus: 1, cpu: "4", memory: "16Gi", shm: "2Gi"}
 	}
+
+	// Retrain every Monday: prepare the data, then run the training job
+	// above (each run creates its own job from it).
+	pipelines: retrain: {
+		schedule: "0 3 * * 1"
+		steps: {
+			prepare: {image: images.trainer, command: ["python", "prepare.py"], datasets: ["train"]}
+			train: {after: ["prepare"], training: "model"}
+		}
+	}
+
+	// Serve the trained model (KServe); production environments get at
+	// least two replicas and a disruption budget.
+	serving: api: {
+		model: {format: "sklearn", storageUri: "s3://example-models/model/v1"}
+		credentials: secret: "data-credentials"
+		replicas: {min: 1, max: 3}
+		resources: {cpu: "1", memory: "2Gi"}
+	}
 }
 `))
