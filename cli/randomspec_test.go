@@ -39,6 +39,7 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diags.HasErrors() {
+				t.Logf("refused: %s: %s", diags[0].Path, diags[0].Msg)
 				// A combination kiln refuses must say why, at a place.
 				for _, d := range diags {
 					if !d.Pos.IsValid() && d.Path == "" {
@@ -114,14 +115,22 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 
 	fw := pick(rng, "pytorch", "tensorflow", "xgboost", "paddle", "mxnet", "mpi")
 	workers := 1 + rng.IntN(4)
+	gpus := rng.IntN(3)
 	extra := ""
 	switch fw {
 	case "tensorflow":
 		extra = pick(rng, "", ", parameterServers: 1", ", evaluator: true")
 	case "pytorch":
-		extra = pick(rng, "", `, nprocPerNode: "gpu"`)
+		if gpus > 0 {
+			extra = pick(rng, "", `, nprocPerNode: "gpu"`)
+		}
+		if rng.IntN(3) == 0 {
+			extra += fmt.Sprintf(", elastic: {minReplicas: 1, maxReplicas: %d}", workers+1)
+		}
 	}
-	gpus := rng.IntN(3)
+	if rng.IntN(3) == 0 {
+		extra += pick(rng, `, scheduling: {gang: "volcano", priorityClass: "ml-high"}`, `, scheduling: queue: "team-a"`, `, scheduling: gang: "coscheduling"`)
+	}
 	fmt.Fprintf(&b, "training: train: {framework: %q, image: \"ghcr.io/acme/t:1\", command: [\"python\", \"train.py\"], args: {lr: 0.01, epochs: 3}, datasets: [\"data\"], workers: %d, resources: %s%s%s}\n",
 		fw, workers, gpu(gpus), extra, security)
 	if rng.IntN(3) == 0 {
@@ -134,7 +143,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		backend := pick(rng, "argo", "katib")
 		hb := ""
 		if algo == "hyperband" {
-			hb = `, hyperband: {resource: "epochs", min: 1, max: 9, eta: 3}`
+			hb = `, hyperband: {resource: "epochs", min: 1, max: 9, eta: 3}, maxTrials: 20`
 			if backend == "katib" {
 				hb = `, hyperband: {resource: "epochs", min: 1, max: 9, eta: 3}, parallel: 9, maxTrials: 27`
 			}
@@ -146,14 +155,14 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		fmt.Fprintf(&b, "sweeps: tune: {trial: \"train\", backend: %q, objective: {metric: \"acc\", goal: \"maximize\"}, algorithm: %q, parameters: {%s, batch: values: [32, 64]}%s}\n", backend, algo, lr, hb)
 	case 1:
 		fmt.Fprintf(&b, `pipelines: retrain: {
-	schedule: "0 3 * * 1"
+	schedule: "0 3 * * 1"%s
 	steps: {
 		prep: {image: "ghcr.io/acme/tools:1", command: ["prep"], outputs: artifacts: ["shards"], datasets: ["data"]}
 		train: {after: ["prep"], training: "train"}
-		eval: {after: ["train"], image: "ghcr.io/acme/tools:1", inputs: artifacts: ["shards"], outputs: parameters: ["acc"], resources: %s%s}
+		eval: {after: ["train"], image: "ghcr.io/acme/tools:1", inputs: artifacts: ["shards"], outputs: parameters: ["acc"], resources: %s}
 	}
 }
-`, gpu(rng.IntN(2)), security)
+`, strings.Replace(security, ", ", "\n\t", 1), gpu(rng.IntN(2)))
 	}
 
 	runtime := pick(rng, "kserve", "kserve", "tfserving", "seldon")
@@ -182,6 +191,16 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	fmt.Fprintf(&b, "serving: model: {runtime: %q, deploymentMode: %q, model: {format: %q, storageUri: \"s3://models/m/1\"}, credentials: secret: \"creds\", replicas: {min: 1, max: 3}, resources: %s%s%s%s%s}\n",
 		runtime, mode, format, gpu(rng.IntN(2)), canary, expose, autoscale, security)
 
+	if runtime == "kserve" && rng.IntN(3) == 0 {
+		// A transformer and, with a canary, a tester header.
+		fmt.Fprintf(&b, "serving: model: transformer: {image: \"ghcr.io/acme/tx:1\", resources: {cpu: \"1\", memory: \"1Gi\"}}\n")
+	}
+	if expose != "" && canary != "" && mode == "RawDeployment" {
+		b.WriteString("serving: model: expose: canaryHeader: {name: \"x-canary\", value: \"1\"}\n")
+	}
+	if rng.IntN(3) == 0 {
+		b.WriteString(`environments: dev: patches: label: {target: kind: "ServiceAccount", merge: metadata: labels: team: "ml"}` + "\n")
+	}
 	if rng.IntN(2) == 0 {
 		fmt.Fprintf(&b, "notebooks: lab: {image: \"kubeflownotebookswg/jupyter-scipy:v1.9.0\", workspace: \"10Gi\", datasets: [\"data\"], resources: %s, environments: [\"dev\"]}\n", gpu(rng.IntN(2)))
 	}
