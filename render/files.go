@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
 )
@@ -50,12 +52,13 @@ func Files(res *Result) (map[string][]byte, error) {
 // addDir adds one file per object of a directory and its
 // kustomization.yaml listing them in apply order.
 func addDir(files map[string][]byte, dir string, items []Item) error {
+	docs, err := marshalAll(items)
+	if err != nil {
+		return err
+	}
 	resources := []string{}
-	for _, it := range items {
-		b, err := Marshal(it.Object)
-		if err != nil {
-			return fmt.Errorf("%s: %w", it.Key(), err)
-		}
+	for i, it := range items {
+		b := docs[i]
 		name := FileName(it)
 		p := dir + "/" + name
 		if _, dup := files[p]; dup {
@@ -78,6 +81,36 @@ func addDir(files map[string][]byte, dir string, items []Item) error {
 	}
 	files[p] = append([]byte(Header), k...)
 	return nil
+}
+
+// marshalAll encodes the items on every core: YAML encoding is a good part
+// of kiln's run time. The results are in the items' order, so the output
+// does not depend on scheduling.
+func marshalAll(items []Item) ([][]byte, error) {
+	docs := make([][]byte, len(items))
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				docs[i], errs[i] = Marshal(items[i].Object)
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", items[i].Key(), err)
+		}
+	}
+	return docs, nil
 }
 
 type kustomization struct {
