@@ -48,26 +48,37 @@ sweeps: tune: {trial: "gbm", objective: {metric: "auc", goal: "maximize"}, algor
 		if err != nil || diags.HasErrors() || res == nil {
 			return // reported: that is allowed
 		}
-		files, err := render.Files(res)
-		if err != nil {
-			t.Fatalf("a spec that vets cannot be written: %v", err)
-		}
-		v := validatetest.CRDs(t)
-		docs := map[string][]byte{}
-		for p, b := range files {
-			if strings.HasSuffix(p, "/kustomization.yaml") || strings.HasSuffix(p, "argocd-cm-health.yaml") {
-				continue
-			}
-			docs[p] = b
-		}
-		for p, problems := range v.ValidateAll(docs) {
-			t.Errorf("%s: the API server would reject it:\n%s\nspec:\n%s", p, strings.Join(problems, "\n"), src)
-		}
-		baseline := strings.Contains(src, "baseline")
-		for p, b := range docs {
-			if vs := validate.RestrictedViolations(b); len(vs) > 0 && !baseline {
-				t.Errorf("%s: not restricted: %s\nspec:\n%s", p, strings.Join(vs, "; "), src)
-			}
-		}
+		checkRendered(t, src, res, strings.Contains(src, "baseline"))
 	})
+}
+
+// checkRendered holds every object of a rendered spec to the API server's
+// rules (CRDs, strict core decoding, Argo's validator) and, unless some
+// entry asked for baseline, every pod to Pod Security "restricted".
+func checkRendered(t *testing.T, src string, res *render.Result, baseline bool) {
+	t.Helper()
+	files, err := render.Files(res)
+	if err != nil {
+		t.Fatalf("a spec that vets cannot be written: %v", err)
+	}
+	docs := map[string][]byte{}
+	for p, b := range files {
+		// Not cluster objects: kustomize's file and a patch for Argo CD's
+		// own ConfigMap.
+		if strings.HasSuffix(p, "/kustomization.yaml") || strings.HasSuffix(p, "argocd-cm-health.yaml") {
+			continue
+		}
+		docs[p] = b
+	}
+	for p, problems := range validatetest.CRDs(t).ValidateAll(docs) {
+		t.Errorf("%s: the API server would reject it:\n  %s\nspec:\n%s", p, strings.Join(problems, "\n  "), src)
+	}
+	if baseline {
+		return
+	}
+	for p, b := range docs {
+		if vs := validate.RestrictedViolations(b); len(vs) > 0 {
+			t.Errorf("%s: not restricted: %s\nspec:\n%s", p, strings.Join(vs, "; "), src)
+		}
+	}
 }
