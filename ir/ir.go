@@ -291,6 +291,7 @@ type Training struct {
 	Evaluator         bool              `json:"evaluator"`
 	SlotsPerWorker    int               `json:"slotsPerWorker,omitempty"`
 	MPIImplementation string            `json:"mpiImplementation"`
+	SSH               *SSH              `json:"ssh,omitempty"`
 	RunPolicy         RunPolicy         `json:"runPolicy"`
 	Scheduling        *Scheduling       `json:"scheduling,omitempty"`
 	Security          Security          `json:"security"`
@@ -298,6 +299,12 @@ type Training struct {
 	ImagePullSecrets  []string          `json:"imagePullSecrets,omitempty"`
 	Standalone        *bool             `json:"standalone,omitempty"`
 	Environments      []string          `json:"environments,omitempty"`
+}
+
+// SSH is how an MPI image runs sshd on its workers.
+type SSH struct {
+	AuthMountPath string   `json:"authMountPath,omitempty"`
+	WorkerCommand []string `json:"workerCommand,omitempty"`
 }
 
 // Elastic is PyTorch elastic training.

@@ -22,6 +22,7 @@ var frameworksOf = map[string][]string{
 	"parameterServers":  {"tensorflow", "paddle", "mxnet"},
 	"evaluator":         {"tensorflow"},
 	"slotsPerWorker":    {"mpi"},
+	"ssh":               {"mpi"},
 	"mpiImplementation": {"mpi"},
 }
 
@@ -80,8 +81,9 @@ func checkFramework(c *render.Context, path string, t *ir.Training) {
 		"evaluator":         t.Evaluator,
 		"slotsPerWorker":    t.SlotsPerWorker > 0,
 		"mpiImplementation": t.MPIImplementation != "" && t.MPIImplementation != "OpenMPI",
+		"ssh":               t.SSH != nil,
 	}
-	for _, field := range []string{"elastic", "nprocPerNode", "parameterServers", "evaluator", "slotsPerWorker", "mpiImplementation"} {
+	for _, field := range []string{"elastic", "nprocPerNode", "parameterServers", "evaluator", "slotsPerWorker", "mpiImplementation", "ssh"} {
 		fws := frameworksOf[field]
 		if !set[field] || slices.Contains(fws, t.Framework) {
 			continue

@@ -258,7 +258,10 @@ func MPI(sys *ir.System, env *ir.Environment, name string, t *ir.Training) *MPIJ
 		MPIImplementation: t.MPIImplementation,
 		MPIReplicaSpecs:   replicaSpecs(sys, env, name, t),
 	}}
-	if t.Security.Restricted() {
+	switch {
+	case t.SSH != nil && t.SSH.AuthMountPath != "":
+		job.Spec.SSHAuthMountPath = t.SSH.AuthMountPath
+	case t.Security.Restricted():
 		job.Spec.SSHAuthMountPath = MPINonRootSSHPath
 	}
 	if s := t.Scheduling; (s == nil || (s.Gang == "" && s.Queue == "")) && !t.RunPolicy.Suspend {
@@ -317,6 +320,9 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 			in.Args = []string{"-De"}
 			if t.Security.Restricted() {
 				in.Args = append(in.Args, "-f", mpiNonRootSSHD)
+			}
+			if t.SSH != nil && len(t.SSH.WorkerCommand) > 0 {
+				in.Command, in.Args = slices.Clone(t.SSH.WorkerCommand[:1]), slices.Clone(t.SSH.WorkerCommand[1:])
 			}
 		}
 	}

@@ -196,6 +196,16 @@ func goldenCases() map[string]*ir.Training {
 	mpig.Security = ir.Security{Profile: "baseline", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
 	mpig.RunPolicy.Suspend = true
 	cases["mpi-gang-baseline"] = mpig
+
+	// MPI with an image laid out otherwise (Horovod's, UID 1001): the
+	// keys and sshd come from the entry, still restricted.
+	mpis := job("mpi")
+	mpis.Workers = 2
+	mpis.Command = []string{"horovodrun", "-np", "4", "python", "train.py"}
+	mpis.Resources = ir.Resources{GPUs: 2, CPU: "8", Memory: "32Gi"}
+	mpis.Security.RunAsUser, mpis.Security.RunAsGroup, mpis.Security.FSGroup = 1001, 1001, 1001
+	mpis.SSH = &ir.SSH{AuthMountPath: "/home/horovod/.ssh", WorkerCommand: []string{"/usr/sbin/sshd", "-De", "-f", "/home/horovod/.sshd_config", "-p", "2222"}}
+	cases["mpi-custom-ssh"] = mpis
 	return cases
 }
 
