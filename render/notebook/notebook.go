@@ -112,13 +112,15 @@ func Object(sys *ir.System, env *ir.Environment, name string, n *ir.Notebook) *N
 }
 
 // WorkspaceClaim is the home volume of a notebook. Argo CD must never
-// prune it: it holds the user's work, which outlives the notebook entry.
+// delete it, neither when the entry goes (Prune=false) nor when its
+// Application is deleted with cascade (Delete=false): it holds the user's
+// work, which outlives the notebook entry.
 func WorkspaceClaim(name string, n *ir.Notebook) *corev1.PersistentVolumeClaim {
 	return &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        ClaimName(name),
-			Annotations: map[string]string{"argocd.argoproj.io/sync-options": "Prune=false"},
+			Annotations: map[string]string{"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"},
 		},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},

@@ -77,7 +77,7 @@ func TestNotebookValidatesAndIsRestricted(t *testing.T) {
 	assert.Contains(t, nb, "automountServiceAccountToken: false")
 
 	pvc := string(files["dev/skin-lesion/persistentvolumeclaim-explore-workspace.yaml"])
-	assert.Contains(t, pvc, "argocd.argoproj.io/sync-options: Prune=false", "Argo CD must never delete a user's work")
+	assert.Contains(t, pvc, "argocd.argoproj.io/sync-options: Prune=false,Delete=false", "Argo CD must never delete a user's work")
 	assert.Contains(t, pvc, "storage: 50Gi")
 
 	// Underscores become dashes; a notebook with its own service account
