@@ -34,17 +34,17 @@ func (Renderer) Render(c *render.Context) diag.List {
 
 	ns := Namespace(env)
 	// Who owns the system and what it is for, where a cluster operator
-	// looks first.
-	ann := map[string]string{}
+	// looks first. Pruning the namespace deletes everything in it (a
+	// renamed environment, a typo in its namespace), so Argo CD asks a
+	// person to confirm it.
+	ann := map[string]string{"argocd.argoproj.io/sync-options": "Prune=confirm"}
 	if len(sys.Owners) > 0 {
 		ann["kiln.dev/owners"] = strings.Join(sys.Owners, ",")
 	}
 	if sys.Description != "" {
 		ann["kiln.dev/description"] = sys.Description
 	}
-	if len(ann) > 0 {
-		ns.Annotations = ann
-	}
+	ns.Annotations = ann
 	c.Add(ns, origin)
 	c.Add(Quota(sys, env), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
 	c.Add(&corev1.ServiceAccount{
