@@ -37,34 +37,43 @@ func renderExample(t *testing.T, name string) map[string]string {
 	return files
 }
 
-// TestGoldenExample compares the rendered example with
-// testdata/golden/skin-lesion; go test ./cli -update rewrites it.
+// TestGoldenExample compares each bundled example, rendered, with
+// testdata/golden/<example>; go test ./cli -update rewrites them.
 func TestGoldenExample(t *testing.T) {
-	got := renderExample(t, "skin-lesion")
-	dir := filepath.Join("testdata", "golden", "skin-lesion")
-	if *update {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		for p, content := range got {
-			dst := filepath.Join(dir, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(dst, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
+	specs, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "*", "system.cue"))
+	if len(specs) < 2 {
+		t.Fatalf("found %d examples, want the bundled ones", len(specs))
 	}
-	want := map[string]string{}
-	for p, st := range snapshot(t, dir) {
-		if !st.Mode.IsDir() {
-			want[filepath.ToSlash(p)] = st.Content
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("rendered example differs from %s (-want +got); run go test ./cli -update if intended:\n%s", dir, diff)
+	for _, spec := range specs {
+		name := filepath.Base(filepath.Dir(spec))
+		t.Run(name, func(t *testing.T) {
+			got := renderExample(t, name)
+			dir := filepath.Join("testdata", "golden", name)
+			if *update {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				for p, content := range got {
+					dst := filepath.Join(dir, filepath.FromSlash(p))
+					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(dst, []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return
+			}
+			want := map[string]string{}
+			for p, st := range snapshot(t, dir) {
+				if !st.Mode.IsDir() {
+					want[filepath.ToSlash(p)] = st.Content
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rendered example differs from %s (-want +got); run go test ./cli -update if intended:\n%s", dir, diff)
+			}
+		})
 	}
 }
 
