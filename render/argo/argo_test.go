@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -333,4 +334,56 @@ func TestCheckSchedule(t *testing.T) {
 	assert.Error(t, c)
 	_, z := CheckSchedule(&ir.Schedule{Cron: "@daily", Timezone: "Mars/Olympus"})
 	assert.Error(t, z)
+}
+
+// TestJobTemplatesReattachAndCleanUp: the template running a training
+// job applies it (a waiter started again after an eviction finds the job
+// it created, where create would fail with AlreadyExists), is restarted on
+// errors a bounded number of times, and labels the job with kiln's own
+// workflow key, never Argo CD's tracking label. The delete template
+// deletes exactly the jobs named, tolerating ones that never started, and
+// passes Argo's validator and the CRDs.
+func TestJobTemplatesReattachAndCleanUp(t *testing.T) {
+	wt := workflowTemplate(t)
+	spec := &wt.Unwrap().(*wfv1.WorkflowTemplate).Spec
+	train := spec.Templates[1]
+	assert.Equal(t, "apply", train.Resource.Action)
+	assert.True(t, train.Resource.SetOwnerReference)
+	require.NotNil(t, train.RetryStrategy)
+	assert.Equal(t, wfv1.RetryPolicyOnError, train.RetryStrategy.RetryPolicy)
+	require.NotNil(t, train.RetryStrategy.Limit)
+	assert.Equal(t, WaiterRetries, train.RetryStrategy.Limit.IntValue())
+	var job map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(train.Resource.Manifest), &job))
+	labels := job["metadata"].(map[string]any)["labels"].(map[string]any)
+	assert.Equal(t, "{{workflow.name}}", labels[LabelWorkflow])
+	assert.NotContains(t, labels, render.LabelInstance)
+	assert.Equal(t, "skin-lesion", labels[render.LabelPartOf], "the caller's labels stay")
+
+	jobs := []JobRef{
+		{APIVersion: "kubeflow.org/v1", Kind: "PyTorchJob", Namespace: "derm-ml", Name: "{{workflow.name}}-resnet"},
+		{APIVersion: "kubeflow.org/v2beta1", Kind: "MPIJob", Namespace: "derm-ml", Name: "{{workflow.name}}-horovod"},
+	}
+	del, err := DeleteJobsTemplate("delete-jobs", jobs)
+	require.NoError(t, err)
+	assert.Equal(t, "delete", del.Resource.Action)
+	assert.Contains(t, del.Resource.Flags, "--ignore-not-found")
+	var got []JobRef
+	for _, doc := range strings.Split(del.Resource.Manifest, "---\n") {
+		var m struct {
+			APIVersion, Kind string
+			Metadata         struct{ Name, Namespace string }
+		}
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &m))
+		got = append(got, JobRef{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name})
+	}
+	assert.Equal(t, jobs, got)
+
+	spec.OnExit = "exit"
+	spec.Templates = append(spec.Templates, wfv1.Template{Name: "exit", DAG: &wfv1.DAGTemplate{Tasks: []wfv1.DAGTask{
+		{Name: "delete-jobs", Template: "delete-jobs", When: "'{{workflow.status}}' != 'Succeeded'"},
+	}}}, del)
+	b, err := render.Marshal(wt)
+	require.NoError(t, err)
+	assert.Empty(t, crdValidator(t).ValidateAll(map[string][]byte{"wt.yaml": b}))
 }

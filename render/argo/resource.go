@@ -8,6 +8,7 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -71,21 +72,40 @@ type TrainingInput struct {
 	Parameters []string
 }
 
-// TrainingTemplate returns a resource template that creates the job,
+// LabelWorkflow is the label kiln puts on the objects a workflow run
+// creates (training jobs, child workflows), valued with the run's name.
+// It is kiln's own key: app.kubernetes.io/instance is the label Argo CD
+// tracks its applications by, and a run's objects are not part of one.
+const LabelWorkflow = "kiln.dev/workflow"
+
+// WaiterRetries is how often a training step's waiter pod is started
+// again after an error (its pod was evicted or deleted). Each attempt
+// applies the same job, which exists by then, and waits for it again.
+const WaiterRetries = 3
+
+// TrainingTemplate returns a resource template that applies the job,
 // owned by the workflow (deleting the run deletes the job), and waits for
 // JobConditions: the step fails when the job fails.
+//
+// The action is apply, not create: Argo's executor runs kubectl with the
+// action, and create fails with AlreadyExists when a waiter that was
+// evicted is started again, failing the run while the job trains on.
+// Apply of the unchanged manifest re-attaches to the job instead (its
+// owner reference is the same run). retryStrategy OnError restarts the
+// waiter on such errors only; a job that failed fails every attempt at
+// once, so a failure is never retried as a new job (Argo's OnError does
+// not retry a Failed node at all).
 func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 	in.Job.SetName(in.JobName)
-	if len(in.Labels) > 0 {
-		l := map[string]string{}
-		for k, v := range in.Job.GetLabels() {
-			l[k] = v
-		}
-		for k, v := range in.Labels {
-			l[k] = v
-		}
-		in.Job.SetLabels(l)
+	l := map[string]string{}
+	for k, v := range in.Job.GetLabels() {
+		l[k] = v
 	}
+	for k, v := range in.Labels {
+		l[k] = v
+	}
+	l[LabelWorkflow] = "{{workflow.name}}"
+	in.Job.SetLabels(l)
 	manifest, err := render.Marshal(in.Job)
 	if err != nil {
 		return wfv1.Template{}, fmt.Errorf("training job %s: %w", in.JobName, err)
@@ -94,11 +114,15 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 	t := wfv1.Template{
 		Name: in.Name,
 		Resource: &wfv1.ResourceTemplate{
-			Action:            "create",
+			Action:            "apply",
 			Manifest:          string(manifest),
 			SetOwnerReference: true,
 			SuccessCondition:  success,
 			FailureCondition:  failure,
+		},
+		RetryStrategy: &wfv1.RetryStrategy{
+			Limit:       ptr(intstr.FromInt32(WaiterRetries)),
+			RetryPolicy: wfv1.RetryPolicyOnError,
 		},
 	}
 	for _, p := range in.Parameters {
@@ -124,4 +148,39 @@ func WithParameters(t *ir.Training, names []string) *ir.Training {
 		c.Args[n] = ir.Value{RawMessage: b}
 	}
 	return &c
+}
+
+// JobRef names a job a workflow run creates.
+type JobRef struct {
+	APIVersion, Kind, Namespace, Name string
+}
+
+// DeleteJobsTemplate returns a resource template that deletes the jobs a
+// run created, whether or not they exist: Argo's executor runs
+// kubectl delete --ignore-not-found on the manifest, one document per
+// job. Run from the exit handler when the run did not succeed, it stops
+// jobs that would otherwise train on after a failure, a timeout or
+// argo stop, holding their GPUs until the run is garbage-collected.
+func DeleteJobsTemplate(name string, jobs []JobRef) (wfv1.Template, error) {
+	var docs []string
+	for _, j := range jobs {
+		b, err := render.Marshal(map[string]any{
+			"apiVersion": j.APIVersion,
+			"kind":       j.Kind,
+			"metadata":   map[string]string{"name": j.Name, "namespace": j.Namespace},
+		})
+		if err != nil {
+			return wfv1.Template{}, fmt.Errorf("job %s: %w", j.Name, err)
+		}
+		docs = append(docs, string(b))
+	}
+	return wfv1.Template{
+		Name: name,
+		Resource: &wfv1.ResourceTemplate{
+			Action:   "delete",
+			Manifest: strings.Join(docs, "---\n"),
+			// The executor adds it too; stated so the intent is visible.
+			Flags: []string{"--ignore-not-found"},
+		},
+	}, nil
 }

@@ -16,6 +16,7 @@ func Check(rc *render.Context, g *graph) bool {
 	c := &checker{Context: rc}
 	checkSchedule(c, g)
 	checkExit(c, g)
+	checkPinned(c, g)
 	for _, name := range g.stepNames() {
 		st := g.steps[name]
 		path := ir.Join(g.path, "steps", name)
@@ -49,7 +50,7 @@ func Check(rc *render.Context, g *graph) bool {
 				continue
 			}
 			checkJobName(c, g, path, name, st)
-			checkTrainingStep(c, path, st)
+			checkTrainingStep(c, path, name, st)
 		}
 		checkGPUs(c, path, st)
 	}
@@ -158,14 +159,33 @@ func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
 	}
 }
 
-// checkTrainingStep rejects what would make a run create the same job
-// twice: Argo's create fails on a name that exists.
-func checkTrainingStep(c *checker, path string, st *ir.Step) {
+// checkTrainingStep rejects what would make a run apply the same job
+// twice, and artifacts the job could not be told about.
+func checkTrainingStep(c *checker, path, name string, st *ir.Step) {
 	if len(st.WithItems) > 0 {
 		c.Errorf(ir.Join(path, "withItems"), "a training step cannot fan out: every item would create the same job; use a sweep (sweeps.<name>) to train over several settings")
 	}
 	if st.Retry != nil {
-		c.Errorf(ir.Join(path, "retry"), "a training step cannot be retried: the retry would create the job again under a name that exists; let the operator restart failed pods instead (training.%s.runPolicy.backoffLimit)", st.Training)
+		c.Errorf(ir.Join(path, "retry"), "a training step cannot be retried: a retry would find the job it already created, failed; kiln already restarts the step's waiter after errors such as an eviction. Let the operator restart failed pods instead (training.%s.runPolicy.backoffLimit)", st.Training)
+	}
+	if st.Inputs != nil && len(st.Inputs.Artifacts) > 0 && c.Env.Spec.Artifacts == nil {
+		c.Errorf(ir.Join(path, "inputs", "artifacts"), "training step %s takes artifact %q, which its job reads from the artifact repository (its URI in %s), but environment %s has none: set artifacts.s3 or artifacts.gcs", name, st.Inputs.Artifacts[0], ArtifactEnv(st.Inputs.Artifacts[0]), c.Env.Name)
+	}
+}
+
+// checkPinned rejects a fixed artifact key that several pods would
+// write: a step that fans out (withItems) runs once per item, and every
+// item would overwrite the same object, which a promote or training step
+// then reads.
+func checkPinned(c *checker, g *graph) {
+	pinned := g.pinned()
+	for _, name := range g.stepNames() {
+		st := g.steps[name]
+		if len(pinned[name]) == 0 || len(st.WithItems) == 0 {
+			continue
+		}
+		arts := slices.Sorted(maps.Keys(pinned[name]))
+		c.Errorf(ir.Join(g.path, "steps", name, "withItems"), "step %s fans out, but its artifact %q is handed to a promote or training step by its URI, which every item would overwrite: produce it in a step that runs once (one that gathers the items' results)", name, arts[0])
 	}
 }
 

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -60,7 +62,16 @@ func (Renderer) Render(c *render.Context) diag.List {
 		if !Check(c, g) {
 			continue
 		}
-		wt, memo, _ := WorkflowTemplate(c.System, c.Env, g)
+		wt, memo, _, err := WorkflowTemplate(c.System, c.Env, g)
+		if err != nil {
+			var pe *pathError
+			if errors.As(err, &pe) {
+				c.Errorf(pe.path, "%s", pe.msg)
+			} else {
+				c.Errorf(g.path, "%v", err)
+			}
+			continue
+		}
 		origin := c.Origin(g.path, Component, objectName(name))
 		c.Add(argo.Wrap(wt), origin)
 		if n := g.p.MaxRuns; n > 0 {
@@ -135,10 +146,20 @@ func RunLimitName(pipeline string) string { return objectName(pipeline) + "-runs
 // MemoCacheName is the cache ConfigMap of a pipeline's memoized steps.
 func MemoCacheName(pipeline string) string { return objectName(pipeline) + "-memo" }
 
+// pathError is a problem rendering a pipeline, at a spec path. Check
+// reports these first; rendering still refuses rather than drop what it
+// cannot translate.
+type pathError struct {
+	path, msg string
+}
+
+func (e *pathError) Error() string { return e.path + ": " + e.msg }
+
 // WorkflowTemplate renders a checked pipeline. It returns the name of
 // the memoization cache if a step is memoized, and whether the pipeline
-// passes artifacts.
-func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.WorkflowTemplate, string, bool) {
+// passes artifacts. A step it cannot render (a condition that does not
+// translate) is an error, never left out.
+func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.WorkflowTemplate, string, bool, error) {
 	p := g.p
 	sa := ServiceAccount(sys, p)
 	wt := argo.WorkflowTemplate(objectName(g.name))
@@ -182,18 +203,19 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 		spec.Arguments.Parameters = append(spec.Arguments.Parameters, ap)
 	}
 
-	// Artifacts a promote step takes its model from are stored at a
-	// fixed key, so the step can name their URI.
-	pinned := map[string]map[string]bool{} // producer -> artifacts
+	pinned := g.pinned()
+	// Output parameters that a condition compares as numbers.
+	numeric := map[string]map[string]bool{} // producer -> outputs
 	for _, n := range g.stepNames() {
-		if st := g.steps[n]; st.Promote != nil && st.Promote.StorageURI == "" && st.Inputs != nil && len(st.Inputs.Parameters) == 0 && len(st.Inputs.Artifacts) == 1 {
-			a := st.Inputs.Artifacts[0]
-			if prod, problem := g.producer(n, a); problem == "" {
-				if pinned[prod] == nil {
-					pinned[prod] = map[string]bool{}
-				}
-				pinned[prod][a] = true
+		for _, ref := range g.numericRefs(n, g.steps[n].When) {
+			m := refRE.FindStringSubmatch(ref)
+			if m == nil || m[1] == ParametersRef {
+				continue
 			}
+			if numeric[m[1]] == nil {
+				numeric[m[1]] = map[string]bool{}
+			}
+			numeric[m[1]][m[2]] = true
 		}
 	}
 
@@ -201,9 +223,13 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 	usesArtifacts := false
 	dag := &wfv1.DAGTemplate{}
 	var templates []wfv1.Template
+	var userExit *wfv1.DAGTask
 	for _, n := range g.stepNames() {
 		st := g.steps[n]
-		tmpl, task := stepTemplate(sys, env, g, n, st, sa, pinned[n])
+		tmpl, task, err := stepTemplate(sys, env, g, n, st, sa, pinned[n], numeric[n])
+		if err != nil {
+			return nil, "", false, err
+		}
 		if st.Memoize != nil {
 			memo = MemoCacheName(g.name)
 			tmpl.Memoize = argo.Memoize(memo, memoKey(g.name, n, tmpl), st.Memoize.MaxAge)
@@ -220,15 +246,108 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 			}
 			spec.OnExit = tmpl.Name
 			templates[len(templates)-1] = tmpl
+			userExit = &wfv1.DAGTask{Name: task.Name, Template: tmpl.Name}
 			continue
 		}
 		dag.Tasks = append(dag.Tasks, task)
 	}
 	spec.Templates = append([]wfv1.Template{{Name: spec.Entrypoint, DAG: dag}}, templates...)
+	exit, err := cleanupTemplates(env, g, userExit)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if len(exit) > 0 {
+		spec.OnExit = exit[0].Name
+		spec.Templates = append(spec.Templates, exit...)
+	}
 	if usesArtifacts && env.Spec.Artifacts != nil {
 		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(sys)
 	}
-	return wt, memo, usesArtifacts
+	return wt, memo, usesArtifacts, nil
+}
+
+// pinned lists, per producing step, the artifacts stored at a fixed key
+// (pinnedKey) so that a consumer can be handed their URI: the model a
+// promote step rolls out, and every artifact a training step takes,
+// since the job's pods read it from the repository themselves.
+func (g *graph) pinned() map[string]map[string]bool {
+	pinned := map[string]map[string]bool{} // producer -> artifacts
+	pin := func(user, a string) {
+		if prod, problem := g.producer(user, a); problem == "" {
+			if pinned[prod] == nil {
+				pinned[prod] = map[string]bool{}
+			}
+			pinned[prod][a] = true
+		}
+	}
+	for _, n := range g.stepNames() {
+		st := g.steps[n]
+		switch {
+		case st.Inputs == nil:
+		case st.Training != "":
+			for _, a := range st.Inputs.Artifacts {
+				pin(n, a)
+			}
+		case st.Promote != nil && st.Promote.StorageURI == "" && len(st.Inputs.Parameters) == 0 && len(st.Inputs.Artifacts) == 1:
+			pin(n, st.Inputs.Artifacts[0])
+		}
+	}
+	return pinned
+}
+
+// freeName is the first candidate that no step's template takes.
+func freeName(g *graph, candidates ...string) string {
+	taken := map[string]bool{entrypoint(g): true}
+	for n := range g.steps {
+		taken[objectName(n)] = true
+	}
+	for _, c := range candidates {
+		if !taken[c] {
+			return c
+		}
+	}
+	for i := 2; ; i++ {
+		if c := fmt.Sprintf("%s-%d", candidates[0], i); !taken[c] {
+			return c
+		}
+	}
+}
+
+// cleanupTemplates are the exit handler of a pipeline with training
+// steps: a DAG that, unless the run succeeded, deletes the jobs the run
+// created (a failed, timed-out or stopped run only stops its waiter pods,
+// and the jobs would train on until the run is deleted), next to the
+// user's own exit step, if any. The first template is the handler.
+func cleanupTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask) ([]wfv1.Template, error) {
+	var jobs []argo.JobRef
+	for _, n := range g.stepNames() {
+		st := g.steps[n]
+		if st.Training == "" || n == g.p.OnExit {
+			continue
+		}
+		t := env.Spec.Training[st.Training]
+		if t == nil {
+			continue
+		}
+		k, ok := training.Kinds[t.Framework]
+		if !ok {
+			continue
+		}
+		jobs = append(jobs, argo.JobRef{APIVersion: k.APIVersion, Kind: k.Kind, Namespace: env.Namespace, Name: JobName(n)})
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	handler := freeName(g, "exit-handler", "kiln-exit-handler")
+	del, err := argo.DeleteJobsTemplate(freeName(g, "delete-jobs", "kiln-delete-jobs"), jobs)
+	if err != nil {
+		return nil, err
+	}
+	tasks := []wfv1.DAGTask{{Name: del.Name, Template: del.Name, When: "'{{workflow.status}}' != 'Succeeded'"}}
+	if userExit != nil {
+		tasks = append(tasks, *userExit)
+	}
+	return []wfv1.Template{{Name: handler, DAG: &wfv1.DAGTemplate{Tasks: tasks}}, del}, nil
 }
 
 // entrypoint names the DAG template: "main", unless a step has that name.
@@ -244,12 +363,18 @@ func entrypoint(g *graph) string {
 }
 
 // stepTemplate renders one step into its template and its DAG task.
-func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, pinned map[string]bool) (wfv1.Template, wfv1.DAGTask) {
+func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, pinned, numeric map[string]bool) (wfv1.Template, wfv1.DAGTask, error) {
 	tname := objectName(name)
 	task := wfv1.DAGTask{Name: tname, Template: tname}
 	task.Depends = g.depends(name, st)
 	if st.When != "" {
-		task.When, _ = g.translateWhen(name, st.When)
+		when, err := g.translateWhen(name, st.When)
+		if err != nil {
+			// Without its condition the step would run unconditionally
+			// (a conditional promote would always promote).
+			return wfv1.Template{}, wfv1.DAGTask{}, &pathError{path: ir.Join(g.path, "steps", name, "when"), msg: err.Error()}
+		}
+		task.When = when
 	}
 	for _, it := range st.WithItems {
 		var item wfv1.Item
@@ -283,7 +408,9 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: k})
 		task.Arguments.Parameters = append(task.Arguments.Parameters, wfv1.Parameter{Name: k, Value: wfv1.AnyStringPtr(params[k])})
 	}
-	if st.Inputs != nil && st.Promote == nil {
+	// A promote step and a training step are handed their artifacts'
+	// URIs: nothing of theirs would read a download.
+	if st.Inputs != nil && st.Promote == nil && st.Training == "" {
 		for _, a := range st.Inputs.Artifacts {
 			prod, _ := g.producer(name, a)
 			tmpl.Inputs.Artifacts = append(tmpl.Inputs.Artifacts, wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a})
@@ -294,16 +421,26 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		for _, o := range st.Outputs.Parameters {
 			// A default, so that a step that was skipped (or failed
 			// before writing it) does not make every reference fail to
-			// resolve.
-			tmpl.Outputs.Parameters = append(tmpl.Outputs.Parameters, wfv1.Parameter{Name: o, ValueFrom: &wfv1.ValueFrom{
-				Path: OutputDir + "/" + o, Default: wfv1.AnyStringPtr(""),
-			}})
+			// resolve. Not for an output a condition compares as a
+			// number: "" there is a parse error in Argo's evaluator,
+			// which fails the whole run, and no number is a safe
+			// stand-in (0 passes "loss < 0.1"). Without a default the
+			// step fails when it did not write the file, which says
+			// what went wrong.
+			vf := &wfv1.ValueFrom{Path: OutputDir + "/" + o}
+			if !numeric[o] {
+				vf.Default = wfv1.AnyStringPtr("")
+			}
+			tmpl.Outputs.Parameters = append(tmpl.Outputs.Parameters, wfv1.Parameter{Name: o, ValueFrom: vf})
 		}
 		for _, a := range st.Outputs.Artifacts {
-			art := wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a}
+			// Stored as they are, not as a tar.gz: a directory becomes
+			// objects under the key, which consumers (training jobs,
+			// serving) can read directly, and the wait container does
+			// not gzip large data.
+			art := wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a, Archive: &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}}}
 			if pinned[a] {
 				art.ArtifactLocation = pinnedLocation(env.Spec.Artifacts, g.name, name, a)
-				art.Archive = &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}}
 			}
 			tmpl.Outputs.Artifacts = append(tmpl.Outputs.Artifacts, art)
 		}
@@ -316,7 +453,7 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		tmpl.RetryStrategy = rs
 	}
 	tmpl.Timeout = st.Timeout
-	return tmpl, task
+	return tmpl, task, nil
 }
 
 // replaceItem points {{item}} at the template's item parameter.
@@ -376,6 +513,26 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 		}
 	}
 	t := argo.WithParameters(orig, slices.Sorted(maps.Keys(params)))
+	// The step's timeout only ends the waiter pod: the job gets it
+	// (else the pipeline's) as its own deadline, so the operator stops
+	// its pods too. A shorter deadline of the entry's own stays.
+	if d := jobDeadline(g.p, st); d > 0 && (t.RunPolicy.ActiveDeadlineSeconds == nil || *t.RunPolicy.ActiveDeadlineSeconds > d) {
+		t.RunPolicy.ActiveDeadlineSeconds = &d
+	}
+	// Artifacts are handed over by URI, as ARTIFACT_<NAME>_URI.
+	if st.Inputs != nil && len(st.Inputs.Artifacts) > 0 && env.Spec.Artifacts != nil {
+		t.Env = maps.Clone(t.Env)
+		if t.Env == nil {
+			t.Env = map[string]ir.EnvVar{}
+		}
+		for _, a := range st.Inputs.Artifacts {
+			prod, problem := g.producer(name, a)
+			if problem != "" {
+				continue
+			}
+			t.Env[ArtifactEnv(a)] = ir.EnvVar{Value: artifactURI(env.Spec.Artifacts, g.name, prod, a)}
+		}
+	}
 	job := training.Job(sys, env, st.Training, t)
 	job.SetNamespace(env.Namespace)
 	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
@@ -394,6 +551,23 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 		panic(fmt.Sprintf("pipeline: %v", err)) // marshaling a typed job cannot fail
 	}
 	return tmpl
+}
+
+// ArtifactEnv is the environment variable that gives a training job the
+// URI of an input artifact.
+func ArtifactEnv(artifact string) string {
+	return "ARTIFACT_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(artifact)) + "_URI"
+}
+
+// jobDeadline is the deadline, in seconds, of the job a training step
+// creates: the step's timeout, else the pipeline's; 0 if neither is set.
+func jobDeadline(p *ir.Pipeline, st *ir.Step) int {
+	for _, s := range []string{st.Timeout, p.Timeout} {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			return int(math.Ceil(d.Seconds()))
+		}
+	}
+	return 0
 }
 
 // JobName is the name of the job a training step creates: one per run

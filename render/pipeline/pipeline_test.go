@@ -115,7 +115,7 @@ func manifests(t *testing.T, doc []byte) [][]byte {
 	}
 	var out [][]byte
 	for _, tmpl := range wt.Spec.Templates {
-		if tmpl.Resource == nil {
+		if tmpl.Resource == nil || tmpl.Resource.Action == "delete" {
 			continue
 		}
 		m := placeholderRE.ReplaceAllStringFunc(tmpl.Resource.Manifest, func(s string) string {

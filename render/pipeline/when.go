@@ -17,7 +17,21 @@ var compRE = regexp.MustCompile(`^\s*('[^']*'|[^\s=!<>']+)\s*(==|!=|<=|>=|<|>)\s
 // or boolean are numeric (unquoted); others compare strings, quoted, as
 // Argo's expression language needs.
 func (g *graph) translateWhen(user, when string) (string, error) {
-	var out []string
+	out, _, err := g.comparisons(user, when)
+	return out, err
+}
+
+// numericRefs lists the references (step.output, parameters.name) that
+// the condition compares as numbers, in the order they appear.
+func (g *graph) numericRefs(user, when string) []string {
+	_, refs, _ := g.comparisons(user, when)
+	return refs
+}
+
+// comparisons translates a condition and lists the references it
+// compares numerically.
+func (g *graph) comparisons(user, when string) (string, []string, error) {
+	var out, numRefs []string
 	for i, tok := range splitLogical(when) {
 		if i%2 == 1 {
 			out = append(out, tok)
@@ -25,28 +39,36 @@ func (g *graph) translateWhen(user, when string) (string, error) {
 		}
 		m := compRE.FindStringSubmatch(tok)
 		if m == nil {
-			return "", fmt.Errorf("cannot read %q: want comparisons such as \"evaluate.accuracy > 0.9\" (operands: step.output, parameters.name, a number, true, false or a 'quoted' string; operators == != < <= > >=), joined by && or ||", strings.TrimSpace(tok))
+			return "", nil, fmt.Errorf("cannot read %q: want comparisons such as \"evaluate.accuracy > 0.9\" (operands: step.output, parameters.name, a number, true, false or a 'quoted' string; operators == != < <= > >=), joined by && or ||", strings.TrimSpace(tok))
 		}
 		lhs, op, rhs := m[1], m[2], m[3]
 		l, err := g.operand(user, lhs)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		r, err := g.operand(user, rhs)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if !l.ref && !r.ref {
-			return "", fmt.Errorf("%q compares two constants; refer to a step output (step.output) or a parameter (parameters.name)", strings.TrimSpace(tok))
+			return "", nil, fmt.Errorf("%q compares two constants; refer to a step output (step.output) or a parameter (parameters.name)", strings.TrimSpace(tok))
 		}
 		numeric := op != "==" && op != "!=" || isNumberOrBool(lhs) || isNumberOrBool(rhs)
 		if numeric {
 			out = append(out, l.expr+" "+op+" "+r.expr)
+			for _, o := range []struct {
+				s string
+				v value
+			}{{lhs, l}, {rhs, r}} {
+				if o.v.ref {
+					numRefs = append(numRefs, o.s)
+				}
+			}
 		} else {
 			out = append(out, "'"+l.expr+"' "+op+" '"+r.expr+"'")
 		}
 	}
-	return strings.Join(out, " "), nil
+	return strings.Join(out, " "), numRefs, nil
 }
 
 func (g *graph) operand(user, s string) (value, error) {

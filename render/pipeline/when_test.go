@@ -227,3 +227,36 @@ func TestTranslateWhenLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestUntranslatableWhenIsAnError: rendering refuses a step whose
+// condition it cannot translate, with the condition's path, even when
+// Check was skipped: dropping it would run the step unconditionally (a
+// conditional promote would always promote).
+func TestUntranslatableWhenIsAnError(t *testing.T) {
+	env := &ir.Environment{Name: "dev", Namespace: "demo", Spec: &ir.Spec{}}
+	sys := &ir.System{Name: "demo", Namespace: "demo", Environments: []*ir.Environment{env}}
+	for _, when := range []string{"evaluate.acc > 0.9", "evaluate.accuracy >", "1 > 0"} {
+		p := &ir.Pipeline{PodGC: "OnPodSuccess", Steps: map[string]*ir.Step{
+			"evaluate": {Image: "t", Outputs: &ir.StepOutputs{Parameters: []string{"accuracy"}}},
+			"deploy":   {After: []string{"evaluate"}, Image: "t", When: when},
+		}}
+		wt, _, _, err := WorkflowTemplate(sys, env, newGraph(env, "p", p))
+		assert.Nil(t, wt, when)
+		var pe *pathError
+		if assert.ErrorAs(t, err, &pe, when) {
+			assert.Equal(t, "pipelines.p.steps.deploy.when", pe.path, when)
+		}
+	}
+	// A condition that translates is kept.
+	p := &ir.Pipeline{PodGC: "OnPodSuccess", Steps: map[string]*ir.Step{
+		"evaluate": {Image: "t", Outputs: &ir.StepOutputs{Parameters: []string{"accuracy"}}},
+		"deploy":   {After: []string{"evaluate"}, Image: "t", When: "evaluate.accuracy > 0.9"},
+	}}
+	wt, _, _, err := WorkflowTemplate(sys, env, newGraph(env, "p", p))
+	require.NoError(t, err)
+	for _, task := range wt.Spec.Templates[0].DAG.Tasks {
+		if task.Name == "deploy" {
+			assert.Equal(t, "{{tasks.evaluate.outputs.parameters.accuracy}} > 0.9", task.When)
+		}
+	}
+}

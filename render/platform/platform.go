@@ -238,7 +238,9 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 				}
 			}
 			if name != "" {
-				use(name, "create", "get")
+				// The step applies its job (get, then create or patch on
+				// a retry) and the exit handler deletes it.
+				use(name, "create", "get", "patch", "delete")
 			}
 		}
 	}
@@ -246,7 +248,7 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		// A sweep creates jobs only for distributed trials, through the
 		// same resource template as a pipeline step.
 		if createsJobs(env, sw) {
-			use(sw.Trial, "create", "get")
+			use(sw.Trial, "create", "get", "patch")
 		}
 	}
 	// One rule per group and set of verbs, kinds sorted.

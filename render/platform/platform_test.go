@@ -27,10 +27,12 @@ func TestWorkflowRules(t *testing.T) {
 		"promote": {Promote: &ir.Promote{Serving: "web"}},
 	}}}
 	taskResults := rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}}
-	// Resource templates create the job and poll it by name: nothing more.
+	// Resource templates apply the job (get, create, patch when a retried
+	// waiter finds it) and poll it by name; the exit handler deletes it
+	// by name: nothing more.
 	assert.Equal(t, []rbacv1.PolicyRule{
 		taskResults,
-		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get", "delete", "patch"}},
 	}, WorkflowRules(env))
 
 	// A sweep of single-pod trials runs them as steps: nothing more. A
@@ -49,7 +51,8 @@ func TestWorkflowRules(t *testing.T) {
 	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}}
 	assert.Equal(t, []rbacv1.PolicyRule{
 		taskResults,
-		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"xgboostjobs"}, Verbs: []string{"create", "get", "delete", "patch"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "patch"}},
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 	}, WorkflowRules(env))

@@ -276,7 +276,7 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 		Name:       "run",
 		Job:        job,
 		JobName:    JobName,
-		Labels:     map[string]string{render.LabelInstance: "{{workflow.name}}"},
+		Labels:     map[string]string{argo.LabelWorkflow: "{{workflow.name}}"},
 		Parameters: params,
 	})
 	if err != nil {
@@ -326,7 +326,7 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 		TypeMeta: metav1.TypeMeta{APIVersion: argo.APIVersion, Kind: argo.KindWorkflow},
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: ObjectName(b.sw.Pipeline) + "-" + argo.InputParameter("trial") + "-",
-			Labels:       map[string]string{render.LabelInstance: "{{workflow.name}}"},
+			Labels:       map[string]string{argo.LabelWorkflow: "{{workflow.name}}"},
 		},
 		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: ObjectName(b.sw.Pipeline)}},
 	}
