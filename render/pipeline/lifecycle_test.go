@@ -463,3 +463,50 @@ func TestJobDeadlineRoundsUp(t *testing.T) {
 	require.True(t, found)
 	assert.Equal(t, "2", strconv.FormatInt(d, 10))
 }
+
+// TestRunObjectsAvoidArgoCDTrackingLabel: the objects a workflow run
+// creates (a pipeline's jobs, a sweep's distributed trial jobs, a sweep's
+// child pipeline runs) carry kiln's workflow label and not
+// app.kubernetes.io/instance, which Argo CD's label tracking would read
+// as membership of an application named after the run.
+func TestRunObjectsAvoidArgoCDTrackingLabel(t *testing.T) {
+	files, diags := renderFiles(t, map[string]string{"spec.cue": lifecycleSpec + `
+pipelines: q: {
+	parameters: lr: default: "0.1"
+	steps: evaluate: {image: "t:1", outputs: parameters: ["acc"]}
+}
+sweeps: {
+	bert_tune: {
+		trial: "bert"
+		objective: {metric: "acc", goal: "maximize"}
+		algorithm: "random"
+		parameters: lr: {min: 0.001, max: 0.1}
+		maxTrials: 2
+		parallel:  1
+	}
+	q_tune: {
+		pipeline: "q"
+		objective: {metric: "acc", goal: "maximize"}
+		algorithm: "random"
+		parameters: lr: {min: 0.001, max: 0.1}
+		maxTrials: 2
+		parallel:  1
+	}
+}
+`})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	n := 0
+	for _, wt := range workflowTemplates(t, files) {
+		for _, tmpl := range wt.Spec.Templates {
+			if tmpl.Resource == nil || tmpl.Resource.Action == "delete" {
+				continue
+			}
+			for _, obj := range manifestDocs(t, tmpl.Resource.Manifest) {
+				n++
+				assert.NotContains(t, obj.GetLabels(), render.LabelInstance, "%s/%s: %s", wt.Name, tmpl.Name, obj.GetKind())
+				assert.Equal(t, "{{workflow.name}}", obj.GetLabels()[argo.LabelWorkflow], "%s/%s: %s", wt.Name, tmpl.Name, obj.GetKind())
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, n, 4, "two pipeline jobs, a trial job and a child run")
+}
