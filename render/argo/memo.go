@@ -27,6 +27,11 @@ func MemoCache(name string) *corev1.ConfigMap {
 
 // Memoize is the memoization of a step: key (an expression of the step's
 // inputs) looked up in the cache ConfigMap, entries valid for maxAge.
+//
+// cache.configMap.key is rendered empty, not omitted: Argo's controller
+// reads only the ConfigMap's name (each entry is keyed by memoize.key),
+// but the WorkflowTemplate CRD's schema lists key as required, so an
+// object without it fails validation against the full CRDs.
 func Memoize(cache, key, maxAge string) *wfv1.Memoize {
 	return &wfv1.Memoize{
 		Key:    key,
