@@ -173,10 +173,10 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 			{Name: "resource_name", Value: hb.Resource},
 		}
 	}
-	if f := sw.MaxFailedTrials; f != nil {
-		n := int32(*f)
-		spec.MaxFailedTrialCount = &n
-	}
+	// Always set: Katib's default (unset) never stops on failures, and
+	// the schema's default (0) is that any failure does.
+	n := int32(sw.MaxFailedTrials)
+	spec.MaxFailedTrialCount = &n
 	if es := sw.EarlyStopping; es != nil {
 		spec.EarlyStopping = &KatibAlgorithm{AlgorithmName: "medianstop", AlgorithmSettings: []NameValue{
 			{Name: "min_trials_required", Value: strconv.Itoa(es.Median.MinTrials)},
@@ -212,6 +212,7 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 		trial.Args[hb.Resource] = placeholder(hb.Resource)
 		spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: hb.Resource, Reference: hb.Resource, Description: "hyperband resource"})
 	}
+	trialDeadline(&trial, sw)
 	job := training.Job(sys, env, sw.Trial, &trial)
 	js, err := json.Marshal(job)
 	if err != nil {

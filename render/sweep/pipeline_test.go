@@ -84,6 +84,7 @@ func TestPipelineTrials(t *testing.T) {
 		}
 	}
 	rendertest.Golden(t, filepath.Join("testdata", "golden", "pipeline.yaml"), golden.Bytes(), *sweep.UpdateFlag())
+	assert.NotContains(t, golden.String(), "outputs.result", "no step's stdout passes through a parameter")
 
 	v := validatetest.CRDs(t)
 	// The run a trial creates, with a name in place of generateName,
