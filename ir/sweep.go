@@ -44,6 +44,7 @@ type Sweep struct {
 		Kiln   string `json:"kiln"`
 	} `json:"tools"`
 	Backend      string    `json:"backend"`
+	KeepHistory  bool      `json:"keepHistory"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
 	Environments []string  `json:"environments,omitempty"`
 }

@@ -273,6 +273,9 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 				c.Errorf(ir.Join(path, "schedule", "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", sch.Timezone)
 			}
 		}
+		if sw.KeepHistory {
+			c.Errorf(ir.Join(path, "keepHistory"), "keepHistory keeps renamed Katib Experiments; a sweep with backend \"argo\" keeps its runs for ttl seconds instead")
+		}
 		if sw.EarlyStopping != nil {
 			c.Errorf(ir.Join(path, "earlyStopping"), "median stopping needs the intermediate metrics of running trials, which only Katib collects; use backend \"katib\", or algorithm \"hyperband\", which stops weak trials between rungs")
 		}
@@ -282,6 +285,9 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		}
 		if obj := ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
 			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q with kiln's %d-character content hash has %d; shorten the sweep's name to at most %d", KatibMaxNameLength, obj, HashLength, len(obj)+HashLength, KatibMaxNameLength-HashLength)
+		}
+		if sw.Timeout != "" {
+			c.Errorf(ir.Join(path, "timeout"), "a Katib Experiment has no deadline of its own; bound each trial with trialTimeout instead")
 		}
 		if sw.Parallel > sw.MaxTrials {
 			c.Errorf(ir.Join(path, "parallel"), "parallel (%d) is above maxTrials (%d), which Katib rejects; lower parallel to at most %d", sw.Parallel, sw.MaxTrials, sw.MaxTrials)

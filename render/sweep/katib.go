@@ -240,12 +240,25 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 	if err != nil {
 		return nil, err
 	}
-	return &Experiment{
+	exp := &Experiment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: KatibAPIVersion, Kind: "Experiment"},
 		ObjectMeta: metav1.ObjectMeta{Name: hashed},
 		Spec:       spec,
-	}, nil
+	}
+	if sw.KeepHistory {
+		// Argo CD leaves the Experiment when a change renames it: its
+		// trials and observation logs stay until someone deletes it.
+		exp.Annotations = map[string]string{KeepAnnotation: KeepHistory}
+	}
+	return exp, nil
 }
+
+// KeepAnnotation and KeepHistory are the Argo CD sync option that keeps
+// an Experiment of a sweep with keepHistory when it is renamed.
+const (
+	KeepAnnotation = "argocd.argoproj.io/sync-options"
+	KeepHistory    = "Prune=false"
+)
 
 // HashLength is the length of the content hash suffix ("-" and 8 hex
 // digits) of an Experiment's name.
@@ -255,7 +268,9 @@ const HashLength = 9
 // Experiment's spec. Katib's webhook refuses most changes to an existing
 // Experiment, so Argo CD could never sync a changed sweep in place: a
 // changed spec is a new Experiment under a new name, and Argo CD prunes
-// the old one. An unchanged spec keeps its name, so syncs do not flap.
+// the old one (with its trials and Katib's observation logs) unless the
+// sweep sets keepHistory. An unchanged spec keeps its name, so syncs do
+// not flap.
 func ExperimentName(name string, spec ExperimentSpec) (string, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {

@@ -445,3 +445,25 @@ func TestBuiltinSuggesterWithSelector(t *testing.T) {
 	assert.Len(t, history(t, out)["trials"], 12)
 	assert.NotEmpty(t, out["best-trial"])
 }
+
+// S9: a renamed Katib Experiment is pruned by Argo CD unless the sweep
+// keeps its history; then Argo CD leaves it.
+func TestKeepHistory(t *testing.T) {
+	sw := newSweep("random")
+	sw.Backend = "katib"
+	env := environment(64, resnet(1, 1), nil)
+	exp, err := Katib(&ir.System{Name: "skin-lesion"}, env, "resnet-tune", sw)
+	require.NoError(t, err)
+	assert.Empty(t, exp.Annotations)
+	sw.KeepHistory = true
+	kept, err := Katib(&ir.System{Name: "skin-lesion"}, env, "resnet-tune", sw)
+	require.NoError(t, err)
+	assert.Equal(t, "Prune=false", kept.Annotations["argocd.argoproj.io/sync-options"])
+	assert.Equal(t, exp.Name, kept.Name, "keeping history does not rename the Experiment")
+
+	// The Argo backend has nothing to keep: refused at the field.
+	sw.Backend = "argo"
+	_, diags := renderEnv(environment(64, resnet(1, 1), map[string]*ir.Sweep{"resnet-tune": sw}))
+	require.Len(t, diags, 1)
+	assert.Equal(t, ir.Join(ir.Path("sweeps", "resnet-tune"), "keepHistory"), diags[0].Path)
+}
