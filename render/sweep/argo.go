@@ -427,11 +427,18 @@ func (b *builder) logs(input, selector, container string) wfv1.Template {
 	return t
 }
 
-// trialDeadline gives a trial's job the sweep's trialTimeout as its
-// runPolicy.activeDeadlineSeconds, unless the entry has a shorter one.
+// trialDeadline gives a trial's job the sweep's trialTimeout (or, without
+// one, the whole sweep's timeout: no trial outlives its run's deadline)
+// as its runPolicy.activeDeadlineSeconds, unless the entry has a shorter
+// one. The operator then stops the job's pods even when the run that
+// created it was stopped or failed.
 func trialDeadline(t *ir.Training, sw *ir.Sweep) {
-	d, err := time.ParseDuration(sw.TrialTimeout)
-	if sw.TrialTimeout == "" || err != nil {
+	limit := sw.TrialTimeout
+	if limit == "" {
+		limit = sw.Timeout
+	}
+	d, err := time.ParseDuration(limit)
+	if limit == "" || err != nil {
 		return
 	}
 	s := int(math.Ceil(d.Seconds()))

@@ -531,6 +531,13 @@ func checkSize(c *checker, path string, sw *ir.Sweep) {
 			}
 			c.Errorf(ir.Join(path, "algorithm"), "the grid has %.0f trials (%s), more than maxTrials (%d); %s", tl.Size, strings.Join(dims, " × "), sw.MaxTrials, fix)
 		}
+	case "bayesian", "tpe":
+		// A suggester proposes only trials not run yet: a finite space
+		// smaller than maxTrials runs out, and the sweep fails there.
+		space := sample.FromIR(sw.Parameters)
+		if n := sample.GridSize(space, sw.MaxTrials); n > 0 && n < sw.MaxTrials && sw.Backend == "argo" {
+			c.Errorf(ir.Join(path, "maxTrials"), "the space has only %d distinct trials, fewer than maxTrials (%d): the suggester would run out of new ones; lower maxTrials to %d, or use algorithm \"grid\" to run them all", n, sw.MaxTrials, n)
+		}
 	case "hyperband":
 		hb := sw.Hyperband
 		bs := sample.Hyperband(hb.Min, hb.Max, hb.Eta)

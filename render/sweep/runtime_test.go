@@ -467,3 +467,28 @@ func TestKeepHistory(t *testing.T) {
 	require.Len(t, diags, 1)
 	assert.Equal(t, ir.Join(ir.Path("sweeps", "resnet-tune"), "keepHistory"), diags[0].Path)
 }
+
+// Without trialTimeout, a distributed trial's job still ends at the
+// sweep's timeout: a stopped run's jobs do not train on.
+func TestTrialJobBoundedBySweepTimeout(t *testing.T) {
+	sw := newSweep("random")
+	sw.Timeout = "3h"
+	wt := workflowTemplate(t, renderCase(t, "distributed", goldenCase{t: resnet(4, 2), sw: sw}))
+	assert.Contains(t, template(t, wt, "run").Resource.Manifest, "activeDeadlineSeconds: 10800\n")
+	assert.Equal(t, int64(10800), *wt.Spec.ActiveDeadlineSeconds)
+}
+
+// An adaptive sweep over a finite space smaller than maxTrials would run
+// out of new trials: refused at maxTrials.
+func TestAdaptiveSpaceTooSmall(t *testing.T) {
+	sw := newSweep("tpe")
+	sw.Parameters = map[string]*ir.SweepParameter{"batch": {Values: []ir.Value{val(`32`), val(`64`)}, Scale: "linear"}, "layers": {Min: fp(1), Max: fp(3), Scale: "linear"}}
+	sw.MaxTrials = 8
+	_, diags := renderEnv(environment(64, resnet(1, 1), map[string]*ir.Sweep{"resnet-tune": sw}))
+	require.Len(t, diags, 1)
+	assert.Equal(t, ir.Join(ir.Path("sweeps", "resnet-tune"), "maxTrials"), diags[0].Path)
+	assert.Contains(t, diags[0].Msg, "the space has only 6 distinct trials, fewer than maxTrials (8)")
+	sw.MaxTrials = 6
+	_, diags = renderEnv(environment(64, resnet(1, 1), map[string]*ir.Sweep{"resnet-tune": sw}))
+	assert.Empty(t, diags)
+}
