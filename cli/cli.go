@@ -103,6 +103,7 @@ to sync.
 		a.newCheckCmd(),
 		a.newPublishCmd(),
 		a.newPromoteCmd(),
+		a.newSuggestCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long

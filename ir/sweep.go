@@ -15,8 +15,10 @@ type Sweep struct {
 	Parameters      map[string]*SweepParameter `json:"parameters"`
 	MaxTrials       int                        `json:"maxTrials"`
 	Parallel        int                        `json:"parallel"`
-	MaxFailedTrials *int                       `json:"maxFailedTrials,omitempty"`
+	MaxFailedTrials int                        `json:"maxFailedTrials"`
 	TrialTimeout    string                     `json:"trialTimeout,omitempty"`
+	Timeout         string                     `json:"timeout,omitempty"`
+	TTL             int                        `json:"ttl"`
 	Hyperband       *struct {
 		Resource string `json:"resource"`
 		Min      int    `json:"min"`
@@ -38,10 +40,11 @@ type Sweep struct {
 		Path      string `json:"path,omitempty"`
 	} `json:"metrics"`
 	Tools struct {
-		Python  string `json:"python"`
-		Kubectl string `json:"kubectl"`
+		Python string `json:"python"`
+		Kiln   string `json:"kiln"`
 	} `json:"tools"`
 	Backend      string    `json:"backend"`
+	KeepHistory  bool      `json:"keepHistory"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
 	Environments []string  `json:"environments,omitempty"`
 }

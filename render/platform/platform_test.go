@@ -35,11 +35,20 @@ func TestWorkflowRules(t *testing.T) {
 		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"mpijobs", "pytorchjobs", "xgboostjobs"}, Verbs: []string{"create", "get", "delete", "patch"}},
 	}, WorkflowRules(env))
 
-	// A sweep of single-pod trials runs them as steps: nothing more. A
+	// A sweep of single-pod trials runs them as steps and reads the
+	// metrics from their pods' logs; with a metrics file, nothing more. A
 	// Katib sweep creates nothing itself.
 	env.Spec.Training["resnet"].Workers = 1
-	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": {Trial: "resnet", Backend: "argo"}, "katib": {Trial: "horovod", Backend: "katib"}}
+	tune := &ir.Sweep{Trial: "resnet", Backend: "argo"}
+	tune.Metrics.Collector = "stdout"
+	env.Spec.Sweeps = map[string]*ir.Sweep{"tune": tune, "katib": {Trial: "horovod", Backend: "katib"}}
 	env.Spec.Pipelines = nil
+	assert.Equal(t, []rbacv1.PolicyRule{
+		taskResults,
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+	}, WorkflowRules(env))
+	tune.Metrics.Collector = "file"
 	assert.Equal(t, []rbacv1.PolicyRule{taskResults}, WorkflowRules(env))
 	env.Spec.Sweeps = map[string]*ir.Sweep{"katib": {Trial: "horovod", Backend: "katib"}}
 	assert.Nil(t, WorkflowRules(env), "a Katib sweep is no workflow")

@@ -29,20 +29,31 @@ func createsJobs(env *ir.Environment, sw *ir.Sweep) bool {
 	return sw.Backend != "katib" && t != nil && training.Replicas(training.Topology(t)) > 1
 }
 
+// readsLogs reports whether sw's workflow reads trial metrics from pod
+// logs: an Argo sweep over a training job does (the chief's log of a
+// distributed job, the step pod's log of a single-pod trial), unless a
+// single-pod trial writes a metrics file; pipeline trials report through
+// their run, and Katib collects metrics itself.
+func readsLogs(env *ir.Environment, sw *ir.Sweep) bool {
+	t := env.Spec.Training[sw.Trial]
+	if sw.Backend == "katib" || t == nil {
+		return false
+	}
+	return sw.Metrics.Collector != "file" || training.Replicas(training.Topology(t)) > 1
+}
+
 // SweepRules are the permissions the workflow pods of env's Argo sweeps
-// need beyond WorkflowRules. A sweep over a distributed training job reads
-// the metrics from its chief's log (kubectl logs with a label selector
-// lists the job's pods, then reads each one's log). A sweep over a
-// pipeline creates a run of it per trial, waits for it (get) and reads
-// its step outputs (get). Single-pod trials run as workflow steps and need
-// nothing more.
+// need beyond WorkflowRules. A sweep over a training job reads the metrics
+// from a trial pod's log (it lists the pods with a label selector, then
+// reads one's log). A sweep over a pipeline creates a run of it per
+// trial, waits for it (get) and reads its step outputs (get).
 func SweepRules(env *ir.Environment) []rbacv1.PolicyRule {
 	var logs, runs bool
 	for _, sw := range env.Spec.Sweeps {
 		if sw.Backend == "katib" {
 			continue
 		}
-		logs = logs || createsJobs(env, sw)
+		logs = logs || readsLogs(env, sw)
 		runs = runs || (sw.Pipeline != "" && env.Spec.Pipelines[sw.Pipeline] != nil)
 	}
 	var rules []rbacv1.PolicyRule

@@ -4,8 +4,10 @@ import (
 	_ "embed"
 	"encoding/json"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -36,10 +38,34 @@ const (
 	scriptKey  = "selector.py"
 	scriptsVol = "kiln-sweep"
 	// Suggestion contract: the request (history) file the suggestion
-	// reads and the file it writes the next trials to.
+	// reads and the file it writes the next trials to; their paths are
+	// in its environment as KILN_SWEEP_REQUEST and KILN_SWEEP_NEXT.
 	SuggestionRequest = "/tmp/kiln/in/request"
 	SuggestionNext    = "/tmp/kiln/out/next"
+	// metricsKey is the file (and output parameter) the metrics readers
+	// write: only the name=value lines of the sweep's metrics, the last
+	// value of each, so what a trial hands on through Argo parameters is
+	// bounded by the number of metrics, not by the length of its log.
+	metricsKey = "metrics"
 )
+
+// TrialLabel marks the pod of a single-pod trial with the trial's name,
+// so the logs step can find it (Argo adds the workflow's name as
+// workflows.argoproj.io/workflow). Pods with this label are kept until
+// the run is deleted (ttl): their logs are where the metrics are.
+const TrialLabel = "kiln.dev/trial"
+
+// argoWorkflowLabel is the label Argo puts on every pod of a workflow.
+const argoWorkflowLabel = "workflows.argoproj.io/workflow"
+
+// SuggestCommand is what the suggest step runs in the kiln image when
+// the sweep names no suggestion image of its own.
+var SuggestCommand = []string{"kiln", "suggest"}
+
+// RoundSlack is what each wave of trials adds to trialTimeout in the
+// derived deadline of a sweep run: the bookkeeping steps, pulling
+// images and waiting for a node.
+const RoundSlack = 10 * time.Minute
 
 // emptyHistory starts the first round.
 const emptyHistory = `{"trials":[]}`
@@ -123,11 +149,21 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	if b.adaptive() {
 		templates = append(templates, b.suggest(), b.selector("adopt", []string{"history", "suggested"}, nil, []string{"next"}))
 	}
+	ttl := int32(b.sw.TTL)
 	spec := wfv1.WorkflowSpec{
 		Entrypoint:         "sweep",
 		ServiceAccountName: platform.WorkflowServiceAccount(b.sys),
 		Templates:          templates,
-		PodGC:              &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess},
+		// kiln's own step pods go once they succeeded; a trial's pod
+		// stays (until the run is deleted) so its log can be read.
+		PodGC: &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess, LabelSelector: &metav1.LabelSelector{
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: TrialLabel, Operator: metav1.LabelSelectorOpDoesNotExist}},
+		}},
+		TTLStrategy:           &wfv1.TTLStrategy{SecondsAfterCompletion: &ttl},
+		ActiveDeadlineSeconds: b.deadline(),
+		// One run of a sweep at a time: a second (a manual run beside
+		// the scheduled one) would double the GPUs it holds.
+		Synchronization: argo.Limit(RunMutexName(b.name), 1),
 		Volumes: []corev1.Volume{{Name: scriptsVol, VolumeSource: corev1.VolumeSource{
 			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(b.name)}},
 		}}},
@@ -137,6 +173,53 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	}
 	wt.Spec = spec
 	return wt, nil
+}
+
+// RunMutexName is the mutex that lets one run of a sweep run at a time.
+func RunMutexName(name string) string { return ObjectName(name) + "-sweep-runs" }
+
+// deadline is the run's activeDeadlineSeconds: the sweep's timeout, or
+// derived from trialTimeout (see Waves); nil when neither is set.
+func (b *builder) deadline() *int64 {
+	var d time.Duration
+	switch {
+	case b.sw.Timeout != "":
+		d, _ = time.ParseDuration(b.sw.Timeout)
+	case b.sw.TrialTimeout != "":
+		per, _ := time.ParseDuration(b.sw.TrialTimeout)
+		plan, err := NewPlan(b.name, b.sw)
+		if err != nil {
+			return nil
+		}
+		d = time.Duration(Waves(plan)) * (per + RoundSlack)
+	}
+	if d <= 0 {
+		return nil
+	}
+	s := int64(math.Ceil(d.Seconds()))
+	return &s
+}
+
+// Waves is how many times, at most, a sweep run waits for a trial in
+// turn: rounds of parallel trials, or for Hyperband each rung's trials,
+// parallel at a time. (Adaptive sweeps run rounds of parallel trials up
+// to maxTrials, like a compile-time plan.)
+func Waves(p *Plan) int {
+	ceil := func(n int) int { return (n + p.Parallel - 1) / p.Parallel }
+	if p.Algorithm == "hyperband" {
+		n := 0
+		for _, br := range p.Brackets {
+			for _, r := range br.Rungs {
+				n += ceil(r.Trials)
+			}
+		}
+		return n
+	}
+	n := p.MaxTrials
+	if len(p.Trials) > 0 {
+		n = min(n, len(p.Trials))
+	}
+	return ceil(n)
 }
 
 // entry runs the rounds from an empty history, then the summary, whose
@@ -210,19 +293,23 @@ func (b *builder) trial() wfv1.Template {
 	runArgs = append(runArgs, "trial", argo.InputParameter("trial"))
 	cont := &wfv1.ContinueOn{Failed: true, Error: true}
 	steps := []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{{Name: "run", Template: "run", Arguments: args(runArgs...), ContinueOn: cont}}}}
-	output := "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.result : ''}}"
-	switch read := b.reader(); {
-	case read != "":
-		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: read, Template: read,
+	// Only the metric lines travel on: a trial's stdout never passes
+	// through an Argo parameter (Argo keeps up to 256 KiB of it per step
+	// in the workflow object, which is limited to 1 MiB).
+	output := "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters." + metricsKey + " : ''}}"
+	if read := b.reader(); read != "" {
+		readArgs := args("trial", argo.InputParameter("trial"))
+		if b.p != nil || distributed(b.t) {
 			// Guarded like the output below: a failed run may have no
 			// outputs, and arguments are resolved before when is tested.
-			Arguments:  args("job", "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.job : ''}}"),
+			readArgs = args("job", "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.job : ''}}")
+		}
+		steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: read, Template: read,
+			Arguments:  readArgs,
 			When:       "{{steps.run.status}} == Succeeded",
 			ContinueOn: cont,
 		}}})
-		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.result : ''}}"
-	case b.sw.Metrics.Collector == "file":
-		output = "{{=steps.run.status == 'Succeeded' ? steps.run.outputs.parameters.metrics : ''}}"
+		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.parameters." + metricsKey + " : ''}}"
 	}
 	steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "collect", Template: "collect",
 		Arguments: args("item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output)}}})
@@ -239,10 +326,11 @@ func (b *builder) trial() wfv1.Template {
 func (b *builder) trialEntry() *ir.Training { return argo.WithParameters(b.t, b.params()) }
 
 // runTemplates run the training itself. A single-process job runs as a
-// container step, so Argo captures its stdout (the last 256 kB) or reads
-// its metrics file. A distributed job is created as the training
-// operator's resource and waited for; its chief's log is then read with
-// kubectl (the logs template), since no Argo step owns that pod.
+// container step labelled with the trial (TrialLabel); the logs step then
+// reads the metric lines from its pod's log, or Argo reads its metrics
+// file. A distributed job is created as the training operator's resource
+// and waited for; the logs step then reads its chief's log. The logs step
+// streams the log through the API and keeps only the sweep's metrics.
 func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	params := append(b.params(), "trial")
 	if b.p != nil {
@@ -254,23 +342,46 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 		if sa == "" {
 			sa = training.WorkloadServiceAccount(b.sys)
 		}
+		var prio string
+		labels := map[string]string{TrialLabel: argo.InputParameter("trial")}
+		if s := t.Scheduling; s != nil {
+			// The trial pod is the workload: it goes through the same
+			// Kueue queue (its pod integration) and runs at the same
+			// priority as the job would.
+			prio = s.PriorityClass
+			if s.Queue != "" {
+				labels[training.KueueQueueLabel] = s.Queue
+			}
+		}
 		tmpl := argo.ContainerTemplate(b.env, "run", pod.Input{
 			Image: t.Image, Command: t.Command, Args: training.Args(t), Env: t.Env,
 			Resources: t.Resources, Datasets: t.Datasets, Security: t.Security,
-			ServiceAccount: sa, ImagePullSecrets: t.ImagePullSecrets,
+			ServiceAccount: sa, ImagePullSecrets: t.ImagePullSecrets, PriorityClass: prio,
 		}, platform.WorkflowServiceAccount(b.sys))
+		tmpl.Metadata.Labels = labels
 		for _, p := range params {
 			tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: p})
 		}
 		if b.sw.Metrics.Collector == "file" {
-			tmpl.Outputs.Parameters = []wfv1.Parameter{{Name: "metrics", ValueFrom: &wfv1.ValueFrom{Path: b.sw.Metrics.Path, Default: wfv1.AnyStringPtr("")}}}
+			tmpl.Outputs.Parameters = []wfv1.Parameter{{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: b.sw.Metrics.Path, Default: wfv1.AnyStringPtr("")}}}
 		}
 		tmpl.Timeout = b.sw.TrialTimeout
-		return []wfv1.Template{tmpl}, nil
+		// A pod lost to preemption, eviction or a node's failure is
+		// tried again, not counted as a failed trial; a trial that
+		// fails on its own (exit code) is not retried.
+		tmpl.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3), RetryPolicy: wfv1.RetryPolicyOnError}
+		if b.sw.Metrics.Collector == "file" {
+			return []wfv1.Template{tmpl}, nil
+		}
+		selector := argoWorkflowLabel + "={{workflow.name}}," + TrialLabel + "=" + argo.InputParameter("trial")
+		return []wfv1.Template{tmpl, b.logs("trial", selector, argo.MainContainer)}, nil
 	}
 	// Pods stay after the job ends so the logs step can read them; the
-	// job (and its pods) go when the workflow is deleted.
+	// job (and its pods) go when the workflow is deleted (ttl).
 	t.RunPolicy.CleanPodPolicy = "None"
+	// The operator ends the job at the trial's timeout too: Argo's
+	// timeout stops only the step that waits for it.
+	trialDeadline(t, b.sw)
 	job := training.Job(b.sys, b.env, b.sw.Trial, t)
 	run, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:       "run",
@@ -290,29 +401,63 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	for _, k := range slices.Sorted(maps.Keys(podLabels)) {
 		selector = append(selector, k+"="+podLabels[k])
 	}
-	logs := argo.ContainerTemplate(b.env, "logs", pod.Input{
-		Image:     b.sw.Tools.Kubectl,
-		Command:   []string{"kubectl", "logs", "--selector", strings.Join(selector, ","), "--container", container, "--tail=-1"},
-		Env:       map[string]ir.EnvVar{"HOME": {Value: "/tmp"}},
+	return []wfv1.Template{run, b.logs("job", strings.Join(selector, ","), container)}, nil
+}
+
+// logs reads the metric lines of a trial from the log of the pod that
+// selector finds (the newest that succeeded): selector.py logs streams
+// the log through the API with the workflow's service account and writes
+// only the sweep's metrics, the last value of each. input is the
+// template's one input parameter (used in selector).
+func (b *builder) logs(input, selector, container string) wfv1.Template {
+	t := argo.ContainerTemplate(b.env, "logs", pod.Input{
+		Image:   b.sw.Tools.Python,
+		Command: []string{"python3", scriptDir + "/" + scriptKey, "logs"},
+		Env: map[string]ir.EnvVar{
+			"KILN_POD_SELECTOR": {Value: selector},
+			"KILN_CONTAINER":    {Value: container},
+		},
 		Resources: selectorResources, Security: restricted,
 		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
 	}, "")
-	logs.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
-	logs.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
-	return []wfv1.Template{run, logs}, nil
+	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
+	t.Inputs.Parameters = []wfv1.Parameter{{Name: input}}
+	t.Outputs.Parameters = []wfv1.Parameter{{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}}}
+	t.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
+	return t
 }
 
-// reader is the step that reads a trial's metrics once its run ended,
-// when the run is not a step whose output Argo captures: "logs" for a
-// distributed training job, "outputs" for a pipeline run; "" otherwise.
+// trialDeadline gives a trial's job the sweep's trialTimeout (or, without
+// one, the whole sweep's timeout: no trial outlives its run's deadline)
+// as its runPolicy.activeDeadlineSeconds, unless the entry has a shorter
+// one. The operator then stops the job's pods even when the run that
+// created it was stopped or failed.
+func trialDeadline(t *ir.Training, sw *ir.Sweep) {
+	limit := sw.TrialTimeout
+	if limit == "" {
+		limit = sw.Timeout
+	}
+	d, err := time.ParseDuration(limit)
+	if limit == "" || err != nil {
+		return
+	}
+	s := int(math.Ceil(d.Seconds()))
+	if cur := t.RunPolicy.ActiveDeadlineSeconds; cur == nil || *cur > s {
+		t.RunPolicy.ActiveDeadlineSeconds = &s
+	}
+}
+
+// reader is the step that reads a trial's metrics once its run ended:
+// "outputs" for a pipeline run, "logs" for a training job's log; "" for
+// the file collector, whose file Argo reads.
 func (b *builder) reader() string {
 	switch {
 	case b.p != nil:
 		return "outputs"
-	case distributed(b.t):
-		return "logs"
+	case b.sw.Metrics.Collector == "file" && !distributed(b.t):
+		return ""
 	}
-	return ""
+	return "logs"
 }
 
 // pipelineTemplates run a trial of a pipeline: a child Workflow from the
@@ -320,7 +465,8 @@ func (b *builder) reader() string {
 // arguments, owned by the sweep's run and waited for; then the selector
 // reads the child's step output parameters through the API (its node
 // status is a map, which a resource template's jsonPath cannot search)
-// and prints them as name=value lines for collect.
+// and writes the sweep's metrics among them as name=value lines for
+// collect.
 func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 	wf := &wfv1.Workflow{
 		TypeMeta: metav1.TypeMeta{APIVersion: argo.APIVersion, Kind: argo.KindWorkflow},
@@ -362,6 +508,7 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 	}, "")
 	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
+	read.Outputs.Parameters = []wfv1.Parameter{{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}}}
 	read.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
 	return []wfv1.Template{run, read}, nil
 }
@@ -416,14 +563,19 @@ func (b *builder) collect() wfv1.Template {
 	return t
 }
 
-// suggest runs the user's suggestion container: it reads the request
-// (the history) from SuggestionRequest and writes the next trials to
-// SuggestionNext; both paths are in its environment too.
+// suggest runs the suggestion container: it reads the request (the
+// history) from SuggestionRequest and writes the next trials to
+// SuggestionNext, both named in its environment (KILN_SWEEP_REQUEST,
+// KILN_SWEEP_NEXT). Without a suggestion image of the sweep's own it is
+// kiln's suggester (`kiln suggest`, a TPE) in the kiln image.
 func (b *builder) suggest() wfv1.Template {
-	s := b.sw.Suggestion
+	image, command := b.sw.Tools.Kiln, SuggestCommand
+	if s := b.sw.Suggestion; s != nil {
+		image, command = s.Image, s.Command
+	}
 	t := argo.ContainerTemplate(b.env, "suggest", pod.Input{
-		Image:   s.Image,
-		Command: s.Command,
+		Image:   image,
+		Command: command,
 		Env: map[string]ir.EnvVar{
 			"KILN_SWEEP_REQUEST": {Value: SuggestionRequest},
 			"KILN_SWEEP_NEXT":    {Value: SuggestionNext},

@@ -202,10 +202,6 @@ func checkAlgorithm(c *checker, path string, sw *ir.Sweep) {
 		} else if hb.Min*hb.Eta > hb.Max {
 			c.Errorf(ir.Join(path, "hyperband", "max"), "hyperband.max (%d) is less than eta (%d) × min (%d): there is only one rung and nothing to halve; widen the range or lower eta", hb.Max, hb.Eta, hb.Min)
 		}
-	case "bayesian", "tpe":
-		if sw.Backend == "argo" && sw.Suggestion == nil {
-			c.Errorf(alg, "%s with the argo backend needs suggestion: {image}: the step that proposes trials from the history", sw.Algorithm)
-		}
 	}
 	if sw.Hyperband != nil && sw.Algorithm != "hyperband" {
 		c.Errorf(ir.Join(path, "hyperband"), "hyperband settings apply only to algorithm \"hyperband\", not %q", sw.Algorithm)
@@ -277,6 +273,9 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 				c.Errorf(ir.Join(path, "schedule", "timezone"), "unknown timezone %q: want an IANA name such as \"Europe/Berlin\" or \"UTC\"", sch.Timezone)
 			}
 		}
+		if sw.KeepHistory {
+			c.Errorf(ir.Join(path, "keepHistory"), "keepHistory keeps renamed Katib Experiments; a sweep with backend \"argo\" keeps its runs for ttl seconds instead")
+		}
 		if sw.EarlyStopping != nil {
 			c.Errorf(ir.Join(path, "earlyStopping"), "median stopping needs the intermediate metrics of running trials, which only Katib collects; use backend \"katib\", or algorithm \"hyperband\", which stops weak trials between rungs")
 		}
@@ -287,11 +286,14 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if obj := ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
 			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q with kiln's %d-character content hash has %d; shorten the sweep's name to at most %d", KatibMaxNameLength, obj, HashLength, len(obj)+HashLength, KatibMaxNameLength-HashLength)
 		}
+		if sw.Timeout != "" {
+			c.Errorf(ir.Join(path, "timeout"), "a Katib Experiment has no deadline of its own; bound each trial with trialTimeout instead")
+		}
 		if sw.Parallel > sw.MaxTrials {
 			c.Errorf(ir.Join(path, "parallel"), "parallel (%d) is above maxTrials (%d), which Katib rejects; lower parallel to at most %d", sw.Parallel, sw.MaxTrials, sw.MaxTrials)
 		}
-		if f := sw.MaxFailedTrials; f != nil && *f > sw.MaxTrials {
-			c.Errorf(ir.Join(path, "maxFailedTrials"), "maxFailedTrials (%d) is above maxTrials (%d), which Katib rejects", *f, sw.MaxTrials)
+		if f := sw.MaxFailedTrials; f > sw.MaxTrials {
+			c.Errorf(ir.Join(path, "maxFailedTrials"), "maxFailedTrials (%d) is above maxTrials (%d), which Katib rejects", f, sw.MaxTrials)
 		}
 		if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" && hb.Min < hb.Max {
 			// Katib's Hyperband service takes the maximum (r_l) only:
@@ -326,6 +328,7 @@ func checkPipeline(c *checker, path string, sw *ir.Sweep) {
 	if sw.Metrics.Collector == "file" {
 		c.Errorf(ir.Join(path, "metrics", "collector"), "a pipeline's trials report metrics as step output parameters, which the sweep reads itself; remove metrics.collector")
 	}
+	checkSideEffects(c, path, sw, p)
 	if p.MaxRuns > 0 && sw.Parallel > p.MaxRuns {
 		c.Errorf(ir.Join(path, "parallel"), "parallel is %d but pipelines.%s.maxRuns lets %d run at once: the other trials would wait; lower parallel to %d or raise maxRuns", sw.Parallel, sw.Pipeline, p.MaxRuns, p.MaxRuns)
 	}
@@ -354,6 +357,33 @@ func checkPipeline(c *checker, path string, sw *ir.Sweep) {
 			at = ir.Index(ir.Join(path, "objective", "additionalMetrics"), i-1)
 		}
 		c.Errorf(at, "the sweep cannot see metric %q: no step of pipelines.%s has it as an output parameter (have %s); add it to a step's outputs.parameters", m, sw.Pipeline, quoted(outputs))
+	}
+}
+
+// checkSideEffects refuses a sweep over a pipeline that promotes a model
+// or has an exit handler: every trial runs the whole pipeline, so each
+// would open a promotion (a commit or pull request to the spec) or send
+// its notification. A trial only needs the steps up to the metrics; the
+// promotion belongs in a pipeline of its own that takes the sweep's best
+// parameters. (Gating the steps off with a parameter instead would make
+// the pipeline's behaviour depend on who runs it, which a reviewer of the
+// pipeline alone cannot see.)
+func checkSideEffects(c *checker, path string, sw *ir.Sweep, p *ir.Pipeline) {
+	pp := ir.Path("pipelines", sw.Pipeline)
+	for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
+		st := p.Steps[name]
+		promote := st.Promote
+		if promote == nil && st.Component != "" {
+			if comp := c.Env.Spec.Components[st.Component]; comp != nil {
+				promote = comp.Promote
+			}
+		}
+		if promote != nil {
+			c.Errorf(ir.Join(path, "pipeline"), "every trial would run step %s of %s, which promotes serving.%s (%s): a hyperparameter trial would commit or propose a new model; sweep a pipeline without the promote step and promote the best trial from a pipeline of its own", name, pp, promote.Serving, ir.Join(pp, "steps", name, "promote"))
+		}
+	}
+	if p.OnExit != "" {
+		c.Errorf(ir.Join(path, "pipeline"), "every trial would run the exit handler %s of %s (%s) as it ends (a notification per trial); sweep a pipeline without onExit", p.OnExit, pp, ir.Join(pp, "onExit"))
 	}
 }
 
@@ -500,6 +530,13 @@ func checkSize(c *checker, path string, sw *ir.Sweep) {
 				fix = fmt.Sprintf("a sweep runs at most %d trials: use fewer grid points, or random or sobol", MaxTrials)
 			}
 			c.Errorf(ir.Join(path, "algorithm"), "the grid has %.0f trials (%s), more than maxTrials (%d); %s", tl.Size, strings.Join(dims, " × "), sw.MaxTrials, fix)
+		}
+	case "bayesian", "tpe":
+		// A suggester proposes only trials not run yet: a finite space
+		// smaller than maxTrials runs out, and the sweep fails there.
+		space := sample.FromIR(sw.Parameters)
+		if n := sample.GridSize(space, sw.MaxTrials); n > 0 && n < sw.MaxTrials && sw.Backend == "argo" {
+			c.Errorf(ir.Join(path, "maxTrials"), "the space has only %d distinct trials, fewer than maxTrials (%d): the suggester would run out of new ones; lower maxTrials to %d, or use algorithm \"grid\" to run them all", n, sw.MaxTrials, n)
 		}
 	case "hyperband":
 		hb := sw.Hyperband

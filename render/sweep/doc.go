@@ -6,19 +6,27 @@
 // controller of its own: grid, random and Sobol trials are expanded at
 // compile time by package sample; Hyperband's brackets are planned at
 // compile time and the survivors of each rung are picked in the
-// workflow; Bayesian optimisation and TPE ask a suggestion container the
-// user chooses for each batch. Trials run in rounds of `parallel`; after
-// each round a step records the trials' metrics and decides whether the
-// sweep is done (target reached, too many failures, budget spent). The
-// best trial's parameters and metric become the workflow's outputs and a
-// summary of every trial an artifact. A trial of a single-pod training job
-// is a container step (Argo captures its stdout or metrics file); of a
-// distributed job, the job created by a resource template and its chief's
-// log read with kubectl; of a pipeline, a run of the pipeline's
-// WorkflowTemplate whose steps' output parameters are the metrics. The
-// bookkeeping is a small Python program (selector.py, standard library
-// only) kept beside the workflow in a ConfigMap; its behaviour is tested
-// from Go on recorded metrics.
+// workflow; Bayesian optimisation and TPE ask a suggestion container for
+// each batch: kiln's own TPE (`kiln suggest` in the kiln image, package
+// suggest) unless the sweep names an image of its own. Trials run in
+// rounds of `parallel`; after each round a step records the trials'
+// metrics and decides whether the sweep is done (target reached, more
+// failures than maxFailedTrials, budget spent). The best trial's
+// parameters and metric become the workflow's outputs and a summary of
+// every trial an artifact. A trial of a single-pod training job is a
+// container step, labelled with the trial (its pod is kept for its log,
+// and retried only when the pod was lost); of a distributed job, the job
+// created by a resource template; of a pipeline, a run of the pipeline's
+// WorkflowTemplate whose steps' output parameters are the metrics. Then a
+// reader step streams the trial pod's log (or reads the run's outputs)
+// through the API and hands on only the sweep's metric lines: a trial's
+// stdout never passes through an Argo parameter, which the workflow
+// object (at most 1 MiB) would keep. The bookkeeping is a small Python
+// program (selector.py, standard library only) kept beside the workflow
+// in a ConfigMap; its behaviour is tested from Go on recorded metrics.
+// A run is bounded: a ttl, a deadline (the sweep's timeout, or derived
+// from trialTimeout), and a mutex so that one run of a sweep holds GPUs
+// at a time.
 //
 // With the Katib backend a sweep becomes a Katib Experiment whose trial
 // template is the training job render/training renders, with the

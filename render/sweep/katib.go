@@ -173,10 +173,10 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 			{Name: "resource_name", Value: hb.Resource},
 		}
 	}
-	if f := sw.MaxFailedTrials; f != nil {
-		n := int32(*f)
-		spec.MaxFailedTrialCount = &n
-	}
+	// Always set: Katib's default (unset) never stops on failures, and
+	// the schema's default (0) is that any failure does.
+	n := int32(sw.MaxFailedTrials)
+	spec.MaxFailedTrialCount = &n
 	if es := sw.EarlyStopping; es != nil {
 		spec.EarlyStopping = &KatibAlgorithm{AlgorithmName: "medianstop", AlgorithmSettings: []NameValue{
 			{Name: "min_trials_required", Value: strconv.Itoa(es.Median.MinTrials)},
@@ -212,6 +212,7 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 		trial.Args[hb.Resource] = placeholder(hb.Resource)
 		spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: hb.Resource, Reference: hb.Resource, Description: "hyperband resource"})
 	}
+	trialDeadline(&trial, sw)
 	job := training.Job(sys, env, sw.Trial, &trial)
 	js, err := json.Marshal(job)
 	if err != nil {
@@ -239,12 +240,25 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 	if err != nil {
 		return nil, err
 	}
-	return &Experiment{
+	exp := &Experiment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: KatibAPIVersion, Kind: "Experiment"},
 		ObjectMeta: metav1.ObjectMeta{Name: hashed},
 		Spec:       spec,
-	}, nil
+	}
+	if sw.KeepHistory {
+		// Argo CD leaves the Experiment when a change renames it: its
+		// trials and observation logs stay until someone deletes it.
+		exp.Annotations = map[string]string{KeepAnnotation: KeepHistory}
+	}
+	return exp, nil
 }
+
+// KeepAnnotation and KeepHistory are the Argo CD sync option that keeps
+// an Experiment of a sweep with keepHistory when it is renamed.
+const (
+	KeepAnnotation = "argocd.argoproj.io/sync-options"
+	KeepHistory    = "Prune=false"
+)
 
 // HashLength is the length of the content hash suffix ("-" and 8 hex
 // digits) of an Experiment's name.
@@ -254,7 +268,9 @@ const HashLength = 9
 // Experiment's spec. Katib's webhook refuses most changes to an existing
 // Experiment, so Argo CD could never sync a changed sweep in place: a
 // changed spec is a new Experiment under a new name, and Argo CD prunes
-// the old one. An unchanged spec keeps its name, so syncs do not flap.
+// the old one (with its trials and Katib's observation logs) unless the
+// sweep sets keepHistory. An unchanged spec keeps its name, so syncs do
+// not flap.
 func ExperimentName(name string, spec ExperimentSpec) (string, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {

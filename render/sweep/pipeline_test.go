@@ -84,6 +84,14 @@ func TestPipelineTrials(t *testing.T) {
 		}
 	}
 	rendertest.Golden(t, filepath.Join("testdata", "golden", "pipeline.yaml"), golden.Bytes(), *sweep.UpdateFlag())
+	assert.NotContains(t, golden.String(), "outputs.result", "no step's stdout passes through a parameter")
+	// kiln's own steps run a default image pinned by digest: a rebuilt
+	// tag cannot change what a sweep runs.
+	for _, line := range strings.Split(golden.String(), "\n") {
+		if img, ok := strings.CutPrefix(strings.TrimSpace(line), "image: "); ok && img != "ghcr.io/acme/tools:1.0" {
+			assert.Regexp(t, `@sha256:[0-9a-f]{64}$`, img, "a default tool image")
+		}
+	}
 
 	v := validatetest.CRDs(t)
 	// The run a trial creates, with a name in place of generateName,

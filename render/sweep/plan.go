@@ -26,7 +26,7 @@ type Plan struct {
 	Space     []PlanParam    `json:"parameters"`
 	MaxTrials int            `json:"maxTrials"`
 	Parallel  int            `json:"parallel"`
-	MaxFailed *int           `json:"maxFailedTrials"`
+	MaxFailed int            `json:"maxFailedTrials"`
 	Trials    []sample.Trial `json:"trials,omitempty"`
 	// Hyperband: the budget arg and the brackets, each with the trials
 	// of its first rung.

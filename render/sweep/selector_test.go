@@ -282,7 +282,7 @@ func TestSelectorTargetAndFailures(t *testing.T) {
 	// More failures than maxFailedTrials end the sweep, failed, with a
 	// summary of what ran.
 	sw.Objective.Target = nil
-	sw.MaxFailedTrials = ip(2)
+	sw.MaxFailedTrials = 2
 	p, err = NewPlan("resnet-tune", sw)
 	require.NoError(t, err)
 	s = newSelector(t, p)
@@ -301,7 +301,7 @@ func TestSelectorTargetAndFailures(t *testing.T) {
 	assert.NotEmpty(t, out["best-trial"], "the best trial so far is still reported")
 
 	// A sweep in which nothing reports the metric fails.
-	sw.MaxFailedTrials = nil
+	sw.MaxFailedTrials = sw.MaxTrials
 	p, err = NewPlan("resnet-tune", sw)
 	require.NoError(t, err)
 	s = newSelector(t, p)
@@ -450,7 +450,7 @@ func TestSelectorFollowsPlan(t *testing.T) {
 // A pipeline trial's metrics are its steps' output parameters, read from
 // the run's Workflow object (recorded here as the API returns it): the
 // step that finished last wins, values are trimmed, other outputs are
-// ignored by collect.
+// not passed on.
 func TestSelectorFetch(t *testing.T) {
 	p, err := NewPlan("tune", newSweep("random"))
 	require.NoError(t, err)
@@ -466,8 +466,8 @@ func TestSelectorFetch(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "wf.json")
 	require.NoError(t, os.WriteFile(file, []byte(wf), 0o644))
 	out := s.must("fetch", map[string]string{"KILN_WORKFLOW": "train-08ba8f8cab-x7k2p", "KILN_WORKFLOW_FILE": file}, nil)
-	assert.Equal(t, "val_accuracy=0.52\nval_accuracy=0.91\nval_loss=0.3\nmodel=s3://m/1\n", out["<stdout>"])
-	rec := s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Succeeded"}, map[string]string{"output": out["<stdout>"]})
+	assert.Equal(t, "val_accuracy=0.91\nval_loss=0.3\n", out["metrics"], "only the sweep's metrics, the last value of each")
+	rec := s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Succeeded"}, map[string]string{"output": out["metrics"]})
 	var r map[string]any
 	require.NoError(t, json.Unmarshal([]byte(rec["record"]), &r))
 	assert.Equal(t, map[string]any{"val_accuracy": 0.91, "val_loss": 0.3}, r["metrics"])

@@ -49,6 +49,12 @@ func resnet(workers, gpus int) *ir.Training {
 }
 
 // sweep is the example's sweep with the schema's defaults.
+// queued puts t in a Kueue queue at a priority class.
+func queued(t *ir.Training) *ir.Training {
+	t.Scheduling = &ir.Scheduling{Queue: "team-derm", PriorityClass: "training-high"}
+	return t
+}
+
 func newSweep(alg string) *ir.Sweep {
 	sw := &ir.Sweep{Trial: "resnet", Algorithm: alg, Seed: 1, MaxTrials: 12, Parallel: 2, Backend: "argo"}
 	sw.Objective.Metric = "val_accuracy"
@@ -61,7 +67,8 @@ func newSweep(alg string) *ir.Sweep {
 	}
 	sw.Metrics.Collector = "stdout"
 	sw.Tools.Python = "python:3.12-alpine"
-	sw.Tools.Kubectl = "registry.k8s.io/kubectl:v1.33.5"
+	sw.Tools.Kiln = "ghcr.io/kiln-ml/kiln:v0.1.0"
+	sw.TTL = 604800
 	return sw
 }
 
@@ -120,7 +127,8 @@ func goldenCases() map[string]goldenCase {
 	// Distributed trials (4 workers × 2 GPUs): created as PyTorchJobs,
 	// metrics from the master's log.
 	random := newSweep("random")
-	random.MaxFailedTrials = ip(2)
+	random.MaxFailedTrials = 2
+	random.TrialTimeout = "4h"
 	cases["random-distributed"] = goldenCase{t: resnet(4, 2), sw: random}
 
 	// A grid with a metrics file.
@@ -150,10 +158,13 @@ func goldenCases() map[string]goldenCase {
 	}{"ghcr.io/acme/optuna-suggest:1.0", []string{"python", "-m", "suggest"}}
 	cases["tpe-suggestion"] = goldenCase{t: resnet(1, 1), sw: tpe}
 
+	// TPE with kiln's own suggester, over a job in a Kueue queue.
+	cases["tpe-builtin"] = goldenCase{t: queued(resnet(1, 1)), sw: newSweep("tpe")}
+
 	// Katib: random with median stopping over the distributed job.
 	katib := newSweep("random")
 	katib.Backend = "katib"
-	katib.MaxFailedTrials = ip(3)
+	katib.MaxFailedTrials = 3
 	katib.EarlyStopping = &struct {
 		Median struct {
 			MinTrials int  `json:"minTrials"`
