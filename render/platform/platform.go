@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
+	"github.com/kiln-ml/kiln/validate"
 )
 
 // Component is the app.kubernetes.io/component of platform objects.
@@ -418,3 +419,42 @@ func groupOf(apiVersion string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Transform implements render.Transformer: when the environment's quota
+// covers CPU or memory, every container kiln writes must request them.
+// The LimitRange would otherwise admit it with a token request, and the
+// scheduler and the quota would count far less than it uses. Containers
+// the controllers add are left to the LimitRange; Argo's executors, which
+// kiln sizes, are held to the rule too.
+func (Renderer) Transform(c *render.Context) diag.List {
+	q := c.Env.Quota
+	if q == nil {
+		return nil
+	}
+	var covered []string
+	if q.CPU != "" {
+		covered = append(covered, "cpu")
+	}
+	if q.Memory != "" {
+		covered = append(covered, "memory")
+	}
+	if len(covered) == 0 {
+		return nil
+	}
+	quotaPath := ir.Path("environments", c.Env.Name, "quota")
+	var diags diag.List
+	for _, it := range c.Set.Items() {
+		b, err := render.Marshal(it.Object)
+		if err != nil {
+			continue // the writer reports it
+		}
+		for _, v := range validate.MissingRequests(b, covered, validate.Cluster{}) {
+			if strings.Contains(v, ", added by ") && !strings.Contains(v, ", added by Argo") {
+				continue
+			}
+			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s %s: %s, but %s covers %s: give the entry resources for it",
+				it.GVK().Kind, it.Object.GetName(), v, quotaPath, strings.Join(covered, " and "))
+		}
+	}
+	return diags
+}

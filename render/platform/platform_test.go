@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
@@ -165,4 +167,32 @@ func TestBaselineWarning(t *testing.T) {
 	assert.Equal(t, pos, diags[0].Pos)
 	assert.Equal(t, "serving.scorer.runtime", diags[0].Path)
 	assert.Contains(t, diags[0].Msg, "baseline")
+}
+
+// Under a CPU/memory quota every container kiln writes requests what the
+// quota covers; the diagnostic points at the entry that wrote it.
+func TestQuotaRequestsCheck(t *testing.T) {
+	pos := diag.Pos{File: "spec/system.cue", Line: 12, Col: 3}
+	env := &ir.Environment{Name: "prod", Namespace: "ml", Spec: &ir.Spec{}, Sources: ir.Sources{"training.fit": pos}}
+	c := &render.Context{System: &ir.System{Name: "fraud"}, Env: env, Set: render.NewSet()}
+	pod := func(name string, req corev1.ResourceList) *corev1.Pod {
+		return &corev1.Pod{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "x", Resources: corev1.ResourceRequirements{Requests: req}}}},
+		}
+	}
+	c.Add(pod("sized", corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}), c.Origin("training.ok", Component, "fraud"))
+	c.Add(pod("cpu-only", corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}), c.Origin("training.fit", Component, "fraud"))
+	assert.Empty(t, Renderer{}.Transform(c), "no quota, no rule")
+
+	env.Quota = &ir.Quota{CPU: "10"}
+	assert.Empty(t, Renderer{}.Transform(c), "the quota covers only CPU")
+
+	env.Quota.Memory = "100Gi"
+	diags := Renderer{}.Transform(c)
+	require.Len(t, diags, 1)
+	assert.Equal(t, diag.Error, diags[0].Severity)
+	assert.Equal(t, pos, diags[0].Pos)
+	assert.Equal(t, "training.fit", diags[0].Path)
+	assert.Contains(t, diags[0].Msg, "no memory request")
 }
