@@ -34,9 +34,13 @@ var documentedCluster = validate.Cluster{
 // environment directory (<example>/<env>/<system>), then by file name.
 func renderExamples(t *testing.T) map[string]map[string][]byte {
 	t.Helper()
-	root := repoRoot(t)
-	specs, _ := filepath.Glob(filepath.Join(root, "examples", "*", "system.cue"))
+	specs, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "*", "system.cue"))
 	require.GreaterOrEqual(t, len(specs), 2, "the bundled examples")
+	return renderSpecs(t, specs)
+}
+
+func renderSpecs(t *testing.T, specs []string) map[string]map[string][]byte {
+	t.Helper()
 	out := map[string]map[string][]byte{}
 	for _, spec := range specs {
 		name := filepath.Base(filepath.Dir(spec))
@@ -152,6 +156,38 @@ func TestExamplePodsRequestWhatTheQuotaCovers(t *testing.T) {
 		}
 	}
 	assert.Positive(t, quotas, "an example sets a CPU/memory quota")
+}
+
+// With katib.restricted, a spec tells kiln that katib-config secures
+// Katib's containers: fraud-detect's namespaces (whose Katib sweep does not
+// stop early) then enforce restricted, and the pods pass it exactly when
+// the cluster is configured so.
+func TestKatibRestrictedExample(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "fraud-detect", "system.cue"))
+	require.NoError(t, err)
+	spec := strings.Replace(string(src), "\ttraining: xgb:", "\tkatib: restricted: true\n\n\ttraining: xgb:", 1)
+	require.NotEqual(t, string(src), spec)
+	dir := filepath.Join(t.TempDir(), "fraud-detect")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "system.cue"), []byte(spec), 0o644))
+
+	configured := documentedCluster
+	configured.KatibInjectSecurityContext = true
+	configured.KatibSuggestionSecurityContext = documentedCluster.KServeStorageSecurityContext
+	experiments := 0
+	for envDir, files := range renderSpecs(t, []string{filepath.Join(dir, "system.cue")}) {
+		for name, b := range files {
+			switch kindOf(t, b) {
+			case "Namespace":
+				assert.Contains(t, string(b), "pod-security.kubernetes.io/enforce: restricted", envDir)
+			case "Experiment":
+				experiments++
+				assert.Empty(t, validate.PodViolations(b, "restricted", configured), "%s/%s", envDir, name)
+				assert.NotEmpty(t, validate.PodViolations(b, "restricted", documentedCluster), "%s/%s: a stock katib-config", envDir, name)
+			}
+		}
+	}
+	assert.Positive(t, experiments)
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {

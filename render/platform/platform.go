@@ -147,8 +147,9 @@ type Reason struct {
 //     early-stopping service, whose container has no configurable
 //     securityContext at all) as a Deployment in this namespace. kiln
 //     cannot see the cluster's katib-config, and a trial pod that
-//     restricted rejects stalls the experiment, so every Katib sweep
-//     means baseline.
+//     restricted rejects stalls the experiment, so a Katib sweep means
+//     baseline unless the spec says katib-config secures Katib's
+//     containers (katib.restricted) and the sweep does not stop early.
 func BaselineReasons(env *ir.Environment) []Reason {
 	var out []Reason
 	s := env.Spec
@@ -179,14 +180,14 @@ func BaselineReasons(env *ir.Environment) []Reason {
 			continue
 		}
 		path := ir.Path("sweeps", name)
-		why := "Katib adds a metrics-collector sidecar to every trial pod with no securityContext unless katib-config sets injectSecurityContext: true, and runs its suggestion service here with the securityContext katib-config gives it (none by default)"
-		if sw.EarlyStopping != nil {
-			why = "Katib runs an early-stopping container in this namespace whose securityContext no setting controls, and adds a metrics-collector sidecar to every trial pod"
-			path = ir.Join(path, "earlyStopping")
-		} else {
-			path = ir.Join(path, "backend")
+		switch {
+		case sw.EarlyStopping != nil:
+			out = append(out, Reason{Path: ir.Join(path, "earlyStopping"), Controller: true,
+				Why: "Katib runs an early-stopping container in this namespace whose securityContext no setting controls"})
+		case s.Katib == nil || !s.Katib.Restricted:
+			out = append(out, Reason{Path: ir.Join(path, "backend"), Controller: true,
+				Why: "Katib adds a metrics-collector sidecar to every trial pod with no securityContext unless katib-config sets injectSecurityContext: true, and runs its suggestion service here with the securityContext katib-config gives it (none by default); set katib.restricted: true once katib-config secures both"})
 		}
-		out = append(out, Reason{Path: path, Why: why, Controller: true})
 	}
 	slices.SortFunc(out, func(a, b Reason) int { return strings.Compare(a.Path, b.Path) })
 	return out

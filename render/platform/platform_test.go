@@ -118,6 +118,13 @@ func TestNamespaceLevel(t *testing.T) {
 	require.Len(t, r, 1)
 	assert.Equal(t, "sweeps.katib.earlyStopping", r[0].Path)
 	assert.Contains(t, r[0].Why, "early-stopping")
+	env.Spec.Katib = &ir.Katib{Restricted: true}
+	assert.Equal(t, "baseline", level(), "nothing secures the early-stopping container")
+	env.Spec.Sweeps["katib"].EarlyStopping = nil
+	assert.Equal(t, "restricted", level())
+	env.Spec.Katib = nil
+	assert.Equal(t, "baseline", level())
+	assert.Equal(t, "sweeps.katib.backend", BaselineReasons(env)[0].Path)
 
 	delete(env.Spec.Sweeps, "katib")
 	env.Spec.Serving["web"].Security.Profile = "baseline"
