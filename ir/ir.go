@@ -101,12 +101,20 @@ type Spec struct {
 	Datasets   map[string]*Dataset  `json:"datasets,omitempty"`
 	Artifacts  *ArtifactRepository  `json:"artifacts,omitempty"`
 	Workflows  *Workflows           `json:"workflows,omitempty"`
+	Katib      *Katib               `json:"katib,omitempty"`
 	Components map[string]*Step     `json:"components,omitempty"`
 	Training   map[string]*Training `json:"training,omitempty"`
 	Pipelines  map[string]*Pipeline `json:"pipelines,omitempty"`
 	Sweeps     map[string]*Sweep    `json:"sweeps,omitempty"`
 	Serving    map[string]*Serving  `json:"serving,omitempty"`
 	Notebooks  map[string]*Notebook `json:"notebooks,omitempty"`
+}
+
+// Katib describes how the cluster's Katib is configured.
+type Katib struct {
+	// Restricted: katib-config secures the metrics collector and the
+	// suggestion containers (see the schema).
+	Restricted bool `json:"restricted"`
 }
 
 // Sources maps CUE paths to source positions.

@@ -25,7 +25,13 @@
 // WorkflowTemplates it is given.
 //
 // RestrictedViolations separately checks every pod template found in an object
-// against the Pod Security Standards "restricted" profile.
+// against the Pod Security Standards "restricted" profile: the containers the
+// object writes. PodViolations checks the pods as the PodSecurity admission
+// plugin will see them, at a given level, with the containers the controllers
+// add at run time (Argo's executors after podSpecPatch, KServe's storage
+// initializer, Seldon's executor and model initializers, Katib's metrics
+// collector and suggestion service); MissingRequests lists the containers of
+// those pods that request nothing of a resource a quota covers.
 //
 // A Validator is safe for concurrent use once Load has returned.
 package validate

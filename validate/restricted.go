@@ -49,6 +49,22 @@ func RestrictedViolations(doc []byte) []string {
 
 type restrictedChecker struct {
 	out []string
+	// baseline checks the baseline level only (restricted includes it).
+	baseline bool
+	// inject adds the containers the controllers add (injected.go).
+	inject  bool
+	cluster Cluster
+	// visit, if set, receives each pod instead of checking it.
+	visit func(podLevel, []podContainer)
+}
+
+// pod checks (or visits) one pod.
+func (r *restrictedChecker) pod(level podLevel, containers []podContainer) {
+	if r.visit != nil {
+		r.visit(level, containers)
+		return
+	}
+	r.checkPod(level, containers)
 }
 
 func (r *restrictedChecker) podProblem(p *field.Path, format string, args ...any) {
@@ -56,7 +72,11 @@ func (r *restrictedChecker) podProblem(p *field.Path, format string, args ...any
 }
 
 func (r *restrictedChecker) containerProblem(c podContainer, format string, args ...any) {
-	r.out = append(r.out, fmt.Sprintf("%s (%s): %s", pathString(c.path), c.name, fmt.Sprintf(format, args...)))
+	name := c.name
+	if c.injectedBy != "" {
+		name += ", added by " + c.injectedBy
+	}
+	r.out = append(r.out, fmt.Sprintf("%s (%s): %s", pathString(c.path), name, fmt.Sprintf(format, args...)))
 }
 
 func pathString(p *field.Path) string {
@@ -100,6 +120,12 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 				}
 			}
 			return
+		case r.inject && group == "machinelearning.seldon.io" && kind == "SeldonDeployment" && spec != nil:
+			r.seldon(p.Child("spec"), spec)
+			return
+		case r.inject && group == "kubeflow.org" && kind == "Experiment" && spec != nil:
+			r.katib(p.Child("spec"), spec)
+			return
 		}
 		if _, ok := v["containers"].([]any); ok {
 			r.podSpec(p, v)
@@ -123,6 +149,9 @@ type podContainer struct {
 	// defaultSC is a container security context whose fields apply when the
 	// container's own do not set them (Argo's templateDefaults).
 	defaultSC map[string]any
+	// injectedBy names the controller that adds the container at run
+	// time; empty for a container written in the object.
+	injectedBy string
 }
 
 // podLevel holds the pod-level settings of a pod.
@@ -142,7 +171,7 @@ func (r *restrictedChecker) podSpec(p *field.Path, spec map[string]any) {
 	}
 	vols, _ := spec["volumes"].([]any)
 	sc, _ := spec["securityContext"].(map[string]any)
-	r.checkPod(podLevel{
+	r.pod(podLevel{
 		sc: sc, scPath: p.Child("securityContext"), flags: spec, flagsAt: p, volumes: vols,
 		volPath: func(i int) *field.Path { return p.Child("volumes").Index(i) },
 	}, containers)
@@ -182,9 +211,12 @@ func (r *restrictedChecker) kserveComponent(p *field.Path, comp map[string]any) 
 	if len(containers) == 0 {
 		return
 	}
+	if r.inject {
+		containers = append(containers, r.kserveStorageInitializer(p, comp, containers)...)
+	}
 	vols, _ := comp["volumes"].([]any)
 	sc, _ := comp["securityContext"].(map[string]any)
-	r.checkPod(podLevel{
+	r.pod(podLevel{
 		sc: sc, scPath: p.Child("securityContext"), flags: comp, flagsAt: p, volumes: vols,
 		volPath: func(i int) *field.Path { return p.Child("volumes").Index(i) },
 	}, containers)
@@ -245,8 +277,11 @@ func (r *restrictedChecker) argoTemplate(p *field.Path, tmpl, spec, defaults map
 	for _, key := range []string{"initContainers", "sidecars"} {
 		containers = append(containers, listContainers(p.Child(key), tmpl[key])...)
 	}
+	if r.inject {
+		containers = append(containers, r.argoExecutors(p, spec, tmpl, len(containers) > 0)...)
+	}
 	if len(containers) == 0 {
-		return // steps, dag, resource, suspend, http, plugin, data: no pod of its own.
+		return // steps, dag, suspend, http, plugin, data: no pod of its own (resource: modelled with inject).
 	}
 
 	// The pod security context is the template's, else the defaults', else the
@@ -275,7 +310,7 @@ func (r *restrictedChecker) argoTemplate(p *field.Path, tmpl, spec, defaults map
 		}
 		return p.Child("volumes").Index(i - len(wfVolumes))
 	}
-	r.checkPod(level, containers)
+	r.pod(level, containers)
 }
 
 // allowedVolumeTypes are the volume sources the restricted profile allows.
@@ -312,7 +347,7 @@ func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) 
 			}
 			if k == "hostPath" {
 				r.podProblem(level.volPath(i), "volume %q: hostPath volumes are not allowed", name)
-			} else if !allowedVolumeTypes[k] {
+			} else if !allowedVolumeTypes[k] && !r.baseline {
 				r.podProblem(level.volPath(i), "volume %q: volume type %s is not allowed", name, k)
 			}
 		}
@@ -320,14 +355,18 @@ func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) 
 
 	podSC := level.sc
 	podNonRoot, podNonRootSet := podSC["runAsNonRoot"].(bool)
-	if podNonRootSet && !podNonRoot {
+	if podNonRootSet && !podNonRoot && !r.baseline {
 		r.podProblem(level.scPath, "runAsNonRoot must not be false")
 	}
-	if uid, ok := asInt(podSC["runAsUser"]); ok && uid == 0 {
+	if uid, ok := asInt(podSC["runAsUser"]); ok && uid == 0 && !r.baseline {
 		r.podProblem(level.scPath, "runAsUser must not be 0")
 	}
 	podSeccomp, podSeccompSet := seccompType(podSC)
-	if podSeccompSet && !validSeccomp(podSeccomp) {
+	if r.baseline {
+		if podSeccompSet && podSeccomp == "Unconfined" {
+			r.podProblem(level.scPath, "seccompProfile.type must not be Unconfined")
+		}
+	} else if podSeccompSet && !validSeccomp(podSeccomp) {
 		r.podProblem(level.scPath, "seccompProfile.type must be RuntimeDefault or Localhost, not %q", podSeccomp)
 	}
 	checkCommonSC(podSC, func(format string, args ...any) { r.podProblem(level.scPath, format, args...) })
@@ -354,6 +393,10 @@ func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) 
 
 		if v, _ := get("privileged"); v == true {
 			problem("privileged must not be true")
+		}
+		if r.baseline {
+			r.checkBaselineContainer(get, c, problem)
+			continue
 		}
 		if v, _ := get("allowPrivilegeEscalation"); v != false {
 			problem("allowPrivilegeEscalation must be false")
@@ -413,6 +456,50 @@ func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) 
 				if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
 					problem("ports[%d].hostPort must not be set", i)
 				}
+			}
+		}
+	}
+}
+
+// baselineCapabilities are the capabilities the baseline level lets a
+// container add (the container runtimes' defaults).
+var baselineCapabilities = map[string]bool{
+	"AUDIT_WRITE": true, "CHOWN": true, "DAC_OVERRIDE": true, "FOWNER": true, "FSETID": true, "KILL": true, "MKNOD": true,
+	"NET_BIND_SERVICE": true, "SETFCAP": true, "SETGID": true, "SETPCAP": true, "SETUID": true, "SYS_CHROOT": true,
+}
+
+// checkBaselineContainer checks what baseline asks of a container beyond
+// privileged: added capabilities, /proc mount, seccomp, SELinux, AppArmor,
+// HostProcess and host ports.
+func (r *restrictedChecker) checkBaselineContainer(get func(string) (any, bool), c podContainer, problem func(string, ...any)) {
+	caps, _ := get("capabilities")
+	capsMap, _ := caps.(map[string]any)
+	add, _ := capsMap["add"].([]any)
+	for _, a := range add {
+		if s, _ := a.(string); !baselineCapabilities[s] {
+			problem("capabilities may not add %v", a)
+		}
+	}
+	if pm, _ := get("procMount"); pm != nil && pm != "Default" {
+		problem("procMount must be Default, not %v", pm)
+	}
+	if v, ok := get("seccompProfile"); ok {
+		if t, _ := seccompType(map[string]any{"seccompProfile": v}); t == "Unconfined" {
+			problem("seccompProfile.type must not be Unconfined")
+		}
+	}
+	merged := map[string]any{}
+	for _, k := range []string{"seLinuxOptions", "appArmorProfile", "windowsOptions"} {
+		if v, ok := get(k); ok {
+			merged[k] = v
+		}
+	}
+	checkCommonSC(merged, problem)
+	ports, _ := c.obj["ports"].([]any)
+	for i, port := range ports {
+		if pm, ok := port.(map[string]any); ok {
+			if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
+				problem("ports[%d].hostPort must not be set", i)
 			}
 		}
 	}

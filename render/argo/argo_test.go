@@ -188,6 +188,10 @@ func TestWorkflowTemplateValidates(t *testing.T) {
 	assert.Contains(t, s, "name: '{{workflow.name}}-resnet'")
 	assert.Contains(t, s, "nvidia.com/gpu.product: NVIDIA-A10G")
 	assert.Empty(t, validate.RestrictedViolations(b))
+	// The pods Argo builds from it, executors included, are restricted
+	// and request CPU and memory.
+	assert.Empty(t, validate.PodViolations(b, "restricted", validate.Cluster{}))
+	assert.Empty(t, validate.MissingRequests(b, []string{"cpu", "memory"}, validate.Cluster{}))
 	v := crdValidator(t)
 	assert.Empty(t, v.Validate(b))
 

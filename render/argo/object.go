@@ -25,16 +25,35 @@ const (
 // noise in every diff, and Argo CD would see the status as drift.
 type Object struct {
 	render.Object
+	err error
 }
 
-// Wrap returns o ready for a render.Set.
-func Wrap(o render.Object) *Object { return &Object{Object: o} }
+// Wrap returns o ready for a render.Set. A WorkflowTemplate or Workflow
+// that defines templates gets the executor settings (Executor) here, so
+// every workflow kiln writes has them, whichever renderer built it.
+func Wrap(o render.Object) *Object {
+	w := &Object{Object: o}
+	var spec *wfv1.WorkflowSpec
+	switch o := o.(type) {
+	case *wfv1.WorkflowTemplate:
+		spec = &o.Spec
+	case *wfv1.Workflow:
+		spec = &o.Spec
+	}
+	if spec != nil && len(spec.Templates) > 0 {
+		w.err = Executor(spec)
+	}
+	return w
+}
 
 // Unwrap returns the wrapped object.
 func (o *Object) Unwrap() render.Object { return o.Object }
 
 // MarshalJSON implements json.Marshaler.
 func (o *Object) MarshalJSON() ([]byte, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
 	b, err := json.Marshal(o.Object)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
+	"github.com/kiln-ml/kiln/validate"
 )
 
 // Component is the app.kubernetes.io/component of platform objects.
@@ -46,7 +47,16 @@ func (Renderer) Render(c *render.Context) diag.List {
 	}
 	ns.Annotations = ann
 	c.Add(ns, origin)
+	var diags diag.List
+	for _, r := range BaselineReasons(env) {
+		if r.Controller {
+			diags.Add(diag.Warnf(env.Sources.Pos(r.Path), r.Path, "namespace %s enforces Pod Security baseline, not restricted: %s", env.Namespace, r.Why))
+		}
+	}
 	c.Add(Quota(sys, env), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
+	if lr := LimitRange(sys, env); lr != nil {
+		c.Add(lr, c.Origin(ir.Join(envPath, "quota"), Component, sys.Name))
+	}
 	c.Add(&corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta: metav1.ObjectMeta{Name: training.WorkloadServiceAccount(sys)},
@@ -56,7 +66,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 
 	rules := WorkflowRules(env)
 	if rules == nil {
-		return nil
+		return diags
 	}
 	name := WorkflowServiceAccount(sys)
 	c.Add(&corev1.ServiceAccount{
@@ -74,28 +84,37 @@ func (Renderer) Render(c *render.Context) diag.List {
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: env.Namespace}},
 	}, origin)
-	return nil
+	return diags
 }
 
 // WorkflowServiceAccount is the service account Argo workflow pods of the
 // system run as.
 func WorkflowServiceAccount(sys *ir.System) string { return sys.Name + "-workflow" }
 
+// PodSecurityVersion pins the Pod Security Standards the namespace labels
+// refer to (the admission plugin takes "v1.<minor>" or "latest"): the
+// Kubernetes minor kiln's API types come from. A cluster upgrade that
+// tightens "latest" then does not start rejecting pods unannounced; a
+// cluster older than the pin evaluates it as its own latest.
+const PodSecurityVersion = "v1.37"
+
 // Namespace enforces the restricted Pod Security Standard, or baseline when
-// an entry of the environment asks for it, and always warns and audits
-// against restricted.
+// an entry of the environment asks for it or a controller it uses creates
+// pods that cannot meet restricted (BaselineReasons), and always warns and
+// audits against restricted, so the gap stays visible.
 func Namespace(env *ir.Environment) *corev1.Namespace {
 	level := "restricted"
-	if usesBaseline(env.Spec) {
+	if len(BaselineReasons(env)) > 0 {
 		level = "baseline"
 	}
+	labels := map[string]string{}
+	for mode, l := range map[string]string{"enforce": level, "warn": "restricted", "audit": "restricted"} {
+		labels["pod-security.kubernetes.io/"+mode] = l
+		labels["pod-security.kubernetes.io/"+mode+"-version"] = PodSecurityVersion
+	}
 	ns := &corev1.Namespace{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: env.Namespace, Labels: map[string]string{
-			"pod-security.kubernetes.io/enforce": level,
-			"pod-security.kubernetes.io/warn":    "restricted",
-			"pod-security.kubernetes.io/audit":   "restricted",
-		}},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: env.Namespace, Labels: labels},
 	}
 	for k, v := range sweepNamespaceLabels(env) {
 		ns.Labels[k] = v
@@ -103,28 +122,75 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 	return ns
 }
 
-func usesBaseline(s *ir.Spec) bool {
-	for _, t := range s.Training {
-		if !t.Security.Restricted() {
-			return true
+// Reason is why a namespace enforces baseline: the spec entry at Path.
+type Reason struct {
+	Path string
+	Why  string
+	// Controller says the entry itself asks for restricted: a controller
+	// it uses creates pods that cannot meet it. (An entry that asks for
+	// baseline needs no explanation.)
+	Controller bool
+}
+
+// BaselineReasons lists the entries of env that need the namespace to
+// enforce baseline, sorted by path. Besides entries that ask for it
+// (security.profile: baseline), these are entries whose controllers add
+// containers kiln cannot secure:
+//
+//   - Seldon Core v1 adds its executor (seldon-container-engine) with only
+//     runAsUser and allowPrivilegeEscalation set, so capabilities are not
+//     dropped, and a model initializer with no securityContext at all;
+//     nothing in a SeldonDeployment configures either.
+//   - Katib adds a metrics-collector sidecar to every trial, with no
+//     securityContext unless katib-config sets injectSecurityContext, and
+//     runs the suggestion service (and, with early stopping, its
+//     early-stopping service, whose container has no configurable
+//     securityContext at all) as a Deployment in this namespace. kiln
+//     cannot see the cluster's katib-config, and a trial pod that
+//     restricted rejects stalls the experiment, so a Katib sweep means
+//     baseline unless the spec says katib-config secures Katib's
+//     containers (katib.restricted) and the sweep does not stop early.
+func BaselineReasons(env *ir.Environment) []Reason {
+	var out []Reason
+	s := env.Spec
+	opt := func(path string, sec ir.Security) {
+		if !sec.Restricted() {
+			out = append(out, Reason{Path: ir.Join(path, "security", "profile"), Why: path + " asks for it"})
 		}
 	}
-	for _, p := range s.Pipelines {
-		if !p.Security.Restricted() {
-			return true
+	for name, t := range s.Training {
+		opt(ir.Path("training", name), t.Security)
+	}
+	for name, p := range s.Pipelines {
+		opt(ir.Path("pipelines", name), p.Security)
+	}
+	for name, v := range s.Serving {
+		path := ir.Path("serving", name)
+		opt(path, v.Security)
+		if v.Runtime == "seldon" && v.Security.Restricted() {
+			out = append(out, Reason{Path: ir.Join(path, "runtime"), Controller: true,
+				Why: "Seldon Core adds its executor without dropping capabilities and a model initializer without a securityContext, which restricted rejects and no SeldonDeployment setting changes"})
 		}
 	}
-	for _, v := range s.Serving {
-		if !v.Security.Restricted() {
-			return true
+	for name, n := range s.Notebooks {
+		opt(ir.Path("notebooks", name), n.Security)
+	}
+	for name, sw := range s.Sweeps {
+		if sw.Backend != "katib" {
+			continue
+		}
+		path := ir.Path("sweeps", name)
+		switch {
+		case sw.EarlyStopping != nil:
+			out = append(out, Reason{Path: ir.Join(path, "earlyStopping"), Controller: true,
+				Why: "Katib runs an early-stopping container in this namespace whose securityContext no setting controls"})
+		case s.Katib == nil || !s.Katib.Restricted:
+			out = append(out, Reason{Path: ir.Join(path, "backend"), Controller: true,
+				Why: "Katib adds a metrics-collector sidecar to every trial pod with no securityContext unless katib-config sets injectSecurityContext: true, and runs its suggestion service here with the securityContext katib-config gives it (none by default); set katib.restricted: true once katib-config secures both"})
 		}
 	}
-	for _, n := range s.Notebooks {
-		if !n.Security.Restricted() {
-			return true
-		}
-	}
-	return false
+	slices.SortFunc(out, func(a, b Reason) int { return strings.Compare(a.Path, b.Path) })
+	return out
 }
 
 // Quota caps the namespace's GPU requests at the environment's budget
@@ -151,6 +217,52 @@ func Quota(sys *ir.System, env *ir.Environment) *corev1.ResourceQuota {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
 		ObjectMeta: metav1.ObjectMeta{Name: sys.Name},
 		Spec:       corev1.ResourceQuotaSpec{Hard: hard},
+	}
+}
+
+// DefaultRequests are the CPU and memory the LimitRange gives a container
+// that requests none: the executors, sidecars and initializers the
+// controllers add.
+func DefaultRequests() corev1.ResourceList {
+	return corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("100m"),
+		corev1.ResourceMemory: resource.MustParse("128Mi"),
+	}
+}
+
+// LimitRange gives every container of the namespace a CPU and memory
+// request when it has none, for the resources the environment's quota
+// covers; nil when it covers neither. A quota on requests.cpu or
+// requests.memory makes the API server reject any pod with a container
+// that requests neither, and the controllers add such containers (Argo's
+// executors before their podSpecPatch, Katib's metrics collector, Seldon's
+// executor, KServe's storage initializer unless its ClusterStorageContainer
+// sets resources). The LimitRanger admission plugin fills the request in
+// before the quota is checked.
+//
+// Only defaultRequest is set: a default limit would also be given to
+// kiln's containers, which request CPU but set no CPU limit (and a
+// container requesting more than the default limit is invalid).
+func LimitRange(sys *ir.System, env *ir.Environment) *corev1.LimitRange {
+	q := env.Quota
+	if q == nil || (q.CPU == "" && q.Memory == "") {
+		return nil
+	}
+	req := corev1.ResourceList{}
+	def := DefaultRequests()
+	if q.CPU != "" {
+		req[corev1.ResourceCPU] = def[corev1.ResourceCPU]
+	}
+	if q.Memory != "" {
+		req[corev1.ResourceMemory] = def[corev1.ResourceMemory]
+	}
+	return &corev1.LimitRange{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "LimitRange"},
+		ObjectMeta: metav1.ObjectMeta{Name: sys.Name},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+			Type:           corev1.LimitTypeContainer,
+			DefaultRequest: req,
+		}}},
 	}
 }
 
@@ -195,7 +307,8 @@ func migResources(s *ir.Spec) []string {
 // (create, get: Argo's executor neither lists nor watches). An Argo
 // sweep over a distributed job does the same for its trials and reads
 // their logs (SweepRules); single-pod trials are plain steps and Katib
-// sweeps create nothing themselves. nil when the environment runs no
+// sweeps create nothing themselves. A workflow that creates objects may
+// also update its own finalizers (see below). nil when the environment runs no
 // workflows.
 func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 	s := env.Spec
@@ -266,7 +379,19 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 			})
 		}
 	}
-	return append(rules, SweepRules(env)...)
+	rules = append(rules, SweepRules(env)...)
+	// Every object a workflow creates (a training job, a child run) is
+	// owned by the workflow through a controller reference, which sets
+	// blockOwnerDeletion. Clusters with the
+	// OwnerReferencesPermissionEnforcement admission plugin (OpenShift
+	// has it on) then require the creator to be allowed to update the
+	// owner's finalizers subresource.
+	if len(rules) > 1 && (len(verbs) > 0 || slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool {
+		return slices.Contains(r.Resources, "workflows") && slices.Contains(r.Verbs, "create")
+	})) {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows/finalizers"}, Verbs: []string{"update"}})
+	}
+	return rules
 }
 
 // sortedVerbs orders verbs as kubectl prints them: create, get, list,
@@ -297,3 +422,42 @@ func groupOf(apiVersion string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Transform implements render.Transformer: when the environment's quota
+// covers CPU or memory, every container kiln writes must request them.
+// The LimitRange would otherwise admit it with a token request, and the
+// scheduler and the quota would count far less than it uses. Containers
+// the controllers add are left to the LimitRange; Argo's executors, which
+// kiln sizes, are held to the rule too.
+func (Renderer) Transform(c *render.Context) diag.List {
+	q := c.Env.Quota
+	if q == nil {
+		return nil
+	}
+	var covered []string
+	if q.CPU != "" {
+		covered = append(covered, "cpu")
+	}
+	if q.Memory != "" {
+		covered = append(covered, "memory")
+	}
+	if len(covered) == 0 {
+		return nil
+	}
+	quotaPath := ir.Path("environments", c.Env.Name, "quota")
+	var diags diag.List
+	for _, it := range c.Set.Items() {
+		b, err := render.Marshal(it.Object)
+		if err != nil {
+			continue // the writer reports it
+		}
+		for _, v := range validate.MissingRequests(b, covered, validate.Cluster{}) {
+			if strings.Contains(v, ", added by ") && !strings.Contains(v, ", added by Argo") {
+				continue
+			}
+			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s %s: %s, but %s covers %s: give the entry resources for it",
+				it.GVK().Kind, it.Object.GetName(), v, quotaPath, strings.Join(covered, " and "))
+		}
+	}
+	return diags
+}

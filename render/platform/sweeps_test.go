@@ -17,5 +17,10 @@ func TestKatibNamespaceLabel(t *testing.T) {
 	assert.NotContains(t, Namespace(env).Labels, KatibInjectionLabel)
 	env.Spec.Sweeps["katib"] = &ir.Sweep{Trial: "resnet", Backend: "katib"}
 	assert.Equal(t, "enabled", Namespace(env).Labels[KatibInjectionLabel])
+	// Katib's sidecar and suggestion service are not kiln's to secure,
+	// unless the spec says katib-config does.
+	assert.Equal(t, "baseline", Namespace(env).Labels["pod-security.kubernetes.io/enforce"])
+	env.Spec.Katib = &ir.Katib{Restricted: true}
 	assert.Equal(t, "restricted", Namespace(env).Labels["pod-security.kubernetes.io/enforce"])
+	assert.Equal(t, "enabled", Namespace(env).Labels[KatibInjectionLabel])
 }
