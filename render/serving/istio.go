@@ -165,8 +165,12 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 	var retries *HTTPRetry
 	if x != nil {
 		timeout = x.Timeout
-		if x.Retries != nil && *x.Retries > 0 {
-			retries = &HTTPRetry{Attempts: int32(*x.Retries), RetryOn: retryOn, PerTryTimeout: perTryTimeout(x.Timeout, *x.Retries)}
+		if x.Retries != nil {
+			// attempts: 0 turns off Istio's default retries.
+			retries = &HTTPRetry{Attempts: int32(*x.Retries), RetryOn: retryOn}
+			if *x.Retries > 0 {
+				retries.PerTryTimeout = perTryTimeout(x.Timeout, *x.Retries)
+			}
 		}
 	}
 	withMatch := func(headers map[string]StringMatch) []HTTPMatchRequest {
