@@ -311,3 +311,19 @@ func TestRetriesFitTimeout(t *testing.T) {
 	assert.Equal(t, "1s", perTryTimeout("2s", 1))
 	assert.Empty(t, perTryTimeout("", 3))
 }
+
+// TestStorageContainerFirst: KServe's webhook refuses a predictor pod
+// whose ClusterStorageContainer does not exist yet, so it comes before the
+// InferenceServices in apply order (Argo CD, like kiln, applies a wave's
+// unknown kinds in kind order: ClusterStorageContainer < InferenceService).
+func TestStorageContainerFirst(t *testing.T) {
+	items := objects(t, goldenCases()["kserve-serverless"])
+	first := map[string]int{}
+	for i, it := range items {
+		if _, ok := first[it.GVK().Kind]; !ok {
+			first[it.GVK().Kind] = i
+		}
+	}
+	require.Contains(t, first, "ClusterStorageContainer")
+	assert.Less(t, first["ClusterStorageContainer"], first["InferenceService"])
+}
