@@ -260,7 +260,7 @@ func trimEnv(msg string) string {
 // clusterScoped lists the kinds kiln emits that have no namespace.
 var clusterScoped = map[string]bool{
 	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true,
-	"AppProject": false, "ClusterQueue": true, "ResourceFlavor": true,
+	"AppProject": false, "ClusterQueue": true, "ResourceFlavor": true, "ClusterStorageContainer": true,
 }
 
 func namespaced(o Object) bool { return !clusterScoped[o.GetObjectKind().GroupVersionKind().Kind] }

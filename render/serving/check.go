@@ -71,8 +71,7 @@ func (e *entry) mode() string {
 
 // checkNames checks the longest host label KServe and Knative derive from
 // the name and the namespace: <name>-predictor-<namespace>, or
-// -transformer-, for the canary's InferenceService too, and the tag host
-// latest-<name>-predictor-<namespace> testers are routed to.
+// -transformer-, for the canary's InferenceService too.
 func checkNames(c *render.Context, e *entry) {
 	if e.s.Runtime != "kserve" {
 		return
@@ -96,17 +95,10 @@ func DerivedNames(e *entry) []string {
 		roles = append(roles, RoleTransformer)
 	}
 	var out []string
-	isvcs := []string{e.obj}
-	if !e.serverless() && e.s.Canary != nil {
-		isvcs = append(isvcs, e.trackName(Canary))
-	}
-	for _, isvc := range isvcs {
+	for _, track := range e.tracks() {
 		for _, r := range roles {
-			out = append(out, isvc+"-"+r+"-"+e.env.Namespace)
+			out = append(out, e.trackName(track)+"-"+r+"-"+e.env.Namespace)
 		}
-	}
-	if e.serverless() && e.s.Canary != nil && e.s.Expose != nil && e.s.Expose.CanaryHeader != nil {
-		out = append(out, "latest-"+e.obj+"-predictor-"+e.env.Namespace)
 	}
 	return out
 }
@@ -126,9 +118,15 @@ func checkRuntime(c *render.Context, e *entry) {
 		if s.Model.Format != "tensorflow" {
 			c.Errorf(ir.Join(m, "format"), "TF Serving serves TensorFlow SavedModels only, not %q: use runtime \"kserve\" or \"seldon\"", s.Model.Format)
 		}
-		for _, u := range []struct{ path, uri string }{{ir.Join(m, "storageUri"), s.Model.StorageURI}, {ir.Join(e.path, "canary", "storageUri"), canaryURI(s)}} {
-			if u.uri != "" && !strings.HasPrefix(u.uri, "s3://") && !strings.HasPrefix(u.uri, "gs://") && !strings.HasPrefix(u.uri, "pvc://") {
-				c.Errorf(u.path, "TF Serving reads models from s3://, gs:// or pvc://, not %q", u.uri)
+		// TensorFlow moved S3 out of its core file systems: the stock
+		// tensorflow/serving images since 2.7 fail with "File system scheme
+		// 's3' not implemented" (tensorflow/serving#1963).
+		for _, u := range storageURIs(e) {
+			switch {
+			case strings.HasPrefix(u.uri, "s3://"):
+				c.Errorf(u.path, "TF Serving cannot read s3:// (TensorFlow no longer builds S3 into tensorflow/serving since 2.7): serve %q with runtime \"kserve\" (format \"tensorflow\"), or copy the model to gs:// or a pvc://", u.uri)
+			case !strings.HasPrefix(u.uri, "gs://") && !strings.HasPrefix(u.uri, "pvc://"):
+				c.Errorf(u.path, "TF Serving reads models from gs:// or pvc://, not %q", u.uri)
 			}
 		}
 	case "seldon":
@@ -149,21 +147,40 @@ func checkRuntime(c *render.Context, e *entry) {
 			}
 		}
 	}
-	if x := s.Expose; x != nil && x.CanaryHeader != nil {
-		// Without a canary the header routes nothing: it stays in the spec
-		// for the next canary (kiln promote adds and removes canaries).
-		switch {
-		case s.Canary != nil && e.serverless() && s.Transformer != nil:
-			c.Errorf(ir.Join(e.path, "expose", "canaryHeader"), "canaryHeader cannot reach a Serverless canary behind a transformer (Knative tags address the predictor only): use deploymentMode \"RawDeployment\"")
-		}
-	}
+	checkCredentials(c, e)
 }
 
-func canaryURI(s *ir.Serving) string {
-	if s.Canary == nil {
-		return ""
+// storageURIs lists the entry's model locations with their CUE paths.
+func storageURIs(e *entry) []struct{ path, uri string } {
+	out := []struct{ path, uri string }{{ir.Join(e.path, "model", "storageUri"), e.s.Model.StorageURI}}
+	if cn := e.s.Canary; cn != nil {
+		out = append(out, struct{ path, uri string }{ir.Join(e.path, "canary", "storageUri"), cn.StorageURI})
 	}
-	return s.Canary.StorageURI
+	return out
+}
+
+// GCSCredentialFile is the only key of a credentials Secret KServe reads
+// for gs:// (gcsCredentialFileName in KServe's inferenceservice-config, a
+// cluster-wide setting): a Secret without it is skipped as unsupported
+// (v0.20 pkg/credentials/service_account_credentials.go).
+const GCSCredentialFile = "gcloud-application-credentials.json"
+
+// checkCredentials reports a credentials key KServe would not read. KServe
+// picks what a Secret holds by its keys: AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY for S3, gcloud-application-credentials.json for
+// GCS; no setting on the InferenceService or service account names another.
+func checkCredentials(c *render.Context, e *entry) {
+	cr := e.s.Credentials
+	if e.s.Runtime != "kserve" || cr == nil || cr.Key == "" || cr.Key == GCSCredentialFile {
+		return
+	}
+	p := ir.Join(e.path, "credentials", "key")
+	gcs := slices.ContainsFunc(storageURIs(e), func(u struct{ path, uri string }) bool { return strings.HasPrefix(u.uri, "gs://") })
+	if gcs {
+		c.Errorf(p, "KServe reads GCS credentials only from the Secret key %q (a cluster-wide setting), and skips a Secret without it, so the model would download with no credentials: store the key file in Secret %q under %q and set key to it or leave key out", GCSCredentialFile, cr.Secret, GCSCredentialFile)
+		return
+	}
+	c.Errorf(p, "KServe does not read credentials.key: it recognises Secret %q by the keys it holds (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3); leave key out", cr.Secret)
 }
 
 // checkGPUs holds the model to the environment's per-pod maximum and

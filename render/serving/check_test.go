@@ -20,11 +20,18 @@ func problems(t *testing.T, production bool, quota int, entries map[string]*ir.S
 	return diags
 }
 
-func TestChecks(t *testing.T) {
-	header := func(s *ir.Serving) {
-		s.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/"}
-		s.Expose.CanaryHeader = &ir.CanaryHeader{Name: "x-canary", Value: "1"}
+// errorsOnly drops warnings.
+func errorsOnly(l diag.List) diag.List {
+	var out diag.List
+	for _, d := range l {
+		if d.Severity == diag.Error {
+			out = append(out, d)
+		}
 	}
+	return out
+}
+
+func TestChecks(t *testing.T) {
 	tests := []struct {
 		name     string
 		entry    string
@@ -67,10 +74,22 @@ func TestChecks(t *testing.T) {
 			path: "serving.classifier.autoscale.metric", line: 18, contains: `Serverless KServe cannot scale on "memory": use "concurrency", "rps" or "cpu"`},
 		{name: "scale to zero raw", mutate: func(s *ir.Serving) { s.DeploymentMode = "RawDeployment"; s.Replicas.Min = 0 },
 			path: "serving.classifier.replicas.min", line: 16, contains: "only Serverless KServe scales a model to zero"},
-		{name: "tfserving format", runtime: "tfserving", format: "pytorch",
+		{name: "tfserving format", runtime: "tfserving", format: "pytorch", mutate: func(s *ir.Serving) { s.Model.StorageURI = "pvc://models/skin" },
 			path: "serving.classifier.model.format", line: 11, contains: `TF Serving serves TensorFlow SavedModels only, not "pytorch"`},
 		{name: "tfserving storage", runtime: "tfserving", format: "tensorflow", mutate: func(s *ir.Serving) { s.Model.StorageURI = "hf://acme/skin" },
-			path: "serving.classifier.model.storageUri", line: 12, contains: `TF Serving reads models from s3://, gs:// or pvc://, not "hf://acme/skin"`},
+			path: "serving.classifier.model.storageUri", line: 12, contains: `TF Serving reads models from gs:// or pvc://, not "hf://acme/skin"`},
+		{name: "tfserving s3", runtime: "tfserving", format: "tensorflow",
+			path: "serving.classifier.model.storageUri", line: 12, contains: `TF Serving cannot read s3://`},
+		{name: "tfserving s3 canary", runtime: "tfserving", format: "tensorflow", mutate: func(s *ir.Serving) {
+			s.Model.StorageURI = "gs://acme-models/skin/v7"
+			s.Canary = &ir.Canary{StorageURI: "s3://m/v8", Percent: 10}
+		}, path: "serving.classifier.canary.storageUri", line: 24, contains: `TF Serving cannot read s3://`},
+		{name: "kserve gcs key", mutate: func(s *ir.Serving) {
+			s.Model.StorageURI = "gs://acme-models/skin/v7"
+			s.Credentials = &ir.SecretRef{Secret: "gcs-models", Key: "key.json"}
+		}, path: "serving.classifier.credentials.key", line: 25, contains: `KServe reads GCS credentials only from the Secret key "gcloud-application-credentials.json"`},
+		{name: "kserve s3 key", mutate: func(s *ir.Serving) { s.Credentials = &ir.SecretRef{Secret: "s3-creds", Key: "creds"} },
+			path: "serving.classifier.credentials.key", line: 25, contains: `KServe does not read credentials.key`},
 		{name: "seldon format", runtime: "seldon", format: "lightgbm",
 			path: "serving.classifier.model.format", line: 11, contains: `Seldon Core has no prepackaged server for "lightgbm"`},
 		{name: "transformer outside kserve", runtime: "seldon", format: "sklearn", mutate: func(s *ir.Serving) { s.Transformer = &ir.Transformer{Image: "t:1"} },
@@ -82,11 +101,6 @@ func TestChecks(t *testing.T) {
 		{name: "tls on an existing gateway", mutate: func(s *ir.Serving) {
 			s.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", Gateway: "istio-system/public", TLS: &ir.SecretRef{Secret: "tls"}}
 		}, path: "serving.classifier.expose.tls", line: 23, contains: "expose.gateway names an existing one (istio-system/public), which kiln leaves alone"},
-		{name: "header behind serverless transformer", mutate: func(s *ir.Serving) {
-			header(s)
-			s.Canary = &ir.Canary{StorageURI: "s3://m/v8", Percent: 10}
-			s.Transformer = &ir.Transformer{Image: "t:1"}
-		}, path: "serving.classifier.expose.canaryHeader", line: 22, contains: "use deploymentMode \"RawDeployment\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +119,7 @@ func TestChecks(t *testing.T) {
 			if entry == "" {
 				entry = "classifier"
 			}
-			diags := problems(t, tc.prod, tc.quota, map[string]*ir.Serving{entry: s})
+			diags := errorsOnly(problems(t, tc.prod, tc.quota, map[string]*ir.Serving{entry: s}))
 			require.Len(t, diags, 1, "%v", diags)
 			d := diags[0]
 			assert.Equal(t, tc.path, d.Path)
@@ -155,6 +169,7 @@ func TestSameHostAndPath(t *testing.T) {
 // is not an error there.
 func TestProductionMinZero(t *testing.T) {
 	s := model("tfserving", "tensorflow")
+	s.Model.StorageURI = "gs://acme-models/skin/v7"
 	s.Replicas = ir.ReplicaRange{Min: 0, Max: 3}
 	assert.Empty(t, problems(t, true, 0, map[string]*ir.Serving{"m": s}))
 }

@@ -6,21 +6,26 @@
 // security.istio.io/v1 AuthorizationPolicy and a namespace-wide STRICT
 // PeerAuthentication).
 //
-// Who splits a canary depends on the mode, because the operators differ:
-//   - Serverless KServe: KServe and Knative own routing. The one
-//     InferenceService carries the canary model with canaryTrafficPercent;
-//     KServe keeps the rest on the revision last rolled out at 100%. kiln
-//     renders no VirtualService for the InferenceService's own host. An
-//     exposed host goes through kiln's Gateway to Knative's local gateway
-//     with the Host rewritten to the InferenceService's cluster-local
-//     host, so KServe's split applies there too.
-//   - RawDeployment KServe ignores canaryTrafficPercent: the canary is a
-//     second InferenceService, <name>-canary, and a Service in front of
-//     both (<name>-serving) is split by kiln's DestinationRule subsets and
-//     VirtualServices (one for the exposed host, one for callers in the
-//     mesh).
+// kiln splits a canary itself in every mode, so the stable model runs
+// from the first sync whatever the operators remember:
+//   - KServe (both modes): the canary is a second InferenceService,
+//     <name>-canary. RawDeployment ignores canaryTrafficPercent, and
+//     Serverless honours it only once a revision was rolled out at 100%,
+//     so neither is left to KServe. In RawDeployment mode a Service in
+//     front of both (<name>-serving) is split by kiln's DestinationRule
+//     subsets and VirtualServices (one for the exposed host, one for
+//     callers in the mesh). In Serverless mode each share goes to
+//     Knative's local gateway with its InferenceService's host, from the
+//     exposed host's VirtualService (<name>-ingress: KServe owns and
+//     overwrites the one named <name>) and from <name>-serving, an
+//     ExternalName Service for callers in the mesh. Every
+//     InferenceService is cluster-local, so KServe and Knative publish
+//     nothing on their own domain. Models downloaded by KServe's
+//     storage-initializer name a ClusterStorageContainer kiln renders
+//     (kiln-<namespace>) whose container KServe merges into the
+//     initializer, giving it the restricted security context.
 //   - TF Serving: a Deployment per version behind one Service, split the
-//     same way.
+//     same way as RawDeployment.
 //   - Seldon: one SeldonDeployment whose predictors carry the traffic
 //     shares; an exposed host is routed to each predictor's Service with
 //     the same weights.

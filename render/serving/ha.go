@@ -41,12 +41,7 @@ func disruptionBudget(c *render.Context, e *entry) {
 	if e.s.Transformer != nil && e.s.Runtime == "kserve" {
 		roles = append(roles, RoleTransformer)
 	}
-	tracks := e.tracks()
-	if e.serverless() {
-		// One budget covers every revision of a component.
-		tracks = []string{Stable}
-	}
-	for _, track := range tracks {
+	for _, track := range e.tracks() {
 		for _, role := range roles {
 			name := e.trackName(track)
 			if role == RoleTransformer {

@@ -2,7 +2,9 @@ package serving
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -38,22 +40,26 @@ const (
 // istio renders the traffic objects of an entry:
 //   - a Gateway for its host (unless it names an existing gateway) and a
 //     VirtualService for the host, when exposed;
-//   - for models kiln splits itself (RawDeployment KServe, TF Serving), a
-//     DestinationRule with stable and canary subsets and a mesh
-//     VirtualService that applies the split to callers inside the mesh;
+//   - for models behind kiln's own Service (RawDeployment KServe, TF
+//     Serving), a DestinationRule with stable and canary subsets and, with
+//     a canary, a mesh VirtualService that applies the split to callers
+//     inside the mesh;
+//   - for Serverless KServe, a mesh VirtualService for kiln's
+//     <name>-serving host that sends each track's share to Knative's
+//     local gateway with that track's InferenceService host;
 //   - an AuthorizationPolicy when access is limited.
 //
-// Serverless KServe models get no VirtualService for their own host:
-// KServe and Knative own that routing and the canary split. An exposed
-// host is routed to KServe's cluster-local host through Knative's local
-// gateway, so the split still applies.
+// kiln never adds a VirtualService for an InferenceService's own host:
+// KServe owns those (in Serverless mode a VirtualService named after the
+// InferenceService, which is why kiln's exposed one is <name>-ingress
+// there).
 func istio(c *render.Context, e *entry) {
 	o := e.origin(c)
 	if e.splitByKiln() {
 		c.Add(destinationRule(e), o)
-		if e.s.Canary != nil {
-			c.Add(meshVirtualService(e), o)
-		}
+	}
+	if e.serverless() || (e.splitByKiln() && e.s.Canary != nil) {
+		c.Add(meshVirtualService(e), o)
 	}
 	if x := e.s.Expose; x != nil {
 		if x.Gateway == "" {
@@ -66,8 +72,8 @@ func istio(c *render.Context, e *entry) {
 	}
 }
 
-// splitByKiln reports whether kiln's own Service, DestinationRule and
-// VirtualService carry the model's traffic (and split it).
+// splitByKiln reports whether kiln's own Service selects the model's pods
+// (and its DestinationRule subsets split them).
 func (e *entry) splitByKiln() bool {
 	return e.s.Runtime == "tfserving" || (e.s.Runtime == "kserve" && !e.serverless())
 }
@@ -120,9 +126,14 @@ func (e *entry) prefix() string {
 // exposedVirtualService routes the exposed host and path to the model.
 func exposedVirtualService(e *entry) *VirtualService {
 	x := e.s.Expose
+	name := e.obj
+	if e.serverless() {
+		// KServe's own VirtualService for the InferenceService is <name>.
+		name += "-ingress"
+	}
 	vs := &VirtualService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "VirtualService"},
-		ObjectMeta: metav1.ObjectMeta{Name: e.obj},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec:       VirtualServiceSpec{Hosts: []string{x.Host}, Gateways: []string{e.gatewayRef()}},
 	}
 	var match *HTTPMatchRequest
@@ -137,7 +148,7 @@ func exposedVirtualService(e *entry) *VirtualService {
 }
 
 // meshVirtualService applies the canary split to callers inside the mesh
-// that use kiln's Service.
+// that use kiln's Service (<name>-serving).
 func meshVirtualService(e *entry) *VirtualService {
 	return &VirtualService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: NetworkingIstio, Kind: "VirtualService"},
@@ -155,7 +166,11 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 	if x != nil {
 		timeout = x.Timeout
 		if x.Retries != nil {
+			// attempts: 0 turns off Istio's default retries.
 			retries = &HTTPRetry{Attempts: int32(*x.Retries), RetryOn: retryOn}
+			if *x.Retries > 0 {
+				retries.PerTryTimeout = perTryTimeout(x.Timeout, *x.Retries)
+			}
 		}
 	}
 	withMatch := func(headers map[string]StringMatch) []HTTPMatchRequest {
@@ -173,41 +188,59 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 		r := HTTPRoute{
 			Name:    "canary-testers",
 			Match:   withMatch(map[string]StringMatch{x.CanaryHeader.Name: {Exact: x.CanaryHeader.Value}}),
-			Rewrite: rewriteFor(rewrite, e, Canary),
-			Route:   []HTTPRouteDestination{{Destination: e.destination(Canary)}},
+			Rewrite: rewrite,
+			Route:   []HTTPRouteDestination{e.routeTo(Canary, 0)},
 			Timeout: timeout,
 			Retries: retries,
 		}
 		out = append(out, r)
 	}
-	r := HTTPRoute{Name: "model", Match: withMatch(nil), Rewrite: rewriteFor(rewrite, e, Stable), Timeout: timeout, Retries: retries}
-	if e.serverless() || e.s.Canary == nil {
-		r.Route = []HTTPRouteDestination{{Destination: e.destination(Stable)}}
+	r := HTTPRoute{Name: "model", Match: withMatch(nil), Rewrite: rewrite, Timeout: timeout, Retries: retries}
+	if e.s.Canary == nil {
+		r.Route = []HTTPRouteDestination{e.routeTo(Stable, 0)}
 	} else {
 		for _, track := range e.tracks() {
-			r.Route = append(r.Route, HTTPRouteDestination{Destination: e.destination(track), Weight: int32(e.weight(track))})
+			r.Route = append(r.Route, e.routeTo(track, int32(e.weight(track))))
 		}
 	}
 	return append(out, r)
 }
 
-// rewriteFor adds, for Serverless models, the Host that selects the model
-// at Knative's local gateway: the InferenceService's cluster-local host,
-// or for testers the latest revision's tag host (the canary).
-func rewriteFor(base *HTTPRewrite, e *entry, track string) *HTTPRewrite {
-	if !e.serverless() {
-		return base
+// perTryTimeout gives each of the 1+retries attempts an equal part of the
+// route's timeout, so a retry fits in it (Istio's default per-try timeout
+// is the whole route timeout, which leaves no time to retry). Without a
+// route timeout Istio's default applies.
+func perTryTimeout(timeout string, retries int) string {
+	d, err := time.ParseDuration(timeout)
+	if timeout == "" || err != nil || d <= 0 {
+		return ""
 	}
-	rw := &HTTPRewrite{}
-	if base != nil {
-		*rw = *base
+	per := (d / time.Duration(retries+1)).Truncate(time.Millisecond)
+	if per < time.Millisecond {
+		per = time.Millisecond
 	}
-	host := e.obj
-	if track == Canary {
-		host = "latest-" + e.obj + "-predictor"
+	// Seconds with a decimal fraction: the form both protobuf's JSON
+	// durations and Go's accept.
+	return strconv.FormatFloat(per.Seconds(), 'f', -1, 64) + "s"
+}
+
+// routeTo is the weighted destination of a track. A Serverless track is
+// reached through Knative's local gateway with the Host of that track's
+// InferenceService, set per destination: Istio turns it into a host
+// rewrite of that weighted destination alone.
+func (e *entry) routeTo(track string, weight int32) HTTPRouteDestination {
+	d := HTTPRouteDestination{Destination: e.destination(track), Weight: weight}
+	if e.serverless() {
+		d.Headers = &Headers{Request: &HeaderOperations{Set: map[string]string{"Host": e.isvcHost(track)}}}
 	}
-	rw.Authority = host + "." + e.env.Namespace + ".svc.cluster.local"
-	return rw
+	return d
+}
+
+// isvcHost is the cluster-local host of a track's InferenceService, which
+// KServe routes at Knative's local gateway to its transformer or
+// predictor.
+func (e *entry) isvcHost(track string) string {
+	return e.trackName(track) + "." + e.env.Namespace + ".svc.cluster.local"
 }
 
 // destination is where a track's traffic goes.
@@ -238,14 +271,19 @@ func destinationRule(e *entry) *DestinationRule {
 					TCP:  &TCPSettings{MaxConnections: maxConnections},
 					HTTP: &HTTPSettings{HTTP1MaxPendingRequests: maxPendingRequests, HTTP2MaxRequests: maxConnections},
 				},
-				OutlierDetection: &OutlierDetection{
-					Consecutive5xxErrors: ptr(uint32(consecutive5xx)),
-					Interval:             ejectionInterval,
-					BaseEjectionTime:     baseEjectionTime,
-					MaxEjectionPercent:   maxEjectionPercent,
-				},
 			},
 		},
+	}
+	if e.min >= 2 {
+		// Envoy ejects at least one endpoint whatever maxEjectionPercent
+		// says: with a single replica, five 5xx in a row would take the
+		// model out of rotation for baseEjectionTime.
+		dr.Spec.TrafficPolicy.OutlierDetection = &OutlierDetection{
+			Consecutive5xxErrors: ptr(uint32(consecutive5xx)),
+			Interval:             ejectionInterval,
+			BaseEjectionTime:     baseEjectionTime,
+			MaxEjectionPercent:   maxEjectionPercent,
+		}
 	}
 	if e.s.Canary != nil {
 		for _, track := range e.tracks() {

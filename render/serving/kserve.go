@@ -1,6 +1,9 @@
 package serving
 
 import (
+	"slices"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -19,39 +22,80 @@ const (
 	// for Prometheus scraping (prometheus.io/scrape, port, path), merged
 	// with the queue proxy's metrics in Serverless mode.
 	PrometheusAnnotation = "serving.kserve.io/enable-prometheus-scraping"
-	// TagRoutingAnnotation makes Knative address the latest revision as
-	// latest-<name>-predictor, which the tester header routes to.
-	TagRoutingAnnotation = "serving.kserve.io/enable-tag-routing"
-	// VisibilityLabel "cluster-local" keeps KServe from exposing the
-	// model itself: in RawDeployment mode only kiln's routes, which split
-	// the canary, lead to it.
+	// VisibilityLabel "cluster-local" keeps KServe from publishing the
+	// model on its ingress gateway and domain: only kiln's routes, which
+	// split the canary and carry the timeout, retries and TLS, lead to it.
 	VisibilityLabel = "networking.kserve.io/visibility"
-	// StableStorageAnnotation records, for reviewers, the model the
-	// stable share of a Serverless canary serves: KServe keeps serving
-	// the revision last rolled out at 100%.
-	StableStorageAnnotation = "kiln.dev/stable-storage-uri"
+	// KnativeVisibilityLabel "cluster-local" does the same for the Knative
+	// Services KServe creates in Serverless mode (KServe copies the
+	// InferenceService's labels onto them), so Knative publishes no
+	// <name>-predictor host on its public domain either.
+	KnativeVisibilityLabel = "networking.knative.dev/visibility"
 	// kservePort is the HTTP port of KServe's model servers.
 	kservePort = 8080
+	// storageInitializer is the name of the init container KServe injects
+	// to download a model.
+	storageInitializer = "storage-initializer"
 )
 
-// kserve renders an InferenceService. In Serverless mode one
-// InferenceService carries the canary: KServe gives canaryTrafficPercent
-// to the latest revision (the canary model) and the rest to the revision
-// last rolled out at 100%. In RawDeployment mode KServe ignores
-// canaryTrafficPercent, so the canary is a second InferenceService,
-// <name>-canary, and kiln's VirtualService splits traffic between them.
+// kserve renders an InferenceService per track: the stable model, and the
+// canary as a second InferenceService, <name>-canary. Neither mode leaves
+// the split to KServe: in RawDeployment mode KServe ignores
+// canaryTrafficPercent, and in Serverless mode it splits only once a
+// revision has been rolled out at 100% (on a first sync or a rebuilt
+// cluster the canary would take all traffic and the stable model never
+// run). kiln's VirtualServices split between the two.
 func kserve(c *render.Context, e *entry) {
 	if e.s.Credentials != nil && e.s.ServiceAccount == "" {
 		storageServiceAccount(c, e)
 	}
-	if e.serverless() {
-		c.Add(inferenceService(e, Stable), e.origin(c))
-		return
-	}
 	for _, track := range e.tracks() {
 		c.Add(inferenceService(e, track), e.origin(c))
 	}
+	if e.serverless() {
+		c.Add(serverlessService(e), e.origin(c))
+		return
+	}
 	c.Add(rawService(e), e.origin(c))
+}
+
+// downloads reports whether KServe downloads uri with its
+// storage-initializer; pvc:// models are mounted instead.
+func downloads(uri string) bool { return !strings.HasPrefix(uri, "pvc://") }
+
+// StorageContainerName is the ClusterStorageContainer kiln renders for an
+// environment's namespace.
+func StorageContainerName(namespace string) string { return "kiln-" + namespace }
+
+// storageContainer renders the ClusterStorageContainer that gives the
+// storage-initializer KServe injects the restricted security context. The
+// KServe webhook (v0.20 storage_initializer_injector.go) builds that
+// container with no security context and merges into it the container of
+// the ClusterStorageContainer the predictor names in storageContainerName,
+// which must support the URI. It supports exactly the URIs this namespace
+// serves, so KServe's own matching by URI, which other namespaces use,
+// keeps picking its default for everything else.
+func storageContainer(c *render.Context, uris []string) {
+	slices.Sort(uris)
+	uris = slices.Compact(uris)
+	if len(uris) == 0 {
+		return
+	}
+	var formats []SupportedURIFormat
+	for _, u := range uris {
+		formats = append(formats, SupportedURIFormat{Prefix: u})
+	}
+	restricted := pod.ContainerSecurityContext(ir.Security{Profile: "restricted"})
+	restricted.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	c.Add(&ClusterStorageContainer{
+		TypeMeta:   metav1.TypeMeta{APIVersion: KServeAlphaAPIVersion, Kind: "ClusterStorageContainer"},
+		ObjectMeta: metav1.ObjectMeta{Name: StorageContainerName(c.Env.Namespace)},
+		Spec: StorageContainerSpec{
+			Container:           corev1.Container{Name: storageInitializer, SecurityContext: restricted},
+			SupportedURIFormats: formats,
+			WorkloadType:        "initContainer",
+		},
+	}, c.Origin(ir.Path("serving"), Component, StorageContainerName(c.Env.Namespace)))
 }
 
 // inferenceService renders one track's InferenceService.
@@ -61,24 +105,18 @@ func inferenceService(e *entry, track string) *InferenceService {
 	if s.Metrics {
 		ann[PrometheusAnnotation] = "true"
 	}
+	labels := map[string]string{VisibilityLabel: "cluster-local"}
+	if e.serverless() {
+		labels[KnativeVisibilityLabel] = "cluster-local"
+	}
 	isvc := &InferenceService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: KServeAPIVersion, Kind: "InferenceService"},
-		ObjectMeta: metav1.ObjectMeta{Name: e.trackName(track), Annotations: ann},
+		ObjectMeta: metav1.ObjectMeta{Name: e.trackName(track), Annotations: ann, Labels: labels},
 	}
 	uri := e.storageURI(track)
 	pred := Predictor{KServeComponent: e.component(track, RolePredictor, s.Resources)}
-	if e.serverless() && s.Canary != nil {
-		// The canary is the latest revision; the stable model is the
-		// revision KServe rolled out at 100% before.
-		uri = s.Canary.StorageURI
-		pred.CanaryTrafficPercent = ptr(int64(s.Canary.Percent))
-		ann[StableStorageAnnotation] = s.Model.StorageURI
-		if x := s.Expose; x != nil && x.CanaryHeader != nil {
-			ann[TagRoutingAnnotation] = "true"
-		}
-	}
-	if !e.serverless() {
-		isvc.Labels = map[string]string{VisibilityLabel: "cluster-local"}
+	if downloads(uri) {
+		pred.StorageContainerName = StorageContainerName(e.env.Namespace)
 	}
 	vols, mounts := shm(e.env, s.Resources)
 	pred.Volumes = vols
@@ -155,6 +193,22 @@ func (e *entry) component(track, role string, r ir.Resources) KServeComponent {
 	}
 	comp.NodeSelector, comp.Tolerations = placement(e.env, r)
 	return comp
+}
+
+// serverlessService is the name in front of both tracks of a Serverless
+// model for callers in the mesh: like the Service KServe creates for each
+// InferenceService, an ExternalName of Knative's local gateway, which
+// kiln's mesh VirtualService splits between the tracks' hosts.
+func serverlessService(e *entry) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: e.serviceName()},
+		Spec: corev1.ServiceSpec{
+			Type:         corev1.ServiceTypeExternalName,
+			ExternalName: knativeLocalGateway,
+			Ports:        []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt(80), Protocol: corev1.ProtocolTCP}},
+		},
+	}
 }
 
 // rawService is the Service in front of both tracks of a RawDeployment

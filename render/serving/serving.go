@@ -52,6 +52,8 @@ func (Renderer) Render(c *render.Context) diag.List {
 		return nil
 	}
 	routes := map[string]string{}
+	var warnings diag.List
+	var downloaded []string // model URIs KServe's storage-initializer downloads
 	for _, name := range slices.Sorted(maps.Keys(entries)) {
 		e := newEntry(c, name, entries[name])
 		Check(c, e)
@@ -59,6 +61,11 @@ func (Renderer) Render(c *render.Context) diag.List {
 		switch e.s.Runtime {
 		case "kserve":
 			kserve(c, e)
+			for _, track := range e.tracks() {
+				if uri := e.storageURI(track); downloads(uri) {
+					downloaded = append(downloaded, uri)
+				}
+			}
 		case "tfserving":
 			tfserving(c, e)
 		case "seldon":
@@ -68,15 +75,19 @@ func (Renderer) Render(c *render.Context) diag.List {
 			continue
 		}
 		istio(c, e)
+		if e.serverless() && e.s.Access != nil {
+			warnings.Add(diag.Warnf(c.Env.Sources.Pos(ir.Join(e.path, "access")), ir.Join(e.path, "access"), "in Serverless mode access cannot tell callers apart: every request reaches the model through Knative's local gateway (%s) or activator (%s), so the model's AuthorizationPolicy sees their identity, not the caller's; it only keeps out callers that bypass them. Use deploymentMode \"RawDeployment\" for access to hold", istioNamespace, knativeNamespace))
+		}
 		if c.Env.Production {
 			disruptionBudget(c, e)
 		}
 	}
+	storageContainer(c, downloaded)
 	// Mutual TLS for the whole namespace once it serves models: the
 	// AuthorizationPolicies name callers by their mTLS identity, which a
 	// plaintext request does not have.
 	c.Add(StrictMTLS(), c.Origin(ir.Path("environments", c.Env.Name), Component, c.System.Name))
-	return nil
+	return warnings
 }
 
 // entry is a serving entry with what every renderer derives from it.
@@ -159,27 +170,20 @@ func (e *entry) podLabels(track, role string) map[string]string {
 	l := map[string]string{
 		LabelServing:          e.obj,
 		LabelRole:             role,
+		LabelTrack:            track,
 		sidecarInject:         "true",
 		render.LabelName:      e.obj,
 		render.LabelPartOf:    e.sys.Name,
 		render.LabelComponent: Component,
 		render.LabelManagedBy: render.ManagedBy,
 	}
-	if !e.serverless() {
-		l[LabelTrack] = track
-	}
 	return l
 }
 
-// selector selects the pods of one track and role. Serverless pods have
-// no track label: both revisions, stable and canary, come from one
-// InferenceService, and Knative labels them by revision.
+// selector selects the pods of one track and role (in Serverless mode,
+// every revision of that track's InferenceService).
 func (e *entry) selector(track, role string) map[string]string {
-	sel := map[string]string{LabelServing: e.obj, LabelRole: role}
-	if !e.serverless() {
-		sel[LabelTrack] = track
-	}
-	return sel
+	return map[string]string{LabelServing: e.obj, LabelRole: role, LabelTrack: track}
 }
 
 // serviceAccount is the service account model pods run as: the entry's
@@ -211,11 +215,7 @@ func (e *entry) gpus() (int, string) {
 		b += " × 2 versions, stable and canary"
 	}
 	if t := e.s.Transformer; t != nil && t.Resources != nil && t.Resources.GPUs > 0 {
-		tn := 1
-		if !e.serverless() {
-			tn = n
-		}
-		total += t.Resources.GPUs * e.max * tn
+		total += t.Resources.GPUs * e.max * n
 		b += " + transformers"
 	}
 	return total, b

@@ -60,6 +60,9 @@ var fieldLines = map[string]int{
 	"expose.host":          21,
 	"expose.canaryHeader":  22,
 	"expose.tls":           23,
+	"canary.storageUri":    24,
+	"credentials.key":      25,
+	"access":               26,
 }
 
 // environment is an environment serving entries.
@@ -167,12 +170,13 @@ func goldenCases() map[string]goldenCase {
 	tf.Expose = &ir.Expose{Host: "tf.ml.acme.example", Path: "/"}
 	cases["tfserving"] = goldenCase{tf, true}
 
-	// TF Serving from S3 with credentials, fixed replicas, no canary.
+	// TF Serving from GCS with a key file, fixed replicas, no canary.
 	tfs := model("tfserving", "tensorflow")
-	tfs.Credentials = &ir.SecretRef{Secret: "s3-creds"}
+	tfs.Model.StorageURI = "gs://acme-models/skin/v7"
+	tfs.Credentials = &ir.SecretRef{Secret: "gcs-models", Key: "sa.json"}
 	tfs.Replicas = ir.ReplicaRange{Min: 2, Max: 2}
 	tfs.Resources = ir.Resources{CPU: "2", Memory: "4Gi"}
-	cases["tfserving-s3"] = goldenCase{tfs, false}
+	cases["tfserving-gcs"] = goldenCase{tfs, false}
 
 	// Seldon Core: a prepackaged sklearn server, a canary predictor with
 	// 25% of the traffic, CPU autoscaling, exposed.
@@ -193,7 +197,7 @@ func stream(t *testing.T, gc goldenCase) []byte {
 	t.Helper()
 	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
 	res, diags := renderSystem(system(env))
-	require.Empty(t, diags)
+	require.False(t, diags.HasErrors(), "%v", diags)
 	require.Len(t, res.Environments, 1)
 	return rendertest.Stream(t, res.Environments[0].Items)
 }
@@ -232,7 +236,7 @@ func kinds(t *testing.T, gc goldenCase) []string {
 	t.Helper()
 	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
 	res, diags := renderSystem(system(env))
-	require.Empty(t, diags)
+	require.False(t, diags.HasErrors(), "%v", diags)
 	var out []string
 	for _, it := range res.Environments[0].Items {
 		out = append(out, it.GVK().Kind+"/"+it.Object.GetName())
@@ -241,22 +245,23 @@ func kinds(t *testing.T, gc goldenCase) []string {
 	return out
 }
 
-// TestModes pins down who owns routing in each mode: Serverless KServe
-// gets no VirtualService for its own host and no second
-// InferenceService; RawDeployment gets two InferenceServices split by
-// kiln; production adds disruption budgets.
+// TestModes pins down who owns routing in each mode: kiln renders an
+// InferenceService per version in both KServe modes and splits them with
+// its own VirtualServices; production adds disruption budgets.
 func TestModes(t *testing.T) {
 	cases := goldenCases()
 	sl := kinds(t, cases["kserve-serverless"])
 	assert.Equal(t, []string{
-		"AuthorizationPolicy/classifier", "Gateway/classifier", "InferenceService/classifier",
-		"PeerAuthentication/default", "PodDisruptionBudget/classifier", "ServiceAccount/classifier-storage",
-		"VirtualService/classifier",
+		"AuthorizationPolicy/classifier", "ClusterStorageContainer/kiln-derm-ml", "Gateway/classifier",
+		"InferenceService/classifier", "InferenceService/classifier-canary", "PeerAuthentication/default",
+		"PodDisruptionBudget/classifier", "PodDisruptionBudget/classifier-canary",
+		"Service/classifier-serving", "ServiceAccount/classifier-storage",
+		"VirtualService/classifier-ingress", "VirtualService/classifier-mesh",
 	}, sl)
 
 	raw := kinds(t, cases["kserve-raw-canary"])
 	assert.Equal(t, []string{
-		"AuthorizationPolicy/classifier", "DestinationRule/classifier", "Gateway/classifier",
+		"AuthorizationPolicy/classifier", "ClusterStorageContainer/kiln-derm-ml", "DestinationRule/classifier", "Gateway/classifier",
 		"InferenceService/classifier", "InferenceService/classifier-canary", "PeerAuthentication/default",
 		"PodDisruptionBudget/classifier", "PodDisruptionBudget/classifier-canary",
 		"PodDisruptionBudget/classifier-canary-transformer", "PodDisruptionBudget/classifier-transformer",
@@ -265,17 +270,14 @@ func TestModes(t *testing.T) {
 
 	dev := kinds(t, cases["kserve-raw-custom"])
 	assert.NotContains(t, strings.Join(dev, " "), "PodDisruptionBudget", "no disruption budget outside production")
+	assert.NotContains(t, strings.Join(dev, " "), "ClusterStorageContainer", "a pvc:// model is mounted, not downloaded")
 
-	// The serverless canary is the InferenceService's own split.
-	b := string(stream(t, cases["kserve-serverless"]))
-	assert.Contains(t, b, "canaryTrafficPercent: 10")
-	assert.Contains(t, b, "storageUri: s3://acme-models/skin/v8")
-	assert.Contains(t, b, "kiln.dev/stable-storage-uri: s3://acme-models/skin/v7")
-	// Raw mode never sets it: KServe would ignore it.
-	b = string(stream(t, cases["kserve-raw-canary"]))
-	assert.NotContains(t, b, "canaryTrafficPercent")
-	assert.Contains(t, b, "weight: 80")
-	assert.Contains(t, b, "weight: 20")
+	// Neither mode leaves the split to KServe.
+	for name, weight := range map[string]string{"kserve-serverless": "weight: 10", "kserve-raw-canary": "weight: 20"} {
+		b := string(stream(t, cases[name]))
+		assert.NotContains(t, b, "canaryTrafficPercent", name)
+		assert.Contains(t, b, weight, name)
+	}
 }
 
 // TestProductionReplicas raises a production model to 2 replicas.
@@ -308,7 +310,7 @@ func TestValidatorIsStrict(t *testing.T) {
 	}
 	require.NotNil(t, isvc)
 	require.NotNil(t, vs)
-	unknown := bytes.Replace(isvc, []byte("    canaryTrafficPercent: 10\n"), []byte("    canaryTrafficPercent: 10\n    canaryPercent: 10\n"), 1)
+	unknown := bytes.Replace(isvc, []byte("    maxReplicas: 4\n"), []byte("    maxReplicas: 4\n    canaryPercent: 10\n"), 1)
 	require.NotEqual(t, isvc, unknown)
 	assert.NotEmpty(t, v.Validate(unknown), "unknown field predictor.canaryPercent")
 	wrong := bytes.Replace(vs, []byte("number: 80"), []byte("number: eighty"), 1)

@@ -22,6 +22,10 @@ const (
 	tfMetricsPath    = "/monitoring/prometheus/metrics"
 	tfConfigDir      = "/etc/tfserving"
 	tfModelDir       = "/models"
+	// tfCredentialDir holds the GCS key file; tfCredentialKey is the
+	// Secret key read when the entry names none.
+	tfCredentialDir = "/var/run/secrets/kiln/model"
+	tfCredentialKey = "key.json"
 	// defaultCPUTarget is the CPU utilization (percent of the request) a
 	// HorizontalPodAutoscaler aims at when the entry names no target.
 	defaultCPUTarget = 80
@@ -110,10 +114,18 @@ func tfDeployment(e *entry, track string) *appsv1.Deployment {
 	ctr := &ps.Containers[0]
 	ctr.VolumeMounts = append(ctr.VolumeMounts, mounts...)
 	ps.Volumes = append(ps.Volumes, volumes...)
-	if cr := s.Credentials; cr != nil {
-		// S3 keys (AWS_ACCESS_KEY_ID, …) or GCS settings as the Secret
-		// holds them.
-		ctr.EnvFrom = append(ctr.EnvFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: cr.Secret}}})
+	if cr := s.Credentials; cr != nil && strings.HasPrefix(base, "gs://") {
+		// TensorFlow's GCS file system reads a service account key file
+		// named by GOOGLE_APPLICATION_CREDENTIALS: mount the Secret's key.
+		key := cr.Key
+		if key == "" {
+			key = tfCredentialKey
+		}
+		ps.Volumes = append(ps.Volumes, corev1.Volume{Name: "credentials", VolumeSource: corev1.VolumeSource{
+			Secret: &corev1.SecretVolumeSource{SecretName: cr.Secret, Items: []corev1.KeyToPath{{Key: key, Path: key}}},
+		}})
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: "credentials", MountPath: tfCredentialDir, ReadOnly: true})
+		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: tfCredentialDir + "/" + key})
 	}
 	// Ready once the model is loaded; alive while the gRPC port answers
 	// (a large model can take minutes to load, hence the startup probe).

@@ -9,11 +9,13 @@ import (
 // API versions kiln emits: the storage versions of the CRDs kiln is
 // validated against (KServe v0.20, Istio 1.32, Seldon Core v1.17).
 const (
-	KServeAPIVersion   = "serving.kserve.io/v1beta1"
-	NetworkingIstio    = "networking.istio.io/v1"
-	SecurityIstio      = "security.istio.io/v1"
-	SeldonAPIVersion   = "machinelearning.seldon.io/v1"
-	kserveDefaultModel = "kserve-container"
+	KServeAPIVersion = "serving.kserve.io/v1beta1"
+	// KServeAlphaAPIVersion serves ClusterStorageContainer.
+	KServeAlphaAPIVersion = "serving.kserve.io/v1alpha1"
+	NetworkingIstio       = "networking.istio.io/v1"
+	SecurityIstio         = "security.istio.io/v1"
+	SeldonAPIVersion      = "machinelearning.seldon.io/v1"
+	kserveDefaultModel    = "kserve-container"
 )
 
 // InferenceService is serving.kserve.io/v1beta1 InferenceService.
@@ -54,6 +56,30 @@ type KServeComponent struct {
 type Predictor struct {
 	KServeComponent `json:",inline"`
 	Model           *ModelSpec `json:"model,omitempty"`
+	// StorageContainerName names the ClusterStorageContainer whose
+	// container KServe merges into the storage-initializer it injects.
+	StorageContainerName string `json:"storageContainerName,omitempty"`
+}
+
+// ClusterStorageContainer is serving.kserve.io/v1alpha1
+// ClusterStorageContainer: a container KServe merges (strategic merge
+// patch) into the storage-initializer it injects for the URIs it supports.
+type ClusterStorageContainer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              StorageContainerSpec `json:"spec"`
+}
+
+// StorageContainerSpec is the container and the URIs it serves.
+type StorageContainerSpec struct {
+	Container           corev1.Container     `json:"container"`
+	SupportedURIFormats []SupportedURIFormat `json:"supportedUriFormats"`
+	WorkloadType        string               `json:"workloadType,omitempty"`
+}
+
+// SupportedURIFormat matches storage URIs by prefix.
+type SupportedURIFormat struct {
+	Prefix string `json:"prefix,omitempty"`
 }
 
 // ModelSpec is a model KServe serves with a runtime chosen by its format.
@@ -153,6 +179,20 @@ type HTTPRewrite struct {
 type HTTPRouteDestination struct {
 	Destination Destination `json:"destination"`
 	Weight      int32       `json:"weight,omitempty"`
+	// Headers set on requests to this destination; Istio turns a Host
+	// set here into a host rewrite for this destination alone, so two
+	// weighted destinations behind one gateway reach different hosts.
+	Headers *Headers `json:"headers,omitempty"`
+}
+
+// Headers are header operations on requests.
+type Headers struct {
+	Request *HeaderOperations `json:"request,omitempty"`
+}
+
+// HeaderOperations sets headers.
+type HeaderOperations struct {
+	Set map[string]string `json:"set,omitempty"`
 }
 
 // Destination is a service, optionally a subset of it, and a port.
