@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -26,8 +27,40 @@ type Cluster struct {
 	KatibSuggestionSecurityContext map[string]any
 	// KServeStorageSecurityContext is the securityContext of the
 	// storage-initializer in KServe's ClusterStorageContainer (none by
-	// default).
+	// default). It applies to components that name no
+	// storageContainerName.
 	KServeStorageSecurityContext map[string]any
+	// KServeStorageContainers are the containers of the
+	// ClusterStorageContainers the rendered set holds, by name (see
+	// WithObjects). A component's storageContainerName picks one; KServe
+	// refuses the pod when it names one that does not exist.
+	KServeStorageContainers map[string]map[string]any
+}
+
+// WithObjects returns cl with the objects of a rendered set that change
+// what the controllers add: KServe ClusterStorageContainers.
+func (cl Cluster) WithObjects(docs ...[]byte) Cluster {
+	for _, doc := range docs {
+		var o struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Spec struct {
+				Container map[string]any `json:"container"`
+			} `json:"spec"`
+		}
+		if yaml.Unmarshal(doc, &o) != nil || o.Kind != "ClusterStorageContainer" {
+			continue
+		}
+		if cl.KServeStorageContainers == nil {
+			cl.KServeStorageContainers = map[string]map[string]any{}
+		} else {
+			cl.KServeStorageContainers = maps.Clone(cl.KServeStorageContainers)
+		}
+		cl.KServeStorageContainers[o.Metadata.Name] = o.Spec.Container
+	}
+	return cl
 }
 
 // PodViolations checks every pod an object leads to, with the containers
@@ -245,10 +278,37 @@ func (r *restrictedChecker) kserveStorageInitializer(p *field.Path, comp map[str
 		"name":      "storage-initializer",
 		"resources": map[string]any{"requests": quantities("cpu", "100m", "memory", "100Mi"), "limits": quantities("cpu", "1", "memory", "1Gi")},
 	}
-	if r.cluster.KServeStorageSecurityContext != nil {
+	if name, _ := comp["storageContainerName"].(string); name != "" {
+		// The webhook merges the named ClusterStorageContainer's container
+		// over the one it built (injector.go, container_merge.go).
+		csc, ok := r.cluster.KServeStorageContainers[name]
+		if !ok {
+			r.podProblem(p.Child("storageContainerName"), "KServe refuses the pod: no ClusterStorageContainer %q", name)
+			return nil
+		}
+		c = mergeMaps(c, csc)
+		c["name"] = "storage-initializer"
+	} else if r.cluster.KServeStorageSecurityContext != nil {
 		c["securityContext"] = r.cluster.KServeStorageSecurityContext
 	}
 	return []podContainer{{path: p, name: "storage-initializer", obj: c, injectedBy: "KServe"}}
+}
+
+// mergeMaps merges patch into base as a strategic merge patch does for
+// the fields a storage container sets: maps merge key by key, everything
+// else is replaced.
+func mergeMaps(base, patch map[string]any) map[string]any {
+	out := maps.Clone(base)
+	for k, v := range patch {
+		if pm, ok := v.(map[string]any); ok {
+			if bm, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(bm, pm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // seldon walks a SeldonDeployment's predictors; Seldon adds its executor

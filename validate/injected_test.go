@@ -191,3 +191,24 @@ spec:
 	assert.Empty(t, matching(vs, "allowPrivilegeEscalation"))
 	assert.Nil(t, PodViolations([]byte(doc), "privileged", Cluster{}))
 }
+
+// A component that names a ClusterStorageContainer gets that container
+// merged over KServe's initializer; naming one that does not exist makes
+// KServe refuse the pod.
+func TestPodViolationsKServeStorageContainerName(t *testing.T) {
+	doc := []byte(strings.Replace(strings.Replace(kserve, "URI", "s3://b/m", 1),
+		"    model:\n", "    storageContainerName: kiln-ns\n    model:\n", 1))
+	csc := []byte(`apiVersion: serving.kserve.io/v1alpha1
+kind: ClusterStorageContainer
+metadata: {name: kiln-ns}
+spec:
+  container:
+    name: storage-initializer
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  supportedUriFormats: [{prefix: "s3://b/"}]
+`)
+	assert.Empty(t, PodViolations(doc, "restricted", Cluster{}.WithObjects(csc)))
+	assert.NotEmpty(t, matching(PodViolations(doc, "restricted", Cluster{}), "storageContainerName", "no ClusterStorageContainer"))
+	loose := []byte(strings.Replace(string(csc), "securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}", "resources: {}", 1))
+	assert.NotEmpty(t, matching(PodViolations(doc, "restricted", Cluster{}.WithObjects(loose)), "storage-initializer", "allowPrivilegeEscalation"))
+}

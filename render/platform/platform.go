@@ -446,12 +446,20 @@ func (Renderer) Transform(c *render.Context) diag.List {
 	}
 	quotaPath := ir.Path("environments", c.Env.Name, "quota")
 	var diags diag.List
-	for _, it := range c.Set.Items() {
-		b, err := render.Marshal(it.Object)
-		if err != nil {
-			continue // the writer reports it
+	items := c.Set.Items()
+	docs := make([][]byte, len(items))
+	for i, it := range items {
+		docs[i], _ = render.Marshal(it.Object) // the writer reports errors
+	}
+	// The containers KServe adds come from the ClusterStorageContainers
+	// the same set installs.
+	cl := validate.Cluster{}.WithObjects(docs...)
+	for i, it := range items {
+		b := docs[i]
+		if b == nil {
+			continue
 		}
-		for _, v := range validate.MissingRequests(b, covered, validate.Cluster{}) {
+		for _, v := range validate.MissingRequests(b, covered, cl) {
 			if strings.Contains(v, ", added by ") && !strings.Contains(v, ", added by Argo") {
 				continue
 			}
