@@ -1,6 +1,9 @@
 package training
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -80,6 +83,7 @@ func (Renderer) Name() string { return "training" }
 
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
+	var warnings diag.List
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Training)) {
 		t := c.Env.Spec.Training[name]
 		path := ir.Path("training", name)
@@ -87,13 +91,82 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
 			continue
 		}
-		Check(c, name, t)
+		warnings.Add(Check(c, name, t)...)
 		if !Standalone(c.Env.Spec, name, t) {
 			continue
 		}
-		c.Add(Job(c.System, c.Env, name, t), c.Origin(path, Component, ObjectName(name)))
+		warnings.Add(checkStandalone(c, path, t)...)
+		job := Job(c.System, c.Env, name, t)
+		if c.System.GitOps != nil {
+			// A finished job deleted by its TTL is missing from the
+			// cluster, and Argo CD creates it again: it would train again.
+			clearTTL(job)
+		}
+		hashed, err := StandaloneName(name, job)
+		if err != nil {
+			c.Errorf(path, "cannot name the job: %v", err)
+			continue
+		}
+		job.SetName(hashed)
+		c.Add(job, c.Origin(path, Component, ObjectName(name)))
 	}
-	return nil
+	return warnings
+}
+
+// HashLength is the length of the content hash suffix ("-" and 8 hex
+// digits) of a standalone job's name.
+const HashLength = 9
+
+// StandaloneName is the name of a standalone job: the entry's object name
+// with a hash of the job as Job renders it. The operators ignore changes
+// to a job that has finished, so an edited entry (a new image, new args)
+// must be a new job to train again: a changed job gets a new name, and
+// Argo CD prunes the old one. An unchanged job keeps its name, so syncs do
+// not flap and nothing retrains.
+func StandaloneName(entry string, job render.Object) (string, error) {
+	b, err := json.Marshal(job)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return ObjectName(entry) + "-" + hex.EncodeToString(sum[:])[:HashLength-1], nil
+}
+
+// clearTTL drops ttlSecondsAfterFinished from a standalone job's run
+// policy (checkStandalone refuses one the entry sets).
+func clearTTL(job render.Object) {
+	switch j := job.(type) {
+	case *PyTorchJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	case *TFJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	case *XGBoostJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	case *PaddleJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	case *MXJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	case *MPIJob:
+		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
+	}
+}
+
+// checkStandalone reports what makes a standalone job synced by Argo CD
+// train again unasked: a TTL that deletes the finished job (an error), and
+// self-healing, which re-creates a job someone deleted (a warning).
+func checkStandalone(c *render.Context, path string, t *ir.Training) diag.List {
+	if c.System.GitOps == nil {
+		return nil
+	}
+	if t.RunPolicy.TTLSecondsAfterFinished != nil {
+		p := ir.Join(path, "runPolicy", "ttlSecondsAfterFinished")
+		c.Errorf(p, "a standalone job synced by Argo CD must not set ttlSecondsAfterFinished: when the TTL deletes the finished job, Argo CD creates it again and it trains again; leave the TTL out (the job's pods are cleaned up by cleanPodPolicy), or run the entry from a pipeline")
+	}
+	if !c.Env.Sync.SelfHeal {
+		return nil
+	}
+	return diag.List{diag.Warnf(c.Env.Sources.Pos(path), path,
+		"%s self-heals, so Argo CD re-creates this standalone job whenever it is deleted, and it trains again; delete a job by removing its entry (or limiting it to other environments), not by hand", c.Env.Name)}
 }
 
 // Standalone reports whether an entry is rendered as a job of its own:
@@ -300,6 +373,8 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 		Security:         t.Security,
 		ServiceAccount:   sa,
 		ImagePullSecrets: t.ImagePullSecrets,
+		// MPI images have a user of their own (mpiuser) with a home.
+		ImageHome: t.Framework == "mpi",
 	}
 	if ctr.port != nil {
 		in.Ports = []corev1.ContainerPort{*ctr.port}
@@ -330,6 +405,15 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 		in.PriorityClass = t.Scheduling.PriorityClass
 	}
 	ps := pod.Spec(env, in)
+	if t.Framework == "mpi" && r.Type == "Worker" {
+		// The MPI operator's images give sshd the file capability
+		// cap_net_bind_service, and the kernel refuses to exec a file
+		// whose capabilities are outside the bounding set: dropping ALL
+		// alone would keep sshd from starting. Restricted allows adding
+		// back exactly this one.
+		sc := ps.Containers[0].SecurityContext
+		sc.Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"}
+	}
 	if t.Scheduling != nil {
 		ps.SchedulerName = GangSchedulers[t.Scheduling.Gang]
 	}
@@ -343,11 +427,17 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 	return tmpl
 }
 
+// MPIActiveDeadline bounds an MPIJob's run time unless its entry sets
+// runPolicy.activeDeadlineSeconds: 7 days. An MPIJob whose workers never
+// become ready never gets its launcher, and would otherwise hold its GPUs
+// for ever.
+const MPIActiveDeadline = 7 * 24 * 60 * 60
+
 // runPolicy renders the run policy, with the gang-scheduling settings the
 // operator passes on to the scheduler's PodGroup: every pod of the job at
 // once, or for elastic jobs the elastic minimum.
 func runPolicy(t *ir.Training) RunPolicy {
-	rp := RunPolicy{CleanPodPolicy: t.RunPolicy.CleanPodPolicy}
+	rp := RunPolicy{CleanPodPolicy: CleanPodPolicy(t)}
 	if v := t.RunPolicy.BackoffLimit; v != nil {
 		rp.BackoffLimit = i32(*v)
 	}
@@ -356,6 +446,9 @@ func runPolicy(t *ir.Training) RunPolicy {
 	}
 	if v := t.RunPolicy.ActiveDeadlineSeconds; v != nil {
 		d := int64(*v)
+		rp.ActiveDeadlineSeconds = &d
+	} else if t.Framework == "mpi" {
+		d := int64(MPIActiveDeadline)
 		rp.ActiveDeadlineSeconds = &d
 	}
 	if t.RunPolicy.Suspend {
@@ -368,6 +461,27 @@ func runPolicy(t *ir.Training) RunPolicy {
 		}
 	}
 	return rp
+}
+
+// CleanPodPolicy is the entry's cleanPodPolicy, or when it sets none:
+// "Running" for jobs with GPUs and for jobs with replicas that never exit
+// on their own (TensorFlow parameter servers and evaluators, Paddle's and
+// MXNet's servers and MXNet's scheduler, MPI workers running sshd), which
+// would otherwise keep running, holding nodes and GPUs, after the job
+// finished; "None" (the operators' default) for the rest.
+func CleanPodPolicy(t *ir.Training) string {
+	if p := t.RunPolicy.CleanPodPolicy; p != "" {
+		return p
+	}
+	if t.Resources.GPUs > 0 || t.Framework == "mpi" {
+		return "Running"
+	}
+	for _, r := range Topology(t) {
+		if r.Role != Trainer || r.Type == "Evaluator" {
+			return "Running"
+		}
+	}
+	return "None"
 }
 
 // MinAvailable is the gang size: every pod of the job (for MPI the
