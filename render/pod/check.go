@@ -24,7 +24,7 @@ type Problem struct {
 func Errors(src ir.Sources, path string, problems []Problem) diag.List {
 	var out diag.List
 	for _, p := range problems {
-		at := ir.Join(path, p.Field)
+		at := path + "." + p.Field // Field is a path already
 		d := diag.Errorf(src.Pos(at), at, "%s", p.Msg)
 		for _, r := range p.Related {
 			if pos := src.Pos(r); pos.IsValid() {

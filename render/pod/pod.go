@@ -289,7 +289,11 @@ func datasetEnv(env *ir.Environment, datasets []string) ([]corev1.EnvVar, []core
 				key = "key.json"
 			}
 			mounts = append(mounts, corev1.VolumeMount{Name: credVolumeName(name), MountPath: dir, ReadOnly: true})
-			envs = append(envs, corev1.EnvVar{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: path.Join(dir, key)})
+			// One key file per container (DatasetConflicts refuses
+			// different ones): the first dataset's.
+			if !slices.ContainsFunc(envs, func(e corev1.EnvVar) bool { return e.Name == gcsCredentialsEnv }) {
+				envs = append(envs, corev1.EnvVar{Name: gcsCredentialsEnv, Value: path.Join(dir, key)})
+			}
 			continue
 		}
 		ref := corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: ds.Credentials.Secret}}}
@@ -309,6 +313,8 @@ func pvc(uri string) (claim, sub string, ok bool) {
 	claim, sub, _ = strings.Cut(rest, "/")
 	return claim, strings.Trim(sub, "/"), true
 }
+
+const gcsCredentialsEnv = "GOOGLE_APPLICATION_CREDENTIALS"
 
 func volumeName(dataset string) string     { return "data-" + strings.ReplaceAll(dataset, "_", "-") }
 func credVolumeName(dataset string) string { return "creds-" + strings.ReplaceAll(dataset, "_", "-") }

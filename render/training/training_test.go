@@ -50,19 +50,24 @@ func job(framework string) *ir.Training {
 
 // Lines of the fake spec file the sources of an entry point at.
 var fieldLines = map[string]int{
-	"":                    10,
-	"framework":           11,
-	"workers":             12,
-	"resources":           13,
-	"resources.gpus":      14,
-	"elastic":             15,
-	"elastic.minReplicas": 16,
-	"elastic.maxReplicas": 17,
-	"slotsPerWorker":      18,
-	"nprocPerNode":        20,
-	"evaluator":           22,
-	"parameterServers":    23,
-	"mpiImplementation":   24,
+	"":                                  10,
+	"framework":                         11,
+	"workers":                           12,
+	"resources":                         13,
+	"resources.gpus":                    14,
+	"elastic":                           15,
+	"elastic.minReplicas":               16,
+	"elastic.maxReplicas":               17,
+	"slotsPerWorker":                    18,
+	"nprocPerNode":                      20,
+	"evaluator":                         22,
+	"parameterServers":                  23,
+	"mpiImplementation":                 24,
+	"datasets":                          25,
+	"datasets.1":                        26,
+	"runPolicy.ttlSecondsAfterFinished": 27,
+	"resources.mig":                     28,
+	"resources.gpuProduct":              29,
 }
 
 const specFile = "spec/training.cue"
