@@ -109,7 +109,7 @@ func checkName(c *render.Context, path, name string, t *ir.Training) {
 	}
 	job := obj
 	if Standalone(c.Env.Spec, name, t) {
-		job += "-" + strings.Repeat("x", HashLength-1)
+		job += "-" + strings.Repeat("x", render.HashLength-1)
 	}
 	// Of names equally long, the last: workers come last.
 	longest := ""
@@ -122,7 +122,7 @@ func checkName(c *render.Context, path, name string, t *ir.Training) {
 		derived := longest
 		hashed := ""
 		if job != obj {
-			hashed = fmt.Sprintf(" (with the %d-character content hash of a standalone job)", HashLength)
+			hashed = fmt.Sprintf(" (with the %d-character content hash of a standalone job)", render.HashLength)
 		}
 		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it%s, and Kubernetes allows %d; shorten the job name by %s", obj, derived, len(derived), hashed, MaxNameLength, plural(over, "character"))
 	}

@@ -1,9 +1,6 @@
 package training
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -102,34 +99,17 @@ func (Renderer) Render(c *render.Context) diag.List {
 			// cluster, and Argo CD creates it again: it would train again.
 			clearTTL(job)
 		}
-		hashed, err := StandaloneName(name, job)
-		if err != nil {
-			c.Errorf(path, "cannot name the job: %v", err)
-			continue
-		}
-		job.SetName(hashed)
-		c.Add(job, c.Origin(path, Component, ObjectName(name)))
+		origin := c.Origin(path, Component, ObjectName(name))
+		// The operators ignore changes to a job that has finished, so an
+		// edited entry (a new image, new args, a patch) must be a new job
+		// to train again: the job's name ends in a hash of its content. A
+		// changed job gets a new name, and Argo CD prunes the old one; an
+		// unchanged job keeps its name, so syncs do not flap and nothing
+		// retrains.
+		origin.ContentNamed = true
+		c.Add(job, origin)
 	}
 	return warnings
-}
-
-// HashLength is the length of the content hash suffix ("-" and 8 hex
-// digits) of a standalone job's name.
-const HashLength = 9
-
-// StandaloneName is the name of a standalone job: the entry's object name
-// with a hash of the job as Job renders it. The operators ignore changes
-// to a job that has finished, so an edited entry (a new image, new args)
-// must be a new job to train again: a changed job gets a new name, and
-// Argo CD prunes the old one. An unchanged job keeps its name, so syncs do
-// not flap and nothing retrains.
-func StandaloneName(entry string, job render.Object) (string, error) {
-	b, err := json.Marshal(job)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return ObjectName(entry) + "-" + hex.EncodeToString(sum[:])[:HashLength-1], nil
 }
 
 // clearTTL drops ttlSecondsAfterFinished from a standalone job's run
