@@ -119,12 +119,11 @@ func checkName(c *render.Context, path, name string, t *ir.Training) {
 		}
 	}
 	if over := len(longest) - MaxNameLength; over > 0 {
-		derived := longest
 		hashed := ""
 		if job != obj {
 			hashed = fmt.Sprintf(" (with the %d-character content hash of a standalone job)", render.HashLength)
 		}
-		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it%s, and Kubernetes allows %d; shorten the job name by %s", obj, derived, len(derived), hashed, MaxNameLength, plural(over, "character"))
+		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it%s, and Kubernetes allows %d; shorten the job name by %s", obj, longest, len(longest), hashed, MaxNameLength, plural(over, "character"))
 	}
 }
 

@@ -142,6 +142,23 @@ func TestChecks(t *testing.T) {
 			want: []want{{"training." + long, 10, `training job name "` + long + `" is too long: the operator derives the name "` + long + `-worker-1" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
+			name: "standalone name too long with its content hash", entry: long[:46], quota: 8, maxPerPod: 8,
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Workers = 3
+				return t
+			},
+			want: []want{{"training." + long[:46], 10, `training job name "` + long[:46] + `" is too long: the operator derives the name "` + long[:46] + `-xxxxxxxx-worker-1" (64 characters) from it (with the 9-character content hash of a standalone job), and Kubernetes allows 63; shorten the job name by 1 character`}},
+		},
+		{
+			name: "standalone name fits with its content hash", entry: long[:45], quota: 8, maxPerPod: 8,
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Workers = 3
+				return t
+			},
+		},
+		{
 			name: "name too long at the elastic maximum", entry: long[:54], quota: 8, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")

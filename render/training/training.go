@@ -94,11 +94,6 @@ func (Renderer) Render(c *render.Context) diag.List {
 		}
 		warnings.Add(checkStandalone(c, path, t)...)
 		job := Job(c.System, c.Env, name, t)
-		if c.System.GitOps != nil {
-			// A finished job deleted by its TTL is missing from the
-			// cluster, and Argo CD creates it again: it would train again.
-			clearTTL(job)
-		}
 		origin := c.Origin(path, Component, ObjectName(name))
 		// The operators ignore changes to a job that has finished, so an
 		// edited entry (a new image, new args, a patch) must be a new job
@@ -112,27 +107,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 	return warnings
 }
 
-// clearTTL drops ttlSecondsAfterFinished from a standalone job's run
-// policy (checkStandalone refuses one the entry sets).
-func clearTTL(job render.Object) {
-	switch j := job.(type) {
-	case *PyTorchJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	case *TFJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	case *XGBoostJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	case *PaddleJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	case *MXJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	case *MPIJob:
-		j.Spec.RunPolicy.TTLSecondsAfterFinished = nil
-	}
-}
-
 // checkStandalone reports what makes a standalone job synced by Argo CD
-// train again unasked: a TTL that deletes the finished job (an error), and
+// train again unasked: a TTL, which deletes the finished job so that Argo
+// CD creates it again (an error: such jobs carry no TTL), and
 // self-healing, which re-creates a job someone deleted (a warning).
 func checkStandalone(c *render.Context, path string, t *ir.Training) diag.List {
 	if c.System.GitOps == nil {
