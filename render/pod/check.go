@@ -27,8 +27,13 @@ func Errors(src ir.Sources, path string, problems []Problem) diag.List {
 		at := path + "." + p.Field // Field is a path already
 		d := diag.Errorf(src.Pos(at), at, "%s", p.Msg)
 		for _, r := range p.Related {
-			if pos := src.Pos(r); pos.IsValid() {
-				d.Related = append(d.Related, pos)
+			// Only a position recorded for the value or a parent of it,
+			// not the spec's start.
+			for q := r; q != ""; q = ir.Parent(q) {
+				if pos, ok := src[q]; ok && pos.IsValid() {
+					d.Related = append(d.Related, pos)
+					break
+				}
 			}
 		}
 		out.Add(d)

@@ -149,3 +149,23 @@ func TestResourceProblems(t *testing.T) {
 		})
 	}
 }
+
+// Conflicts point at the later dataset of the entry, with the
+// credentials of both as related positions.
+func TestErrorsPositions(t *testing.T) {
+	src := ir.Sources{
+		"":                       {File: "spec/s.cue", Line: 1},
+		"training.a.datasets.1":  {File: "spec/s.cue", Line: 30, Col: 20},
+		"datasets.x.credentials": {File: "spec/s.cue", Line: 5, Col: 3},
+		"datasets.y":             {File: "spec/s.cue", Line: 8, Col: 2},
+	}
+	ds := Errors(src, "training.a", []Problem{{Field: "datasets.1", Related: []string{"datasets.x.credentials", "datasets.y.credentials", "datasets.z.credentials"}, Msg: "m"}})
+	require.Len(t, ds, 1)
+	assert.Equal(t, "training.a.datasets.1", ds[0].Path)
+	assert.Equal(t, 30, ds[0].Pos.Line)
+	var lines []int
+	for _, p := range ds[0].Related {
+		lines = append(lines, p.Line)
+	}
+	assert.Equal(t, []int{5, 8}, lines, "no related position for what the spec does not have")
+}
