@@ -194,6 +194,9 @@ func TestStandaloneJobsUnderArgoCD(t *testing.T) {
 	assert.Equal(t, "training.resnet", diags[0].Path)
 	assert.Contains(t, diags[0].Msg, "self-heals")
 	assert.Len(t, items, 1)
+	// Self-healing needs automated sync.
+	diags, _ = renderOne(t, job("pytorch"), withGitOps(true), func(sys *ir.System) { sys.Environments[0].Sync.Automated = false })
+	assert.Empty(t, diags)
 }
 
 // The training operator passes nprocPerNode and the elastic rendezvous on

@@ -119,11 +119,11 @@ func checkStandalone(c *render.Context, path string, t *ir.Training) diag.List {
 		p := ir.Join(path, "runPolicy", "ttlSecondsAfterFinished")
 		c.Errorf(p, "a standalone job synced by Argo CD must not set ttlSecondsAfterFinished: when the TTL deletes the finished job, Argo CD creates it again and it trains again; leave the TTL out (the job's pods are cleaned up by cleanPodPolicy), or run the entry from a pipeline")
 	}
-	if !c.Env.Sync.SelfHeal {
+	if !c.Env.Sync.Automated || !c.Env.Sync.SelfHeal {
 		return nil
 	}
 	return diag.List{diag.Warnf(c.Env.Sources.Pos(path), path,
-		"%s self-heals, so Argo CD re-creates this standalone job whenever it is deleted, and it trains again; delete a job by removing its entry (or limiting it to other environments), not by hand", c.Env.Name)}
+		"%s self-heals, so Argo CD re-creates this standalone job whenever it is deleted, and it trains again: stop it by removing the entry (or limiting it to other environments), not by deleting the job, or set environments.%s.sync.selfHeal: false", c.Env.Name, c.Env.Name)}
 }
 
 // Standalone reports whether an entry is rendered as a job of its own:
