@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -168,7 +169,9 @@ func TestPublishGitHub(t *testing.T) {
 		t.Errorf("stderr = %s", stderr)
 	}
 	// The branch has the output on top of main; main is untouched.
-	git(t, bare, "show", "kiln/demo:deploy/prod/demo/pytorchjob-bert.yaml")
+	if files := git(t, bare, "ls-tree", "-r", "--name-only", "kiln/demo", "deploy/prod/demo/"); !regexp.MustCompile(`(?m)^deploy/prod/demo/pytorchjob-bert-[0-9a-f]{8}\.yaml$`).MatchString(files) {
+		t.Errorf("no job on the branch:\n%s", files)
+	}
 	if n := strings.TrimSpace(git(t, bare, "rev-list", "--count", "main")); n != "1" {
 		t.Errorf("main has %s commits", n)
 	}
@@ -213,7 +216,8 @@ func TestPublishGitHub(t *testing.T) {
 		t.Errorf("first comment:\n%s", first)
 	}
 	second, _ := seen[6].Body["body"].(string)
-	if !strings.Contains(second, "  prod  nvidia.com/gpu  2 → 4  (+2)") || !strings.Contains(second, "~ prod: PyTorchJob.kubeflow.org ml/bert") {
+	if !strings.Contains(second, "  prod  nvidia.com/gpu  2 → 4  (+2)") || !strings.Contains(second, "+ prod: PyTorchJob.kubeflow.org ml/bert-") || !strings.Contains(second, "- prod: PyTorchJob.kubeflow.org ml/bert-") {
+		// A changed standalone job is a new job under a new name.
 		t.Errorf("second comment:\n%s", second)
 	}
 	if body, _ := seen[4].Body["body"].(string); !strings.Contains(body, "Kiln-Spec-Revision: "+rev+"-dirty") {

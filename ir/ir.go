@@ -325,7 +325,9 @@ type Elastic struct {
 
 // RunPolicy controls a training job's lifetime.
 type RunPolicy struct {
-	CleanPodPolicy          string `json:"cleanPodPolicy"`
+	// CleanPodPolicy is "" when the entry does not choose; the training
+	// renderer then picks one from the job's topology and GPUs.
+	CleanPodPolicy          string `json:"cleanPodPolicy,omitempty"`
 	BackoffLimit            *int   `json:"backoffLimit,omitempty"`
 	ActiveDeadlineSeconds   *int   `json:"activeDeadlineSeconds,omitempty"`
 	TTLSecondsAfterFinished *int   `json:"ttlSecondsAfterFinished,omitempty"`

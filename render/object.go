@@ -47,6 +47,12 @@ type Origin struct {
 	Component string
 	// Name is the app.kubernetes.io/name label; the entry's name.
 	Name string
+	// ContentNamed objects get a hash of their final content appended to
+	// their name (see ContentName) after every transformer has run: for
+	// objects a controller runs once and never updates (a standalone
+	// training job), so a changed object is a new one. Patches target
+	// them by the name without the hash.
+	ContentNamed bool
 }
 
 // Item is an object in a set with its origin.

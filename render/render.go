@@ -159,6 +159,9 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		for _, d := range c.diags {
 			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
+		if err := nameByContent(c.Set); err != nil {
+			diags.Errorf(diag.Pos{}, "", "naming objects by their content: %v", err)
+		}
 		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items()})
 	}
 	if !opts.Partial && !diags.HasErrors() {

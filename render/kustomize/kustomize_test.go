@@ -42,6 +42,21 @@ func file(t *testing.T, res *render.Result, p string) string {
 	return string(b)
 }
 
+// jobFile is the path of the standalone job bert in env, whose name ends
+// in a hash of its content.
+func jobFile(t *testing.T, res *render.Result, env string) string {
+	t.Helper()
+	files, err := render.Files(res)
+	require.NoError(t, err)
+	for p := range files {
+		if rest, ok := strings.CutPrefix(p, env+"/x/pytorchjob-bert-"); ok && len(rest) == len("01234567.yaml") {
+			return p
+		}
+	}
+	t.Fatalf("no job bert in %s", env)
+	return ""
+}
+
 func TestMergeAndJSONPatches(t *testing.T) {
 	res, diags := renderWith(t, `{patches: {
 		"a-labels": {
@@ -58,16 +73,19 @@ func TestMergeAndJSONPatches(t *testing.T) {
 		}
 	}}`)
 	require.False(t, diags.HasErrors(), "%v", diags)
-	job := file(t, res, "dev/x/pytorchjob-bert.yaml")
+	devJob, prodJob := jobFile(t, res, "dev"), jobFile(t, res, "prod")
+	job := file(t, res, devJob)
 	assert.Contains(t, job, "    team: nlp\n")
 	assert.Contains(t, job, "    schedulingPolicy:\n      priorityClass: high\n")
 	// kiln's own labels and annotations are still there.
 	assert.Contains(t, job, "kiln.dev/path: training.bert")
 	assert.Contains(t, file(t, res, "dev/x/resourcequota-x.yaml"), "requests.cpu: \"16\"")
 	// Other environments are untouched.
-	assert.NotContains(t, file(t, res, "prod/x/pytorchjob-bert.yaml"), "team: nlp")
+	assert.NotContains(t, file(t, res, prodJob), "team: nlp")
+	// The patched job is a different job: its content name differs.
+	assert.NotEqual(t, strings.TrimPrefix(devJob, "dev/"), strings.TrimPrefix(prodJob, "prod/"))
 	// Still one file per object, listed in the kustomization.
-	assert.Contains(t, file(t, res, "dev/x/kustomization.yaml"), "- pytorchjob-bert.yaml\n")
+	assert.Contains(t, file(t, res, "dev/x/kustomization.yaml"), "- "+strings.TrimPrefix(devJob, "dev/x/")+"\n")
 }
 
 func TestPatchErrors(t *testing.T) {

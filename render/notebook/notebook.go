@@ -59,17 +59,18 @@ func (Renderer) Name() string { return "notebook" }
 
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
+	var out diag.List
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Notebooks)) {
 		n := c.Env.Spec.Notebooks[name]
 		path := ir.Path("notebooks", name)
-		check(c, path, n)
+		out.Add(check(c, path, n)...)
 		origin := c.Origin(path, Component, ObjectName(name))
 		c.Add(Object(c.System, c.Env, name, n), origin)
 		if n.Workspace != "" {
 			c.Add(WorkspaceClaim(name, n), c.Origin(ir.Join(path, "workspace"), Component, ObjectName(name)))
 		}
 	}
-	return nil
+	return out
 }
 
 // ObjectName is the name of the Notebook of an entry.
@@ -97,6 +98,9 @@ func Object(sys *ir.System, env *ir.Environment, name string, n *ir.Notebook) *N
 		// runs, say) names its own service account, which gets a token.
 		AutomountToken: n.ServiceAccount != "",
 		Ports:          []corev1.ContainerPort{{Name: PortName, ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
+		// Notebook images have their user (jovyan) and HOME=/home/jovyan,
+		// where the workspace is mounted.
+		ImageHome: true,
 	})
 	if n.Workspace != "" {
 		ps.Volumes = append(ps.Volumes, corev1.Volume{Name: workspace, VolumeSource: corev1.VolumeSource{
@@ -132,11 +136,14 @@ func WorkspaceClaim(name string, n *ir.Notebook) *corev1.PersistentVolumeClaim {
 }
 
 // check reports a notebook the environment cannot schedule, in the words
-// the training checks use.
-func check(c *render.Context, path string, n *ir.Notebook) {
+// the training checks use, and datasets whose credentials cannot share
+// its pod.
+func check(c *render.Context, path string, n *ir.Notebook) diag.List {
+	out := pod.Errors(c.Env.Sources, path, pod.DatasetConflicts(c.Env, n.Datasets))
+	out.Add(pod.Errors(c.Env.Sources, path, pod.ResourceProblems(c.Env, n.Resources))...)
 	gpus, env := n.Resources.GPUs, c.Env
 	if gpus == 0 {
-		return
+		return out
 	}
 	gp := ir.Join(path, "resources", "gpus")
 	switch {
@@ -147,6 +154,7 @@ func check(c *render.Context, path string, n *ir.Notebook) {
 	case gpus > env.GPU.Quota:
 		c.Errorf(gp, "%s asks for %s; %s allows %d", path, plural(gpus, "GPU"), env.Name, env.GPU.Quota)
 	}
+	return out
 }
 
 func plural(n int, noun string) string {

@@ -2,12 +2,16 @@ package notebook
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -15,7 +19,8 @@ import (
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
-var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 100, FSGroup: 100}
+// restricted is the schema's default for notebooks (#NotebookSecurity).
+var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 0, FSGroup: 100}
 
 func environment(quota int, notebooks map[string]*ir.Notebook) *ir.Environment {
 	return &ir.Environment{
@@ -113,4 +118,66 @@ func TestNotebookGPUChecks(t *testing.T) {
 		assert.Equal(t, "notebooks.explore.resources.gpus", d.Path)
 		assert.Equal(t, diag.Pos{File: "spec/system.cue", Line: 7, Col: 16}, d.Pos)
 	}
+}
+
+// Kubeflow's notebook images (kubeflownotebookswg/*, v1.9.0) start through
+// s6-overlay, whose init, running without privilege escalation, accepts
+// a root-owned /run only with group 0; their user jovyan is UID 1000 and
+// its home belongs to group 100. A notebook that sets no security must get
+// exactly that, and still meet restricted.
+func TestNotebookDefaultsFitKubeflowImages(t *testing.T) {
+	dir := t.TempDir()
+	spec := `package lab
+
+name:      "lab"
+namespace: "lab-ml"
+environments: dev: gpu: {quota: 1, products: ["NVIDIA-A10G"]}
+notebooks: explore: {
+	image:     "kubeflownotebookswg/jupyter-pytorch-cuda-full:v1.9.0"
+	workspace: "10Gi"
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "system.cue"), []byte(spec), 0o644))
+	sys, diags := compiler.Compile(context.Background(), dir, compiler.Options{})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	res, diags := render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{Renderer{}}})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	files, err := render.Files(res)
+	require.NoError(t, err)
+	b := files["dev/lab/notebook-explore.yaml"]
+	require.NotEmpty(t, b)
+
+	var nb Notebook
+	require.NoError(t, yaml.UnmarshalStrict(b, &nb))
+	psc := nb.Spec.Template.Spec.SecurityContext
+	require.NotNil(t, psc)
+	require.NotNil(t, psc.RunAsUser)
+	require.NotNil(t, psc.RunAsGroup)
+	require.NotNil(t, psc.FSGroup)
+	assert.Equal(t, int64(1000), *psc.RunAsUser, "jovyan")
+	assert.Equal(t, int64(0), *psc.RunAsGroup, "s6-overlay needs group 0 to start without privileges")
+	assert.Equal(t, int64(100), *psc.FSGroup, "the workspace belongs to users, jovyan's group")
+	assert.Empty(t, validate.RestrictedViolations(b), "group 0 is allowed by restricted")
+	for _, e := range nb.Spec.Template.Spec.Containers[0].Env {
+		assert.NotEqual(t, "HOME", e.Name, "the image's HOME is where the workspace is mounted")
+	}
+}
+
+// A notebook's pod is held to the same pod checks as training jobs:
+// datasets whose credentials would overwrite each other, MIG profiles the
+// GPU lacks.
+func TestNotebookPodChecks(t *testing.T) {
+	env := environment(8, map[string]*ir.Notebook{
+		"explore": {Image: "jupyter:1", Security: restricted, Datasets: []string{"a", "b"},
+			Resources: ir.Resources{GPUs: 1, MIG: "1g.5gb", GPUProduct: "NVIDIA-A100-SXM4-80GB"}},
+	})
+	env.Spec.Datasets["a"] = &ir.Dataset{URI: "gs://a/", Credentials: &ir.SecretRef{Secret: "gcs-a"}}
+	env.Spec.Datasets["b"] = &ir.Dataset{URI: "gs://b/", Credentials: &ir.SecretRef{Secret: "gcs-b"}}
+	_, diags := renderEnv(env)
+	var paths []string
+	for _, d := range diags {
+		assert.Equal(t, diag.Error, d.Severity)
+		paths = append(paths, d.Path)
+	}
+	assert.ElementsMatch(t, []string{"notebooks.explore.datasets.1", "notebooks.explore.resources.gpuProduct"}, paths)
 }

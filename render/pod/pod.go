@@ -43,7 +43,18 @@ type Input struct {
 	PriorityClass    string
 	// Ports the container listens on.
 	Ports []corev1.ContainerPort
+	// ImageHome keeps the image's HOME under the restricted profile: for
+	// images that have a user with UID runAsUser and a home for it
+	// (Kubeflow's notebook images, the MPI operator's), so HOME=/tmp is
+	// not set.
+	ImageHome bool
 }
+
+// Home is the HOME restricted containers get unless they set their own.
+// They run as a UID the image may not know: with no passwd entry, HOME
+// is "/", which the user cannot write, and ~/.cache (Hugging Face),
+// ~/.triton (torch.compile) and the like fail.
+const Home = "/tmp"
 
 // Spec returns the pod spec for in, placed and secured for env.
 func Spec(env *ir.Environment, in Input) corev1.PodSpec {
@@ -74,7 +85,15 @@ func Container(env *ir.Environment, in Input) corev1.Container {
 		Resources:       Requirements(in.Resources),
 		SecurityContext: ContainerSecurityContext(in.Security),
 	}
-	c.Env = EnvVars(in.Env)
+	env0 := in.Env
+	if _, set := in.Env["HOME"]; in.Security.Restricted() && !in.ImageHome && !set {
+		env0 = maps.Clone(in.Env)
+		if env0 == nil {
+			env0 = map[string]ir.EnvVar{}
+		}
+		env0["HOME"] = ir.EnvVar{Value: Home}
+	}
+	c.Env = EnvVars(env0)
 	dsEnv, envFrom, mounts := datasetEnv(env, in.Datasets)
 	c.Env = append(c.Env, dsEnv...)
 	c.EnvFrom = envFrom
@@ -158,10 +177,14 @@ func Place(env *ir.Environment, ps *corev1.PodSpec, r ir.Resources) {
 }
 
 // PodSecurityContext is the pod-level half of the restricted profile.
+// Volumes are handed to fsGroup only when their root is not already
+// theirs (OnRootMismatch): otherwise the kubelet changes the group of
+// every file of a large dataset claim on every pod start.
 func PodSecurityContext(s ir.Security) *corev1.PodSecurityContext {
 	psc := &corev1.PodSecurityContext{
-		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		FSGroup:        ptr(s.FSGroup),
+		SeccompProfile:      &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		FSGroup:             ptr(s.FSGroup),
+		FSGroupChangePolicy: ptr(corev1.FSGroupChangeOnRootMismatch),
 	}
 	if s.Restricted() {
 		psc.RunAsNonRoot = ptr(true)
@@ -266,7 +289,11 @@ func datasetEnv(env *ir.Environment, datasets []string) ([]corev1.EnvVar, []core
 				key = "key.json"
 			}
 			mounts = append(mounts, corev1.VolumeMount{Name: credVolumeName(name), MountPath: dir, ReadOnly: true})
-			envs = append(envs, corev1.EnvVar{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: path.Join(dir, key)})
+			// One key file per container (DatasetConflicts refuses
+			// different ones): the first dataset's.
+			if !slices.ContainsFunc(envs, func(e corev1.EnvVar) bool { return e.Name == gcsCredentialsEnv }) {
+				envs = append(envs, corev1.EnvVar{Name: gcsCredentialsEnv, Value: path.Join(dir, key)})
+			}
 			continue
 		}
 		ref := corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: ds.Credentials.Secret}}}
@@ -286,6 +313,8 @@ func pvc(uri string) (claim, sub string, ok bool) {
 	claim, sub, _ = strings.Cut(rest, "/")
 	return claim, strings.Trim(sub, "/"), true
 }
+
+const gcsCredentialsEnv = "GOOGLE_APPLICATION_CREDENTIALS"
 
 func volumeName(dataset string) string     { return "data-" + strings.ReplaceAll(dataset, "_", "-") }
 func credVolumeName(dataset string) string { return "creds-" + strings.ReplaceAll(dataset, "_", "-") }

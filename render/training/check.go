@@ -2,12 +2,15 @@ package training
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pod"
 )
 
 // MaxNameLength is the longest name of a pod or service (a DNS label).
@@ -29,14 +32,19 @@ var frameworksOf = map[string][]string{
 // Check reports what the operators or the environment would refuse or
 // silently get wrong about an entry: names the operators cannot derive
 // pod and service names from, settings of another framework, elastic
-// ranges, processes per worker that do not match its GPUs, and GPUs beyond
-// the environment's per-pod maximum or quota.
-func Check(c *render.Context, name string, t *ir.Training) {
+// ranges, processes per worker that do not match its GPUs, GPUs beyond
+// the environment's per-pod maximum or quota, MIG profiles the GPU does
+// not have, and datasets whose credentials cannot share a pod. Most
+// errors go to c; those with related positions, and warnings (torchrun
+// settings for a command that is not torchrun), are returned.
+func Check(c *render.Context, name string, t *ir.Training) diag.List {
 	path := ir.Path("training", name)
 	checkName(c, path, name, t)
+	out := pod.Errors(c.Env.Sources, path, pod.DatasetConflicts(c.Env, t.Datasets))
+	out.Add(pod.Errors(c.Env.Sources, path, pod.ResourceProblems(c.Env, t.Resources))...)
 	if t.Workers < 1 {
 		c.Errorf(ir.Join(path, "workers"), "workers is %d; a training job needs at least 1", t.Workers)
-		return
+		return out
 	}
 	checkFramework(c, path, t)
 	if e := t.Elastic; e != nil && t.Framework == "pytorch" {
@@ -49,25 +57,73 @@ func Check(c *render.Context, name string, t *ir.Training) {
 	}
 	checkProcesses(c, path, t)
 	checkGPUs(c, path, t)
+	return append(out, checkLauncher(c, path, t)...)
+}
+
+// checkLauncher warns when nprocPerNode or elastic is set but the command
+// is not torchrun: the training operator passes them on only as PET_*
+// variables that torchrun reads (and for elastic jobs sets no MASTER_ADDR
+// or RANK at all), so a plain `python train.py` runs one process per pod
+// and leaves the other GPUs idle, or cannot start.
+func checkLauncher(c *render.Context, path string, t *ir.Training) diag.List {
+	if t.Framework != "pytorch" || len(t.Command) == 0 || IsTorchrun(t.Command) {
+		return nil
+	}
+	var out diag.List
+	if t.NprocPerNode != nil {
+		p := ir.Join(path, "nprocPerNode")
+		out.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "nprocPerNode is read only by torchrun, but the command is %q: it runs one process per pod unless it starts one per GPU itself; start it with torchrun (or python -m torch.distributed.run)", strings.Join(t.Command, " ")))
+	}
+	if t.Elastic != nil {
+		p := ir.Join(path, "elastic")
+		out.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "elastic jobs get their rendezvous settings only as torchrun's PET_* variables (no MASTER_ADDR or RANK), but the command is %q; start it with torchrun (or python -m torch.distributed.run)", strings.Join(t.Command, " ")))
+	}
+	return out
+}
+
+// IsTorchrun reports whether a command starts PyTorch's launcher: torchrun
+// or python -m torch.distributed.run (or .launch), directly or in a shell
+// command line.
+func IsTorchrun(command []string) bool {
+	for i, arg := range command {
+		if path.Base(arg) == "torchrun" || strings.Contains(arg, "torchrun ") {
+			return true
+		}
+		if arg == "-m" && i+1 < len(command) && (command[i+1] == "torch.distributed.run" || command[i+1] == "torch.distributed.launch") {
+			return true
+		}
+		if strings.Contains(arg, "-m torch.distributed.run") || strings.Contains(arg, "-m torch.distributed.launch") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkName checks the job's name and the longest name the operator
-// derives from it.
+// derives from it: for a standalone job, the name with its content hash.
 func checkName(c *render.Context, path, name string, t *ir.Training) {
 	obj := ObjectName(name)
 	if !dns1035.MatchString(obj) {
 		c.Errorf(path, "training job name %q is not a DNS-1035 label, which the operator needs to name the job's pods and services: use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit", obj)
 		return
 	}
+	job := obj
+	if Standalone(c.Env.Spec, name, t) {
+		job += "-" + strings.Repeat("x", render.HashLength-1)
+	}
 	// Of names equally long, the last: workers come last.
 	longest := ""
-	for _, n := range DerivedNames(obj, t) {
+	for _, n := range DerivedNames(job, t) {
 		if len(n) >= len(longest) {
 			longest = n
 		}
 	}
 	if over := len(longest) - MaxNameLength; over > 0 {
-		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it, and Kubernetes allows %d; shorten the job name by %s", obj, longest, len(longest), MaxNameLength, plural(over, "character"))
+		hashed := ""
+		if job != obj {
+			hashed = fmt.Sprintf(" (with the %d-character content hash of a standalone job)", render.HashLength)
+		}
+		c.Errorf(path, "training job name %q is too long: the operator derives the name %q (%d characters) from it%s, and Kubernetes allows %d; shorten the job name by %s", obj, longest, len(longest), hashed, MaxNameLength, plural(over, "character"))
 	}
 }
 

@@ -93,6 +93,7 @@ func TestChecks(t *testing.T) {
 			name: "quota of elastic maximum", entry: "resnet", quota: 8, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.Workers, t.Resources.GPUs = 2, 4
 				t.Elastic = &ir.Elastic{MinReplicas: 1, MaxReplicas: 4, RdzvBackend: "c10d"}
 				return t
@@ -135,23 +136,43 @@ func TestChecks(t *testing.T) {
 			tr: func() *ir.Training {
 				t := job("pytorch")
 				t.Workers = 3
+				t.Standalone = ptr(false) // a template: no hash in its name
 				return t
 			},
 			want: []want{{"training." + long, 10, `training job name "` + long + `" is too long: the operator derives the name "` + long + `-worker-1" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
+			name: "standalone name too long with its content hash", entry: long[:46], quota: 8, maxPerPod: 8,
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Workers = 3
+				return t
+			},
+			want: []want{{"training." + long[:46], 10, `training job name "` + long[:46] + `" is too long: the operator derives the name "` + long[:46] + `-xxxxxxxx-worker-1" (64 characters) from it (with the 9-character content hash of a standalone job), and Kubernetes allows 63; shorten the job name by 1 character`}},
+		},
+		{
+			name: "standalone name fits with its content hash", entry: long[:45], quota: 8, maxPerPod: 8,
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Workers = 3
+				return t
+			},
+		},
+		{
 			name: "name too long at the elastic maximum", entry: long[:54], quota: 8, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.Workers = 2
 				t.Elastic = &ir.Elastic{MinReplicas: 1, MaxReplicas: 11, RdzvBackend: "c10d"}
+				t.Standalone = ptr(false) // a template: no hash in its name
 				return t
 			},
 			want: []want{{"training." + long[:54], 10, `training job name "` + long[:54] + `" is too long: the operator derives the name "` + long[:54] + `-worker-10" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
 			name: "name too long for MPI", entry: long, quota: 8, maxPerPod: 8,
-			tr:   func() *ir.Training { return job("mpi") },
+			tr:   func() *ir.Training { t := job("mpi"); t.Standalone = ptr(false); return t },
 			want: []want{{"training." + long, 10, `training job name "` + long + `" is too long: the operator derives the name "` + long + `-worker-0" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
@@ -159,6 +180,7 @@ func TestChecks(t *testing.T) {
 			tr: func() *ir.Training {
 				t := job("tensorflow")
 				t.Workers = 10
+				t.Standalone = ptr(false) // a template: no hash in its name
 				return t
 			},
 		},
@@ -175,6 +197,7 @@ func TestChecks(t *testing.T) {
 			name: "elastic minimum above maximum", entry: "resnet", quota: 8, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.Workers = 3
 				t.Elastic = &ir.Elastic{MinReplicas: 4, MaxReplicas: 2, RdzvBackend: "c10d"}
 				return t
@@ -185,6 +208,7 @@ func TestChecks(t *testing.T) {
 			name: "workers outside the elastic range", entry: "resnet", quota: 8, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.Workers = 8
 				t.Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4, RdzvBackend: "c10d"}
 				return t
@@ -220,6 +244,7 @@ func TestChecks(t *testing.T) {
 			name: "nprocPerNode above GPUs", entry: "resnet", quota: 16, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.Resources.GPUs = 2
 				t.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`4`)}
 				return t
@@ -230,6 +255,7 @@ func TestChecks(t *testing.T) {
 			name: "nprocPerNode gpu without GPUs", entry: "resnet", quota: 16, maxPerPod: 8,
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Command = torchrun
 				t.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`"gpu"`)}
 				return t
 			},

@@ -80,6 +80,7 @@ func (Renderer) Name() string { return "training" }
 
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
+	var warnings diag.List
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Training)) {
 		t := c.Env.Spec.Training[name]
 		path := ir.Path("training", name)
@@ -87,13 +88,42 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
 			continue
 		}
-		Check(c, name, t)
+		warnings.Add(Check(c, name, t)...)
 		if !Standalone(c.Env.Spec, name, t) {
 			continue
 		}
-		c.Add(Job(c.System, c.Env, name, t), c.Origin(path, Component, ObjectName(name)))
+		warnings.Add(checkStandalone(c, path, t)...)
+		job := Job(c.System, c.Env, name, t)
+		origin := c.Origin(path, Component, ObjectName(name))
+		// The operators ignore changes to a job that has finished, so an
+		// edited entry (a new image, new args, a patch) must be a new job
+		// to train again: the job's name ends in a hash of its content. A
+		// changed job gets a new name, and Argo CD prunes the old one; an
+		// unchanged job keeps its name, so syncs do not flap and nothing
+		// retrains.
+		origin.ContentNamed = true
+		c.Add(job, origin)
 	}
-	return nil
+	return warnings
+}
+
+// checkStandalone reports what makes a standalone job synced by Argo CD
+// train again unasked: a TTL, which deletes the finished job so that Argo
+// CD creates it again (an error: such jobs carry no TTL), and
+// self-healing, which re-creates a job someone deleted (a warning).
+func checkStandalone(c *render.Context, path string, t *ir.Training) diag.List {
+	if c.System.GitOps == nil {
+		return nil
+	}
+	if t.RunPolicy.TTLSecondsAfterFinished != nil {
+		p := ir.Join(path, "runPolicy", "ttlSecondsAfterFinished")
+		c.Errorf(p, "a standalone job synced by Argo CD must not set ttlSecondsAfterFinished: when the TTL deletes the finished job, Argo CD creates it again and it trains again; leave the TTL out (the job's pods are cleaned up by cleanPodPolicy), or run the entry from a pipeline")
+	}
+	if !c.Env.Sync.Automated || !c.Env.Sync.SelfHeal {
+		return nil
+	}
+	return diag.List{diag.Warnf(c.Env.Sources.Pos(path), path,
+		"%s self-heals, so Argo CD re-creates this standalone job whenever it is deleted, and it trains again: stop it by removing the entry (or limiting it to other environments), not by deleting the job, or set environments.%s.sync.selfHeal: false", c.Env.Name, c.Env.Name)}
 }
 
 // Standalone reports whether an entry is rendered as a job of its own:
@@ -300,6 +330,8 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 		Security:         t.Security,
 		ServiceAccount:   sa,
 		ImagePullSecrets: t.ImagePullSecrets,
+		// MPI images have a user of their own (mpiuser) with a home.
+		ImageHome: t.Framework == "mpi",
 	}
 	if ctr.port != nil {
 		in.Ports = []corev1.ContainerPort{*ctr.port}
@@ -330,6 +362,15 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 		in.PriorityClass = t.Scheduling.PriorityClass
 	}
 	ps := pod.Spec(env, in)
+	if t.Framework == "mpi" && r.Type == "Worker" {
+		// The MPI operator's images give sshd the file capability
+		// cap_net_bind_service, and the kernel refuses to exec a file
+		// whose capabilities are outside the bounding set: dropping ALL
+		// alone would keep sshd from starting. Restricted allows adding
+		// back exactly this one.
+		sc := ps.Containers[0].SecurityContext
+		sc.Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"}
+	}
 	if t.Scheduling != nil {
 		ps.SchedulerName = GangSchedulers[t.Scheduling.Gang]
 	}
@@ -343,11 +384,17 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 	return tmpl
 }
 
+// MPIActiveDeadline bounds an MPIJob's run time unless its entry sets
+// runPolicy.activeDeadlineSeconds: 7 days. An MPIJob whose workers never
+// become ready never gets its launcher, and would otherwise hold its GPUs
+// for ever.
+const MPIActiveDeadline = 7 * 24 * 60 * 60
+
 // runPolicy renders the run policy, with the gang-scheduling settings the
 // operator passes on to the scheduler's PodGroup: every pod of the job at
 // once, or for elastic jobs the elastic minimum.
 func runPolicy(t *ir.Training) RunPolicy {
-	rp := RunPolicy{CleanPodPolicy: t.RunPolicy.CleanPodPolicy}
+	rp := RunPolicy{CleanPodPolicy: CleanPodPolicy(t)}
 	if v := t.RunPolicy.BackoffLimit; v != nil {
 		rp.BackoffLimit = i32(*v)
 	}
@@ -356,6 +403,9 @@ func runPolicy(t *ir.Training) RunPolicy {
 	}
 	if v := t.RunPolicy.ActiveDeadlineSeconds; v != nil {
 		d := int64(*v)
+		rp.ActiveDeadlineSeconds = &d
+	} else if t.Framework == "mpi" {
+		d := int64(MPIActiveDeadline)
 		rp.ActiveDeadlineSeconds = &d
 	}
 	if t.RunPolicy.Suspend {
@@ -368,6 +418,27 @@ func runPolicy(t *ir.Training) RunPolicy {
 		}
 	}
 	return rp
+}
+
+// CleanPodPolicy is the entry's cleanPodPolicy, or when it sets none:
+// "Running" for jobs with GPUs and for jobs with replicas that never exit
+// on their own (TensorFlow parameter servers and evaluators, Paddle's and
+// MXNet's servers and MXNet's scheduler, MPI workers running sshd), which
+// would otherwise keep running, holding nodes and GPUs, after the job
+// finished; "None" (the operators' default) for the rest.
+func CleanPodPolicy(t *ir.Training) string {
+	if p := t.RunPolicy.CleanPodPolicy; p != "" {
+		return p
+	}
+	if t.Resources.GPUs > 0 || t.Framework == "mpi" {
+		return "Running"
+	}
+	for _, r := range Topology(t) {
+		if r.Role != Trainer || r.Type == "Evaluator" {
+			return "Running"
+		}
+	}
+	return "None"
 }
 
 // MinAvailable is the gang size: every pod of the job (for MPI the

@@ -33,6 +33,9 @@ func value(js string) ir.Value { return ir.Value{RawMessage: json.RawMessage(js)
 
 func intp(v int) *int { return &v }
 
+// torchrun is a command that starts PyTorch's launcher.
+var torchrun = []string{"torchrun", "--nproc-per-node=gpu", "-m", "train"}
+
 // job is a minimal entry with the schema's defaults.
 func job(framework string) *ir.Training {
 	return &ir.Training{
@@ -41,26 +44,30 @@ func job(framework string) *ir.Training {
 		Command:           []string{"python", "-m", "train"},
 		Workers:           1,
 		MPIImplementation: "OpenMPI",
-		RunPolicy:         ir.RunPolicy{CleanPodPolicy: "None"},
 		Security:          ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000},
 	}
 }
 
 // Lines of the fake spec file the sources of an entry point at.
 var fieldLines = map[string]int{
-	"":                    10,
-	"framework":           11,
-	"workers":             12,
-	"resources":           13,
-	"resources.gpus":      14,
-	"elastic":             15,
-	"elastic.minReplicas": 16,
-	"elastic.maxReplicas": 17,
-	"slotsPerWorker":      18,
-	"nprocPerNode":        20,
-	"evaluator":           22,
-	"parameterServers":    23,
-	"mpiImplementation":   24,
+	"":                                  10,
+	"framework":                         11,
+	"workers":                           12,
+	"resources":                         13,
+	"resources.gpus":                    14,
+	"elastic":                           15,
+	"elastic.minReplicas":               16,
+	"elastic.maxReplicas":               17,
+	"slotsPerWorker":                    18,
+	"nprocPerNode":                      20,
+	"evaluator":                         22,
+	"parameterServers":                  23,
+	"mpiImplementation":                 24,
+	"datasets":                          25,
+	"datasets.1":                        26,
+	"runPolicy.ttlSecondsAfterFinished": 27,
+	"resources.mig":                     28,
+	"resources.gpuProduct":              29,
 }
 
 const specFile = "spec/training.cue"
@@ -109,6 +116,7 @@ func goldenCases() map[string]*ir.Training {
 	pt := job("pytorch")
 	pt.Workers = 4
 	pt.Resources = ir.Resources{GPUs: 2, CPU: "8", Memory: "64Gi", SHM: "16Gi", EphemeralStorage: "100Gi"}
+	pt.Command = torchrun
 	pt.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`"gpu"`)}
 	pt.Args = map[string]ir.Value{"epochs": value(`30`), "lr": value(`0.001`), "arch": value(`"resnet50"`)}
 	pt.ExtraArgs = []string{"--amp"}
@@ -122,6 +130,7 @@ func goldenCases() map[string]*ir.Training {
 	el := job("pytorch")
 	el.Workers = 2
 	el.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "32Gi"}
+	el.Command = []string{"python", "-m", "torch.distributed.run", "-m", "train"}
 	el.NprocPerNode = &ir.Value{RawMessage: json.RawMessage(`1`)}
 	el.Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4, MaxRestarts: intp(10), RdzvBackend: "c10d"}
 	cases["pytorch-elastic"] = el
@@ -382,5 +391,6 @@ func TestStandalone(t *testing.T) {
 	for _, it := range res.Environments[0].Items {
 		names = append(names, it.Object.GetName())
 	}
-	assert.Equal(t, []string{"gbm"}, names)
+	require.Len(t, names, 1)
+	assert.Regexp(t, `^gbm-[0-9a-f]{8}$`, names[0], "a standalone job's name ends in its content hash")
 }
