@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	argovalidate "github.com/argoproj/argo-workflows/v3/workflow/validate"
@@ -42,9 +43,21 @@ func isArgo(gvk schema.GroupVersionKind) bool {
 	return gvk.Group == "argoproj.io" && gvk.Version == "v1alpha1" && argoKinds[gvk.Kind]
 }
 
+// argoMu serializes every call into Argo's validator, which is not safe
+// for concurrent use: workflow/validate/validate.go (v3.6.10) keeps one
+// package-wide placeholderGenerator (l.97) whose counter NextPlaceholder
+// increments without a lock (workflow/common/placeholder.go:19-23) on
+// every validation, and ValidateAll validates documents on several
+// goroutines. Argo's validation is a small part of the work, so
+// serializing it costs little.
+var argoMu sync.Mutex
+
 // argoProblems runs Argo's validator in lint mode (as `argo lint` does) on
-// one Workflow, WorkflowTemplate or CronWorkflow given as JSON.
+// one Workflow, WorkflowTemplate or CronWorkflow given as JSON. Calls are
+// serialized (see argoMu).
 func argoProblems(j []byte, kind string, tmpls templates) []string {
+	argoMu.Lock()
+	defer argoMu.Unlock()
 	if tmpls == nil {
 		tmpls = templates{}
 	}

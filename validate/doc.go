@@ -27,5 +27,8 @@
 // RestrictedViolations separately checks every pod template found in an object
 // against the Pod Security Standards "restricted" profile.
 //
-// A Validator is safe for concurrent use once Load has returned.
+// A Validator is safe for concurrent use once Load has returned. Argo's
+// validator is not (it keeps a package-wide counter), so calls into it are
+// serialized behind one mutex; `make test` runs this package's concurrency
+// test under the race detector.
 package validate
