@@ -1,6 +1,10 @@
 package compiler
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -99,4 +103,55 @@ func (b bounds) walk(path string, v reflect.Value) {
 			b.report(path, "%d is out of range: at most %d (Kubernetes stores counts such as replicas, ports and limits as 32-bit integers)", n, math.MaxInt32)
 		}
 	}
+}
+
+// reportHugeNumber turns a decoding failure on a whole number too large
+// for Go's int (CUE's integers are unbounded) into the same out-of-range
+// error checkBounds gives, at the number's position, instead of an
+// internal error without one. doc is the JSON that failed to decode. It
+// reports whether it recognised err.
+func (c *compilation) reportHugeNumber(err error, doc []byte, src ir.Sources) bool {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return false
+	}
+	lit, ok := strings.CutPrefix(te.Value, "number ")
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	path, found := findNumber("", v, lit)
+	if !found {
+		return false
+	}
+	c.diags.Errorf(src.Pos(path), path, "%s is out of range: at most %d (Kubernetes stores counts such as replicas, ports and limits as 32-bit integers)", lit, math.MaxInt32)
+	return true
+}
+
+// findNumber returns the CUE path of the first number (in key order)
+// written as lit in v.
+func findNumber(path string, v any, lit string) (string, bool) {
+	switch v := v.(type) {
+	case json.Number:
+		return path, v.String() == lit
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		for _, k := range keys {
+			if p, ok := findNumber(ir.Join(path, k), v[k], lit); ok {
+				return p, true
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if p, ok := findNumber(ir.Index(path, i), e, lit); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }

@@ -31,6 +31,9 @@ func TestBoundsReportValuesKubernetesRejects(t *testing.T) {
 		{"quota", `environments: prod: quota: cpu: "1e99999999999999999999"`, "environments.prod.quota.cpu", "spec.cue:8:", "not a quantity Kubernetes accepts"},
 		{"workers", `training: bert: workers: 4294967297`, "training.bert.workers", "spec.cue:8:", "at most 2147483647"},
 		{"override", `environments: prod: overrides: training: bert: workers: 2147483648`, "training.bert.workers", "spec.cue:8:", "at most 2147483647"},
+		// Beyond Go's int64 too: decoding fails, still at the position.
+		{"workers-int64", `training: bert: workers: 99999999999999999999999`, "training.bert.workers", "spec.cue:8:", "at most 2147483647"},
+		{"env-int64", `environments: prod: gpu: maxPerPod: 99999999999999999999999`, "environments.prod.gpu.maxPerPod", "spec.cue:8:", "at most 2147483647"},
 		{"gpus", `training: bert: resources: gpus: 4294967298`, "training.bert.resources.gpus", "spec.cue:8:", "at most 2147483647"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
