@@ -3,9 +3,11 @@
 # shell out to it) and sh (the plugin's generate command), and runs as a
 # non-root user so pods that use it meet Pod Security "restricted".
 #
-#   docker build -t ghcr.io/kiln-ml/kiln:v0.1.0 .
+#   make image IMAGE=ghcr.io/acme/kiln:0.1.0   (docker build -t IMAGE .)
 #
-# Not built by `make test`: the test machine has no container runtime.
+# then push it and name it in the spec as images.kiln; kiln publishes no
+# image of its own. Not built by `make test`: the test machine has no
+# container runtime (cli's TestDockerfile checks what it can).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./

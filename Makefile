@@ -1,11 +1,12 @@
 # kiln — build, test, demo. `make demo` renders the bundled example;
-# `make test` runs every test (the same command .ci/run runs).
+# `make test` runs every test (the same command .ci/run runs);
+# `make image IMAGE=registry.example/kiln:TAG` builds the kiln image.
 
 GO      ?= go
 OUT     ?= deploy
 EXAMPLE ?= examples/skin-lesion
 
-.PHONY: all build demo test golden fuzz bench lint clean
+.PHONY: all build demo test golden fuzz bench lint clean image
 
 all: build
 
@@ -19,9 +20,15 @@ demo: build
 
 # Every test: unit, golden, testscript CLI, CRD validation (against
 # ../shared/crds or $$KILN_TEST_CRDS when present) and fuzz seed corpora.
+# The race detector then runs over the packages that start goroutines:
+# validate (ValidateAll, which calls Argo's validator) and render
+# (marshalAll); render has no tests of its own, so render/pipeline, whose
+# tests render and validate every golden, exercises both.
+RACE_PKGS ?= ./validate ./render/pipeline
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 # Refresh golden files in the packages that have them.
 golden:
@@ -40,6 +47,14 @@ bench:
 lint:
 	test -z "$$(gofmt -l .)"
 	$(GO) vet ./...
+
+# The kiln image, which pipelines' promote steps run (name it in the spec
+# as images.kiln): `make image IMAGE=ghcr.io/acme/kiln:0.1.0`, then push
+# it. DOCKER may be any client with Docker's build syntax (podman).
+DOCKER ?= docker
+image:
+	@test -n "$(IMAGE)" || { echo "make image: set IMAGE, e.g. make image IMAGE=ghcr.io/acme/kiln:0.1.0" >&2; exit 2; }
+	$(DOCKER) build -t $(IMAGE) .
 
 clean:
 	rm -rf bin $(OUT)

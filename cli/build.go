@@ -3,12 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/argo"
 )
 
 // build compiles the spec in dir and renders it in memory: everything kiln
@@ -23,12 +27,35 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
+	diags = append(diags, scheduleWarnings(sys)...)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
 	diags = append(diags, rdiags...).Sort()
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
 	return res, diags, nil
+}
+
+// scheduleWarnings warns about scheduled pipelines and sweeps whose runs
+// fall in an hour that a daylight saving change skips or repeats in their
+// timezone, at the schedule's position in each environment (identical
+// warnings from several environments are merged).
+func scheduleWarnings(sys *ir.System) diag.List {
+	var out diag.List
+	for _, env := range sys.Environments {
+		warn := func(path string, s *ir.Schedule) {
+			if w := argo.DSTWarning(s); w != "" {
+				out.Add(diag.Warnf(env.Sources.Pos(path), path, "%s", w))
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
+			warn(ir.Path("pipelines", name, "schedule"), env.Spec.Pipelines[name].Schedule)
+		}
+		for _, name := range slices.Sorted(maps.Keys(env.Spec.Sweeps)) {
+			warn(ir.Path("sweeps", name, "schedule"), env.Spec.Sweeps[name].Schedule)
+		}
+	}
+	return out
 }
 
 func specDir(args []string) string {

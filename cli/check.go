@@ -40,8 +40,13 @@ the output:
     nor the built-in types serve are reported once per kind as skipped (a
     warning), not as failures. kustomization.yaml is not a cluster object and
     is not validated.
-  - every pod template must pass the Pod Security "restricted" profile,
-    except those of entries that ask for security: profile: "baseline";
+  - every pod template is checked against the Pod Security "restricted"
+    profile the way its namespace (as kiln renders it) will treat it: where
+    the namespace enforces restricted, a violation is an error; where an
+    entry asks for security: profile: "baseline", the namespace enforces
+    baseline and only warns about restricted, so violations become
+    warnings, and those of the baseline entries themselves are not
+    reported;
   - the committed output directory (--out) must equal a fresh render: any
     file that differs, is missing or is stale is reported as drift, with its
     path, and fails the check. Run 'kiln render' and commit to fix it.
@@ -161,6 +166,25 @@ func optsOutOfRestricted(env *ir.Environment, path string) bool {
 	return sec.Profile != "" && !sec.Restricted()
 }
 
+// podSecurityRestricted is the strictest Pod Security level.
+const podSecurityRestricted = "restricted"
+
+// enforcedLevels returns the Pod Security level each namespace among items
+// enforces, read from the Namespace objects the platform renderer emits
+// (its pod-security.kubernetes.io/enforce label): the level the cluster
+// will admit the pods of every object in that namespace at.
+func enforcedLevels(items []render.Item) map[string]string {
+	out := map[string]string{}
+	for _, it := range items {
+		if gvk := it.GVK(); gvk.Group == "" && gvk.Kind == "Namespace" {
+			if lvl := it.Object.GetLabels()["pod-security.kubernetes.io/enforce"]; lvl != "" {
+				out[it.Object.GetName()] = lvl
+			}
+		}
+	}
+	return out
+}
+
 // checkObjects validates every rendered object (not kustomization.yaml,
 // which is no cluster object) and checks its pods against Pod Security
 // restricted. Problems point at the spec entry the object came from. It
@@ -169,11 +193,14 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 	var diags diag.List
 	items := map[string]render.Item{}
 	baseline := map[string]bool{}
+	enforced := map[string]string{} // output path -> level its namespace enforces
 	for i, e := range res.Environments {
+		levels := enforcedLevels(e.Items)
 		for _, it := range e.Items {
 			p := e.Dir + "/" + render.FileName(it)
 			items[p] = it
 			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
+			enforced[p] = levels[it.Object.GetNamespace()]
 		}
 	}
 	// System-level objects (Argo CD's AppProject and Applications) are
@@ -201,13 +228,24 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 			}
 			all = append(all, msg)
 		}
-		if !baseline[p] {
-			for _, msg := range validate.RestrictedViolations(docs[p]) {
-				all = append(all, "Pod Security restricted: "+msg)
-			}
-		}
 		for _, msg := range all {
 			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
+		}
+		if baseline[p] {
+			continue
+		}
+		// The namespace decides what admission does with a violation:
+		// under restricted the pod is refused; under a weaker level that
+		// some entry asked for, the pod runs and the namespace's
+		// warn=restricted label reports it. A sweep or pipeline that runs
+		// a baseline training entry holds that entry's pods, which the
+		// baseline namespace admits.
+		for _, msg := range validate.RestrictedViolations(docs[p]) {
+			if lvl := enforced[p]; lvl != "" && lvl != podSecurityRestricted {
+				diags.Add(diag.Warnf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security restricted (warned only; the namespace enforces %s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, lvl, msg))
+				continue
+			}
+			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security restricted: %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(skipped)) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -27,7 +28,10 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  the spec or its output has errors (or diff --exit-code found changes)
   2  usage error (unknown command or flag, bad arguments)
-  3  environment or internal failure (unreadable files, write errors)`
+  3  environment or internal failure (unreadable files, write errors, a bug in kiln)`
+
+// bugReport follows the message of a panic.
+const bugReport = "This is a kiln bug, please report it at https://github.com/kiln-ml/kiln/issues with the command you ran, the kiln version and the stack below."
 
 // app holds what every command shares: where output goes.
 type app struct {
@@ -57,10 +61,25 @@ func Main() int {
 // exit code. Tests call it directly.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
-	root := a.newRootCmd()
+	return a.execute(ctx, a.newRootCmd(), args)
+}
+
+// execute runs root with args and maps the outcome to an exit code. A
+// panic anywhere on this goroutine is a bug in kiln, whatever the input:
+// it becomes exit code 3 with a request to report it and the stack on
+// stderr, rather than Go's exit code 2, which means a usage error here.
+// Only this goroutine's panics can be recovered here: code that starts
+// goroutines hands their panics back to its caller (validate does).
+func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(a.stderr, "kiln: internal error: %v\n%s\n%s", r, bugReport, debug.Stack())
+			code = ExitInternal
+		}
+	}()
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -69,10 +88,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &fe) || errors.As(err, new(changesError)) {
 		return ExitFindings
 	}
-	fmt.Fprintf(stderr, "kiln: %v\n", err)
+	fmt.Fprintf(a.stderr, "kiln: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
-		fmt.Fprintln(stderr, "Run 'kiln --help' for usage.")
+		fmt.Fprintln(a.stderr, "Run 'kiln --help' for usage.")
 		return ExitUsage
 	}
 	return ExitInternal

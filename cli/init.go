@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/parser"
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/schema"
@@ -73,12 +75,17 @@ func (a *app) runInit(dir string, o initOptions) error {
 	files := map[string][]byte{}
 	var spec strings.Builder
 	if err := specTemplate.Execute(&spec, map[string]string{
-		"Package":   strings.ReplaceAll(name, "-", ""),
+		"Package":   packageName(name),
 		"Name":      name,
 		"Namespace": ns,
 		"Import":    schema.ImportPath,
 	}); err != nil {
 		return err
+	}
+	// The scaffold must parse whatever the name: a syntax error here is a
+	// bug in kiln, not something the user could fix with --name.
+	if _, err := parser.ParseFile("system.cue", spec.String()); err != nil {
+		return fmt.Errorf("internal error: the scaffold for %q does not parse: %w", name, err)
 	}
 	files["system.cue"] = []byte(spec.String())
 	files[filepath.Join("cue.mod", "module.cue")] = []byte(fmt.Sprintf("module: %q\nlanguage: version: \"v0.17.0\"\n", "example.com/"+name+"@v0"))
@@ -115,6 +122,25 @@ func (a *app) runInit(dir string, o initOptions) error {
 	}
 	fmt.Fprintf(a.stderr, "created %s: edit system.cue, then run: kiln vet %s && kiln render %s\n", dir, dir, dir)
 	return nil
+}
+
+// packageName derives the CUE package of the scaffold from the system
+// name: a DNS label may start with a digit or be a CUE keyword, neither of
+// which is an identifier, so such names get the prefix "sys"; dashes are
+// dropped. The system name itself stays as given.
+func packageName(name string) string {
+	id := strings.ReplaceAll(name, "-", "")
+	if !ast.IsValidIdent(id) || cueKeywords[id] {
+		id = "sys" + id
+	}
+	return id
+}
+
+// cueKeywords are the words the CUE parser does not take as a package
+// name.
+var cueKeywords = map[string]bool{
+	"for": true, "in": true, "if": true, "let": true,
+	"true": true, "false": true, "null": true, "func": true,
 }
 
 var specTemplate = template.Must(template.New("spec").Parse(`// {{.Name}}: an ML system described for kiln. Run 'kiln schema' for every

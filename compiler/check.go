@@ -39,11 +39,14 @@ func (k checker) errorf(path, format string, args ...any) {
 
 // check runs the semantic checks on every environment of sys.
 func (c *compilation) check(sys *ir.System) {
+	c.checkSystemBounds(sys)
 	for _, env := range sys.Environments {
 		k := checker{env: env, diags: &c.diags}
 		k.checkEnvironmentLists(c.envNames)
 		restrictToEnvironment(env)
 		k.checkNames()
+		k.checkBounds(sys)
+		k.resolveKilnImage()
 		k.checkReferences(sys)
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
 			k.checkCycles(ir.Path("pipelines", name), env.Spec.Pipelines[name])

@@ -155,6 +155,9 @@ func (c *compilation) decodeSystem(v cue.Value) (*ir.System, map[string]*ir.Envi
 	if err == nil {
 		err = json.Unmarshal(b, &doc)
 	}
+	if err != nil && c.reportHugeNumber(err, b, c.src) {
+		return nil, nil
+	}
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: decoding the system: %v", err)
 		return nil, nil
@@ -258,6 +261,9 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
+		if c.reportHugeNumber(err, b, src) {
+			return false
+		}
 		c.diags.Errorf(diag.Pos{}, envPath, "internal error: the IR does not match the schema: %v", err)
 		return false
 	}

@@ -43,13 +43,13 @@ func isArgo(gvk schema.GroupVersionKind) bool {
 	return gvk.Group == "argoproj.io" && gvk.Version == "v1alpha1" && argoKinds[gvk.Kind]
 }
 
-// argoMu serializes every call into Argo's validator. It is not safe for
-// concurrent use: workflow/validate/validate.go (v3.6.10) keeps one
-// package-wide placeholderGenerator (l.97) whose counter
-// NextPlaceholder increments without a lock (workflow/common/
-// placeholder.go:19-23) on every validation, and ValidateAll validates
-// documents on several goroutines. Argo's validation is a small part of
-// the work, so serializing it costs little.
+// argoMu serializes every call into Argo's validator, which is not safe
+// for concurrent use: workflow/validate/validate.go (v3.6.10) keeps one
+// package-wide placeholderGenerator (l.97) whose counter NextPlaceholder
+// increments without a lock (workflow/common/placeholder.go:19-23) on
+// every validation, and ValidateAll validates documents on several
+// goroutines. Argo's validation is a small part of the work, so
+// serializing it costs little.
 var argoMu sync.Mutex
 
 // argoProblems runs Argo's validator in lint mode (as `argo lint` does) on

@@ -33,5 +33,8 @@
 // collector and suggestion service); MissingRequests lists the containers of
 // those pods that request nothing of a resource a quota covers.
 //
-// A Validator is safe for concurrent use once Load has returned.
+// A Validator is safe for concurrent use once Load has returned. Argo's
+// validator is not (it keeps a package-wide counter), so calls into it are
+// serialized behind one mutex; `make test` runs this package's concurrency
+// test under the race detector.
 package validate

@@ -2,7 +2,9 @@ package validate
 
 import (
 	"cmp"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 )
@@ -28,7 +30,9 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	return keys
 }
 
-// forEachParallel calls f(0..n-1) on up to GOMAXPROCS goroutines.
+// forEachParallel calls f(0..n-1) on up to GOMAXPROCS goroutines. A panic
+// in f is re-raised on the caller's goroutine once every worker has
+// stopped, so the caller (the CLI) can recover it like any other.
 func forEachParallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -37,20 +41,41 @@ func forEachParallel(n int, f func(i int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		panicked sync.Once
+		failure  any
+		stop     = make(chan struct{})
+	)
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.Do(func() {
+						failure = fmt.Sprintf("%v\n\n[recovered on a validation worker]\n%s", r, debug.Stack())
+						close(stop)
+					})
+				}
+			}()
 			for i := range next {
 				f(i)
 			}
 		}()
 	}
+feed:
 	for i := 0; i < n; i++ {
-		next <- i
+		select {
+		case next <- i:
+		case <-stop:
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	if failure != nil {
+		panic(failure)
+	}
 }

@@ -700,6 +700,10 @@ func TestValidateConcurrent(t *testing.T) {
 		"multi.yaml":       []byte(role + "---\n" + roleBinding),
 		"multi-bad.yaml":   []byte(role + "---\n" + edit(roleBinding, "kind: Role\n", "kind: Rolle\n")),
 		"application.yaml": []byte(argoCDApplication),
+		// Several Argo documents, so that Argo's validator runs on
+		// several goroutines at once (`make test` runs this under -race).
+		"workflow2.yaml": []byte(edit(workflowTemplate, "name: ", "name: b")),
+		"workflow3.yaml": []byte(edit(workflowTemplate, "name: ", "name: c")),
 	}
 	var wg sync.WaitGroup
 	results := make([]map[string][]string, 8)

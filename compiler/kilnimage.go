@@ -1,0 +1,51 @@
+package compiler
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// KilnImage is the key in images that names the kiln image: the image
+// built from kiln's repository (`make image IMAGE=...`, the Dockerfile)
+// that runs kiln inside the cluster, such as a pipeline's promote step.
+// kiln publishes no image anyone could pull by default, so a step that
+// runs kiln uses the image it names itself or this one; without either it
+// is an error, never a default that ends in ImagePullBackOff.
+const KilnImage = "kiln"
+
+// resolveKilnImage gives every promote step that names no image the
+// system's images.kiln, and reports those that have neither. A value the
+// schema filled in does not count as named: only what the user wrote
+// (what the environment's Sources has a position for).
+func (k checker) resolveKilnImage() {
+	s := k.env.Spec
+	kiln := s.Images[KilnImage]
+	resolve := func(path string, st *ir.Step) {
+		if st == nil || st.Promote == nil {
+			return
+		}
+		if _, named := k.env.Sources[ir.Join(path, "promote", "image")]; named {
+			return
+		}
+		if kiln != "" {
+			st.Promote.Image = kiln
+			return
+		}
+		k.errorf(ir.Join(path, "promote"), "a promote step runs kiln in the cluster, from an image you build and push: run 'make image IMAGE=<registry>/kiln:<tag>' in kiln's repository, then name it in images.%s (or in promote.image)", KilnImage)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
+		resolve(ir.Path("components", name), s.Components[name])
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		p := s.Pipelines[name]
+		for _, st := range slices.Sorted(maps.Keys(p.Steps)) {
+			step := p.Steps[st]
+			if step.Promote == nil && step.Component != "" {
+				continue // the component's promote, resolved above
+			}
+			resolve(ir.Path("pipelines", name, "steps", st), step)
+		}
+	}
+}
