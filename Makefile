@@ -32,7 +32,7 @@ test:
 
 # Refresh golden files in the packages that have them.
 golden:
-	$(GO) test ./cli ./render/... -update
+	$(GO) test ./cli ./render/argocd ./render/training ./render/pipeline ./render/sweep ./render/serving -update
 
 # Each fuzz target for FUZZTIME; their seed corpora run in `make test`.
 FUZZTIME ?= 60s

@@ -16,9 +16,8 @@ import (
 const KilnImage = "kiln"
 
 // resolveKilnImage gives every promote step that names no image the
-// system's images.kiln, and reports those that have neither. A value the
-// schema filled in does not count as named: only what the user wrote
-// (what the environment's Sources has a position for).
+// system's images.kiln, and reports those that have neither; so does
+// every adaptive sweep that runs kiln's own suggester.
 func (k checker) resolveKilnImage() {
 	s := k.env.Spec
 	kiln := s.Images[KilnImage]
@@ -26,7 +25,7 @@ func (k checker) resolveKilnImage() {
 		if st == nil || st.Promote == nil {
 			return
 		}
-		if _, named := k.env.Sources[ir.Join(path, "promote", "image")]; named {
+		if st.Promote.Image != "" {
 			return
 		}
 		if kiln != "" {
@@ -34,6 +33,22 @@ func (k checker) resolveKilnImage() {
 			return
 		}
 		k.errorf(ir.Join(path, "promote"), "a promote step runs kiln in the cluster, from an image you build and push: run 'make image IMAGE=<registry>/kiln:<tag>' in kiln's repository, then name it in images.%s (or in promote.image)", KilnImage)
+	}
+	// An adaptive Argo sweep without a suggestion image runs kiln's own
+	// suggester (`kiln suggest`) in the kiln image.
+	for _, name := range slices.Sorted(maps.Keys(s.Sweeps)) {
+		sw := s.Sweeps[name]
+		if sw.Backend != "argo" || sw.Suggestion != nil || (sw.Algorithm != "tpe" && sw.Algorithm != "bayesian") {
+			continue
+		}
+		if sw.Tools.Kiln != "" {
+			continue
+		}
+		if kiln != "" {
+			sw.Tools.Kiln = kiln
+			continue
+		}
+		k.errorf(ir.Path("sweeps", name, "algorithm"), "a %s sweep without a suggestion image runs kiln's suggester in the cluster, from an image you build and push: run 'make image IMAGE=<registry>/kiln:<tag>' in kiln's repository, then name it in images.%s (or in tools.kiln), or give the sweep a suggestion image", sw.Algorithm, KilnImage)
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
 		resolve(ir.Path("components", name), s.Components[name])

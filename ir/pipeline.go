@@ -81,7 +81,7 @@ type Promote struct {
 	Serving           string         `json:"serving"`
 	StorageURI        string         `json:"storageUri,omitempty"`
 	Canary            *int           `json:"canary,omitempty"`
-	Image             string         `json:"image"`
+	Image             string         `json:"image,omitempty"`
 	Repository        PromoteGitRepo `json:"repository"`
 	GitHub            bool           `json:"github"`
 	GitHubCredentials *SecretRef     `json:"githubCredentials,omitempty"`

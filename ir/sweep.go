@@ -41,7 +41,7 @@ type Sweep struct {
 	} `json:"metrics"`
 	Tools struct {
 		Python string `json:"python"`
-		Kiln   string `json:"kiln"`
+		Kiln   string `json:"kiln,omitempty"`
 	} `json:"tools"`
 	Backend      string    `json:"backend"`
 	KeepHistory  bool      `json:"keepHistory"`
