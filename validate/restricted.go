@@ -440,22 +440,29 @@ func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) 
 				problem("capabilities may only add NET_BIND_SERVICE, not %v", a)
 			}
 		}
-		if pm, _ := get("procMount"); pm != nil && pm != "Default" {
-			problem("procMount must be Default, not %v", pm)
+		checkContainerCommon(get, c, problem)
+	}
+}
+
+// checkContainerCommon checks what restricted and baseline both ask of a
+// container: the default /proc mount, SELinux, AppArmor and HostProcess
+// settings, and no host ports.
+func checkContainerCommon(get func(string) (any, bool), c podContainer, problem func(string, ...any)) {
+	if pm, _ := get("procMount"); pm != nil && pm != "Default" {
+		problem("procMount must be Default, not %v", pm)
+	}
+	merged := map[string]any{}
+	for _, k := range []string{"seLinuxOptions", "appArmorProfile", "windowsOptions"} {
+		if v, ok := get(k); ok {
+			merged[k] = v
 		}
-		merged := map[string]any{}
-		for _, k := range []string{"seLinuxOptions", "appArmorProfile", "windowsOptions"} {
-			if v, ok := get(k); ok {
-				merged[k] = v
-			}
-		}
-		checkCommonSC(merged, problem)
-		ports, _ := c.obj["ports"].([]any)
-		for i, port := range ports {
-			if pm, ok := port.(map[string]any); ok {
-				if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
-					problem("ports[%d].hostPort must not be set", i)
-				}
+	}
+	checkCommonSC(merged, problem)
+	ports, _ := c.obj["ports"].([]any)
+	for i, port := range ports {
+		if pm, ok := port.(map[string]any); ok {
+			if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
+				problem("ports[%d].hostPort must not be set", i)
 			}
 		}
 	}
@@ -480,29 +487,12 @@ func (r *restrictedChecker) checkBaselineContainer(get func(string) (any, bool),
 			problem("capabilities may not add %v", a)
 		}
 	}
-	if pm, _ := get("procMount"); pm != nil && pm != "Default" {
-		problem("procMount must be Default, not %v", pm)
-	}
 	if v, ok := get("seccompProfile"); ok {
 		if t, _ := seccompType(map[string]any{"seccompProfile": v}); t == "Unconfined" {
 			problem("seccompProfile.type must not be Unconfined")
 		}
 	}
-	merged := map[string]any{}
-	for _, k := range []string{"seLinuxOptions", "appArmorProfile", "windowsOptions"} {
-		if v, ok := get(k); ok {
-			merged[k] = v
-		}
-	}
-	checkCommonSC(merged, problem)
-	ports, _ := c.obj["ports"].([]any)
-	for i, port := range ports {
-		if pm, ok := port.(map[string]any); ok {
-			if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
-				problem("ports[%d].hostPort must not be set", i)
-			}
-		}
-	}
+	checkContainerCommon(get, c, problem)
 }
 
 // checkCommonSC checks the security context fields that the pod and its

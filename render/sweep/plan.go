@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render/sweep/sample"
+	"github.com/kiln-ml/kiln/suggest"
 )
 
 // MaxTrials is the most trials a sweep runs; the schema holds maxTrials
@@ -42,16 +43,9 @@ type Objective struct {
 	Additional []string `json:"additionalMetrics"`
 }
 
-// PlanParam is a parameter as the suggestion step sees it.
-type PlanParam struct {
-	Name   string   `json:"name"`
-	Type   string   `json:"type"`
-	Min    *float64 `json:"min,omitempty"`
-	Max    *float64 `json:"max,omitempty"`
-	Scale  string   `json:"scale,omitempty"`
-	Step   *float64 `json:"step,omitempty"`
-	Values []string `json:"values,omitempty"`
-}
+// PlanParam is a parameter as the suggestion step sees it: the request's
+// parameter, one type for both sides of the suggestion contract.
+type PlanParam = suggest.Param
 
 // Bracket is a Hyperband bracket with the trials of its first rung.
 type Bracket struct {
