@@ -361,7 +361,9 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		// A sweep creates jobs only for distributed trials, through the
 		// same resource template as a pipeline step.
 		if createsJobs(env, sw) {
-			use(sw.Trial, "create", "get", "patch")
+			// The exit handler of a run that did not succeed deletes
+			// its trials' jobs by label (deletecollection).
+			use(sw.Trial, "create", "get", "patch", "deletecollection")
 		}
 	}
 	// One rule per group and set of verbs, kinds sorted.

@@ -70,7 +70,7 @@ func TestWorkflowRules(t *testing.T) {
 	assert.Equal(t, []rbacv1.PolicyRule{
 		taskResults,
 		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"xgboostjobs"}, Verbs: []string{"create", "get", "delete", "patch"}},
-		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "patch"}},
+		{APIGroups: []string{"kubeflow.org"}, Resources: []string{"pytorchjobs"}, Verbs: []string{"create", "get", "deletecollection", "patch"}},
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 		finalizers,

@@ -149,9 +149,15 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	if b.adaptive() {
 		templates = append(templates, b.suggest(), b.selector("adopt", []string{"history", "suggested"}, nil, []string{"next"}))
 	}
+	var onExit string
+	if b.p == nil && distributed(b.t) {
+		onExit = ExitHandler
+		templates = append(templates, b.exitHandler(), b.cleanup())
+	}
 	ttl := int32(b.sw.TTL)
 	spec := wfv1.WorkflowSpec{
 		Entrypoint:         "sweep",
+		OnExit:             onExit,
 		ServiceAccountName: platform.WorkflowServiceAccount(b.sys),
 		Templates:          templates,
 		// kiln's own step pods go once they succeeded; a trial's pod
@@ -173,6 +179,43 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	}
 	wt.Spec = spec
 	return wt, nil
+}
+
+// ExitHandler is the template a sweep over distributed trials runs when
+// its run ends.
+const ExitHandler = "exit-handler"
+
+// exitHandler deletes the run's trial jobs unless the run succeeded: a
+// job's deadline (trialTimeout, or the sweep's timeout) is optional, and
+// Argo's stop, timeout or failure ends only the steps that wait for jobs,
+// so without it a failed run's jobs would train on, holding their GPUs,
+// until the run is deleted (its ttl). A run that succeeded has waited for
+// every trial; its jobs keep their pods' logs until then.
+func (b *builder) exitHandler() wfv1.Template {
+	return wfv1.Template{Name: ExitHandler, DAG: &wfv1.DAGTemplate{Tasks: []wfv1.DAGTask{{
+		Name: "delete-trial-jobs", Template: "delete-trial-jobs",
+		When: "'{{workflow.status}}' != 'Succeeded'",
+	}}}}
+}
+
+// cleanup deletes the jobs the run's trials created (selector.py
+// cleanup): one DELETE of the collection of the trial's kind, selected by
+// the run's label (the workflow Role may deletecollection that kind).
+func (b *builder) cleanup() wfv1.Template {
+	k := training.Kinds[b.t.Framework]
+	t := argo.ContainerTemplate(b.env, "delete-trial-jobs", pod.Input{
+		Image:   b.sw.Tools.Python,
+		Command: []string{"python3", scriptDir + "/" + scriptKey, "cleanup"},
+		Env: map[string]ir.EnvVar{
+			"KILN_JOBS":         {Value: "apis/" + k.APIVersion + "/" + k.Plural},
+			"KILN_JOB_SELECTOR": {Value: argo.LabelWorkflow + "={{workflow.name}}"},
+		},
+		Resources: selectorResources, Security: restricted,
+		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+	}, "")
+	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
+	t.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
+	return t
 }
 
 // RunMutexName is the mutex that lets one run of a sweep run at a time.

@@ -95,6 +95,8 @@ type fakeAPI struct {
 	logs   map[string]string
 	served int // log bytes served
 	env    map[string]string
+	// deleted are the collections deleted, as "<path>?<labelSelector>".
+	deleted []string
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
@@ -107,6 +109,15 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		switch {
+		case r.Method == http.MethodDelete:
+			if r.URL.Query().Get("propagationPolicy") != "Background" {
+				http.Error(w, "want propagationPolicy=Background", http.StatusBadRequest)
+				return
+			}
+			f.deleted = append(f.deleted, r.URL.Path+"?"+r.URL.Query().Get("labelSelector"))
+			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "PyTorchJobList", "items": []any{map[string]any{}, map[string]any{}}})
+		case r.Method != http.MethodGet:
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		case r.URL.Path == "/api/v1/namespaces/derm-ml/pods":
 			sel := r.URL.Query().Get("labelSelector")
 			var items []map[string]any
@@ -491,4 +502,35 @@ func TestAdaptiveSpaceTooSmall(t *testing.T) {
 	sw.MaxTrials = 6
 	_, diags = renderEnv(environment(64, resnet(1, 1), map[string]*ir.Sweep{"resnet-tune": sw}))
 	assert.Empty(t, diags)
+}
+
+// W2 for sweeps: a run over distributed trials that does not succeed
+// (stopped, failed, past its deadline) deletes its trials' jobs on exit,
+// so no job trains on holding GPUs after its run; the workflow Role may
+// do exactly that.
+func TestFailedSweepRunDeletesTrialJobs(t *testing.T) {
+	sw := newSweep("random")
+	wt := workflowTemplate(t, renderCase(t, "distributed", goldenCase{t: resnet(4, 2), sw: sw}))
+	require.Equal(t, ExitHandler, wt.Spec.OnExit)
+	handler := template(t, wt, ExitHandler)
+	require.Len(t, handler.DAG.Tasks, 1)
+	task := handler.DAG.Tasks[0]
+	assert.Equal(t, "'{{workflow.status}}' != 'Succeeded'", task.When, "a succeeded run keeps its jobs (and the trials' logs)")
+	cleanup := template(t, wt, task.Template)
+
+	// The run's trial jobs carry the label the cleanup selects.
+	run := template(t, wt, "run")
+	assert.Contains(t, run.Resource.Manifest, "kiln.dev/workflow: '{{workflow.name}}'")
+
+	p, err := NewPlan("resnet-tune", sw)
+	require.NoError(t, err)
+	s := newSelector(t, p)
+	api := newFakeAPI(t)
+	env := api.stepEnv(t, cleanup, map[string]string{"{{workflow.name}}": "resnet-tune-x7k2p"})
+	s.must("cleanup", env, nil)
+	assert.Equal(t, []string{"/apis/kubeflow.org/v1/namespaces/derm-ml/pytorchjobs?kiln.dev/workflow=resnet-tune-x7k2p"}, api.deleted)
+
+	// Single-pod trials are the run's own pods: nothing to delete.
+	wt = workflowTemplate(t, renderCase(t, "single", goldenCase{t: resnet(1, 1), sw: newSweep("random")}))
+	assert.Empty(t, wt.Spec.OnExit)
 }

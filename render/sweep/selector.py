@@ -270,15 +270,15 @@ SERVICE_ACCOUNT = os.environ.get("KILN_SERVICE_ACCOUNT", "/var/run/secrets/kuber
 MAX_LINE = 1 << 20
 
 
-def api(path):
-    """Opens GET path on the API server with the pod's service account."""
+def api(path, method="GET"):
+    """Opens path on the API server with the pod's service account."""
     with open(SERVICE_ACCOUNT + "/token") as f:
         token = f.read().strip()
     host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
     if ":" in host:
         host = "[%s]" % host
     port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-    req = urllib.request.Request("https://%s:%s%s" % (host, port, path),
+    req = urllib.request.Request("https://%s:%s%s" % (host, port, path), method=method,
                                  headers={"Authorization": "Bearer " + token, "Accept": "application/json"})
     ctx = ssl.create_default_context(cafile=SERVICE_ACCOUNT + "/ca.crt")
     return urllib.request.urlopen(req, context=ctx, timeout=300)
@@ -363,6 +363,21 @@ def cmd_logs():
     with api("/api/v1/namespaces/%s/pods/%s/log?%s" % (ns, name, q)) as r:
         write_metrics(plan, log_lines(r))
     print("read the metrics of pod %s (container %s)" % (name, container))
+
+
+def cmd_cleanup():
+    """Deletes the training jobs a run's trials created (the exit handler
+    calls it when the run did not succeed), so a stopped, failed or timed
+    out sweep holds no GPUs: KILN_JOBS is the jobs' collection path below
+    the namespace (apis/<group>/<version>/<plural>), KILN_JOB_SELECTOR the
+    label selector of the run's jobs. The pods go with their job."""
+    ns = namespace()
+    group_version, plural = os.environ["KILN_JOBS"].rsplit("/", 1)
+    selector = os.environ["KILN_JOB_SELECTOR"]
+    q = urllib.parse.urlencode({"labelSelector": selector, "propagationPolicy": "Background"})
+    with api("/%s/namespaces/%s/%s?%s" % (group_version, ns, plural, q), method="DELETE") as r:
+        items = json.load(r).get("items") or []
+    print("deleted %d %s of %s" % (len(items), plural, selector))
 
 
 # -- recording ----------------------------------------------------------------
@@ -459,7 +474,7 @@ def cmd_summary():
 
 def main(argv):
     cmds = {"plan": cmd_plan, "adopt": cmd_adopt, "fetch": cmd_fetch, "logs": cmd_logs, "collect": cmd_collect,
-            "record": cmd_record, "summary": cmd_summary}
+            "record": cmd_record, "summary": cmd_summary, "cleanup": cmd_cleanup}
     if len(argv) != 2 or argv[1] not in cmds:
         sys.exit("usage: selector.py " + "|".join(sorted(cmds)))
     cmds[argv[1]]()
