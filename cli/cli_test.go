@@ -28,7 +28,9 @@ func TestExitCodes(t *testing.T) {
 		want int
 	}{
 		{"valid spec", []string{"vet", example}, cli.ExitOK},
-		{"render to stdout", []string{"render", "--stdout", example}, cli.ExitOK},
+		{"render to stdout", []string{"render", "--stdout", "-e", "prod", example}, cli.ExitOK},
+		{"render to stdout, several environments", []string{"render", "--stdout", example}, cli.ExitUsage},
+		{"render to stdout, -o json", []string{"render", "--stdout", "-e", "prod", "-o", "json", example}, cli.ExitUsage},
 		{"unknown command", []string{"frobnicate"}, cli.ExitUsage},
 		{"unknown flag", []string{"vet", "--nope"}, cli.ExitUsage},
 		{"bad output format", []string{"vet", "-o", "xml", example}, cli.ExitUsage},
