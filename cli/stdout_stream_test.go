@@ -3,8 +3,8 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
