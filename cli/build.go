@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
@@ -56,6 +57,36 @@ func scheduleWarnings(sys *ir.System) diag.List {
 		}
 	}
 	return out
+}
+
+// countObjects is the number of cluster objects a render holds: those of
+// every environment and the system-level ones (Argo CD's AppProject and
+// Applications). vet, check and render count the same thing with it;
+// render's file count adds each directory's kustomization.yaml and
+// Argo CD's argocd-cm-health.yaml, which are no cluster objects.
+func countObjects(res *render.Result) int {
+	n := 0
+	for _, e := range res.Environments {
+		n += len(e.Items)
+	}
+	for _, d := range res.Dirs {
+		n += len(d.Items)
+	}
+	return n
+}
+
+// envSummary names the system and its environments: "demo: 2
+// environments (dev, prod)".
+func envSummary(res *render.Result) string {
+	var envs []string
+	for _, e := range res.Environments {
+		envs = append(envs, e.Name)
+	}
+	noun := "environments"
+	if len(envs) == 1 {
+		noun = "environment"
+	}
+	return fmt.Sprintf("%s: %d %s (%s)", res.System.Name, len(envs), noun, strings.Join(envs, ", "))
 }
 
 func specDir(args []string) string {

@@ -97,7 +97,11 @@ touches files it did not generate.`,
 			if o.dryRun {
 				verb = "would write"
 			}
-			fmt.Fprintf(a.stderr, "%s %s: %d created, %d updated, %d deleted, %d unchanged\n", verb, o.out, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
+			// Files, not objects, are what a write creates and deletes;
+			// the objects are those vet and check count.
+			objects := countObjects(res)
+			fmt.Fprintf(a.stderr, "%s %s: %d files (%d objects + %d kustomization.yaml and config files): %d created, %d updated, %d deleted, %d unchanged\n",
+				verb, o.out, len(files), objects, len(files)-objects, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
 			return nil
 		},
 	}
