@@ -25,6 +25,9 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, nil, fmt.Errorf("spec directory: %s is not a directory", dir)
 	}
 	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
+	if err := unknownEnvironments(diags, envs); err != nil {
+		return nil, nil, err
+	}
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
@@ -35,6 +38,27 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, diags, nil
 	}
 	return res, diags, nil
+}
+
+// unknownEnvironments turns the compiler's report of an environment named
+// with -e that the spec does not have into a usage error: the command line
+// is wrong, not the spec, so every command that takes -e exits 2 for it,
+// as promote does. The compiler reports it on the path environments with
+// no position (a position would be in the spec).
+func unknownEnvironments(diags diag.List, envs []string) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity == diag.Error && d.Path == "environments" && !d.Pos.IsValid() && strings.HasPrefix(d.Msg, "no environment ") {
+			msgs = append(msgs, d.Msg)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return usageError{fmt.Errorf("-e: %s", strings.Join(msgs, "; "))}
 }
 
 // scheduleWarnings warns about scheduled pipelines and sweeps whose runs

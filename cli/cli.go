@@ -112,6 +112,9 @@ to sync.
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// --version prints what `kiln version` does.
+	root.Version = version()
+	root.SetVersionTemplate(versionLine())
 	root.AddCommand(
 		a.newInitCmd(),
 		a.newVetCmd(),
