@@ -155,7 +155,7 @@ type diagOptions struct {
 }
 
 func (o *diagOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.format, "output", "o", string(diag.Text), "diagnostics format: text, json or github (GitHub Actions annotations)")
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(diag.Text), "output format: text, json (one JSON document on stdout: the diagnostics and the command's result) or github (GitHub Actions annotations)")
 }
 
 func (o *diagOptions) parse() (diag.Format, error) {
