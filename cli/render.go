@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,8 +59,8 @@ touches files it did not generate.`,
 				if f != diag.Text {
 					return usageError{fmt.Errorf("--stdout prints YAML on stdout and its diagnostics as text on stderr: -o %s would mix with it", f)}
 				}
-				if len(o.envs) > 1 {
-					return usageError{fmt.Errorf("--stdout prints one environment; -e names %d (%s)", len(o.envs), strings.Join(o.envs, ", "))}
+				if envs := slices.Compact(slices.Sorted(slices.Values(o.envs))); len(envs) > 1 {
+					return usageError{fmt.Errorf("--stdout prints one environment; -e names %d (%s)", len(envs), strings.Join(envs, ", "))}
 				}
 			}
 			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
