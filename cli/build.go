@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
@@ -24,6 +25,9 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, nil, fmt.Errorf("spec directory: %s is not a directory", dir)
 	}
 	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
+	if err := unknownEnvironments(diags, envs); err != nil {
+		return nil, nil, err
+	}
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
@@ -34,6 +38,27 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, diags, nil
 	}
 	return res, diags, nil
+}
+
+// unknownEnvironments turns the compiler's report of an environment named
+// with -e that the spec does not have into a usage error: the command line
+// is wrong, not the spec, so every command that takes -e exits 2 for it,
+// as promote does. The compiler reports it on the path environments with
+// no position (a position would be in the spec).
+func unknownEnvironments(diags diag.List, envs []string) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity == diag.Error && d.Path == "environments" && !d.Pos.IsValid() && strings.HasPrefix(d.Msg, "no environment ") {
+			msgs = append(msgs, d.Msg)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return usageError{fmt.Errorf("-e: %s", strings.Join(msgs, "; "))}
 }
 
 // scheduleWarnings warns about scheduled pipelines and sweeps whose runs
@@ -56,6 +81,36 @@ func scheduleWarnings(sys *ir.System) diag.List {
 		}
 	}
 	return out
+}
+
+// countObjects is the number of cluster objects a render holds: those of
+// every environment and the system-level ones (Argo CD's AppProject and
+// Applications). vet, check and render count the same thing with it;
+// render's file count adds each directory's kustomization.yaml and
+// Argo CD's argocd-cm-health.yaml, which are no cluster objects.
+func countObjects(res *render.Result) int {
+	n := 0
+	for _, e := range res.Environments {
+		n += len(e.Items)
+	}
+	for _, d := range res.Dirs {
+		n += len(d.Items)
+	}
+	return n
+}
+
+// envSummary names the system and its environments: "demo: 2
+// environments (dev, prod)".
+func envSummary(res *render.Result) string {
+	var envs []string
+	for _, e := range res.Environments {
+		envs = append(envs, e.Name)
+	}
+	noun := "environments"
+	if len(envs) == 1 {
+		noun = "environment"
+	}
+	return fmt.Sprintf("%s: %d %s (%s)", res.System.Name, len(envs), noun, strings.Join(envs, ", "))
 }
 
 func specDir(args []string) string {

@@ -53,6 +53,9 @@ the output:
     When the output is not committed beside the spec but published to
     another repository ('kiln publish'), pass --no-drift.
 
+The summary counts the objects as vet and render do (every environment's and
+Argo CD's; not kustomization.yaml) and says how many of them were validated.
+
 Problems in the output point at the spec entry the object came from (drift
 points at the output file). With -o github they become annotations on the pull
 request.`,
@@ -103,14 +106,17 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	if err != nil || files == nil {
 		return diags, "", err
 	}
-	objDiags, validated := checkObjects(res, files, v)
+	objDiags, checked, skipped := checkObjects(res, files, v)
 	diags = append(diags, objDiags...)
-	envs := res.System.EnvironmentNames()
-	noun := "environments"
-	if len(envs) == 1 {
-		noun = "environment"
+	summary := fmt.Sprintf("%s, %d objects", envSummary(res), checked)
+	switch {
+	case skipped == 0:
+		summary += ", all validated"
+	case skipped == checked:
+		summary += ", none validated (no CRD for their kinds; pass --crds DIR)"
+	default:
+		summary += fmt.Sprintf(": %d validated, %d not (no CRD for their kinds; pass --crds DIR)", checked-skipped, skipped)
 	}
-	summary := fmt.Sprintf("%s: %d %s (%s), %d objects validated", res.System.Name, len(envs), noun, strings.Join(envs, ", "), validated)
 	if out == "" {
 		return diags.Sort(), summary, nil
 	}
@@ -188,9 +194,9 @@ func enforcedLevels(items []render.Item) map[string]string {
 // checkObjects validates every rendered object (not kustomization.yaml,
 // which is no cluster object) and checks its pods against Pod Security
 // restricted. Problems point at the spec entry the object came from. It
-// returns the diagnostics and the number of objects checked.
-func checkObjects(res *render.Result, files map[string][]byte, v *validate.Validator) (diag.List, int) {
-	var diags diag.List
+// returns the diagnostics, the number of objects checked and how many of
+// them could not be validated for want of a CRD.
+func checkObjects(res *render.Result, files map[string][]byte, v *validate.Validator) (diags diag.List, checked, skipped int) {
 	items := map[string]render.Item{}
 	baseline := map[string]bool{}
 	enforced := map[string]string{} // output path -> level its namespace enforces
@@ -216,14 +222,14 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 			docs[p] = b
 		}
 	}
-	skipped := map[string]int{}
+	skippedKinds := map[string]int{}
 	problems := v.ValidateAll(docs)
 	for _, p := range slices.Sorted(maps.Keys(docs)) {
 		it := items[p]
 		var all []string
 		for _, msg := range problems[p] {
 			if strings.HasPrefix(msg, unknownKindPrefix) {
-				skipped[strings.TrimPrefix(msg, unknownKindPrefix)]++
+				skippedKinds[strings.TrimPrefix(msg, unknownKindPrefix)]++
 				continue
 			}
 			all = append(all, msg)
@@ -248,8 +254,9 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security restricted: %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(skipped)) {
-		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skipped[k], k))
+	for _, k := range slices.Sorted(maps.Keys(skippedKinds)) {
+		diags.Add(diag.Warnf(diag.Pos{}, "", "%d object(s) of %s not validated: no CRD for it (pass --crds DIR)", skippedKinds[k], k))
+		skipped += skippedKinds[k]
 	}
-	return diags, len(docs)
+	return diags, len(docs), skipped
 }

@@ -36,7 +36,7 @@ func TestCheckObjectsRestricted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		diags, n := checkObjects(res, files, nil)
+		diags, n, _ := checkObjects(res, files, nil)
 		if n != 1 {
 			t.Errorf("%s: %d objects checked, want 1 (kustomization.yaml is not one)", profile, n)
 		}

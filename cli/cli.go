@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,6 +112,9 @@ to sync.
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// --version prints what `kiln version` does.
+	root.Version = version()
+	root.SetVersionTemplate(versionLine())
 	root.AddCommand(
 		a.newInitCmd(),
 		a.newVetCmd(),
@@ -151,7 +155,7 @@ type diagOptions struct {
 }
 
 func (o *diagOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.format, "output", "o", string(diag.Text), "diagnostics format: text, json or github (GitHub Actions annotations)")
+	cmd.Flags().StringVarP(&o.format, "output", "o", string(diag.Text), "output format: text, json (one JSON document on stdout: the diagnostics and the command's result) or github (GitHub Actions annotations)")
 }
 
 func (o *diagOptions) parse() (diag.Format, error) {
@@ -160,6 +164,32 @@ func (o *diagOptions) parse() (diag.Format, error) {
 		return "", usageError{err}
 	}
 	return f, nil
+}
+
+// reportBefore prints the diagnostics of a command that goes on to print
+// a product (an explanation, a diff). With -o json stdout must hold one JSON
+// document, so the diagnostics of a run without errors are not printed but
+// returned, for writeJSON to print beside the product; otherwise pending is
+// nil and it is report.
+func (a *app) reportBefore(f diag.Format, l diag.List) (pending diag.List, err error) {
+	if f != diag.JSON || l.HasErrors() {
+		return nil, a.report(f, l)
+	}
+	if l == nil {
+		l = diag.List{}
+	}
+	return l, nil
+}
+
+// writeJSON prints the one JSON document of a command run with -o json:
+// {"diagnostics": […], <key>: <product>}.
+func (a *app) writeJSON(diags diag.List, key string, product any) error {
+	if diags == nil {
+		diags = diag.List{}
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"diagnostics": diags, key: product})
 }
 
 // report prints diagnostics: text on stderr; json and github on stdout,

@@ -22,14 +22,28 @@ func TestExitCodes(t *testing.T) {
 	if err != nil || len(broken) == 0 {
 		t.Fatalf("no broken specs: %v", err)
 	}
+	// promote edits its spec in place when it succeeds: give it a copy.
+	promoteSpec := filepath.Join(t.TempDir(), "spec")
+	if err := os.CopyFS(promoteSpec, os.DirFS(example)); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want int
 	}{
 		{"valid spec", []string{"vet", example}, cli.ExitOK},
-		{"render to stdout", []string{"render", "--stdout", example}, cli.ExitOK},
+		{"render to stdout", []string{"render", "--stdout", "-e", "prod", example}, cli.ExitOK},
+		{"render to stdout, several environments", []string{"render", "--stdout", example}, cli.ExitUsage},
+		{"render to stdout, -o json", []string{"render", "--stdout", "-e", "prod", "-o", "json", example}, cli.ExitUsage},
 		{"unknown command", []string{"frobnicate"}, cli.ExitUsage},
+		{"--version", []string{"--version"}, cli.ExitOK},
+		{"vet, unknown environment", []string{"vet", "-e", "staging", example}, cli.ExitUsage},
+		{"render, unknown environment", []string{"render", "-e", "staging", "--out", t.TempDir(), example}, cli.ExitUsage},
+		{"render --stdout, unknown environment", []string{"render", "--stdout", "-e", "staging", example}, cli.ExitUsage},
+		{"explain, unknown environment", []string{"explain", "-e", "staging", example, "training.resnet.workers"}, cli.ExitUsage},
+		{"diff, unknown environment", []string{"diff", "-e", "staging", "--out", t.TempDir(), example}, cli.ExitUsage},
+		{"promote, unknown environment", []string{"promote", "skin-lesion/classifier", "--model-uri", "s3://models/x", "-e", "staging", "--spec", promoteSpec}, cli.ExitUsage},
 		{"unknown flag", []string{"vet", "--nope"}, cli.ExitUsage},
 		{"bad output format", []string{"vet", "-o", "xml", example}, cli.ExitUsage},
 		{"missing directory", []string{"vet", filepath.Join(t.TempDir(), "missing")}, cli.ExitInternal},

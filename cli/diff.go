@@ -49,13 +49,18 @@ With --exit-code the command exits 1 when there are changes.`,
 			if err != nil {
 				return err
 			}
-			if err := a.report(f, diags); err != nil || rep == nil {
+			pending, err := a.reportBefore(f, diags)
+			if err != nil || rep == nil {
 				return err
 			}
-			if err := rep.WriteSummary(a.stdout); err != nil {
+			if f == diag.JSON {
+				if err := a.writeJSON(pending, "diff", diffJSON(rep, !o.summary)); err != nil {
+					return err
+				}
+			} else if err := rep.WriteSummary(a.stdout); err != nil {
 				return err
 			}
-			if !o.summary && rep.Changed() {
+			if f != diag.JSON && !o.summary && rep.Changed() {
 				if _, err := a.stdout.Write([]byte("\n")); err != nil {
 					return err
 				}
@@ -75,6 +80,74 @@ With --exit-code the command exits 1 when there are changes.`,
 	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when there are changes")
 	cmd.Flags().BoolVar(&o.summary, "summary", false, "print the summary only, without the unified diff")
 	return cmd
+}
+
+// diffReport is a diff.Report as -o json prints it.
+type diffReport struct {
+	Changed bool         `json:"changed"`
+	Files   []diffFile   `json:"files"`
+	Objects []diffObject `json:"objects"`
+	// Kinds counts objects per kind before and after.
+	Kinds map[string]diffCount `json:"kinds"`
+	// GPUs sums GPU requests: environment -> resource -> before, after.
+	GPUs map[string]map[string]diffCount `json:"gpus"`
+}
+
+type diffFile struct {
+	Path string `json:"path"`
+	Op   string `json:"op"`
+	// Unified is the file's unified diff, left out with --summary.
+	Unified string `json:"unified,omitempty"`
+}
+
+type diffObject struct {
+	Op          string `json:"op"`
+	Environment string `json:"environment"`
+	Group       string `json:"group,omitempty"`
+	Kind        string `json:"kind"`
+	Namespace   string `json:"namespace,omitempty"`
+	Name        string `json:"name"`
+	OldPath     string `json:"oldPath,omitempty"`
+	NewPath     string `json:"newPath,omitempty"`
+}
+
+type diffCount struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
+}
+
+func diffJSON(r *diff.Report, unified bool) diffReport {
+	out := diffReport{
+		Changed: r.Changed(),
+		Files:   []diffFile{},
+		Objects: []diffObject{},
+		Kinds:   map[string]diffCount{},
+		GPUs:    map[string]map[string]diffCount{},
+	}
+	for _, f := range r.Files {
+		df := diffFile{Path: f.Path, Op: string(f.Op)}
+		if unified {
+			df.Unified = f.Unified
+		}
+		out.Files = append(out.Files, df)
+	}
+	for _, o := range r.Objects {
+		out.Objects = append(out.Objects, diffObject{
+			Op: string(o.Op), Environment: o.Env, Group: o.Group, Kind: o.Kind,
+			Namespace: o.Namespace, Name: o.Name, OldPath: o.OldPath, NewPath: o.NewPath,
+		})
+	}
+	for k, c := range r.Kinds {
+		out.Kinds[k] = diffCount{c.Before, c.After}
+	}
+	for env, res := range r.GPUs {
+		m := map[string]diffCount{}
+		for name, c := range res {
+			m[name] = diffCount{c.Before, c.After}
+		}
+		out.GPUs[env] = m
+	}
+	return out
 }
 
 // changesError is `kiln diff --exit-code` finding changes: exit code 1,

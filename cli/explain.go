@@ -57,7 +57,8 @@ printed once.`,
 			if err != nil {
 				return err
 			}
-			if err := a.report(f, diags); err != nil {
+			pending, err := a.reportBefore(f, diags)
+			if err != nil {
 				return err
 			}
 			sys := res.System
@@ -65,9 +66,12 @@ printed once.`,
 			if err != nil {
 				// Point at the nearest enclosing value the spec
 				// wrote: usually where a typo is.
-				var l diag.List
+				l := pending
 				l.Errorf(sys.Sources.Pos(path), path, "%v", err)
 				return a.report(f, l)
+			}
+			if f == diag.JSON {
+				return a.writeJSON(pending, "explanation", ex)
 			}
 			return ex.write(a.stdout)
 		},
@@ -79,22 +83,22 @@ printed once.`,
 
 // Explanation is where the value at a path comes from, per environment.
 type Explanation struct {
-	Path  string
-	Lines []ExplainLine
+	Path  string        `json:"path"`
+	Lines []ExplainLine `json:"lines"`
 }
 
 // ExplainLine is the value at a path in one environment (or in all, for
 // paths under environments).
 type ExplainLine struct {
 	// Environment is empty for a path that does not depend on it.
-	Environment string
+	Environment string `json:"environment,omitempty"`
 	// Value is JSON; empty when the path has no value there.
-	Value json.RawMessage
+	Value json.RawMessage `json:"value,omitempty"`
 	// Pos is where the value was set; invalid for a schema default.
-	Pos diag.Pos
+	Pos diag.Pos `json:"pos,omitzero"`
 	// From says how: "base", "override <path>", "default", "removed by
 	// <path>", "not in this environment", …
-	From string
+	From string `json:"from"`
 }
 
 // Explain looks path up in every compiled environment of sys.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/githubpr"
 	"github.com/kiln-ml/kiln/publish"
@@ -158,7 +159,8 @@ when KILN_GIT_TOKEN is not set. SSH remotes use your SSH setup. git 2.31 or late
 			if err != nil {
 				return err
 			}
-			if err := a.report(f, diags); err != nil || files == nil {
+			pending, err := a.reportBefore(f, diags)
+			if err != nil || files == nil {
 				return err
 			}
 			rev := publish.Revision(cmd.Context(), dir)
@@ -184,6 +186,15 @@ when KILN_GIT_TOKEN is not set. SSH remotes use your SSH setup. git 2.31 or late
 			})
 			if err != nil {
 				return err
+			}
+			if f == diag.JSON {
+				// rep is nil when nothing was pushed: the output was
+				// already there.
+				var d any
+				if rep != nil {
+					d = diffJSON(rep, false)
+				}
+				return a.writeJSON(pending, "diff", d)
 			}
 			if rep != nil {
 				return rep.WriteSummary(a.stdout)

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/render/write"
@@ -35,18 +37,31 @@ Lua health checks to merge into Argo CD's argocd-cm). They describe every
 environment, so a render limited with -e leaves them as they are, and --stdout
 (which the Argo CD plugin uses) leaves them out.
 
+--stdout prints the objects of one environment as one YAML stream for kubectl
+apply -f - (each environment is meant for its own namespace or cluster): a
+system with several environments needs -e naming one of them. Diagnostics go
+to stderr as text with it, so stdout holds nothing but the stream.
+
 Writing is all or nothing: when the spec has errors nothing is written and the
 previous output is left as it was. kiln keeps an index of the files it wrote
 (<out>/.kiln-index); it deletes only those, when they become stale, and never
 touches files it did not generate.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
-  kiln render --stdout ./spec | kubectl apply --dry-run=server -f -`,
+  kiln render --stdout -e prod ./spec | kubectl apply --dry-run=server -f -`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := o.diag.parse()
 			if err != nil {
 				return err
+			}
+			if o.stdout {
+				if f != diag.Text {
+					return usageError{fmt.Errorf("--stdout prints YAML on stdout and its diagnostics as text on stderr: -o %s would mix with it", f)}
+				}
+				if envs := slices.Compact(slices.Sorted(slices.Values(o.envs))); len(envs) > 1 {
+					return usageError{fmt.Errorf("--stdout prints one environment; -e names %d (%s)", len(envs), strings.Join(envs, ", "))}
+				}
 			}
 			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
 			if err != nil {
@@ -56,6 +71,13 @@ touches files it did not generate.`,
 				return err
 			}
 			if o.stdout {
+				if n := len(res.Environments); n > 1 {
+					names := make([]string, n)
+					for i, e := range res.Environments {
+						names[i] = e.Name
+					}
+					return usageError{fmt.Errorf("--stdout prints one environment, for kubectl apply -f -; %s has %d (%s): name one with -e", res.System.Name, n, strings.Join(names, ", "))}
+				}
 				b, err := render.Stream(res)
 				if err != nil {
 					return err
@@ -76,14 +98,18 @@ touches files it did not generate.`,
 			if o.dryRun {
 				verb = "would write"
 			}
-			fmt.Fprintf(a.stderr, "%s %s: %d created, %d updated, %d deleted, %d unchanged\n", verb, o.out, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
+			// Files, not objects, are what a write creates and deletes;
+			// the objects are those vet and check count.
+			objects := countObjects(res)
+			fmt.Fprintf(a.stderr, "%s %s: %d files (%d objects + %d kustomization.yaml and config files): %d created, %d updated, %d deleted, %d unchanged\n",
+				verb, o.out, len(files), objects, len(files)-objects, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
 			return nil
 		},
 	}
 	o.diag.addFlags(cmd)
 	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "render only these environments (repeatable or comma-separated)")
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
-	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write one YAML stream to stdout instead of files")
+	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
 	return cmd
 }

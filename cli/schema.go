@@ -12,6 +12,7 @@ func (a *app) newSchemaCmd() *cobra.Command {
 		Short: "Print the reference of the spec schema",
 		Long: `Schema prints every definition of kiln's CUE schema with its documentation,
 and each field with its type, constraints and default, starting with #System.
+A nested field is listed under its path (canary.percent, parameters.<name>.default).
 A field ending in ! is required, one ending in ? is optional, and *value
 marks a default.`,
 		Example: `  kiln schema | less

@@ -2,9 +2,13 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -32,6 +36,7 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       *update,
+		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"jsondoc": jsonDoc},
 		Setup: func(env *testscript.Env) error {
 			for _, dir := range []string{"examples", filepath.Join("testdata", "broken")} {
 				if err := os.CopyFS(filepath.Join(env.WorkDir, filepath.Base(dir)), os.DirFS(filepath.Join(root, dir))); err != nil {
@@ -41,6 +46,50 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// jsonDoc is the script command `jsondoc FILE KEY...`: FILE (stdout, stderr
+// or a file) holds exactly one JSON document, an object with each KEY (a
+// dotted path of object keys) present; nothing precedes or follows it.
+func jsonDoc(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: jsondoc FILE KEY...")
+	}
+	data := ts.ReadFile(args[0])
+	dec := json.NewDecoder(strings.NewReader(data))
+	var doc map[string]any
+	err := dec.Decode(&doc)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = fmt.Errorf("more than one JSON document, or text after it")
+		}
+	}
+	for _, key := range args[1:] {
+		if err != nil {
+			break
+		}
+		var v any = doc
+		for _, k := range strings.Split(key, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				err = fmt.Errorf("%s: not an object at %q", key, k)
+				break
+			}
+			if v, ok = m[k]; !ok {
+				err = fmt.Errorf("no key %s", key)
+				break
+			}
+		}
+	}
+	if neg {
+		if err == nil {
+			ts.Fatalf("%s is one JSON document with %v", args[0], args[1:])
+		}
+		return
+	}
+	if err != nil {
+		ts.Fatalf("%s: %v\n%s", args[0], err, data)
+	}
 }
 
 // repoRoot is the directory holding go.mod.

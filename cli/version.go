@@ -22,6 +22,11 @@ func version() string {
 	return "(devel)"
 }
 
+// versionLine is what `kiln version` and `kiln --version` print.
+func versionLine() string {
+	return fmt.Sprintf("kiln %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
 func (a *app) newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
@@ -29,7 +34,7 @@ func (a *app) newVersionCmd() *cobra.Command {
 		Example: `  kiln version`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(a.stdout, "kiln %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			_, err := fmt.Fprint(a.stdout, versionLine())
 			return err
 		},
 	}

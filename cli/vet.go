@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -37,17 +36,7 @@ file:line:col and the CUE path.`,
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			var envs []string
-			objects := 0
-			for _, e := range res.Environments {
-				envs = append(envs, e.Name)
-				objects += len(e.Items)
-			}
-			noun := "environments"
-			if len(envs) == 1 {
-				noun = "environment"
-			}
-			fmt.Fprintf(a.stderr, "ok: %s: %d %s (%s), %d objects\n", res.System.Name, len(envs), noun, strings.Join(envs, ", "), objects)
+			fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(res), countObjects(res))
 			return nil
 		},
 	}

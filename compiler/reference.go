@@ -44,22 +44,7 @@ func WriteReference(w io.Writer) error {
 		fmt.Fprintf(w, "%s\n", d.name)
 		writeDoc(w, "    ", d.doc)
 		fmt.Fprintln(w)
-		for _, e := range d.body.Elts {
-			fld, ok := e.(*ast.Field)
-			if !ok {
-				continue
-			}
-			label, _ := labelName(fld.Label)
-			marker := ""
-			switch fld.Constraint {
-			case token.OPTION:
-				marker = "?"
-			case token.NOT:
-				marker = "!"
-			}
-			fmt.Fprintf(w, "  %s%s: %s\n", label, marker, oneLine(fld.Value))
-			writeDoc(w, "      ", docText(fld))
-		}
+		writeFields(w, "", d.body)
 		fmt.Fprintln(w)
 	}
 	return nil
@@ -135,19 +120,128 @@ func nodeString(n ast.Node) string {
 	return string(b)
 }
 
-// oneLine prints a field's value on one line. Short values, such as a map
-// of definitions ([string]: #Training), are printed whole; a long struct is
-// shortened to its opening brace, its fields being documented where their
-// definition is.
+// writeFields prints the fields of st, each under its path from the
+// definition (prefix is the path of st itself, ending in a dot), then the
+// fields of any struct nested in its value, so that every field of the
+// schema has a line of its own: canary.percent, parameters.<name>.default,
+// retry.backoff.duration.
+func writeFields(w io.Writer, prefix string, st *ast.StructLit) {
+	for _, e := range st.Elts {
+		fld, ok := e.(*ast.Field)
+		if !ok {
+			continue
+		}
+		label, _ := labelName(fld.Label)
+		marker := ""
+		switch fld.Constraint {
+		case token.OPTION:
+			marker = "?"
+		case token.NOT:
+			marker = "!"
+		}
+		path := prefix + label
+		fmt.Fprintf(w, "  %s%s: %s\n", path, marker, oneLine(fld.Value))
+		writeDoc(w, "      ", docText(fld))
+		for _, n := range nestedStructs(fld.Value, "") {
+			writeFields(w, path+n.suffix+".", n.st)
+		}
+	}
+}
+
+// nested is a struct with fields inside a field's value; suffix is what
+// leads to it from the field: "" for the value itself, ".<name>" through a
+// pattern ([string]: {…}), "[]" through a list ([...{…}]).
+type nested struct {
+	suffix string
+	st     *ast.StructLit
+}
+
+// nestedStructs finds the structs with fields in a field's value, through
+// disjunctions, unifications, defaults, parentheses, patterns and lists.
+func nestedStructs(e ast.Expr, suffix string) []nested {
+	switch x := e.(type) {
+	case *ast.StructLit:
+		if p, ok := patternField(x); ok {
+			return nestedStructs(p.Value, suffix+".<name>")
+		}
+		if !hasFields(x) {
+			return nil
+		}
+		return []nested{{suffix, x}}
+	case *ast.BinaryExpr:
+		return append(nestedStructs(x.X, suffix), nestedStructs(x.Y, suffix)...)
+	case *ast.UnaryExpr:
+		return nestedStructs(x.X, suffix)
+	case *ast.ParenExpr:
+		return nestedStructs(x.X, suffix)
+	case *ast.ListLit:
+		var out []nested
+		for _, el := range x.Elts {
+			if el, ok := el.(*ast.Ellipsis); ok && el.Type != nil {
+				out = append(out, nestedStructs(el.Type, suffix+"[]")...)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// patternField returns the only field of a struct written as a pattern
+// constraint without braces: the {[string]: X} of `[string]: X`.
+func patternField(st *ast.StructLit) (*ast.Field, bool) {
+	if st.Lbrace.IsValid() || len(st.Elts) != 1 {
+		return nil, false
+	}
+	f, ok := st.Elts[0].(*ast.Field)
+	if !ok {
+		return nil, false
+	}
+	if _, ok := f.Label.(*ast.ListLit); !ok {
+		return nil, false
+	}
+	return f, true
+}
+
+func hasFields(st *ast.StructLit) bool {
+	for _, e := range st.Elts {
+		if _, ok := e.(*ast.Field); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine prints a field's value on one line. A struct with fields is
+// shortened to { … }, its fields following on lines of their own; the rest
+// is printed as the schema writes it.
 func oneLine(e ast.Expr) string {
-	raw := nodeString(e)
-	st, isStruct := e.(*ast.StructLit)
-	if !isStruct || !strings.Contains(raw, "\n") {
-		return raw
+	if st, ok := e.(*ast.StructLit); ok {
+		if p, ok := patternField(st); ok {
+			return nodeString(p.Label) + ": " + oneLine(p.Value)
+		}
 	}
-	if !st.Lbrace.IsValid() && len(st.Elts) == 1 {
-		s := strings.Join(strings.Fields(raw), " ")
-		return strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"))
+	if len(nestedStructs(e, "")) == 0 {
+		return nodeString(e)
 	}
-	return "{ … }"
+	switch x := e.(type) {
+	case *ast.StructLit:
+		return "{ … }"
+	case *ast.BinaryExpr:
+		return oneLine(x.X) + " " + x.Op.String() + " " + oneLine(x.Y)
+	case *ast.UnaryExpr:
+		return x.Op.String() + oneLine(x.X)
+	case *ast.ParenExpr:
+		return "(" + oneLine(x.X) + ")"
+	case *ast.ListLit:
+		elts := make([]string, len(x.Elts))
+		for i, el := range x.Elts {
+			if el, ok := el.(*ast.Ellipsis); ok && el.Type != nil {
+				elts[i] = "..." + oneLine(el.Type)
+				continue
+			}
+			elts[i] = nodeString(el)
+		}
+		return "[" + strings.Join(elts, ", ") + "]"
+	}
+	return nodeString(e)
 }
