@@ -46,6 +46,7 @@ func (c *compilation) check(sys *ir.System) {
 		restrictToEnvironment(env)
 		k.checkNames()
 		k.checkBounds(sys)
+		k.checkValues()
 		k.resolveKilnImage()
 		k.checkReferences(sys)
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {

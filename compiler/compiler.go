@@ -120,6 +120,9 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		return nil
 	}
 	c.checkOverrides(base)
+	if !c.checkSystem(sys, envs) {
+		return nil
+	}
 	c.envNames = slices.Sorted(maps.Keys(envs))
 	for _, name := range c.selectEnvironments(envs) {
 		if ctx.Err() != nil {
