@@ -64,6 +64,8 @@ type compilation struct {
 	src ir.Sources
 	// envNames are all the spec's environments, compiled or not.
 	envNames []string
+	// user is the user's spec before unification with the schema.
+	user cue.Value
 }
 
 func (c *compilation) run(ctx context.Context) *ir.System {
@@ -94,6 +96,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	}
 	c.src = c.pos.collectSources(specInst.Files)
 	user := cctx.BuildInstance(specInst)
+	c.user = user
 	if err := user.Err(); err != nil {
 		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
 		return nil

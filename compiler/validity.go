@@ -166,44 +166,12 @@ func (k checker) positive(path string, q ir.Quantity, what string) {
 var resourcesType = reflect.TypeFor[ir.Resources]()
 
 // walkResources calls f with every ir.Resources in v, the value at CUE
-// path, following fields by their JSON names as checkBounds does.
+// path.
 func walkResources(path string, v reflect.Value, f func(string, *ir.Resources)) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			walkResources(path, v.Elem(), f)
-		}
-	case reflect.Struct:
+	walkFields(path, v, func(path, _ string, v reflect.Value) {
 		if v.Type() == resourcesType {
 			r := v.Interface().(ir.Resources)
 			f(path, &r)
-			return
 		}
-		t := v.Type()
-		for i := range t.NumField() {
-			fd := t.Field(i)
-			name, _, _ := strings.Cut(fd.Tag.Get("json"), ",")
-			if !fd.IsExported() || name == "-" {
-				continue
-			}
-			if fd.Anonymous && name == "" {
-				walkResources(path, v.Field(i), f)
-				continue
-			}
-			walkResources(ir.Join(path, cmp.Or(name, fd.Name)), v.Field(i), f)
-		}
-	case reflect.Map:
-		if v.Type().Key().Kind() != reflect.String {
-			return
-		}
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		for _, key := range keys {
-			walkResources(ir.Join(path, key.String()), v.MapIndex(key), f)
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			walkResources(ir.Index(path, i), v.Index(i), f)
-		}
-	}
+	})
 }
