@@ -66,6 +66,9 @@ type compilation struct {
 	envNames []string
 	// user is the user's spec before unification with the schema.
 	user cue.Value
+	// imageRefs maps the CUE path of each image field of the user's spec
+	// to the images entry it refers to, once an override needs it.
+	imageRefs map[string]imageRef
 }
 
 func (c *compilation) run(ctx context.Context) *ir.System {
@@ -204,13 +207,13 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	src := maps.Clone(c.src)
 	overrides, _ := eff["environments"].(map[string]any)[env.Name].(map[string]any)["overrides"].(map[string]any)
 	if len(overrides) > 0 {
-		renames := map[string]string{}
 		baseImages, _ := base["images"].(map[string]any)
 		overImages, _ := overrides["images"].(map[string]any)
-		for k, img := range overImages {
-			if old, ok := baseImages[k].(string); ok && old != img {
-				renames[old] = img.(string)
+		if len(overImages) > 0 {
+			if c.imageRefs == nil {
+				c.imageRefs = collectImageRefs(c.user)
 			}
+			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, false)
 		}
 		patch := clone(overrides).(map[string]any)
 		// Overrides of entries the base lacks were reported by
@@ -227,7 +230,9 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 			}
 		}
 		applyOverrides(eff, patch, "", ir.Join(envPath, "overrides"), src)
-		substituteImages(eff, renames)
+		if len(overImages) > 0 {
+			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, true)
+		}
 	}
 	b, err := json.Marshal(eff)
 	if err != nil {

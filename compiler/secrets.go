@@ -173,18 +173,9 @@ func (k checker) notSecret(path string) bool {
 // toCUEPath turns a CUE path as ir writes it into a cue.Path.
 func toCUEPath(path string) cue.Path {
 	var sels []cue.Selector
-	for p := path; p != ""; p = ir.Parent(p) {
-		parent := ir.Parent(p)
-		label := strings.TrimPrefix(p[len(parent):], ".")
-		if u, err := strconv.Unquote(label); err == nil {
-			sels = append(sels, cue.Str(u))
-		} else if i, err := strconv.Atoi(label); err == nil {
-			sels = append(sels, cue.Index(i))
-		} else {
-			sels = append(sels, cue.Str(label))
-		}
+	for _, label := range splitPath(path) {
+		sels = append(sels, cue.Str(label))
 	}
-	slices.Reverse(sels)
 	return cue.MakePath(sels...)
 }
 
