@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -73,6 +74,11 @@ type compilation struct {
 
 func (c *compilation) run(ctx context.Context) *ir.System {
 	specInst, schemaInst, err := loadInstances(c.dir, c.opts.Overlay)
+	var dangling *danglingLinkError
+	if errors.As(err, &dangling) {
+		c.diags.Errorf(diag.Pos{File: c.pos.rel(dangling.file)}, "", "%s", dangling.msg())
+		return nil
+	}
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "%v", err)
 		return nil
