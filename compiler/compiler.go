@@ -107,6 +107,12 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	user := cctx.BuildInstance(specInst)
 	c.user = user
 	if err := user.Err(); err != nil {
+		// Err is the first error only; with the spec wrapped in
+		// schema.#System & {…} (as the README and kiln init write it) the
+		// schema's errors all surface here, so collect every one.
+		if all := user.Validate(); all != nil {
+			err = all
+		}
 		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
 		return nil
 	}
