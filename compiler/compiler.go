@@ -103,6 +103,9 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: building the schema: %v", err)
 		return nil
 	}
+	if !c.checkLimits(specInst) {
+		return nil
+	}
 	c.src = c.pos.collectSources(specInst.Files)
 	user := cctx.BuildInstance(specInst)
 	c.user = user
