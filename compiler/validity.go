@@ -115,6 +115,16 @@ func (k checker) checkValues() {
 			k.errorf(ir.Join(path, "gpuProduct"), "invalid GPU product %q: it becomes the value of node selector nvidia.com/gpu.product, and the pods would be refused: %s; write the node label's value, such as NVIDIA-A100-SXM4-80GB", r.GPUProduct, strings.Join(errs, "; "))
 		}
 	})
+	walkFields("", reflect.ValueOf(s), func(path, _ string, v reflect.Value) {
+		if v.Type() != envMapType {
+			return
+		}
+		for _, name := range slices.Sorted(maps.Keys(v.Interface().(map[string]ir.EnvVar))) {
+			if errs := validation.IsEnvVarName(name); len(errs) > 0 {
+				k.errorf(ir.Join(path, name), "invalid environment variable name %q: %s", name, strings.Join(errs, "; "))
+			}
+		}
+	})
 	for _, name := range slices.Sorted(maps.Keys(s.Notebooks)) {
 		k.positive(ir.Path("notebooks", name, "workspace"), s.Notebooks[name].Workspace, "the workspace PersistentVolumeClaim's storage request")
 	}
