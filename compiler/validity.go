@@ -35,6 +35,9 @@ func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environmen
 		if errs := validation.IsQualifiedName(key); len(errs) > 0 {
 			errorf(path, "invalid label key %q: %s", key, strings.Join(errs, "; "))
 		}
+		if slices.Contains(reservedLabels, key) || strings.HasPrefix(key, "kiln.dev/") {
+			errorf(path, "label %s is kiln's own (it identifies the objects of each entry, and selectors rely on it), so this value would be lost on some objects and break selection on others; use a key of your own", key)
+		}
 		if errs := validation.IsValidLabelValue(sys.Labels[key]); len(errs) > 0 {
 			errorf(path, "invalid value %q of label %s: %s", sys.Labels[key], key, strings.Join(errs, "; "))
 		}
@@ -73,6 +76,10 @@ func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environmen
 	}
 	return len(names) == len(envs)
 }
+
+// reservedLabels are the labels kiln sets on its objects itself (see
+// render.LabelName and the others); kiln.dev/ is kiln's prefix.
+var reservedLabels = []string{"app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component", "app.kubernetes.io/managed-by"}
 
 // argoName is the rule Argo's validator holds parameter and artifact
 // names to (workflow/validate: alphanumerics, '_' and '-').
