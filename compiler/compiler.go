@@ -141,7 +141,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		return nil
 	}
 	c.checkOverrides(base)
-	if !c.checkSystem(sys, envs) {
+	if !c.checkEnvironmentNames(envs) {
 		return nil
 	}
 	c.envNames = slices.Sorted(maps.Keys(envs))
@@ -163,6 +163,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	if c.diags.HasErrors() {
 		return nil
 	}
+	c.checkSystem(sys, envs)
 	c.check(sys)
 	return sys
 }

@@ -21,12 +21,25 @@ import (
 // checked with the rule of the API that will read it, so a spec kiln
 // accepts renders objects the cluster accepts.
 
-// checkSystem checks what every environment shares, before any is
-// resolved: the system's labels, the environments' names (which name
-// directories kiln writes, so a bad one must stop everything), and
-// environments that would deploy over each other. It reports whether the
-// environments are safe to resolve.
-func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environment) bool {
+// checkEnvironmentNames checks the environments' names, before any is
+// resolved: they name the directories kiln writes, so a bad one stops
+// everything. It reports whether all are valid.
+func (c *compilation) checkEnvironmentNames(envs map[string]*ir.Environment) bool {
+	ok := true
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+			path := ir.Path("environments", name)
+			c.diags.Errorf(c.src.Pos(path), path, "invalid environment name %q: it names the output directory <out>/<environment> and the environment's Argo CD Application, so it must be a DNS-1123 label: %s", name, strings.Join(errs, "; "))
+			ok = false
+		}
+	}
+	return ok
+}
+
+// checkSystem checks what every environment shares: the system's labels,
+// and environments that would deploy over each other. envs are all the
+// spec's environments, selected or not.
+func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environment) {
 	errorf := func(path, format string, args ...any) {
 		c.diags.Errorf(c.src.Pos(path), path, format, args...)
 	}
@@ -42,14 +55,6 @@ func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environmen
 			errorf(path, "invalid value %q of label %s: %s", sys.Labels[key], key, strings.Join(errs, "; "))
 		}
 	}
-	var names []string
-	for _, name := range slices.Sorted(maps.Keys(envs)) {
-		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-			errorf(ir.Path("environments", name), "invalid environment name %q: it names the output directory <out>/<environment> and the environment's Argo CD Application, so it must be a DNS-1123 label: %s", name, strings.Join(errs, "; "))
-			continue
-		}
-		names = append(names, name)
-	}
 	// Two environments on one namespace of one cluster would write the
 	// same objects (the Namespace first of all), each overwriting the
 	// other's. With a gitops section Argo CD's rendering reports it, as
@@ -58,11 +63,11 @@ func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environmen
 	// are often applied to clusters of their own), so only destinations
 	// the spec writes out are compared.
 	if sys.GitOps != nil {
-		return len(names) == len(envs)
+		return
 	}
 	type dest struct{ cluster, namespace string }
 	seen := map[dest]string{}
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
 		e := envs[name]
 		if _, explicit := c.src[ir.Path("environments", name, "destination")]; !explicit {
 			continue
@@ -74,7 +79,6 @@ func (c *compilation) checkSystem(sys *ir.System, envs map[string]*ir.Environmen
 		}
 		seen[d] = name
 	}
-	return len(names) == len(envs)
 }
 
 // reservedLabels are the labels kiln sets on its objects itself (see
