@@ -2,11 +2,11 @@ package compiler
 
 import (
 	"maps"
-
-	"cuelang.org/go/cue"
 	"regexp"
 	"slices"
 	"strings"
+
+	"cuelang.org/go/cue"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
