@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"cuelang.org/go/cue"
+
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -31,6 +33,9 @@ func Normalize(name string) string { return strings.ReplaceAll(name, "_", "-") }
 type checker struct {
 	env   *ir.Environment
 	diags *diag.List
+	// user is the spec as the user wrote it (not unified with the
+	// schema), where field attributes such as @kiln(notsecret) are read.
+	user cue.Value
 }
 
 func (k checker) errorf(path, format string, args ...any) {
@@ -41,11 +46,13 @@ func (k checker) errorf(path, format string, args ...any) {
 func (c *compilation) check(sys *ir.System) {
 	c.checkSystemBounds(sys)
 	for _, env := range sys.Environments {
-		k := checker{env: env, diags: &c.diags}
+		k := checker{env: env, diags: &c.diags, user: c.user}
 		k.checkEnvironmentLists(c.envNames)
 		restrictToEnvironment(env)
 		k.checkNames()
 		k.checkBounds(sys)
+		k.checkValues()
+		k.checkCredentials()
 		k.resolveKilnImage()
 		k.checkReferences(sys)
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -64,10 +65,20 @@ type compilation struct {
 	src ir.Sources
 	// envNames are all the spec's environments, compiled or not.
 	envNames []string
+	// user is the user's spec before unification with the schema.
+	user cue.Value
+	// imageRefs maps the CUE path of each image field of the user's spec
+	// to the images entry it refers to, once an override needs it.
+	imageRefs map[string]imageRef
 }
 
 func (c *compilation) run(ctx context.Context) *ir.System {
 	specInst, schemaInst, err := loadInstances(c.dir, c.opts.Overlay)
+	var dangling *danglingLinkError
+	if errors.As(err, &dangling) {
+		c.diags.Errorf(diag.Pos{File: c.pos.rel(dangling.file)}, "", "%s", dangling.msg())
+		return nil
+	}
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "%v", err)
 		return nil
@@ -92,9 +103,19 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: building the schema: %v", err)
 		return nil
 	}
+	if !c.checkLimits(specInst) {
+		return nil
+	}
 	c.src = c.pos.collectSources(specInst.Files)
 	user := cctx.BuildInstance(specInst)
+	c.user = user
 	if err := user.Err(); err != nil {
+		// Err is the first error only; with the spec wrapped in
+		// schema.#System & {…} (as the README and kiln init write it) the
+		// schema's errors all surface here, so collect every one.
+		if all := user.Validate(); all != nil {
+			err = all
+		}
 		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
 		return nil
 	}
@@ -120,6 +141,9 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		return nil
 	}
 	c.checkOverrides(base)
+	if !c.checkEnvironmentNames(envs) {
+		return nil
+	}
 	c.envNames = slices.Sorted(maps.Keys(envs))
 	for _, name := range c.selectEnvironments(envs) {
 		if ctx.Err() != nil {
@@ -139,6 +163,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	if c.diags.HasErrors() {
 		return nil
 	}
+	c.checkSystem(sys, envs)
 	c.check(sys)
 	return sys
 }
@@ -198,13 +223,13 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	src := maps.Clone(c.src)
 	overrides, _ := eff["environments"].(map[string]any)[env.Name].(map[string]any)["overrides"].(map[string]any)
 	if len(overrides) > 0 {
-		renames := map[string]string{}
 		baseImages, _ := base["images"].(map[string]any)
 		overImages, _ := overrides["images"].(map[string]any)
-		for k, img := range overImages {
-			if old, ok := baseImages[k].(string); ok && old != img {
-				renames[old] = img.(string)
+		if len(overImages) > 0 {
+			if c.imageRefs == nil {
+				c.imageRefs = collectImageRefs(c.user)
 			}
+			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, false)
 		}
 		patch := clone(overrides).(map[string]any)
 		// Overrides of entries the base lacks were reported by
@@ -221,7 +246,9 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 			}
 		}
 		applyOverrides(eff, patch, "", ir.Join(envPath, "overrides"), src)
-		substituteImages(eff, renames)
+		if len(overImages) > 0 {
+			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, true)
+		}
 	}
 	b, err := json.Marshal(eff)
 	if err != nil {

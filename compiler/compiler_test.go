@@ -160,6 +160,9 @@ func FuzzCompile(f *testing.F) {
 	f.Add("package x\nname: 1\n")
 	f.Add("package x\npipelines: p: steps: {a: {image: \"i\", after: [\"a\"]}}\nname: \"n\"\nnamespace: \"n\"\n")
 	f.Add("package x\n{")
+	f.Add(base + `environments: {"../x": {}, dev: destination: name: "c", qa: destination: name: "c"}` + "\nlabels: {\"a b\": \"c d\"}\n")
+	f.Add(base + `environments: prod: overrides: images: trainer: "t:2"` + "\ntraining: bert: env: {API_TOKEN: \"abc\", \"1X\": \"y\" @kiln(notsecret)}\n")
+	f.Add(base + `pipelines: p: {parameters: "a b": {}, steps: s: {image: "i", outputs: parameters: ["x.y"]}}`)
 	f.Fuzz(func(t *testing.T, src string) {
 		if !strings.HasPrefix(src, "package") {
 			src = "package x\n" + src

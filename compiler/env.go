@@ -55,28 +55,6 @@ func moveSources(src ir.Sources, from, to string) {
 	}
 }
 
-// substituteImages applies image overrides by value: CUE resolved
-// references such as image: images.trainer before overrides were applied,
-// so every `image` field equal to the base image takes the new one.
-func substituteImages(v any, renames map[string]string) {
-	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			if s, ok := v[k].(string); ok && k == "image" {
-				if n, ok := renames[s]; ok {
-					v[k] = n
-				}
-				continue
-			}
-			substituteImages(v[k], renames)
-		}
-	case []any:
-		for _, e := range v {
-			substituteImages(e, renames)
-		}
-	}
-}
-
 // clone deep-copies a JSON value so patches never alias the base.
 func clone(v any) any {
 	switch v := v.(type) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/schema"
 )
 
 // positioner turns CUE positions into diagnostic positions relative to the
@@ -53,6 +54,13 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 		}
 		format, args := e.Msg()
 		d.Msg = describePattern(fmt.Sprintf(format, args...))
+		if format == "import failed" {
+			// The error's path is the importing package's module path
+			// (kiln's own for a spec outside any module), not a CUE
+			// path; what failed is in the wrapped error.
+			d.Path = ""
+			d.Msg = importFailure(e.Error())
+		}
 		var user, related []diag.Pos
 		for _, tp := range positions(e) {
 			dp := p.pos(tp)
@@ -256,4 +264,15 @@ func cuePath(labels []string) string {
 		clean = append(clean, l)
 	}
 	return ir.Path(clean...)
+}
+
+// importPosRE matches the position the loader puts before its message.
+var importPosRE = regexp.MustCompile(`^.*?\.cue:\d+:\d+: `)
+
+// importFailure rewrites the loader's "import failed: <file>:<l>:<c>:
+// cannot find package …" as what the user can act on.
+func importFailure(msg string) string {
+	msg = strings.TrimPrefix(msg, "import failed: ")
+	msg = importPosRE.ReplaceAllString(msg, "")
+	return msg + "; a spec can import kiln's schema (" + schema.ImportPath + "), CUE's standard library and packages of its own CUE module, and kiln fetches no modules"
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/load"
@@ -38,6 +39,9 @@ func loadInstances(dir string, extra map[string][]byte) (spec, sch *build.Instan
 		return nil, nil, fmt.Errorf("spec directory: %w", err)
 	}
 	overlay := map[string]load.Source{}
+	if err := skipDanglingLinks(abs, overlay); err != nil {
+		return nil, nil, err
+	}
 	for name, src := range extra {
 		overlay[filepath.Join(abs, name)] = load.FromBytes(src)
 	}
@@ -72,6 +76,46 @@ func loadInstances(dir string, extra map[string][]byte) (spec, sch *build.Instan
 		return nil, nil, fmt.Errorf("loading %s: expected the spec and schema packages, got %d instances", dir, len(insts))
 	}
 	return insts[0], insts[1], nil
+}
+
+// skipDanglingLinks handles .cue entries of dir that are symbolic links
+// to nothing. Editors leave those as lock files (Emacs writes .#name.cue
+// pointing at user@host.pid): they are hidden files, which CUE does not
+// load, but its loader stats them first and fails, so they are overlaid
+// with an empty file. Any other dangling link is an error naming it.
+func skipDanglingLinks(dir string, overlay map[string]load.Source) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // the loader reports a missing directory its own way
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type()&fs.ModeSymlink == 0 || filepath.Ext(name) != ".cue" {
+			continue
+		}
+		full := filepath.Join(dir, name)
+		if _, err := os.Stat(full); err == nil {
+			continue
+		}
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			overlay[full] = load.FromString("")
+			continue
+		}
+		target, _ := os.Readlink(full)
+		return &danglingLinkError{file: full, target: target}
+	}
+	return nil
+}
+
+// danglingLinkError is a .cue file of the spec that links to nothing.
+type danglingLinkError struct{ file, target string }
+
+func (e *danglingLinkError) Error() string {
+	return e.file + ": " + e.msg()
+}
+
+func (e *danglingLinkError) msg() string {
+	return "a symbolic link to " + e.target + ", which does not exist; remove the link or restore its target"
 }
 
 // findModule walks up from dir to the directory holding cue.mod/module.cue

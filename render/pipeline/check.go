@@ -32,8 +32,17 @@ func Check(rc *render.Context, g *graph) bool {
 				}
 			}
 			for i, a := range st.Inputs.Artifacts {
-				if _, problem := g.producer(name, a); problem != "" {
+				from, problem := g.producer(name, a)
+				if problem != "" {
 					c.Errorf(ir.Index(ir.Join(path, "inputs", "artifacts"), i), "%s", problem)
+					continue
+				}
+				// Argo gathers the output parameters of a step that
+				// fans out, never its artifacts. (A promote or training
+				// step's artifact is refused at its producer instead,
+				// by checkPinned.)
+				if len(g.steps[from].WithItems) > 0 && st.Training == "" && st.Promote == nil {
+					c.Errorf(ir.Index(ir.Join(path, "inputs", "artifacts"), i), "step %s takes artifact %q from step %s, which fans out (withItems): Argo gathers the output parameters of the items, never their artifacts, so the run would fail here; pass the items' results as output parameters (Argo gathers them into a JSON list), or produce the artifact in a step that runs once", name, a, from)
 				}
 			}
 		}
