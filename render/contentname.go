@@ -11,10 +11,9 @@ import (
 const HashLength = 9
 
 // ContentName is name with a hash of obj's content appended: its JSON
-// with keys sorted, without the annotations kiln adds for reviewers
-// (moving an entry within its file is no change). The same object
-// always gets the same name; any other change to it, a patch included,
-// gives it a new one.
+// with keys sorted, without the entry path kiln adds for reviewers. The
+// same object always gets the same name; any other change to it, a patch
+// included, gives it a new one.
 func ContentName(name string, obj Object) (string, error) {
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -27,7 +26,6 @@ func ContentName(name string, obj Object) (string, error) {
 	if md, ok := m["metadata"].(map[string]any); ok {
 		delete(md, "name")
 		if ann, ok := md["annotations"].(map[string]any); ok {
-			delete(ann, AnnotationSource)
 			delete(ann, AnnotationPath)
 			if len(ann) == 0 {
 				delete(md, "annotations")

@@ -20,10 +20,10 @@ const (
 	LabelComponent = "app.kubernetes.io/component"
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelInstance  = "app.kubernetes.io/instance"
-	// AnnotationSource names the spec file and line an object came from,
-	// relative to the spec directory, so a reviewer can find it.
-	AnnotationSource = "kiln.dev/source"
-	// AnnotationPath is the CUE path of the entry an object came from.
+	// AnnotationPath is the CUE path of the entry an object came from,
+	// such as training.resnet: stable while the spec's text moves around
+	// (`kiln explain PATH` shows where it is written). Objects carry no
+	// spec positions: adding a comment must change no object.
 	AnnotationPath = "kiln.dev/path"
 	ManagedBy      = "kiln"
 )

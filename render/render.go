@@ -201,7 +201,13 @@ func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
 }
 
 // finish applies what every object carries: the recommended labels, the
-// system's own labels, the source annotations and the Argo CD sync wave.
+// system's own labels, the entry's CUE path and the Argo CD sync wave.
+// Nothing that depends on where the entry is written in the spec (a line,
+// a file, the order of fields) goes on an object: an edit that does not
+// change an entry's meaning must not change its objects, or reviewers see
+// noise, Argo CD sees drift and KServe, which copies an
+// InferenceService's annotations into its revision, rolls out model
+// servers nobody changed. `kiln explain` finds positions in the spec.
 func finish(sys *ir.System, env *ir.Environment, it Item) {
 	o := it.Object
 	labels := map[string]string{}
@@ -220,12 +226,6 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	maps.Copy(ann, o.GetAnnotations())
 	if it.Origin.Path != "" {
 		ann[AnnotationPath] = it.Origin.Path
-	}
-	if pos := sys.SpecRelative(it.Origin.Pos); pos.IsValid() {
-		// file:line only: a column adds churn to diffs without helping
-		// anyone find the entry.
-		pos.Col = 0
-		ann[AnnotationSource] = pos.String()
 	}
 	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
 	o.SetAnnotations(ann)
