@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/kiln-ml/kiln/diag"
 )
@@ -341,13 +340,4 @@ func (s *System) EnvironmentNames() []string {
 		names[i] = e.Name
 	}
 	return names
-}
-
-// SpecRelative returns pos with its file relative to the spec directory:
-// the form recorded in output, which must not depend on where kiln ran.
-func (s *System) SpecRelative(pos diag.Pos) diag.Pos {
-	if s.SpecDir != "" && s.SpecDir != "." && strings.HasPrefix(pos.File, s.SpecDir+"/") {
-		pos.File = strings.TrimPrefix(pos.File, s.SpecDir+"/")
-	}
-	return pos
 }
