@@ -175,6 +175,13 @@ func optsOutOfRestricted(env *ir.Environment, path string) bool {
 // podSecurityRestricted is the strictest Pod Security level.
 const podSecurityRestricted = "restricted"
 
+// restrictedContainerSC is the securityContext restricted asks of a
+// container, as katib-config gives it when a spec says katib.restricted.
+var restrictedContainerSC = map[string]any{
+	"runAsNonRoot": true, "allowPrivilegeEscalation": false,
+	"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+}
+
 // enforcedLevels returns the Pod Security level each namespace among items
 // enforces, read from the Namespace objects the platform renderer emits
 // (its pod-security.kubernetes.io/enforce label): the level the cluster
@@ -200,13 +207,21 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 	items := map[string]render.Item{}
 	baseline := map[string]bool{}
 	enforced := map[string]string{} // output path -> level its namespace enforces
+	clusterOf := map[string]*validate.Cluster{} // output path -> the controllers as its environment has them
 	for i, e := range res.Environments {
 		levels := enforcedLevels(e.Items)
+		cl := &validate.Cluster{}
+		if k := res.System.Environments[i].Spec.Katib; k != nil && k.Restricted {
+			// The spec says katib-config secures Katib's containers.
+			cl.KatibInjectSecurityContext = true
+			cl.KatibSuggestionSecurityContext = restrictedContainerSC
+		}
 		for _, it := range e.Items {
 			p := e.Dir + "/" + render.FileName(it)
 			items[p] = it
 			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
 			enforced[p] = levels[it.Object.GetNamespace()]
+			clusterOf[p] = cl
 		}
 	}
 	// System-level objects (Argo CD's AppProject and Applications) are
@@ -220,6 +235,13 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 	for p, b := range files {
 		if _, ok := items[p]; ok {
 			docs[p] = b
+		}
+	}
+	// The containers KServe adds come from the ClusterStorageContainers
+	// the same environment installs.
+	for p, cl := range clusterOf {
+		if it := items[p]; it.GVK().Kind == "ClusterStorageContainer" {
+			*cl = cl.WithObjects(docs[p])
 		}
 	}
 	skippedKinds := map[string]int{}
@@ -246,8 +268,20 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 		// warn=restricted label reports it. A sweep or pipeline that runs
 		// a baseline training entry holds that entry's pods, which the
 		// baseline namespace admits.
-		for _, msg := range validate.RestrictedViolations(docs[p]) {
-			if lvl := enforced[p]; lvl != "" && lvl != podSecurityRestricted {
+		// Pods are checked as admission sees them: with the containers
+		// Argo, KServe, Seldon and Katib add at run time.
+		cl := validate.Cluster{}
+		if c := clusterOf[p]; c != nil {
+			cl = *c
+		}
+		lvl := enforced[p]
+		if lvl != "" && lvl != podSecurityRestricted {
+			for _, msg := range validate.PodViolations(docs[p], lvl, cl) {
+				diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security %s: %s", it.GVK().Kind+" "+it.Object.GetName(), p, lvl, msg)
+			}
+		}
+		for _, msg := range validate.PodViolations(docs[p], podSecurityRestricted, cl) {
+			if lvl != "" && lvl != podSecurityRestricted {
 				diags.Add(diag.Warnf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security restricted (warned only; the namespace enforces %s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, lvl, msg))
 				continue
 			}
