@@ -206,7 +206,7 @@ func enforcedLevels(items []render.Item) map[string]string {
 func checkObjects(res *render.Result, files map[string][]byte, v *validate.Validator) (diags diag.List, checked, skipped int) {
 	items := map[string]render.Item{}
 	baseline := map[string]bool{}
-	enforced := map[string]string{} // output path -> level its namespace enforces
+	enforced := map[string]string{}             // output path -> level its namespace enforces
 	clusterOf := map[string]*validate.Cluster{} // output path -> the controllers as its environment has them
 	for i, e := range res.Environments {
 		levels := enforcedLevels(e.Items)
