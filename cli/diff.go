@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/term"
 )
 
 type diffOptions struct {
@@ -81,7 +83,9 @@ Post it on a pull request from CI, e.g. with 'gh pr comment --body-file -'.`,
 				if _, err := a.stdout.Write([]byte("\n")); err != nil {
 					return err
 				}
-				if err := rep.WriteUnified(a.stdout); err != nil {
+				var b strings.Builder
+				rep.WriteUnified(&b)
+				if _, err := io.WriteString(a.stdout, paintUnified(term.NewPainter(a.stdout), b.String())); err != nil {
 					return err
 				}
 			}
@@ -202,6 +206,34 @@ func diffTree(ctx context.Context, dir string, envs []string, out string) (strin
 		return "", nil, diags, err
 	}
 	return res.System.Name, diff.Compare(old, files), diags, nil
+}
+
+// paintUnified colours a unified diff for a terminal, as git does:
+// headers bold, hunks cyan, removed lines red, added lines green. With
+// colour off it returns the diff unchanged.
+func paintUnified(p term.Painter, s string) string {
+	if !p.Enabled() {
+		return s
+	}
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		var c term.Color
+		switch {
+		case strings.HasPrefix(l, "--- ") || strings.HasPrefix(l, "+++ "):
+			c = term.Bold
+		case strings.HasPrefix(l, "@@"):
+			c = term.Cyan
+		case strings.HasPrefix(l, "-"):
+			c = term.Red
+		case strings.HasPrefix(l, "+"):
+			c = term.Green
+		default:
+			continue
+		}
+		lines[i] = p.Paint(c, body) + l[len(body):]
+	}
+	return strings.Join(lines, "")
 }
 
 // diffTitle heads the pull-request comment of kiln diff --github.

@@ -54,6 +54,10 @@ type Painter struct{ on bool }
 // NewPainter paints for w, if ColorEnabled(w).
 func NewPainter(w io.Writer) Painter { return Painter{on: ColorEnabled(w)} }
 
+// Always is a painter that colours whatever the output (for a
+// --color=always flag, and tests).
+func Always() Painter { return Painter{on: true} }
+
 // Enabled reports whether the painter colours anything.
 func (p Painter) Enabled() bool { return p.on }
 
