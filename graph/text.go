@@ -27,7 +27,8 @@ func MermaidText(s string) string {
 // WriteMermaid writes g as a Mermaid flowchart, left to right.
 func (g *Graph) WriteMermaid(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString("flowchart LR\n")
+	// The front matter's title names the system above the picture.
+	fmt.Fprintf(&b, "---\ntitle: %s\n---\nflowchart LR\n", MermaidText(g.Title))
 	g.mermaidClusters(&b, "", "  ")
 	for _, e := range g.Edges {
 		arrow := "-->"
