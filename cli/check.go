@@ -14,6 +14,7 @@ import (
 	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/term"
 	"github.com/kiln-ml/kiln/validate"
 )
 
@@ -67,8 +68,13 @@ request.`,
 			if err != nil {
 				return err
 			}
+			// Loading CRDs and validating take seconds: say so on a
+			// terminal, and nothing in CI.
+			progress := term.NewProgress(a.stderr)
+			defer progress.Clear()
 			var v *validate.Validator
 			if o.crds != "" {
+				progress.Show("loading CRDs from %s…", o.crds)
 				if v, err = validate.Load(o.crds); err != nil {
 					return err
 				}
@@ -77,14 +83,16 @@ request.`,
 			if o.noDrift {
 				out = ""
 			}
+			progress.Show("rendering and checking %s…", specDir(args))
 			diags, summary, err := runCheck(cmd.Context(), specDir(args), out, v)
+			progress.Clear()
 			if err != nil {
 				return err
 			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ok: %s\n", summary)
+			fmt.Fprintf(a.stderr, "%s %s\n", term.NewPainter(a.stderr).Paint(term.Green, "ok:"), summary)
 			return nil
 		},
 	}

@@ -220,6 +220,10 @@ func TestPublishGitHub(t *testing.T) {
 		// A changed standalone job is a new job under a new name.
 		t.Errorf("second comment:\n%s", second)
 	}
+	// The comment is the one kiln diff --github prints: with the picture.
+	if !strings.Contains(second, "```mermaid\n") || !strings.Contains(second, `subgraph env1["prod · nvidia.com/gpu 2 → 4 (+2)"]`) {
+		t.Errorf("second comment has no picture of the change:\n%s", second)
+	}
 	if body, _ := seen[4].Body["body"].(string); !strings.Contains(body, "Kiln-Spec-Revision: "+rev+"-dirty") {
 		t.Errorf("updated body lacks the dirty revision: %q", body)
 	}
