@@ -58,6 +58,7 @@ func (c *compilation) check(sys *ir.System) {
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
 			k.checkCycles(ir.Path("pipelines", name), env.Spec.Pipelines[name])
 		}
+		lowerComponents(env)
 	}
 }
 

@@ -58,7 +58,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 	var caches []string
 	memoPath := "" // where the first memoized pipeline is written
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
-		g := newGraph(c.Env, name, s.Pipelines[name])
+		g := newGraph(name, s.Pipelines[name])
 		if !Check(c, g) {
 			continue
 		}

@@ -136,19 +136,13 @@ func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
 	return len(UsedBy(s, name)) == 0
 }
 
-// UsedBy lists the CUE paths of the pipeline steps (directly or through a
-// component) and sweeps that run the training entry name, sorted.
+// UsedBy lists the CUE paths of the pipeline steps and sweeps that run the training entry name, sorted.
 func UsedBy(s *ir.Spec, name string) []string {
 	var users []string
 	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
 		steps := s.Pipelines[p].Steps
 		for _, st := range slices.Sorted(maps.Keys(steps)) {
-			step := steps[st]
-			tr := step.Training
-			if comp := s.Components[step.Component]; tr == "" && comp != nil {
-				tr = comp.Training
-			}
-			if tr == name {
+			if steps[st].Training == name {
 				users = append(users, ir.Path("pipelines", p, "steps", st))
 			}
 		}
