@@ -181,7 +181,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		res.Dirs = sc.Dirs
 		slices.SortFunc(res.Dirs, func(a, b Directory) int { return strings.Compare(a.Dir, b.Dir) })
 	}
-	diags = diags.MergeEnvs(envNames(sys))
+	diags = diags.MergeEnvs(sys.EnvironmentNames())
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -195,14 +195,6 @@ func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
 		d.Envs = []string{env}
 	}
 	return d
-}
-
-func envNames(sys *ir.System) []string {
-	var names []string
-	for _, env := range sys.Environments {
-		names = append(names, env.Name)
-	}
-	return names
 }
 
 // finish applies what every object carries: the recommended labels, the
