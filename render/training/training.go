@@ -403,7 +403,7 @@ func runPolicy(t *ir.Training) RunPolicy {
 		rp.ActiveDeadlineSeconds = &d
 	}
 	if t.RunPolicy.Suspend {
-		rp.Suspend = ptr(true)
+		rp.Suspend = new(true)
 	}
 	if s := t.Scheduling; s != nil && (s.Gang != "" || s.PriorityClass != "") {
 		rp.SchedulingPolicy = &SchedulingPolicy{PriorityClass: s.PriorityClass}
@@ -460,5 +460,3 @@ func Args(t *ir.Training) []string {
 func WorkloadServiceAccount(sys *ir.System) string { return sys.Name + "-workload" }
 
 func i32(v int) *int32 { n := int32(v); return &n }
-
-func ptr[T any](v T) *T { return &v }
