@@ -52,7 +52,8 @@ func (o *gitOptions) headBranch(cmd *cobra.Command, def string) string {
 	return o.branch
 }
 
-// push runs a publish and, with --github, the pull request.
+// push runs a publish and, with --github, the pull request; what the
+// flags and the environment say is checked here, as usage errors.
 func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body string, change publish.Change, comment func() string) error {
 	if o.github && os.Getenv(envGitHubToken) == "" {
 		return usageError{fmt.Errorf("--github needs a token in %s", envGitHubToken)}
@@ -69,42 +70,24 @@ func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body str
 		// In GitHub Actions one token usually does both.
 		token = os.Getenv(envGitHubToken)
 	}
-	res, err := publish.Publish(ctx, publish.Options{
-		URL:      o.repo,
-		Branch:   branch,
-		Base:     base,
-		Message:  subject + "\n\n" + body,
-		Token:    token,
-		Attempts: o.attempts,
-		Log:      a.stderr,
+	var pr *githubpr.Options
+	if o.github {
+		pr = &githubpr.Options{BaseURL: o.githubURL, Token: os.Getenv(envGitHubToken), Title: subject, Body: body}
+	}
+	_, err := githubpr.Publish(ctx, githubpr.PublishOptions{
+		Git: publish.Options{
+			URL:      o.repo,
+			Branch:   branch,
+			Base:     base,
+			Message:  subject + "\n\n" + body,
+			Token:    token,
+			Attempts: o.attempts,
+			Log:      a.stderr,
+		},
+		PullRequest: pr,
+		Comment:     comment,
 	}, change)
-	if err != nil {
-		return err
-	}
-	if !res.Committed || !o.github {
-		return nil
-	}
-	owner, repo, err := githubpr.ParseRepo(o.repo)
-	if err != nil {
-		return err
-	}
-	pr, err := githubpr.OpenOrUpdate(ctx, githubpr.Options{
-		BaseURL: o.githubURL,
-		Token:   os.Getenv(envGitHubToken),
-		Owner:   owner, Repo: repo,
-		Head: branch, Base: base,
-		Title: subject, Body: body,
-		Comment: comment(),
-	})
-	if err != nil {
-		return err
-	}
-	verb := "updated"
-	if pr.Created {
-		verb = "opened"
-	}
-	fmt.Fprintf(a.stderr, "%s pull request #%d %s\n", verb, pr.Number, pr.URL)
-	return nil
+	return err
 }
 
 type publishOptions struct {
