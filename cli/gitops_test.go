@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/publish/publishtest"
 )
 
 const gitopsSpec = `package demo
@@ -51,18 +52,7 @@ schema.#System & {
 
 func gitSetup(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	home := t.TempDir()
-	for k, v := range map[string]string{
-		"HOME": home, "XDG_CONFIG_HOME": home, "GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@acme.example",
-		"GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@acme.example",
-		"KILN_GIT_TOKEN": "", "GITHUB_TOKEN": "",
-	} {
-		t.Setenv(k, v)
-	}
+	publishtest.IsolateGit(t)
 }
 
 func git(t *testing.T, dir string, args ...string) string {

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -182,7 +181,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		res.Dirs = sc.Dirs
 		slices.SortFunc(res.Dirs, func(a, b Directory) int { return strings.Compare(a.Dir, b.Dir) })
 	}
-	diags = mergeEnvironmentDiags(diags.Sort())
+	diags = diags.MergeEnvs(sys.EnvironmentNames())
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -190,12 +189,10 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 }
 
 // withEnvironment says which environment a diagnostic is about, when the
-// spec has several and the message does not name it already.
+// spec has several; [diag.List.MergeEnvs] merges what several report.
 func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
-	if envs > 1 && !slices.Contains(strings.FieldsFunc(d.Msg, func(r rune) bool {
-		return r == ' ' || r == ';' || r == ',' || r == '(' || r == ')' || r == ':'
-	}), env) {
-		d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env)
+	if envs > 1 {
+		d.Envs = []string{env}
 	}
 	return d
 }
@@ -229,35 +226,6 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	}
 	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
 	o.SetAnnotations(ann)
-}
-
-// mergeEnvironmentDiags keeps one copy, without the environment suffix, of
-// a diagnostic that several environments report identically.
-func mergeEnvironmentDiags(l diag.List) diag.List {
-	var out diag.List
-	for _, d := range l {
-		if n := len(out); n > 0 {
-			prev := &out[n-1]
-			if prev.Pos == d.Pos && prev.Path == d.Path && trimEnv(prev.Msg) == trimEnv(d.Msg) {
-				prev.Msg = trimEnv(prev.Msg)
-				continue
-			}
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-func trimEnv(msg string) string {
-	for i := len(msg) - 1; i >= 0; i-- {
-		if msg[i] == '(' {
-			if strings.HasPrefix(msg[i:], "(in environment ") && i > 0 {
-				return strings.TrimSuffix(msg[:i], " ")
-			}
-			break
-		}
-	}
-	return msg
 }
 
 // clusterScoped lists the kinds kiln emits that have no namespace.

@@ -2,6 +2,8 @@ package validate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -131,7 +133,7 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 			r.podSpec(p, v)
 			return
 		}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			r.walk(p.Child(k), v[k])
 		}
 	case []any:

@@ -121,7 +121,7 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 			FailureCondition:  failure,
 		},
 		RetryStrategy: &wfv1.RetryStrategy{
-			Limit:       ptr(intstr.FromInt32(WaiterRetries)),
+			Limit:       new(intstr.FromInt32(WaiterRetries)),
 			RetryPolicy: wfv1.RetryPolicyOnError,
 		},
 	}

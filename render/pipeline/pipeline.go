@@ -58,7 +58,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 	var caches []string
 	memoPath := "" // where the first memoized pipeline is written
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
-		g := newGraph(c.Env, name, s.Pipelines[name])
+		g := newGraph(name, s.Pipelines[name])
 		if !Check(c, g) {
 			continue
 		}
@@ -174,11 +174,11 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 		render.LabelManagedBy: render.ManagedBy,
 	}}
 	if p.Parallelism > 0 {
-		spec.Parallelism = ptr(int64(p.Parallelism))
+		spec.Parallelism = new(int64(p.Parallelism))
 	}
 	if p.Timeout != "" {
 		if d, err := time.ParseDuration(p.Timeout); err == nil {
-			spec.ActiveDeadlineSeconds = ptr(int64(d.Seconds()))
+			spec.ActiveDeadlineSeconds = new(int64(d.Seconds()))
 		}
 	}
 	if t := p.TTL; t != nil {
@@ -446,9 +446,9 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		}
 	}
 	if r := st.Retry; r != nil {
-		rs := &wfv1.RetryStrategy{Limit: ptr(intstr.FromInt32(int32(r.Limit))), RetryPolicy: wfv1.RetryPolicy(r.Policy)}
+		rs := &wfv1.RetryStrategy{Limit: new(intstr.FromInt32(int32(r.Limit))), RetryPolicy: wfv1.RetryPolicy(r.Policy)}
 		if b := r.Backoff; b != nil {
-			rs.Backoff = &wfv1.Backoff{Duration: b.Duration, Factor: ptr(intstr.FromInt32(int32(b.Factor))), MaxDuration: b.MaxDuration}
+			rs.Backoff = &wfv1.Backoff{Duration: b.Duration, Factor: new(intstr.FromInt32(int32(b.Factor))), MaxDuration: b.MaxDuration}
 		}
 		tmpl.RetryStrategy = rs
 	}
@@ -702,5 +702,3 @@ func i32(v *int) *int32 {
 	n := int32(*v)
 	return &n
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -19,8 +19,8 @@ const ParametersRef = "parameters"
 // objectName is the Kubernetes (and Argo template) form of an entry name.
 func objectName(n string) string { return strings.ReplaceAll(n, "_", "-") }
 
-// graph is a pipeline with its steps resolved (components merged) and
-// what each step can see.
+// graph is a pipeline's steps (components are merged by the compiler)
+// and what each step can see.
 type graph struct {
 	name  string
 	path  string
@@ -30,14 +30,10 @@ type graph struct {
 	ancestors map[string]map[string]bool
 }
 
-// newGraph merges components into steps and computes ancestors. The
-// compiler has already reported dangling `after` entries and cycles;
-// here they are skipped.
-func newGraph(env *ir.Environment, name string, p *ir.Pipeline) *graph {
-	g := &graph{name: name, path: ir.Path("pipelines", name), p: p, steps: map[string]*ir.Step{}, ancestors: map[string]map[string]bool{}}
-	for n, st := range p.Steps {
-		g.steps[n] = withComponent(env, st)
-	}
+// newGraph computes ancestors. The compiler has already reported dangling
+// `after` entries and cycles; here they are skipped.
+func newGraph(name string, p *ir.Pipeline) *graph {
+	g := &graph{name: name, path: ir.Path("pipelines", name), p: p, steps: p.Steps, ancestors: map[string]map[string]bool{}}
 	var visit func(n string, seen map[string]bool) map[string]bool
 	visit = func(n string, seen map[string]bool) map[string]bool {
 		if a, ok := g.ancestors[n]; ok {
@@ -62,28 +58,6 @@ func newGraph(env *ir.Environment, name string, p *ir.Pipeline) *graph {
 		visit(n, map[string]bool{})
 	}
 	return g
-}
-
-// withComponent returns the step with its component's fields under the
-// ones the step sets itself (field by field, at the top level).
-func withComponent(env *ir.Environment, st *ir.Step) *ir.Step {
-	comp := env.Spec.Components[st.Component]
-	if st.Component == "" || comp == nil {
-		return st
-	}
-	var base, over map[string]json.RawMessage
-	b, _ := json.Marshal(comp)
-	_ = json.Unmarshal(b, &base)
-	b, _ = json.Marshal(st)
-	_ = json.Unmarshal(b, &over)
-	maps.Copy(base, over)
-	delete(base, "component")
-	b, _ = json.Marshal(base)
-	var out ir.Step
-	if err := json.Unmarshal(b, &out); err != nil {
-		return st
-	}
-	return &out
 }
 
 // outputs lists a step's output parameters.

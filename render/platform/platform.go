@@ -290,13 +290,6 @@ func migResources(s *ir.Spec) []string {
 			}
 		}
 	}
-	// A step that uses a component without setting resources runs with
-	// the component's.
-	for _, c := range s.Components {
-		if c.Resources != nil {
-			add(*c.Resources)
-		}
-	}
 	return slices.Sorted(maps.Keys(set))
 }
 
@@ -344,13 +337,7 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 	}
 	for _, p := range s.Pipelines {
 		for _, st := range p.Steps {
-			name := st.Training
-			if st.Component != "" && name == "" {
-				if c := s.Components[st.Component]; c != nil {
-					name = c.Training
-				}
-			}
-			if name != "" {
+			if name := st.Training; name != "" {
 				// The step applies its job (get, then create or patch on
 				// a retry) and the exit handler deletes it.
 				use(name, "create", "get", "patch", "delete")

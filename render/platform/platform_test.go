@@ -23,14 +23,13 @@ func TestWorkflowRules(t *testing.T) {
 			"horovod": {Framework: "mpi"},
 			"gbm":     {Framework: "xgboost"},
 		},
-		Components: map[string]*ir.Step{"fit": {Training: "gbm"}},
 	}}
 	assert.Nil(t, WorkflowRules(env), "no workflows, no rules")
 
 	env.Spec.Pipelines = map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{
 		"train":   {Training: "resnet"},
 		"mpi":     {Training: "horovod"},
-		"fit":     {Component: "fit"},
+		"fit":     {Component: "fit", Training: "gbm"}, // lowered by the compiler
 		"promote": {Promote: &ir.Promote{Serving: "web"}},
 	}}}
 	finalizers := rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows/finalizers"}, Verbs: []string{"update"}}
@@ -78,12 +77,11 @@ func TestWorkflowRules(t *testing.T) {
 }
 
 // The quota caps every MIG profile the environment's pods request, also
-// one a pipeline step gets from its component.
+// one a pipeline step requests.
 func TestQuotaMIGProfiles(t *testing.T) {
 	env := &ir.Environment{Namespace: "ml", GPU: ir.GPUPolicy{Quota: 4}, Spec: &ir.Spec{
-		Training:   map[string]*ir.Training{"small": {Resources: ir.Resources{GPUs: 1, MIG: "1g.10gb"}}},
-		Components: map[string]*ir.Step{"eval": {Image: "tools:1", Resources: &ir.Resources{GPUs: 1, MIG: "3g.40gb"}}},
-		Pipelines:  map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{"evaluate": {Component: "eval"}}}},
+		Training:  map[string]*ir.Training{"small": {Resources: ir.Resources{GPUs: 1, MIG: "1g.10gb"}}},
+		Pipelines: map[string]*ir.Pipeline{"p": {Steps: map[string]*ir.Step{"evaluate": {Image: "tools:1", Resources: &ir.Resources{GPUs: 1, MIG: "3g.40gb"}}}}},
 	}}
 	q := Quota(&ir.System{Name: "demo"}, env)
 	var got []string

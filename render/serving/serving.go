@@ -254,10 +254,8 @@ func storageServiceAccount(c *render.Context, e *entry) {
 		TypeMeta:                     metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta:                   metav1.ObjectMeta{Name: e.serviceAccount()},
 		Secrets:                      []corev1.ObjectReference{{Name: e.s.Credentials.Secret}},
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 	}, e.origin(c))
 }
 
 func i32(v int) *int32 { n := int32(v); return &n }
-
-func ptr[T any](v T) *T { return &v }

@@ -136,19 +136,13 @@ func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
 	return len(UsedBy(s, name)) == 0
 }
 
-// UsedBy lists the CUE paths of the pipeline steps (directly or through a
-// component) and sweeps that run the training entry name, sorted.
+// UsedBy lists the CUE paths of the pipeline steps and sweeps that run the training entry name, sorted.
 func UsedBy(s *ir.Spec, name string) []string {
 	var users []string
 	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
 		steps := s.Pipelines[p].Steps
 		for _, st := range slices.Sorted(maps.Keys(steps)) {
-			step := steps[st]
-			tr := step.Training
-			if comp := s.Components[step.Component]; tr == "" && comp != nil {
-				tr = comp.Training
-			}
-			if tr == name {
+			if steps[st].Training == name {
 				users = append(users, ir.Path("pipelines", p, "steps", st))
 			}
 		}
@@ -409,7 +403,7 @@ func runPolicy(t *ir.Training) RunPolicy {
 		rp.ActiveDeadlineSeconds = &d
 	}
 	if t.RunPolicy.Suspend {
-		rp.Suspend = ptr(true)
+		rp.Suspend = new(true)
 	}
 	if s := t.Scheduling; s != nil && (s.Gang != "" || s.PriorityClass != "") {
 		rp.SchedulingPolicy = &SchedulingPolicy{PriorityClass: s.PriorityClass}
@@ -466,5 +460,3 @@ func Args(t *ir.Training) []string {
 func WorkloadServiceAccount(sys *ir.System) string { return sys.Name + "-workload" }
 
 func i32(v int) *int32 { n := int32(v); return &n }
-
-func ptr[T any](v T) *T { return &v }

@@ -349,20 +349,17 @@ func TestValidatorIsStrict(t *testing.T) {
 	assert.NotEmpty(t, validate.RestrictedViolations(b), "baseline pods run as the image's user")
 }
 
-// A training entry that a pipeline step (directly or through a component)
-// or a sweep runs is a template for their runs: it is not rendered on its
+// A training entry that a pipeline step (its component lowered by the
+// compiler) or a sweep runs is a template for their runs: it is not rendered on its
 // own unless the entry asks for it.
 func TestStandalone(t *testing.T) {
 	yes, no := true, false
 	spec := func() *ir.Spec {
 		return &ir.Spec{
 			Training: map[string]*ir.Training{"resnet": job("pytorch"), "bert": job("pytorch"), "gbm": job("xgboost")},
-			Components: map[string]*ir.Step{
-				"fit": {Training: "bert"},
-			},
 			Pipelines: map[string]*ir.Pipeline{"retrain": {Steps: map[string]*ir.Step{
 				"train":  {Training: "resnet"},
-				"fit":    {Component: "fit"},
+				"fit":    {Component: "fit", Training: "bert"},
 				"report": {Image: "tools:1"},
 			}}},
 			Sweeps: map[string]*ir.Sweep{"tune": {Trial: "resnet"}},
@@ -384,7 +381,7 @@ func TestStandalone(t *testing.T) {
 	// Rendered: only the standalone entries become jobs.
 	s = spec()
 	env := environment("dev", 64, 8, s.Training)
-	env.Spec.Components, env.Spec.Pipelines, env.Spec.Sweeps = s.Components, s.Pipelines, s.Sweeps
+	env.Spec.Pipelines, env.Spec.Sweeps = s.Pipelines, s.Sweeps
 	res, diags := renderSystem(system(env))
 	require.False(t, diags.HasErrors(), "%v", diags)
 	var names []string
