@@ -65,12 +65,12 @@ var kinds = func() map[string]render.Kind {
 		}
 	}
 	return map[string]render.Kind{
-		"pytorch":    job("v1", "PyTorchJob", "pytorchjobs"),
-		"tensorflow": job("v1", "TFJob", "tfjobs"),
-		"xgboost":    job("v1", "XGBoostJob", "xgboostjobs"),
-		"paddle":     job("v1", "PaddleJob", "paddlejobs"),
-		"mxnet":      job("v1", "MXJob", "mxjobs"),
-		"mpi":        job("v2beta1", "MPIJob", "mpijobs"),
+		"pytorch":    job(Version, "PyTorchJob", "pytorchjobs"),
+		"tensorflow": job(Version, "TFJob", "tfjobs"),
+		"xgboost":    job(Version, "XGBoostJob", "xgboostjobs"),
+		"paddle":     job(Version, "PaddleJob", "paddlejobs"),
+		"mxnet":      job(Version, "MXJob", "mxjobs"),
+		"mpi":        job(MPIVersion, "MPIJob", "mpijobs"),
 	}
 }()
 
