@@ -233,14 +233,27 @@ func TestNeeds(t *testing.T) {
 // Needs are per environment: Render starts each with none.
 func TestNeedsPerEnvironment(t *testing.T) {
 	var seen []bool
-	r := needsRenderer{declare: func(c *Context) {
-		seen = append(seen, c.Needs().Workflows())
+	declare := needsRenderer{declare: func(c *Context) {
 		if c.Env.Name == "a" {
 			c.NeedWorkflows()
 		}
 	}}
+	read := needsRenderer{declare: func(c *Context) { seen = append(seen, c.Needs().Workflows()) }}
 	envs := []*ir.Environment{{Name: "a", Namespace: "a", Spec: &ir.Spec{}}, {Name: "b", Namespace: "b", Spec: &ir.Spec{}}}
-	_, diags := Render(context.Background(), &ir.System{Name: "demo", Environments: envs}, Options{Renderers: []Renderer{r}})
-	require.False(t, diags.HasErrors())
-	assert.Equal(t, []bool{false, false}, seen)
+	_, diags := Render(context.Background(), &ir.System{Name: "demo", Environments: envs}, Options{Renderers: []Renderer{declare, read}})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	assert.Equal(t, []bool{true, false}, seen)
+}
+
+// A need declared after the platform renderer read them would be lost:
+// Render reports the renderer order as an error.
+func TestNeedAfterRead(t *testing.T) {
+	reader := needsRenderer{declare: func(c *Context) { c.Needs() }}
+	late := needsRenderer{declare: func(c *Context) { c.NeedWorkflows() }}
+	envs := []*ir.Environment{{Name: "a", Namespace: "a", Spec: &ir.Spec{}}}
+	_, diags := Render(context.Background(), &ir.System{Name: "demo", Environments: envs}, Options{Renderers: []Renderer{late, reader}})
+	assert.False(t, diags.HasErrors())
+	_, diags = Render(context.Background(), &ir.System{Name: "demo", Environments: envs}, Options{Renderers: []Renderer{reader, late}})
+	require.True(t, diags.HasErrors())
+	assert.Contains(t, diags.Error(), "before the platform renderer")
 }

@@ -8,6 +8,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -28,6 +29,18 @@ type Needs struct {
 	labels    map[string]string
 	baseline  []BaselineReason
 	resources map[string]bool
+	// read is set once the platform renderer has read the needs: a need
+	// declared later would be silently lost.
+	read, late bool
+}
+
+// declare guards every need: declaring one after the needs were read is
+// an error in the renderer order, reported once.
+func (c *Context) declare() {
+	if c.needs.read && !c.needs.late {
+		c.needs.late = true
+		c.diags.Errorf(diag.Pos{}, "", "internal error: a renderer declared a need after the platform renderer read them; it must come before the platform renderer in the renderer list")
+	}
 }
 
 // BaselineReason is why a namespace enforces Pod Security baseline, not
@@ -44,13 +57,16 @@ type BaselineReason struct {
 // NeedWorkflows says the environment runs Argo workflows: their pods need
 // the workflow service account and the permissions Argo's executor needs
 // to report step results.
-func (c *Context) NeedWorkflows() { c.needs.workflows = true }
+func (c *Context) NeedWorkflows() {
+	c.declare()
+	c.needs.workflows = true
+}
 
 // NeedJobAccess says workflow pods create objects of kind k (a training
 // step applies its job and the exit handler deletes it) and need verbs on
 // it; it implies NeedWorkflows.
 func (c *Context) NeedJobAccess(k Kind, verbs ...string) {
-	c.NeedWorkflows()
+	c.NeedWorkflows() // declares
 	n := &c.needs
 	if n.jobs == nil {
 		n.jobs = map[string]map[string]map[string]bool{}
@@ -70,7 +86,7 @@ func (c *Context) NeedJobAccess(k Kind, verbs ...string) {
 // they create (reading pod logs, starting child workflows); it implies
 // NeedWorkflows. Declaring the same rule twice is one need.
 func (c *Context) NeedWorkflowRule(r rbacv1.PolicyRule) {
-	c.NeedWorkflows()
+	c.NeedWorkflows() // declares
 	if !slices.ContainsFunc(c.needs.rules, func(o rbacv1.PolicyRule) bool { return equalRule(o, r) }) {
 		c.needs.rules = append(c.needs.rules, r)
 	}
@@ -79,6 +95,7 @@ func (c *Context) NeedWorkflowRule(r rbacv1.PolicyRule) {
 // NeedNamespaceLabel says the namespace needs a label (Katib injects its
 // metrics collector only in namespaces labelled for it).
 func (c *Context) NeedNamespaceLabel(key, value string) {
+	c.declare()
 	if c.needs.labels == nil {
 		c.needs.labels = map[string]string{}
 	}
@@ -87,7 +104,10 @@ func (c *Context) NeedNamespaceLabel(key, value string) {
 
 // NeedBaseline says pods of the entry at r.Path cannot meet Pod Security
 // restricted, so the namespace must enforce baseline.
-func (c *Context) NeedBaseline(r BaselineReason) { c.needs.baseline = append(c.needs.baseline, r) }
+func (c *Context) NeedBaseline(r BaselineReason) {
+	c.declare()
+	c.needs.baseline = append(c.needs.baseline, r)
+}
 
 // NeedPodSecurity declares what the security settings of the entry at
 // path ask of the namespace: baseline when its profile is baseline.
@@ -109,14 +129,19 @@ func (c *Context) NeedResources(r ir.Resources) {
 // NeedResource says pods request an extended resource the quota must cap
 // (a MIG profile, counted against the GPU budget).
 func (c *Context) NeedResource(name string) {
+	c.declare()
 	if c.needs.resources == nil {
 		c.needs.resources = map[string]bool{}
 	}
 	c.needs.resources[name] = true
 }
 
-// Needs returns what the renderers that ran so far declared.
-func (c *Context) Needs() *Needs { return &c.needs }
+// Needs returns what the renderers that ran so far declared, for the
+// platform renderer; a need declared after this is an error.
+func (c *Context) Needs() *Needs {
+	c.needs.read = true
+	return &c.needs
+}
 
 // Workflows reports whether the environment runs workflows.
 func (n *Needs) Workflows() bool { return n.workflows }
