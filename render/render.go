@@ -48,6 +48,8 @@ type SystemContext struct {
 	System       *ir.System
 	Environments []Environment
 	Dirs         []Directory
+	// Kinds describes every kind the renderers emit.
+	Kinds *Kinds
 }
 
 // Context is what a renderer sees: the system, one environment, and the
@@ -56,7 +58,10 @@ type Context struct {
 	System *ir.System
 	Env    *ir.Environment
 	Set    *Set
-	diags  diag.List
+	// Kinds describes every kind the renderers emit.
+	Kinds *Kinds
+	needs Needs
+	diags diag.List
 }
 
 // Origin returns the origin of an object rendered from the entry at path.
@@ -66,7 +71,7 @@ func (c *Context) Origin(path, component, name string) Origin {
 
 // Add puts an object in the set, recording a collision as a diagnostic.
 func (c *Context) Add(obj Object, origin Origin) {
-	if obj.GetNamespace() == "" && namespaced(obj) {
+	if obj.GetNamespace() == "" && c.Set.kinds.namespaced(obj.GetObjectKind().GroupVersionKind().GroupKind()) {
 		obj.SetNamespace(c.Env.Namespace)
 	}
 	if d := c.Set.Add(obj, origin); d != nil {
@@ -130,12 +135,17 @@ type Result struct {
 func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.List) {
 	res := &Result{System: sys}
 	var diags diag.List
+	kinds, err := NewKinds(opts.Renderers...)
+	if err != nil {
+		diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+		return nil, diags
+	}
 	for _, env := range sys.Environments {
 		if err := ctx.Err(); err != nil {
 			diags.Errorf(diag.Pos{}, "", "%v", err)
 			break
 		}
-		c := &Context{System: sys, Env: env, Set: NewSet()}
+		c := &Context{System: sys, Env: env, Set: NewSetOf(kinds), Kinds: kinds}
 		for _, r := range opts.Renderers {
 			for _, d := range r.Render(c) {
 				diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
@@ -145,7 +155,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
 		for _, it := range c.Set.Items() {
-			finish(sys, env, it)
+			finish(sys, kinds, it)
 		}
 		c.diags = nil
 		for _, r := range opts.Renderers {
@@ -164,7 +174,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items()})
 	}
 	if !opts.Partial && !diags.HasErrors() {
-		sc := &SystemContext{System: sys, Environments: res.Environments}
+		sc := &SystemContext{System: sys, Environments: res.Environments, Kinds: kinds}
 		for _, r := range opts.Renderers {
 			if sr, ok := r.(SystemRenderer); ok {
 				diags = append(diags, sr.RenderSystem(sc)...)
@@ -175,7 +185,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		// Applications that name it, when an app of apps syncs them).
 		for _, d := range sc.Dirs {
 			for _, it := range d.Items {
-				finish(sys, nil, it)
+				finish(sys, kinds, it)
 			}
 		}
 		res.Dirs = sc.Dirs
@@ -205,7 +215,7 @@ func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
 // noise, Argo CD sees drift and KServe, which copies an
 // InferenceService's annotations into its revision, rolls out model
 // servers nobody changed. `kiln explain` finds positions in the spec.
-func finish(sys *ir.System, env *ir.Environment, it Item) {
+func finish(sys *ir.System, kinds *Kinds, it Item) {
 	o := it.Object
 	labels := map[string]string{}
 	maps.Copy(labels, sys.Labels)
@@ -224,14 +234,6 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	if it.Origin.Path != "" {
 		ann[AnnotationPath] = it.Origin.Path
 	}
-	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
+	ann["argocd.argoproj.io/sync-wave"] = kinds.SyncWave(it.GVK().GroupKind())
 	o.SetAnnotations(ann)
 }
-
-// clusterScoped lists the kinds kiln emits that have no namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true,
-	"AppProject": false, "ClusterQueue": true, "ResourceFlavor": true, "ClusterStorageContainer": true,
-}
-
-func namespaced(o Object) bool { return !clusterScoped[o.GetObjectKind().GroupVersionKind().Kind] }

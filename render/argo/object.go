@@ -107,3 +107,12 @@ func WorkflowTemplate(name string) *wfv1.WorkflowTemplate {
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 	}
 }
+
+// Kinds are the Argo Workflows kinds pipelines and sweeps emit (Argo CD
+// has health checks for them built in).
+func Kinds() []render.Kind {
+	return []render.Kind{
+		{Group: Group, Version: "v1alpha1", Kind: KindWorkflowTemplate, Plural: "workflowtemplates", Order: render.OrderWorkload},
+		{Group: Group, Version: "v1alpha1", Kind: KindCronWorkflow, Plural: "cronworkflows", Order: render.OrderWorkload},
+	}
+}

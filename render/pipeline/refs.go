@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
 )
 
 // refRE is a reference: step.output or parameters.name.
@@ -16,11 +17,8 @@ var refRE = regexp.MustCompile(`^([a-z][-a-z0-9_]*)\.([A-Za-z_][-A-Za-z0-9_]*)$`
 // ParametersRef is the prefix of a reference to a pipeline parameter.
 const ParametersRef = "parameters"
 
-// objectName is the Kubernetes (and Argo template) form of an entry name.
-func objectName(n string) string { return strings.ReplaceAll(n, "_", "-") }
-
-// graph is a pipeline's steps (components are merged by the compiler)
-// and what each step can see.
+// graph is a pipeline with its steps resolved (components merged) and
+// what each step can see.
 type graph struct {
 	name  string
 	path  string
@@ -108,7 +106,7 @@ func (g *graph) resolve(user, s string) (value, string) {
 	if !g.ancestors[user][owner] {
 		return value{}, "step " + quote(owner) + " does not run before " + quote(user) + ": add it to " + user + ".after to use " + s
 	}
-	return value{expr: "{{tasks." + objectName(owner) + ".outputs.parameters." + name + "}}", ref: true}, ""
+	return value{expr: "{{tasks." + render.ObjectName(owner) + ".outputs.parameters." + name + "}}", ref: true}, ""
 }
 
 // producer finds the step that produces artifact a for step user.
@@ -204,12 +202,12 @@ func (g *graph) depends(name string, st *ir.Step) string {
 	terms := map[string]string{}
 	for _, a := range st.After {
 		if _, ok := g.steps[a]; ok && a != g.p.OnExit {
-			terms[a] = objectName(a)
+			terms[a] = render.ObjectName(a)
 		}
 	}
 	for u := range used {
 		if g.ancestors[name][u] {
-			terms[u] = objectName(u) + ".Succeeded"
+			terms[u] = render.ObjectName(u) + ".Succeeded"
 		}
 	}
 	var out []string

@@ -252,7 +252,7 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if t := c.Env.Spec.Training[sw.Trial]; t != nil && distributed(t) {
 			// A run's name is the sweep's and a suffix: 6 characters
 			// from generateName, 11 from a CronWorkflow's timestamp.
-			job := ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
+			job := render.ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
 			longest := ""
 			for _, n := range training.DerivedNames(job, t) {
 				if len(n) >= len(longest) {
@@ -283,7 +283,7 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if sw.Schedule != nil {
 			c.Errorf(ir.Join(path, "schedule"), "a Katib Experiment runs once and cannot be scheduled; use backend \"argo\" for a scheduled sweep")
 		}
-		if obj := ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
+		if obj := render.ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
 			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q with kiln's %d-character content hash has %d; shorten the sweep's name to at most %d", KatibMaxNameLength, obj, HashLength, len(obj)+HashLength, KatibMaxNameLength-HashLength)
 		}
 		if sw.Timeout != "" {

@@ -302,12 +302,14 @@ func TestTopology(t *testing.T) {
 			obj := Job(&ir.System{Name: "s"}, environment("dev", 8, 8, nil), "j", tr)
 			require.NotNil(t, obj)
 			assert.Equal(t, tc.object, obj.GetObjectKind().GroupVersionKind().Kind)
-			assert.Equal(t, Kinds[tr.Framework].Kind, tc.object)
+			k, ok := KindOf(tr.Framework)
+			require.True(t, ok)
+			assert.Equal(t, k.Kind, tc.object)
 		})
 	}
 }
 
-// TestKindsCoverSchema keeps Kinds in step with the schema's frameworks.
+// TestKindsCoverSchema keeps the kinds in step with the schema's frameworks.
 func TestKindsCoverSchema(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "schema", "training.cue"))
 	if err != nil {
@@ -322,12 +324,12 @@ func TestKindsCoverSchema(t *testing.T) {
 		names = append(names, string(m[1]))
 	}
 	sort.Strings(names)
-	var kinds []string
-	for fw := range Kinds {
-		kinds = append(kinds, fw)
+	var frameworks []string
+	for fw := range kinds {
+		frameworks = append(frameworks, fw)
 	}
-	sort.Strings(kinds)
-	assert.Equal(t, names, kinds)
+	sort.Strings(frameworks)
+	assert.Equal(t, names, frameworks)
 }
 
 // TestValidatorIsStrict makes sure the CRD and restricted-profile checks
