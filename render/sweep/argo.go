@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	inclusterselector "github.com/kiln-ml/kiln/incluster/selector"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
@@ -22,11 +23,10 @@ import (
 )
 
 // Selector is the bookkeeping program of a sweep workflow (plan, adopt,
-// collect, record, summary). It ships in the sweep's ConfigMap beside the
-// plan; TestSelector runs it on recorded metrics.
-//
-//go:embed selector.py
-var Selector string
+// collect, record, summary), kept in incluster/selector because it runs
+// in the cluster. It ships in the sweep's ConfigMap beside the plan;
+// TestSelector runs it on recorded metrics.
+var Selector = inclusterselector.Script
 
 // Paths inside the workflow's step pods.
 const (

@@ -22,8 +22,9 @@
 // through the API and hands on only the sweep's metric lines: a trial's
 // stdout never passes through an Argo parameter, which the workflow
 // object (at most 1 MiB) would keep. The bookkeeping is a small Python
-// program (selector.py, standard library only) kept beside the workflow
-// in a ConfigMap; its behaviour is tested from Go on recorded metrics.
+// program (incluster/selector's selector.py, standard library only) kept
+// beside the workflow in a ConfigMap; TestSelector* run it step by step
+// on the plans this package builds, with recorded metrics.
 // A run is bounded: a ttl, a deadline (the sweep's timeout, or derived
 // from trialTimeout), and a mutex so that one run of a sweep holds GPUs
 // at a time.
