@@ -62,7 +62,15 @@ type Context struct {
 	Kinds *Kinds
 	needs Needs
 	diags diag.List
+	// failed: a renderer reported an error in this environment.
+	failed bool
 }
+
+// Failed reports whether a renderer already reported an error in this
+// environment. A transformer that finds an object missing need not say so
+// too: the object may be missing because of that error, and a follow-on
+// message would send the user after the wrong problem.
+func (c *Context) Failed() bool { return c.failed }
 
 // Origin returns the origin of an object rendered from the entry at path.
 func (c *Context) Origin(path, component, name string) Origin {
@@ -146,12 +154,13 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 			break
 		}
 		c := &Context{System: sys, Env: env, Set: NewSetOf(kinds), Kinds: kinds}
+		var envDiags diag.List
 		for _, r := range opts.Renderers {
-			for _, d := range r.Render(c) {
-				diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
-			}
+			envDiags = append(envDiags, r.Render(c)...)
 		}
-		for _, d := range c.diags {
+		envDiags = append(envDiags, c.diags...)
+		c.failed = envDiags.HasErrors()
+		for _, d := range envDiags {
 			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
 		for _, it := range c.Set.Items() {

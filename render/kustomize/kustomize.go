@@ -106,7 +106,11 @@ func (Patcher) Transform(c *render.Context) diag.List {
 	}
 
 	if len(resources) == 0 {
-		// No object has a kind any patch targets.
+		// No object has a kind any patch targets. After an earlier
+		// error, that may be its consequence: say nothing more.
+		if c.Failed() {
+			return nil
+		}
 		for _, name := range names {
 			c.Errorf(ir.Join(patchPath(c.Env, name), "target"), "patch %s matches no object in environment %s; %s", name, c.Env.Name, candidates(items, c.Env.Patches[name].Target.Kind))
 		}
@@ -133,6 +137,11 @@ func (Patcher) Transform(c *render.Context) diag.List {
 			continue
 		}
 		if len(matched) == 0 {
+			if c.Failed() {
+				// Perhaps the object the earlier error is about.
+				ok = false
+				continue
+			}
 			c.Errorf(ir.Join(path, "target"), "patch %s matches no object in environment %s; %s", name, c.Env.Name, candidates(items, p.Target.Kind))
 			ok = false
 			continue

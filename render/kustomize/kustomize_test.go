@@ -129,3 +129,39 @@ func TestBuild(t *testing.T) {
 	_, err = kustomize.Build(files, "dev/x")
 	require.Error(t, err)
 }
+
+// failing stands in for a renderer that reports an error and so adds no
+// object; silent adds none and says nothing.
+type failing struct{ report bool }
+
+func (failing) Name() string { return "failing" }
+
+func (f failing) Render(c *render.Context) diag.List {
+	if f.report {
+		c.Errorf("training.bert", "cannot render bert")
+	}
+	return nil
+}
+
+// A patch whose target is missing because an earlier renderer failed gets
+// no follow-on error: the user is sent to the first problem only. The
+// same missing target without an earlier error is reported.
+func TestNoFollowOnError(t *testing.T) {
+	spec := base + `environments: dev: patches: labels: {target: {kind: "PyTorchJob"}, merge: metadata: labels: a: "b"}` + "\n"
+	sys, diags := compiler.Compile(context.Background(), "/virtual/spec", compiler.Options{Overlay: map[string][]byte{"spec.cue": []byte(spec)}})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	for _, tc := range []struct {
+		report bool
+		want   []string
+	}{
+		{true, []string{"cannot render bert"}},
+		{false, []string{"patch labels matches no object in environment dev"}},
+	} {
+		_, diags := render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{failing{tc.report}, kustomize.Patcher{}}})
+		var got []string
+		for _, d := range diags {
+			got = append(got, strings.SplitN(d.Msg, ";", 2)[0])
+		}
+		assert.Equal(t, tc.want, got, "earlier error: %v", tc.report)
+	}
+}
