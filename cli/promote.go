@@ -27,18 +27,19 @@ type promoteOptions struct {
 func (a *app) newPromoteCmd() *cobra.Command {
 	var o promoteOptions
 	cmd := &cobra.Command{
-		Use:   "promote SYSTEM/SERVING --model-uri URI [--canary N] [-e ENV]",
+		Use:   "promote [DIR] SYSTEM/SERVING --model-uri URI [--canary N] [-e ENV]",
 		Short: "Roll a new model version into the spec's CUE source, locally or through Git",
-		Long: `Promote changes the serving entry SERVING of system SYSTEM in the spec's CUE
-source, keeping comments and layout (cue/format), and checks that the edited
-spec still vets before writing it.
+		Long: `Promote changes the serving entry SERVING of system SYSTEM in the CUE source
+of the spec in DIR (default: the current directory; --spec DIR says the same),
+keeping comments and layout (cue/format), and checks that the edited spec
+still vets before writing it.
 
 Without --canary the model is replaced: model.storageUri becomes URI in every
 environment (the base entry and any override that sets it) and every canary is
 removed. With --canary N the new model becomes the canary: where an environment
 already has a canary, its storageUri and percent are set (in the base entry or
-the override that defines it, and a stated stablePercent to 100-N); where none has one, canary: {storageUri, percent}
-is added to the base entry. The stable model is left as it is; promoting again
+the override that defines it, and a stated stablePercent to 100-N); where
+none has one, canary: {storageUri, percent} is added to the base entry. The stable model is left as it is; promoting again
 without --canary makes the new model the stable one.
 
 With -e ENV (repeatable or comma-separated) only those environments change,
@@ -48,22 +49,29 @@ entry gets an override under environments.ENV.overrides.serving.SERVING
 instead (canary: null where a base canary must go). When the environments
 named are all that have the entry, the base is edited as without -e.
 
-Without --repo the files in --spec are edited in place. With --repo the spec is
-edited in a temporary clone (at --spec inside it), committed and pushed to
---branch with the same retry on concurrent pushes as 'kiln publish' (never
-forced), or with --github pushed to a branch (default
-kiln/promote-<system>-<serving>, with -e: -<env>… appended) with a pull
-request into --base. Credentials as
-for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
-		Example: `  kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 --spec ./spec
-  kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 -e prod --spec ./spec
-  kiln promote skin-lesion/classifier --model-uri s3://acme-models/skin/v9 --canary 10 \
-      --repo https://github.com/acme/ml.git --spec specs/skin-lesion --github`,
-		Args: cobra.ExactArgs(1),
+Without --repo the files in DIR are edited in place. With --repo the spec is
+edited in a temporary clone (DIR is then its directory inside the
+repository), committed and pushed to --branch with the same retry on
+concurrent pushes as 'kiln publish' (never forced), or with --github pushed
+to a branch (default kiln/promote-<system>-<serving>, with -e: -<env>…
+appended) with a pull request into --base. Credentials as for publish:
+KILN_GIT_TOKEN and GITHUB_TOKEN.`,
+		Example: `  kiln promote ./spec skin-lesion/classifier --model-uri s3://acme-models/skin/v9
+  kiln promote ./spec skin-lesion/classifier --model-uri s3://acme-models/skin/v9 -e prod
+  kiln promote specs/skin-lesion skin-lesion/classifier --model-uri s3://acme-models/skin/v9 --canary 10 \
+      --repo https://github.com/acme/ml.git --github`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, serving, ok := strings.Cut(args[0], "/")
+			target := args[len(args)-1]
+			if len(args) == 2 {
+				if cmd.Flags().Changed("spec") {
+					return usageError{fmt.Errorf("the spec directory is given twice: as %q and as --spec %q", args[0], o.spec)}
+				}
+				o.spec = args[0]
+			}
+			sys, serving, ok := strings.Cut(target, "/")
 			if !ok || sys == "" || serving == "" || strings.Contains(serving, "/") {
-				return usageError{fmt.Errorf("want SYSTEM/SERVING, such as skin-lesion/classifier; got %q", args[0])}
+				return usageError{fmt.Errorf("want [DIR] SYSTEM/SERVING, such as ./spec skin-lesion/classifier; got %q", target)}
 			}
 			if o.modelURI == "" {
 				return usageError{fmt.Errorf("--model-uri is required")}
@@ -84,7 +92,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 				return nil
 			}
 			if !filepath.IsLocal(filepath.FromSlash(o.spec)) {
-				return usageError{fmt.Errorf("with --repo, --spec %q is the spec's directory inside the repository and must be relative", o.spec)}
+				return usageError{fmt.Errorf("with --repo, the spec directory %q is its directory inside the repository and must be relative", o.spec)}
 			}
 			c := promote.NewCommit(req, o.spec, o.git.message)
 			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, c.Branch), c.Subject, c.Body, c.Change, c.Comment)
@@ -100,7 +108,7 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 	o.git.addFlags(cmd, "branch to push to (with --github: the pull request's branch, default kiln/promote-<system>-<serving>)")
 	cmd.Flags().StringVar(&o.modelURI, "model-uri", "", "storage URI of the new model (s3://, gs://, pvc:// or hf://)")
 	cmd.Flags().IntVar(&o.canary, "canary", 0, "make the new model the canary with this percent of traffic (0-100)")
-	cmd.Flags().StringVar(&o.spec, "spec", ".", "spec directory (with --repo: inside the repository)")
+	cmd.Flags().StringVar(&o.spec, "spec", ".", "spec directory, as DIR (with --repo: inside the repository); the form promote steps use")
 	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "promote only in these environments (repeatable or comma-separated); the others keep what they serve")
 	return cmd
 }
