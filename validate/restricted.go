@@ -36,9 +36,11 @@ import (
 //     pod specs whose model or framework spec (model, sklearn, pytorch, ...) is
 //     a container too.
 //
-// Each violation is reported as "<path> (<container name>): <problem>" for a
-// container, or "<path>: <problem>" for the pod. The result is sorted; nil
-// means no violation.
+// The rules are the upstream evaluator's (see checkPod). Each violation is
+// reported as "<path> (<container name>): <problem>" for a container, or
+// "<path>: <problem>" for the pod, a volume or the pod security context,
+// where <problem> is the API server's wording ("<reason> (<detail>)"). The
+// result is sorted; nil means no violation.
 func RestrictedViolations(doc []byte) []string {
 	j, err := yaml.YAMLToJSON(doc)
 	if err != nil {
@@ -462,14 +464,4 @@ func decodeJSON(v, out any) error {
 		return err
 	}
 	return json.Unmarshal(b, out)
-}
-
-func asInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case float64:
-		return int64(n), n == float64(int64(n))
-	}
-	return 0, false
 }
