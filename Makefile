@@ -22,8 +22,8 @@ demo: build
 # ../shared/crds or $$KILN_TEST_CRDS when present) and fuzz seed corpora.
 # The race detector then runs over the packages that start goroutines:
 # validate (ValidateAll, which calls Argo's validator) and render
-# (marshalAll); render has no tests of its own, so render/pipeline, whose
-# tests render and validate every golden, exercises both.
+# (marshalAll); render's own tests do not write files, so render/pipeline,
+# whose tests render and validate every golden, exercises both.
 RACE_PKGS ?= ./validate ./render/pipeline
 test:
 	$(GO) vet ./...
