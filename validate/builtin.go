@@ -2,8 +2,10 @@ package validate
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,7 +145,7 @@ func locateDecodeErrors(obj map[string]any, newObj func() any) field.ErrorList {
 		found := false
 		switch v := v.(type) {
 		case map[string]any:
-			for _, k := range sortedKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				childWrap := func(x any) any { return wrap(map[string]any{k: x}) }
 				if try(childWrap(v[k])) != nil {
 					found = true

@@ -3,7 +3,9 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,7 +53,7 @@ var quotaScopes = []corev1.ResourceQuotaScope{
 func checkResourceQuota(rq *corev1.ResourceQuota) field.ErrorList {
 	var errs field.ErrorList
 	hp := specPath.Child("hard")
-	for _, name := range sortedKeys(rq.Spec.Hard) {
+	for _, name := range slices.Sorted(maps.Keys(rq.Spec.Hard)) {
 		q := rq.Spec.Hard[name]
 		fp := hp.Key(string(name))
 		errs = append(errs, checkQuotaResourceName(string(name), fp)...)
@@ -61,14 +63,14 @@ func checkResourceQuota(rq *corev1.ResourceQuota) field.ErrorList {
 		}
 	}
 	for i, s := range rq.Spec.Scopes {
-		if !containsValue(quotaScopes, s) {
+		if !slices.Contains(quotaScopes, s) {
 			errs = append(errs, field.NotSupported(specPath.Child("scopes").Index(i), s, quotaScopes))
 		}
 	}
 	if sel := rq.Spec.ScopeSelector; sel != nil {
 		for i, req := range sel.MatchExpressions {
 			rp := specPath.Child("scopeSelector", "matchExpressions").Index(i)
-			if !containsValue(quotaScopes, req.ScopeName) {
+			if !slices.Contains(quotaScopes, req.ScopeName) {
 				errs = append(errs, field.NotSupported(rp.Child("scopeName"), req.ScopeName, quotaScopes))
 			}
 			switch req.Operator {
@@ -109,7 +111,7 @@ func checkLimitRange(lr *corev1.LimitRange) field.ErrorList {
 		switch {
 		case t == "":
 			errs = append(errs, field.Required(ip.Child("type"), ""))
-		case !strings.Contains(string(t), "/") && !containsValue(limitTypes, t):
+		case !strings.Contains(string(t), "/") && !slices.Contains(limitTypes, t):
 			errs = append(errs, field.NotSupported(ip.Child("type"), t, limitTypes))
 		}
 		if t == corev1.LimitTypePod && (len(item.Default) > 0 || len(item.DefaultRequest) > 0) {
@@ -120,7 +122,7 @@ func checkLimitRange(lr *corev1.LimitRange) field.ErrorList {
 			list corev1.ResourceList
 		}{{"max", item.Max}, {"min", item.Min}, {"default", item.Default}, {"defaultRequest", item.DefaultRequest}, {"maxLimitRequestRatio", item.MaxLimitRequestRatio}}
 		for _, l := range lists {
-			for _, name := range sortedKeys(l.list) {
+			for _, name := range slices.Sorted(maps.Keys(l.list)) {
 				fp := ip.Child(l.name).Key(string(name))
 				errs = append(errs, checkResourceName(string(name), fp)...)
 				errs = append(errs, checkNonNegativeQuantity(l.list[name], fp)...)
@@ -133,7 +135,7 @@ func checkLimitRange(lr *corev1.LimitRange) field.ErrorList {
 		}{{"min", item.Min}, {"defaultRequest", item.DefaultRequest}, {"default", item.Default}, {"max", item.Max}}
 		for a := 0; a < len(order); a++ {
 			for b := a + 1; b < len(order); b++ {
-				for _, name := range sortedKeys(order[a].list) {
+				for _, name := range slices.Sorted(maps.Keys(order[a].list)) {
 					lo := order[a].list[name]
 					if hi, ok := order[b].list[name]; ok && lo.Cmp(hi) > 0 {
 						errs = append(errs, field.Invalid(ip.Child(order[a].name).Key(string(name)), lo.String(),
@@ -142,7 +144,7 @@ func checkLimitRange(lr *corev1.LimitRange) field.ErrorList {
 				}
 			}
 		}
-		for _, name := range sortedKeys(item.MaxLimitRequestRatio) {
+		for _, name := range slices.Sorted(maps.Keys(item.MaxLimitRequestRatio)) {
 			if r := item.MaxLimitRequestRatio[name]; r.Cmp(resource.MustParse("1")) < 0 {
 				errs = append(errs, field.Invalid(ip.Child("maxLimitRequestRatio").Key(string(name)), r.String(), "ratio must be greater than or equal to 1"))
 			}
@@ -160,7 +162,7 @@ func checkService(svc *corev1.Service) field.ErrorList {
 	if typ == "" {
 		typ = corev1.ServiceTypeClusterIP
 	}
-	if !containsValue(serviceTypes, typ) {
+	if !slices.Contains(serviceTypes, typ) {
 		errs = append(errs, field.NotSupported(specPath.Child("type"), spec.Type, serviceTypes))
 	}
 	headless := spec.ClusterIP == corev1.ClusterIPNone
@@ -257,7 +259,7 @@ func checkService(svc *corev1.Service) field.ErrorList {
 	}
 	if p := spec.IPFamilyPolicy; p != nil {
 		policies := []corev1.IPFamilyPolicy{corev1.IPFamilyPolicySingleStack, corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack}
-		if !containsValue(policies, *p) {
+		if !slices.Contains(policies, *p) {
 			errs = append(errs, field.NotSupported(specPath.Child("ipFamilyPolicy"), *p, policies))
 		}
 	}
@@ -278,11 +280,11 @@ const maxDataSize = 1 << 20
 func checkConfigMap(cm *corev1.ConfigMap) field.ErrorList {
 	var errs field.ErrorList
 	size := 0
-	for _, k := range sortedKeys(cm.Data) {
+	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 		errs = append(errs, checkDataKey(k, field.NewPath("data").Key(k))...)
 		size += len(k) + len(cm.Data[k])
 	}
-	for _, k := range sortedKeys(cm.BinaryData) {
+	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
 		errs = append(errs, checkDataKey(k, field.NewPath("binaryData").Key(k))...)
 		if _, dup := cm.Data[k]; dup {
 			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, "duplicate of key present in binaryData"))
@@ -307,12 +309,12 @@ func checkSecret(s *corev1.Secret) field.ErrorList {
 	var errs field.ErrorList
 	size := 0
 	keys := sets.New[string]()
-	for _, k := range sortedKeys(s.Data) {
+	for _, k := range slices.Sorted(maps.Keys(s.Data)) {
 		errs = append(errs, checkDataKey(k, field.NewPath("data").Key(k))...)
 		size += len(s.Data[k])
 		keys.Insert(k)
 	}
-	for _, k := range sortedKeys(s.StringData) {
+	for _, k := range slices.Sorted(maps.Keys(s.StringData)) {
 		errs = append(errs, checkDataKey(k, field.NewPath("stringData").Key(k))...)
 		if !keys.Has(k) {
 			size += len(s.StringData[k])
@@ -373,11 +375,11 @@ func checkPVCSpec(spec *corev1.PersistentVolumeClaimSpec, p *field.Path) field.E
 		errs = append(errs, field.Required(p.Child("accessModes"), "at least 1 access mode is required"))
 	}
 	for _, m := range spec.AccessModes {
-		if !containsValue(accessModes, m) {
+		if !slices.Contains(accessModes, m) {
 			errs = append(errs, field.NotSupported(p.Child("accessModes"), m, accessModes))
 		}
 	}
-	if containsValue(spec.AccessModes, corev1.ReadWriteOncePod) && len(spec.AccessModes) > 1 {
+	if slices.Contains(spec.AccessModes, corev1.ReadWriteOncePod) && len(spec.AccessModes) > 1 {
 		errs = append(errs, field.Forbidden(p.Child("accessModes"), "may not use ReadWriteOncePod with other access modes"))
 	}
 	if spec.Selector != nil {
@@ -393,7 +395,7 @@ func checkPVCSpec(spec *corev1.PersistentVolumeClaimSpec, p *field.Path) field.E
 		name string
 		list corev1.ResourceList
 	}{{"requests", spec.Resources.Requests}, {"limits", spec.Resources.Limits}} {
-		for _, name := range sortedKeys(l.list) {
+		for _, name := range slices.Sorted(maps.Keys(l.list)) {
 			fp := p.Child("resources", l.name).Key(string(name))
 			errs = append(errs, checkResourceName(string(name), fp)...)
 			errs = append(errs, checkNonNegativeQuantity(l.list[name], fp)...)

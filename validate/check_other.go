@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -83,7 +84,7 @@ func checkBinding(ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool
 	if namespaced {
 		kinds = []string{"Role", "ClusterRole"}
 	}
-	if !containsValue(kinds, ref.Kind) {
+	if !slices.Contains(kinds, ref.Kind) {
 		errs = append(errs, field.NotSupported(rp.Child("kind"), ref.Kind, kinds))
 	}
 	if ref.Name == "" {
@@ -194,7 +195,7 @@ func checkMetricSpec(m autoscalingv2.MetricSpec, p *field.Path) field.ErrorList 
 	switch {
 	case m.Type == "":
 		return append(errs, field.Required(p.Child("type"), "must specify a metric source type"))
-	case !containsValue(metricSourceTypes, m.Type):
+	case !slices.Contains(metricSourceTypes, m.Type):
 		return append(errs, field.NotSupported(p.Child("type"), m.Type, metricSourceTypes))
 	case !set[m.Type]:
 		return append(errs, field.Required(p, "must populate information for the given metric source"))
@@ -290,14 +291,14 @@ func checkScalingRules(r *autoscalingv2.HPAScalingRules, p *field.Path) field.Er
 	}
 	if sp := r.SelectPolicy; sp != nil {
 		policies := []autoscalingv2.ScalingPolicySelect{autoscalingv2.MaxChangePolicySelect, autoscalingv2.MinChangePolicySelect, autoscalingv2.DisabledPolicySelect}
-		if !containsValue(policies, *sp) {
+		if !slices.Contains(policies, *sp) {
 			errs = append(errs, field.NotSupported(p.Child("selectPolicy"), *sp, policies))
 		}
 	}
 	for i, pol := range r.Policies {
 		pp := p.Child("policies").Index(i)
 		types := []autoscalingv2.HPAScalingPolicyType{autoscalingv2.PodsScalingPolicy, autoscalingv2.PercentScalingPolicy}
-		if !containsValue(types, pol.Type) {
+		if !slices.Contains(types, pol.Type) {
 			errs = append(errs, field.NotSupported(pp.Child("type"), pol.Type, types))
 		}
 		if pol.Value <= 0 {
@@ -325,7 +326,7 @@ func checkPDB(pdb *policyv1.PodDisruptionBudget) field.ErrorList {
 	}
 	if p := spec.UnhealthyPodEvictionPolicy; p != nil {
 		policies := []policyv1.UnhealthyPodEvictionPolicyType{policyv1.IfHealthyBudget, policyv1.AlwaysAllow}
-		if !containsValue(policies, *p) {
+		if !slices.Contains(policies, *p) {
 			errs = append(errs, field.NotSupported(specPath.Child("unhealthyPodEvictionPolicy"), *p, policies))
 		}
 	}
@@ -350,7 +351,7 @@ func checkNetworkPolicy(np *networkingv1.NetworkPolicy) field.ErrorList {
 	}
 	types := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	for i, t := range spec.PolicyTypes {
-		if !containsValue(types, t) {
+		if !slices.Contains(types, t) {
 			errs = append(errs, field.NotSupported(specPath.Child("policyTypes").Index(i), t, types))
 		}
 	}
@@ -472,7 +473,7 @@ func checkIngress(ing *networkingv1.Ingress) field.ErrorList {
 			switch {
 			case pth.PathType == nil:
 				errs = append(errs, field.Required(pp.Child("pathType"), "pathType must be specified"))
-			case !containsValue(types, *pth.PathType):
+			case !slices.Contains(types, *pth.PathType):
 				errs = append(errs, field.NotSupported(pp.Child("pathType"), *pth.PathType, types))
 			case *pth.PathType != networkingv1.PathTypeImplementationSpecific && !strings.HasPrefix(pth.Path, "/"):
 				errs = append(errs, field.Invalid(pp.Child("path"), pth.Path, "must be an absolute path"))
@@ -555,7 +556,7 @@ func checkPriorityClass(pc *schedulingv1.PriorityClass) field.ErrorList {
 	}
 	if p := pc.PreemptionPolicy; p != nil {
 		policies := []corev1.PreemptionPolicy{corev1.PreemptLowerPriority, corev1.PreemptNever}
-		if !containsValue(policies, *p) {
+		if !slices.Contains(policies, *p) {
 			errs = append(errs, field.NotSupported(field.NewPath("preemptionPolicy"), *p, policies))
 		}
 	}

@@ -2,7 +2,9 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,9 +68,9 @@ func checkPodSpec(spec *corev1.PodSpec, p *field.Path, opts podSpecOptions) fiel
 		allowed = allRestartPolicies
 	}
 	switch {
-	case spec.RestartPolicy == "" && !containsValue(allowed, corev1.RestartPolicyAlways):
+	case spec.RestartPolicy == "" && !slices.Contains(allowed, corev1.RestartPolicyAlways):
 		errs = append(errs, field.Required(p.Child("restartPolicy"), "valid values: "+quoteAll(toStrings(allowed))))
-	case spec.RestartPolicy != "" && !containsValue(allowed, spec.RestartPolicy):
+	case spec.RestartPolicy != "" && !slices.Contains(allowed, spec.RestartPolicy):
 		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), spec.RestartPolicy, allowed))
 	}
 
@@ -424,7 +426,7 @@ func checkPortOrName(port intstr.IntOrString, p *field.Path, required bool) fiel
 var supportedProtocols = []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
 
 func checkProtocol(proto corev1.Protocol, p *field.Path) field.ErrorList {
-	if proto == "" || containsValue(supportedProtocols, proto) {
+	if proto == "" || slices.Contains(supportedProtocols, proto) {
 		return nil
 	}
 	return field.ErrorList{field.NotSupported(p, proto, supportedProtocols)}
@@ -633,7 +635,7 @@ func checkIntegerQuantity(q resource.Quantity, p *field.Path) field.ErrorList {
 func checkResources(r *corev1.ResourceRequirements, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	limPath, reqPath := p.Child("limits"), p.Child("requests")
-	for _, name := range sortedKeys(r.Limits) {
+	for _, name := range slices.Sorted(maps.Keys(r.Limits)) {
 		q := r.Limits[name]
 		fp := limPath.Key(string(name))
 		errs = append(errs, checkContainerResourceName(string(name), fp)...)
@@ -642,7 +644,7 @@ func checkResources(r *corev1.ResourceRequirements, p *field.Path) field.ErrorLi
 			errs = append(errs, checkIntegerQuantity(q, fp)...)
 		}
 	}
-	for _, name := range sortedKeys(r.Requests) {
+	for _, name := range slices.Sorted(maps.Keys(r.Requests)) {
 		q := r.Requests[name]
 		fp := reqPath.Key(string(name))
 		errs = append(errs, checkContainerResourceName(string(name), fp)...)

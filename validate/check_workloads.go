@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,10 +136,10 @@ func checkStatefulSet(s *appsv1.StatefulSet) field.ErrorList {
 	if rp := spec.PersistentVolumeClaimRetentionPolicy; rp != nil {
 		policies := []appsv1.PersistentVolumeClaimRetentionPolicyType{appsv1.RetainPersistentVolumeClaimRetentionPolicyType, appsv1.DeletePersistentVolumeClaimRetentionPolicyType}
 		pp := specPath.Child("persistentVolumeClaimRetentionPolicy")
-		if rp.WhenDeleted != "" && !containsValue(policies, rp.WhenDeleted) {
+		if rp.WhenDeleted != "" && !slices.Contains(policies, rp.WhenDeleted) {
 			errs = append(errs, field.NotSupported(pp.Child("whenDeleted"), rp.WhenDeleted, policies))
 		}
-		if rp.WhenScaled != "" && !containsValue(policies, rp.WhenScaled) {
+		if rp.WhenScaled != "" && !slices.Contains(policies, rp.WhenScaled) {
 			errs = append(errs, field.NotSupported(pp.Child("whenScaled"), rp.WhenScaled, policies))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,7 +141,7 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 			r.podSpec(p, v)
 			return
 		}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			r.walk(p.Child(k), v[k])
 		}
 	case []any:

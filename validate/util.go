@@ -1,17 +1,11 @@
 package validate
 
 import (
-	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 )
-
-func containsValue[T comparable](vs []T, v T) bool {
-	return slices.Contains(vs, v)
-}
 
 func toStrings[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
@@ -19,15 +13,6 @@ func toStrings[T ~string](vs []T) []string {
 		out[i] = string(v)
 	}
 	return out
-}
-
-func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // forEachParallel calls f(0..n-1) on up to GOMAXPROCS goroutines. A panic
