@@ -36,6 +36,10 @@ namespace: "demo"
 training: gbm: {framework: "xgboost", image: "t:1", workers: 2}
 sweeps: tune: {trial: "gbm", objective: {metric: "auc", goal: "maximize"}, algorithm: "random", parameters: {eta: {min: 0.01, max: 0.3, scale: "log"}, depth: {min: 3, max: 9}}, maxTrials: 5, parallel: 2}
 `)
+	// Load the CRDs once, before fuzzing: every input must finish within
+	// the fuzzing engine's 10 s deadline, and loading them takes a good
+	// part of that on a busy machine.
+	validatetest.CRDs(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		dir := t.TempDir()
 		// The example imports the schema by its module path; a spec
