@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/kiln-ml/kiln/compiler"
@@ -73,11 +71,10 @@ func scheduleWarnings(sys *ir.System) diag.List {
 				out.Add(diag.Warnf(env.Sources.Pos(path), path, "%s", w))
 			}
 		}
-		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
-			warn(ir.Path("pipelines", name, "schedule"), env.Spec.Pipelines[name].Schedule)
-		}
-		for _, name := range slices.Sorted(maps.Keys(env.Spec.Sweeps)) {
-			warn(ir.Path("sweeps", name, "schedule"), env.Spec.Sweeps[name].Schedule)
+		for e := range ir.Entries(env.Spec) {
+			if e.Schedule != nil {
+				warn(ir.Join(e.Path, "schedule"), e.Schedule)
+			}
 		}
 	}
 	return out

@@ -12,8 +12,8 @@ import (
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
-	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/term"
 	"github.com/kiln-ml/kiln/validate"
 )
 
@@ -67,8 +67,13 @@ request.`,
 			if err != nil {
 				return err
 			}
+			// Loading CRDs and validating take seconds: say so on a
+			// terminal, and nothing in CI.
+			progress := term.NewProgress(a.stderr)
+			defer progress.Clear()
 			var v *validate.Validator
 			if o.crds != "" {
+				progress.Show("loading CRDs from %s…", o.crds)
 				if v, err = validate.Load(o.crds); err != nil {
 					return err
 				}
@@ -77,14 +82,16 @@ request.`,
 			if o.noDrift {
 				out = ""
 			}
+			progress.Show("rendering and checking %s…", specDir(args))
 			diags, summary, err := runCheck(cmd.Context(), specDir(args), out, v)
+			progress.Clear()
 			if err != nil {
 				return err
 			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ok: %s\n", summary)
+			fmt.Fprintf(a.stderr, "%s %s\n", term.NewPainter(a.stderr).Paint(term.Green, "ok:"), summary)
 			return nil
 		},
 	}
@@ -140,38 +147,6 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 	return diags.Sort(), summary, nil
 }
 
-// optsOutOfRestricted reports whether the spec entry at path (such as
-// training.bert) asks for the baseline Pod Security profile: its pods are
-// then not held to restricted, and its namespace enforces baseline.
-func optsOutOfRestricted(env *ir.Environment, path string) bool {
-	parts := strings.SplitN(path, ".", 3)
-	if env == nil || env.Spec == nil || len(parts) < 2 {
-		return false
-	}
-	var sec ir.Security
-	switch parts[0] {
-	case "training":
-		if t := env.Spec.Training[parts[1]]; t != nil {
-			sec = t.Security
-		}
-	case "pipelines":
-		if p := env.Spec.Pipelines[parts[1]]; p != nil {
-			sec = p.Security
-		}
-	case "serving":
-		if s := env.Spec.Serving[parts[1]]; s != nil {
-			sec = s.Security
-		}
-	case "notebooks":
-		if n := env.Spec.Notebooks[parts[1]]; n != nil {
-			sec = n.Security
-		}
-	default:
-		return false
-	}
-	return sec.Profile != "" && !sec.Restricted()
-}
-
 // podSecurityRestricted is the strictest Pod Security level.
 const podSecurityRestricted = "restricted"
 
@@ -219,7 +194,9 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 		for _, it := range e.Items {
 			p := e.Dir + "/" + render.FileName(it)
 			items[p] = it
-			baseline[p] = optsOutOfRestricted(res.System.Environments[i], it.Origin.Path)
+			// The renderer that built the object's pods says what level
+			// they are built for.
+			baseline[p] = it.Origin.PodSecurity == render.PodSecurityBaseline
 			enforced[p] = levels[it.Object.GetNamespace()]
 			clusterOf[p] = cl
 		}
@@ -259,15 +236,15 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 		for _, msg := range all {
 			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
 		}
+		// Pods built for baseline (their entry, or the training entry a
+		// sweep's trials run, asks for it) are not held to restricted.
 		if baseline[p] {
 			continue
 		}
 		// The namespace decides what admission does with a violation:
 		// under restricted the pod is refused; under a weaker level that
 		// some entry asked for, the pod runs and the namespace's
-		// warn=restricted label reports it. A sweep or pipeline that runs
-		// a baseline training entry holds that entry's pods, which the
-		// baseline namespace admits.
+		// warn=restricted label reports it.
 		// Pods are checked as admission sees them: with the containers
 		// Argo, KServe, Seldon and Katib add at run time.
 		cl := validate.Cluster{}

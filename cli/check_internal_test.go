@@ -13,7 +13,8 @@ import (
 )
 
 // TestCheckObjectsRestricted: a pod that breaks Pod Security restricted
-// fails check at its spec entry, unless the entry asked for baseline.
+// fails check at its spec entry, unless the renderer built it for
+// baseline (its entry asked for it).
 func TestCheckObjectsRestricted(t *testing.T) {
 	pod := func() *corev1.Pod {
 		return &corev1.Pod{
@@ -29,7 +30,7 @@ func TestCheckObjectsRestricted(t *testing.T) {
 			System: &ir.System{Name: "demo", Environments: []*ir.Environment{env}},
 			Environments: []render.Environment{{Name: "dev", Dir: "dev/demo", Items: []render.Item{{
 				Object: pod(),
-				Origin: render.Origin{Path: "notebooks.nb", Pos: diag.Pos{File: "spec.cue", Line: 3, Col: 2}},
+				Origin: render.Origin{Path: "notebooks.nb", Pos: diag.Pos{File: "spec.cue", Line: 3, Col: 2}, PodSecurity: render.PodSecurityOf(sec)},
 			}}}},
 		}
 		files, err := render.Files(res)

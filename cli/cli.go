@@ -127,6 +127,7 @@ to sync.
 		a.newPublishCmd(),
 		a.newPromoteCmd(),
 		a.newSuggestCmd(),
+		a.newGraphCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long

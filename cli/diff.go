@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/term"
 )
 
 type diffOptions struct {
@@ -16,6 +20,7 @@ type diffOptions struct {
 	out      string
 	exitCode bool
 	summary  bool
+	github   bool
 }
 
 func (a *app) newDiffCmd() *cobra.Command {
@@ -35,17 +40,27 @@ replicas of its replica spec (minReplicas for autoscaled serving).
 
 Only files kiln generated (those in <out>/.kiln-index) are compared, so
 hand-written files beside them never show up as removed. Nothing is written.
-With --exit-code the command exits 1 when there are changes.`,
+With --exit-code the command exits 1 when there are changes.
+
+With --github the command prints, instead, the Markdown comment kiln publish
+--github posts on its pull request: a Mermaid picture of the spec entries whose
+objects change in each environment (green: added, amber: changed, red:
+removed; an environment's title carries its GPU change), then the summary.
+Post it on a pull request from CI, e.g. with 'gh pr comment --body-file -'.`,
 		Example: `  kiln diff examples/skin-lesion
   kiln diff -e prod --summary ./spec
-  kiln diff --exit-code --out deploy ./spec || echo "output is stale"`,
+  kiln diff --exit-code --out deploy ./spec || echo "output is stale"
+  kiln diff --github ./spec | gh pr comment "$PR" --body-file -`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := o.diag.parse()
 			if err != nil {
 				return err
 			}
-			rep, diags, err := diffTree(cmd.Context(), specDir(args), o.envs, o.out)
+			if o.github && f != diag.Text {
+				return usageError{fmt.Errorf("--github prints Markdown; it does not combine with -o %s", f)}
+			}
+			name, rep, diags, err := diffTree(cmd.Context(), specDir(args), o.envs, o.out)
 			if err != nil {
 				return err
 			}
@@ -53,18 +68,24 @@ With --exit-code the command exits 1 when there are changes.`,
 			if err != nil || rep == nil {
 				return err
 			}
-			if f == diag.JSON {
+			if o.github {
+				if _, err := io.WriteString(a.stdout, rep.Markdown(diffTitle(name))); err != nil {
+					return err
+				}
+			} else if f == diag.JSON {
 				if err := a.writeJSON(pending, "diff", diffJSON(rep, !o.summary)); err != nil {
 					return err
 				}
 			} else if err := rep.WriteSummary(a.stdout); err != nil {
 				return err
 			}
-			if f != diag.JSON && !o.summary && rep.Changed() {
+			if f != diag.JSON && !o.github && !o.summary && rep.Changed() {
 				if _, err := a.stdout.Write([]byte("\n")); err != nil {
 					return err
 				}
-				if err := rep.WriteUnified(a.stdout); err != nil {
+				var b strings.Builder
+				rep.WriteUnified(&b)
+				if _, err := io.WriteString(a.stdout, paintUnified(term.NewPainter(a.stdout), b.String())); err != nil {
 					return err
 				}
 			}
@@ -79,6 +100,7 @@ With --exit-code the command exits 1 when there are changes.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory holding the committed output")
 	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when there are changes")
 	cmd.Flags().BoolVar(&o.summary, "summary", false, "print the summary only, without the unified diff")
+	cmd.Flags().BoolVar(&o.github, "github", false, "print the pull-request comment (Markdown with a Mermaid picture of what changed) instead")
 	return cmd
 }
 
@@ -171,16 +193,48 @@ func freshTree(ctx context.Context, dir string, envs []string) (*render.Result, 
 	return res, files, renderScope(res, len(envs) > 0), diags, nil
 }
 
-// diffTree compares a fresh render with the output under out. The report
-// is nil when the spec has errors (returned in the list).
-func diffTree(ctx context.Context, dir string, envs []string, out string) (*diff.Report, diag.List, error) {
-	_, files, scope, diags, err := freshTree(ctx, dir, envs)
+// diffTree compares a fresh render with the output under out and returns
+// the system's name with the report. The report is nil when the spec has
+// errors (returned in the list).
+func diffTree(ctx context.Context, dir string, envs []string, out string) (string, *diff.Report, diag.List, error) {
+	res, files, scope, diags, err := freshTree(ctx, dir, envs)
 	if err != nil || files == nil {
-		return nil, diags, err
+		return "", nil, diags, err
 	}
 	old, err := diff.ReadTree(out, scope)
 	if err != nil {
-		return nil, diags, err
+		return "", nil, diags, err
 	}
-	return diff.Compare(old, files), diags, nil
+	return res.System.Name, diff.Compare(old, files), diags, nil
 }
+
+// paintUnified colours a unified diff for a terminal, as git does:
+// headers bold, hunks cyan, removed lines red, added lines green. With
+// colour off it returns the diff unchanged.
+func paintUnified(p term.Painter, s string) string {
+	if !p.Enabled() {
+		return s
+	}
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		var c term.Color
+		switch {
+		case strings.HasPrefix(l, "--- ") || strings.HasPrefix(l, "+++ "):
+			c = term.Bold
+		case strings.HasPrefix(l, "@@"):
+			c = term.Cyan
+		case strings.HasPrefix(l, "-"):
+			c = term.Red
+		case strings.HasPrefix(l, "+"):
+			c = term.Green
+		default:
+			continue
+		}
+		lines[i] = p.Paint(c, body) + l[len(body):]
+	}
+	return strings.Join(lines, "")
+}
+
+// diffTitle heads the pull-request comment of kiln diff --github.
+func diffTitle(system string) string { return "kiln diff: " + system }

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/publish/publishtest"
 )
 
 const gitopsSpec = `package demo
@@ -51,18 +52,7 @@ schema.#System & {
 
 func gitSetup(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	home := t.TempDir()
-	for k, v := range map[string]string{
-		"HOME": home, "XDG_CONFIG_HOME": home, "GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@acme.example",
-		"GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@acme.example",
-		"KILN_GIT_TOKEN": "", "GITHUB_TOKEN": "",
-	} {
-		t.Setenv(k, v)
-	}
+	publishtest.IsolateGit(t)
 }
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -219,6 +209,10 @@ func TestPublishGitHub(t *testing.T) {
 	if !strings.Contains(second, "  prod  nvidia.com/gpu  2 → 4  (+2)") || !strings.Contains(second, "+ prod: PyTorchJob.kubeflow.org ml/bert-") || !strings.Contains(second, "- prod: PyTorchJob.kubeflow.org ml/bert-") {
 		// A changed standalone job is a new job under a new name.
 		t.Errorf("second comment:\n%s", second)
+	}
+	// The comment is the one kiln diff --github prints: with the picture.
+	if !strings.Contains(second, "```mermaid\n") || !strings.Contains(second, `subgraph env1["prod · nvidia.com/gpu 2 → 4 (+2)"]`) {
+		t.Errorf("second comment has no picture of the change:\n%s", second)
 	}
 	if body, _ := seen[4].Body["body"].(string); !strings.Contains(body, "Kiln-Spec-Revision: "+rev+"-dirty") {
 		t.Errorf("updated body lacks the dirty revision: %q", body)

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -34,10 +37,16 @@ func (a *app) newInitCmd() *cobra.Command {
 vendors kiln's schema, so editors and plain 'cue vet' understand the spec as
 well as kiln does. kiln itself always uses the schema built into the binary.
 
-Init refuses to write into a directory that already holds .cue files, unless
---force is given, and never overwrites an existing file.`,
+Init refuses to write into a directory that already holds .cue files. With
+--force it treats such a directory as an existing spec and upgrades it: it
+refreshes the vendored schema (cue.mod/pkg/` + schema.ImportPath + `, in the
+CUE module that holds DIR) to the schema of this kiln binary, removes schema
+files this kiln no longer has, and touches nothing else: your .cue files and
+cue.mod/module.cue stay as they are. Run it after upgrading kiln, so editors
+and 'cue vet' check what kiln checks.`,
 		Example: `  kiln init my-system
-  kiln init --name fraud --namespace fraud-ml ./spec`,
+  kiln init --name fraud --namespace fraud-ml ./spec
+  kiln init --force ./spec     # after upgrading kiln: refresh the vendored schema`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runInit(args[0], o)
@@ -45,7 +54,7 @@ Init refuses to write into a directory that already holds .cue files, unless
 	}
 	cmd.Flags().StringVar(&o.name, "name", "", "system name (default: the directory name)")
 	cmd.Flags().StringVar(&o.namespace, "namespace", "", "Kubernetes namespace (default: the system name)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "write into a directory that already has .cue files (existing files are still kept)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "in a directory that already has a spec, refresh only the vendored schema (after upgrading kiln)")
 	return cmd
 }
 
@@ -53,6 +62,12 @@ func (a *app) runInit(dir string, o initOptions) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
+	}
+	if existing, _ := filepath.Glob(filepath.Join(abs, "*.cue")); len(existing) > 0 {
+		if !o.force {
+			return usageError{fmt.Errorf("%s already has .cue files; use --force to refresh its vendored schema", dir)}
+		}
+		return a.refreshSchema(dir, abs)
 	}
 	name := o.name
 	if name == "" {
@@ -67,9 +82,6 @@ func (a *app) runInit(dir string, o initOptions) error {
 	}
 	if !dnsLabel.MatchString(ns) || len(ns) > 63 {
 		return usageError{fmt.Errorf("namespace %q is not a DNS-1123 label", ns)}
-	}
-	if existing, _ := filepath.Glob(filepath.Join(abs, "*.cue")); len(existing) > 0 && !o.force {
-		return usageError{fmt.Errorf("%s already has .cue files; use --force to add the scaffold anyway", dir)}
 	}
 
 	files := map[string][]byte{}
@@ -89,39 +101,137 @@ func (a *app) runInit(dir string, o initOptions) error {
 	}
 	files["system.cue"] = []byte(spec.String())
 	files[filepath.Join("cue.mod", "module.cue")] = []byte(fmt.Sprintf("module: %q\nlanguage: version: \"v0.17.0\"\n", "example.com/"+name+"@v0"))
-	schemaFiles, err := fs.Glob(schema.FS, "*.cue")
+	vendored, err := vendoredSchema()
 	if err != nil {
 		return err
 	}
-	for _, f := range schemaFiles {
-		b, err := fs.ReadFile(schema.FS, f)
-		if err != nil {
-			return err
-		}
-		files[filepath.Join("cue.mod", "pkg", filepath.FromSlash(schema.ImportPath), f)] = b
+	for rel, b := range vendored {
+		files[rel] = b
 	}
 	// Check everything before writing anything.
 	for rel := range files {
 		if _, err := os.Stat(filepath.Join(abs, rel)); err == nil {
-			if strings.HasPrefix(rel, "cue.mod") && !strings.HasSuffix(rel, "module.cue") {
-				continue // refreshing the vendored schema is the point
+			if _, ok := vendored[rel]; ok {
+				continue // a left-over vendored schema is refreshed
 			}
 			return fmt.Errorf("%s already exists; not overwriting it", filepath.Join(dir, rel))
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
-	for rel, b := range files {
-		p := filepath.Join(abs, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return err
-		}
+	if err := writeFiles(abs, files); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stderr, "created %s: edit system.cue, then run: kiln vet %s && kiln render %s\n", dir, dir, dir)
 	return nil
+}
+
+// schemaVendorDir is where a CUE module vendors kiln's schema.
+var schemaVendorDir = filepath.Join("cue.mod", "pkg", filepath.FromSlash(schema.ImportPath))
+
+// vendoredSchema is this binary's schema as a module vendors it: path
+// relative to the module root -> contents.
+func vendoredSchema() (map[string][]byte, error) {
+	names, err := fs.Glob(schema.FS, "*.cue")
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, f := range names {
+		b, err := fs.ReadFile(schema.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		files[filepath.Join(schemaVendorDir, f)] = b
+	}
+	return files, nil
+}
+
+func writeFiles(root string, files map[string][]byte) error {
+	for _, rel := range slices.Sorted(maps.Keys(files)) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, files[rel], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshSchema upgrades the spec in dir (abs): the vendored schema of the
+// CUE module holding it becomes this binary's, schema files this kiln no
+// longer has are removed, and nothing else is touched. A spec without a
+// module gets one in dir, as init would have written it, so the vendored
+// schema resolves.
+func (a *app) refreshSchema(dir, abs string) error {
+	root := moduleRoot(abs)
+	if root != "" {
+		// kiln's own repository imports the schema from its source;
+		// a vendored copy there would shadow it.
+		if b, err := os.ReadFile(filepath.Join(root, "cue.mod", "module.cue")); err == nil && bytes.Contains(b, []byte(`"github.com/kiln-ml/kiln`)) {
+			return usageError{fmt.Errorf("%s is inside kiln's own module, which uses the schema from its source; nothing to refresh", dir)}
+		}
+	}
+	files, err := vendoredSchema()
+	if err != nil {
+		return err
+	}
+	if root == "" {
+		root = abs
+		name := strings.ToLower(filepath.Base(abs))
+		if !dnsLabel.MatchString(name) {
+			name = "spec"
+		}
+		files[filepath.Join("cue.mod", "module.cue")] = []byte(fmt.Sprintf("module: %q\nlanguage: version: \"v0.17.0\"\n", "example.com/"+name+"@v0"))
+	}
+	vendor := filepath.Join(root, schemaVendorDir)
+	old, err := filepath.Glob(filepath.Join(vendor, "*.cue"))
+	if err != nil {
+		return err
+	}
+	changed, removed := 0, 0
+	for _, p := range old {
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if _, keep := files[rel]; keep {
+			continue
+		}
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+		removed++
+	}
+	for rel, b := range files {
+		if cur, err := os.ReadFile(filepath.Join(root, rel)); err != nil || !bytes.Equal(cur, b) {
+			changed++
+		}
+	}
+	if err := writeFiles(root, files); err != nil {
+		return err
+	}
+	shown := filepath.Join(dir, schemaVendorDir)
+	if r, err := filepath.Rel(abs, vendor); err == nil {
+		shown = filepath.Join(dir, r)
+	}
+	fmt.Fprintf(a.stderr, "refreshed the vendored schema in %s (%d written, %d removed); nothing else changed\n", shown, changed, removed)
+	return nil
+}
+
+// moduleRoot is the directory at or above dir holding cue.mod/module.cue,
+// or "" when there is none.
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "cue.mod", "module.cue")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // packageName derives the CUE package of the scaffold from the system
@@ -197,7 +307,9 @@ schema.#System & {
 	// Serve the trained model (KServe); production environments get at
 	// least two replicas and a disruption budget.
 	serving: api: {
-		model: {format: "sklearn", storageUri: "s3://example-models/model/v1"}
+		// A PyTorch model, like the job above trains: a TorchServe model
+		// store (config/ and model-store/) at this URI.
+		model: {format: "pytorch", storageUri: "s3://example-models/model/v1"}
 		credentials: secret: "data-credentials"
 		replicas: {min: 1, max: 3}
 		resources: {cpu: "1", memory: "2Gi"}

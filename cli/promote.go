@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -87,45 +86,13 @@ for publish: KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 			if !filepath.IsLocal(filepath.FromSlash(o.spec)) {
 				return usageError{fmt.Errorf("with --repo, --spec %q is the spec's directory inside the repository and must be relative", o.spec)}
 			}
-			what := "model " + o.modelURI
-			if req.Canary != nil {
-				what = fmt.Sprintf("canary %s at %d%%", o.modelURI, o.canary)
-			}
-			branch := "kiln/promote-" + sys + "-" + serving
-			if len(o.envs) > 0 {
-				// Pipelines of different environments promoting at
-				// once must not share a pull request.
-				envs := slices.Compact(slices.Sorted(slices.Values(o.envs)))
-				what += " in " + strings.Join(envs, ", ")
-				branch += "-" + strings.Join(envs, "-")
-			}
-			subject := o.git.message
-			if subject == "" {
-				subject = fmt.Sprintf("kiln: promote %s/%s to %s", sys, serving, what)
-			}
-			var last *promote.Result
-			change := func(ctx context.Context, clone string) error {
-				res, err := promote.Apply(ctx, filepath.Join(clone, filepath.FromSlash(o.spec)), req)
-				if err != nil {
-					return err
-				}
-				last = res
-				return nil
-			}
-			body := fmt.Sprintf("Promoted by kiln: serving entry %s of system %s now has %s.", serving, sys, what)
-			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, branch), subject, body, change, func() string {
-				var b strings.Builder
-				fmt.Fprintf(&b, "### kiln promote %s/%s\n\n", sys, serving)
-				for _, e := range last.Edits {
-					fmt.Fprintf(&b, "- `%s`: %s\n", e.Pos, e.What)
-				}
-				return b.String()
-			})
+			c := promote.NewCommit(req, o.spec, o.git.message)
+			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, c.Branch), c.Subject, c.Body, c.Change, c.Comment)
 			if err != nil {
 				return a.promoteError(o.spec, err)
 			}
-			if last != nil {
-				a.printEdits(filepath.ToSlash(o.spec), last)
+			if res := c.Result(); res != nil {
+				a.printEdits(filepath.ToSlash(o.spec), res)
 			}
 			return nil
 		},

@@ -9,10 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
-	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/githubpr"
 	"github.com/kiln-ml/kiln/publish"
-	"github.com/kiln-ml/kiln/render/write"
 )
 
 // Environment variables holding credentials. They are read, never
@@ -52,7 +50,8 @@ func (o *gitOptions) headBranch(cmd *cobra.Command, def string) string {
 	return o.branch
 }
 
-// push runs a publish and, with --github, the pull request.
+// push runs a publish and, with --github, the pull request; what the
+// flags and the environment say is checked here, as usage errors.
 func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body string, change publish.Change, comment func() string) error {
 	if o.github && os.Getenv(envGitHubToken) == "" {
 		return usageError{fmt.Errorf("--github needs a token in %s", envGitHubToken)}
@@ -69,42 +68,24 @@ func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body str
 		// In GitHub Actions one token usually does both.
 		token = os.Getenv(envGitHubToken)
 	}
-	res, err := publish.Publish(ctx, publish.Options{
-		URL:      o.repo,
-		Branch:   branch,
-		Base:     base,
-		Message:  subject + "\n\n" + body,
-		Token:    token,
-		Attempts: o.attempts,
-		Log:      a.stderr,
+	var pr *githubpr.Options
+	if o.github {
+		pr = &githubpr.Options{BaseURL: o.githubURL, Token: os.Getenv(envGitHubToken), Title: subject, Body: body}
+	}
+	_, err := githubpr.Publish(ctx, githubpr.PublishOptions{
+		Git: publish.Options{
+			URL:      o.repo,
+			Branch:   branch,
+			Base:     base,
+			Message:  subject + "\n\n" + body,
+			Token:    token,
+			Attempts: o.attempts,
+			Log:      a.stderr,
+		},
+		PullRequest: pr,
+		Comment:     comment,
 	}, change)
-	if err != nil {
-		return err
-	}
-	if !res.Committed || !o.github {
-		return nil
-	}
-	owner, repo, err := githubpr.ParseRepo(o.repo)
-	if err != nil {
-		return err
-	}
-	pr, err := githubpr.OpenOrUpdate(ctx, githubpr.Options{
-		BaseURL: o.githubURL,
-		Token:   os.Getenv(envGitHubToken),
-		Owner:   owner, Repo: repo,
-		Head: branch, Base: base,
-		Title: subject, Body: body,
-		Comment: comment(),
-	})
-	if err != nil {
-		return err
-	}
-	verb := "updated"
-	if pr.Created {
-		verb = "opened"
-	}
-	fmt.Fprintf(a.stderr, "%s pull request #%d %s\n", verb, pr.Number, pr.URL)
-	return nil
+	return err
 }
 
 type publishOptions struct {
@@ -163,40 +144,25 @@ when KILN_GIT_TOKEN is not set. SSH remotes use your SSH setup. git 2.31 or late
 			if err != nil || files == nil {
 				return err
 			}
-			rev := publish.Revision(cmd.Context(), dir)
-			subject := o.git.message
-			if subject == "" {
-				subject = fmt.Sprintf("kiln: render %s", res.System.Name)
-			}
-			body := fmt.Sprintf("Rendered by kiln from the spec of system %s at revision %s.\n\nKiln-Spec-Revision: %s", res.System.Name, rev, rev)
-			var rep *diff.Report
-			change := func(_ context.Context, clone string) error {
-				out := filepath.Join(clone, filepath.FromSlash(o.path))
-				old, err := diff.ReadTree(out, scope)
-				if err != nil {
-					return err
-				}
-				rep = diff.Compare(old, files)
-				_, err = write.Tree(out, files, write.Options{Scope: scope})
-				return err
-			}
+			subject, body := publish.RenderMessage(res.System.Name, publish.Revision(cmd.Context(), dir), o.git.message)
+			tree := &publish.Tree{Path: o.path, Files: files, Scope: scope}
 			branch := o.git.headBranch(cmd, "kiln/"+res.System.Name)
-			err = a.push(cmd.Context(), &o.git, branch, subject, body, change, func() string {
-				return rep.Markdown("kiln publish: " + res.System.Name)
+			err = a.push(cmd.Context(), &o.git, branch, subject, body, tree.Change, func() string {
+				return tree.Report().Markdown("kiln publish: " + res.System.Name)
 			})
 			if err != nil {
 				return err
 			}
 			if f == diag.JSON {
-				// rep is nil when nothing was pushed: the output was
-				// already there.
+				// The report is nil when nothing was pushed: the
+				// output was already there.
 				var d any
-				if rep != nil {
+				if rep := tree.Report(); rep != nil {
 					d = diffJSON(rep, false)
 				}
 				return a.writeJSON(pending, "diff", d)
 			}
-			if rep != nil {
+			if rep := tree.Report(); rep != nil {
 				return rep.WriteSummary(a.stdout)
 			}
 			return nil

@@ -58,6 +58,7 @@ func (c *compilation) check(sys *ir.System) {
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
 			k.checkCycles(ir.Path("pipelines", name), env.Spec.Pipelines[name])
 		}
+		lowerComponents(env)
 	}
 }
 
@@ -65,36 +66,19 @@ func (c *compilation) check(sys *ir.System) {
 // both within a section and between sections rendered to the same kind.
 func (k checker) checkNames() {
 	s := k.env.Spec
-	sections := []struct {
-		name string
-		keys []string
-		// kind groups sections whose entries become objects of one kind
-		// and so share a namespace of names.
-		kind string
-	}{
-		{"datasets", slices.Sorted(maps.Keys(s.Datasets)), "datasets"},
-		{"components", slices.Sorted(maps.Keys(s.Components)), "components"},
-		{"training", slices.Sorted(maps.Keys(s.Training)), "training"},
-		{"pipelines", slices.Sorted(maps.Keys(s.Pipelines)), "workflows"},
-		{"sweeps", slices.Sorted(maps.Keys(s.Sweeps)), "workflows"},
-		{"serving", slices.Sorted(maps.Keys(s.Serving)), "serving"},
-		{"notebooks", slices.Sorted(maps.Keys(s.Notebooks)), "notebooks"},
-	}
-	seen := map[string]string{} // kind/normalised name -> path of first use
-	for _, sec := range sections {
-		for _, key := range sec.keys {
-			path := ir.Path(sec.name, key)
-			if !nameRE.MatchString(key) || len(key) > maxNameLen {
-				k.errorf(path, "invalid name %q: use at most %d lowercase letters, digits, '-' or '_', starting with a letter and ending with a letter or digit", key, maxNameLen)
-				continue
-			}
-			id := sec.kind + "/" + Normalize(key)
-			if first, ok := seen[id]; ok {
-				k.errorf(path, "name %q collides with %s: both become %q", key, first, Normalize(key))
-				continue
-			}
-			seen[id] = path
+	seen := map[string]string{} // name space/normalised name -> path of first use
+	for e := range ir.Entries(s) {
+		key := e.Name
+		if !nameRE.MatchString(key) || len(key) > maxNameLen {
+			k.errorf(e.Path, "invalid name %q: use at most %d lowercase letters, digits, '-' or '_', starting with a letter and ending with a letter or digit", key, maxNameLen)
+			continue
 		}
+		id := nameSpace(e.Section) + "/" + Normalize(key)
+		if first, ok := seen[id]; ok {
+			k.errorf(e.Path, "name %q collides with %s: both become %q", key, first, Normalize(key))
+			continue
+		}
+		seen[id] = e.Path
 	}
 	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
 		steps := map[string]string{}
@@ -111,6 +95,16 @@ func (k checker) checkNames() {
 			steps[Normalize(st)] = path
 		}
 	}
+}
+
+// nameSpace groups sections whose entries become objects of one kind and
+// so share a namespace of names: pipelines and sweeps both become
+// WorkflowTemplates.
+func nameSpace(section string) string {
+	if section == ir.SectionSweeps {
+		return ir.SectionPipelines
+	}
+	return section
 }
 
 // checkReferences reports every reference by name that has no target.
@@ -200,25 +194,10 @@ func (k checker) checkReferences(sys *ir.System) {
 // checkEnvironmentLists checks the environments entries are limited to,
 // before entries are dropped from environments they do not apply to.
 func (k checker) checkEnvironmentLists(all []string) {
-	s := k.env.Spec
-	ref := func(path, what, name string, ok bool, have []string) {
-		if !ok {
-			k.errorf(path, "no %s named %q (have %s)", what, name, quoteList(have))
-		}
-	}
-	for _, sec := range []struct {
-		name string
-		envs map[string][]string
-	}{
-		{"training", environmentsOf(s.Training, func(t *ir.Training) []string { return t.Environments })},
-		{"pipelines", environmentsOf(s.Pipelines, func(t *ir.Pipeline) []string { return t.Environments })},
-		{"sweeps", environmentsOf(s.Sweeps, func(t *ir.Sweep) []string { return t.Environments })},
-		{"serving", environmentsOf(s.Serving, func(t *ir.Serving) []string { return t.Environments })},
-		{"notebooks", environmentsOf(s.Notebooks, func(t *ir.Notebook) []string { return t.Environments })},
-	} {
-		for _, name := range slices.Sorted(maps.Keys(sec.envs)) {
-			for i, e := range sec.envs[name] {
-				ref(ir.Index(ir.Path(sec.name, name, "environments"), i), "environment", e, slices.Contains(all, e), all)
+	for e := range ir.Entries(k.env.Spec) {
+		for i, name := range e.Environments {
+			if !slices.Contains(all, name) {
+				k.errorf(ir.Index(ir.Join(e.Path, "environments"), i), "no environment named %q (have %s)", name, quoteList(all))
 			}
 		}
 	}
@@ -291,21 +270,9 @@ func (c *compilation) checkOverrides(base map[string]any) {
 
 // restrictToEnvironment drops entries whose environments list excludes env.
 func restrictToEnvironment(env *ir.Environment) {
-	s := env.Spec
-	keep := func(envs []string) bool { return len(envs) == 0 || slices.Contains(envs, env.Name) }
-	maps.DeleteFunc(s.Training, func(_ string, t *ir.Training) bool { return !keep(t.Environments) })
-	maps.DeleteFunc(s.Pipelines, func(_ string, t *ir.Pipeline) bool { return !keep(t.Environments) })
-	maps.DeleteFunc(s.Sweeps, func(_ string, t *ir.Sweep) bool { return !keep(t.Environments) })
-	maps.DeleteFunc(s.Serving, func(_ string, t *ir.Serving) bool { return !keep(t.Environments) })
-	maps.DeleteFunc(s.Notebooks, func(_ string, t *ir.Notebook) bool { return !keep(t.Environments) })
-}
-
-func environmentsOf[T any](m map[string]T, f func(T) []string) map[string][]string {
-	out := map[string][]string{}
-	for k, v := range m {
-		if e := f(v); len(e) > 0 {
-			out[k] = e
+	for e := range ir.Entries(env.Spec) {
+		if len(e.Environments) > 0 && !slices.Contains(e.Environments, env.Name) {
+			e.Remove()
 		}
 	}
-	return out
 }

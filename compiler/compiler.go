@@ -262,7 +262,7 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		v := c.def.Unify(cctx.CompileBytes(b))
 		if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 			for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
-				d.Msg += fmt.Sprintf(" (in environment %s)", env.Name)
+				d.Envs = []string{env.Name}
 				c.diags.Add(d)
 			}
 			return false

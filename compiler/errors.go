@@ -53,7 +53,7 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 			d.Path = strings.TrimPrefix(strings.TrimPrefix(d.Path, pathPrefix), ".")
 		}
 		format, args := e.Msg()
-		d.Msg = describePattern(fmt.Sprintf(format, args...))
+		d.Msg = describeSchemaBound(specLabels(e.Path()), describePattern(fmt.Sprintf(format, args...)))
 		if format == "import failed" {
 			// The error's path is the importing package's module path
 			// (kiln's own for a spec outside any module), not a CUE

@@ -63,7 +63,12 @@ type Diagnostic struct {
 	// training.resnet.workers. It is printed even when Pos is known, because
 	// positions can be missing or point into the schema.
 	Path string `json:"path,omitempty"`
-	Pos  Pos    `json:"pos"`
+	// Envs are the environments the problem occurs in, sorted; empty when
+	// it occurs in all of them (or the spec has one). Text output appends
+	// them to the message; JSON keeps them apart, so a program need not
+	// parse them out of the message.
+	Envs []string `json:"envs,omitempty"`
+	Pos  Pos      `json:"pos"`
 	// Related holds secondary positions, such as the schema constraint that
 	// a value violates.
 	Related []Pos  `json:"related,omitempty"`
@@ -94,8 +99,23 @@ func (d Diagnostic) String() string {
 		b.WriteString(d.Path)
 		b.WriteString(": ")
 	}
-	b.WriteString(d.Msg)
+	b.WriteString(d.Message())
 	return b.String()
+}
+
+// Message is Msg followed by the environments the problem occurs in, as
+// text output shows it: "… (in environment prod)". A message that already
+// names its environments (a kustomize patch that "matches no object in
+// environment dev") gets no suffix.
+func (d Diagnostic) Message() string {
+	if len(d.Envs) == 0 || namesAll(d.Msg, d.Envs) {
+		return d.Msg
+	}
+	s := "environment"
+	if len(d.Envs) > 1 {
+		s += "s"
+	}
+	return fmt.Sprintf("%s (in %s %s)", d.Msg, s, strings.Join(d.Envs, ", "))
 }
 
 // Compare orders diagnostics by position, then path, then message, so the
@@ -107,7 +127,14 @@ func (d Diagnostic) Compare(e Diagnostic) int {
 		}
 		return 1
 	}
-	return cmp.Or(d.Pos.Compare(e.Pos), strings.Compare(d.Path, e.Path), strings.Compare(d.Msg, e.Msg), cmp.Compare(d.Severity, e.Severity))
+	return cmp.Or(d.Pos.Compare(e.Pos), strings.Compare(d.Path, e.Path), strings.Compare(d.Msg, e.Msg), cmp.Compare(d.Severity, e.Severity), slices.Compare(d.Envs, e.Envs))
+}
+
+// namesAll reports whether msg has every one of names as a word.
+func namesAll(msg string, names []string) bool {
+	return covers(strings.FieldsFunc(msg, func(r rune) bool {
+		return r == ' ' || r == ';' || r == ',' || r == '(' || r == ')' || r == ':'
+	}), names)
 }
 
 // List is a set of diagnostics. A List holding at least one error is an
@@ -153,4 +180,52 @@ func (l List) Error() string {
 		lines[i] = d.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// MergeEnvs merges diagnostics that differ only in their environments
+// into one that lists them all, and drops the list from one that occurs
+// in every environment of all: a problem in the base spec is reported
+// once, not once per environment. The result is sorted.
+func (l List) MergeEnvs(all []string) List {
+	type key struct {
+		sev            Severity
+		pos            Pos
+		path, msg, rel string
+	}
+	var out List
+	at := map[key]int{}
+	for _, d := range l {
+		k := key{d.Severity, d.Pos, d.Path, d.Msg, fmt.Sprint(d.Related)}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			d.Envs = slices.Clone(d.Envs)
+			out = append(out, d)
+			continue
+		}
+		prev := &out[i]
+		if len(prev.Envs) == 0 || len(d.Envs) == 0 {
+			prev.Envs = nil // one of them occurs everywhere
+			continue
+		}
+		prev.Envs = append(prev.Envs, d.Envs...)
+		slices.Sort(prev.Envs)
+		prev.Envs = slices.Compact(prev.Envs)
+	}
+	for i := range out {
+		if len(out[i].Envs) > 0 && covers(out[i].Envs, all) {
+			out[i].Envs = nil
+		}
+	}
+	return out.Sort()
+}
+
+// covers reports whether envs holds every one of all.
+func covers(envs, all []string) bool {
+	for _, e := range all {
+		if !slices.Contains(envs, e) {
+			return false
+		}
+	}
+	return true
 }

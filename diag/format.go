@@ -86,7 +86,7 @@ func githubCommand(d Diagnostic) string {
 	if len(props) > 0 {
 		cmd += " " + strings.Join(props, ",")
 	}
-	msg := d.Msg
+	msg := d.Message()
 	if d.Path != "" {
 		msg = d.Path + ": " + msg
 	}

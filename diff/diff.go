@@ -68,7 +68,15 @@ type Object struct {
 	// OldPath and NewPath are the files holding the object before and
 	// after; one is empty for an addition or a removal.
 	OldPath, NewPath string
+	// Entry is the CUE path of the spec entry the object was rendered
+	// from (its kiln.dev/path annotation, the new object's when both
+	// have one); "" for objects without one.
+	Entry string
 }
+
+// EntryAnnotation names the spec entry an object was rendered from. The
+// renderers set it; diff only reads it, to group changes by entry.
+const EntryAnnotation = "kiln.dev/path"
 
 // Count is a number before and after.
 type Count struct {
@@ -97,6 +105,7 @@ type parsed struct {
 	// counts, not the file's layout.
 	canon []byte
 	gpus  map[string]int64
+	entry string
 }
 
 // Compare compares the old tree with the new one. Files that are not YAML
@@ -140,11 +149,15 @@ func Compare(old, new map[string][]byte) *Report {
 		a, inA := am[id]
 		switch {
 		case !inB:
-			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Added, NewPath: a.path})
+			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Added, NewPath: a.path, Entry: a.entry})
 		case !inA:
-			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Removed, OldPath: b.path})
+			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Removed, OldPath: b.path, Entry: b.entry})
 		case !bytes.Equal(a.canon, b.canon):
-			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Changed, OldPath: b.path, NewPath: a.path})
+			entry := a.entry
+			if entry == "" {
+				entry = b.entry
+			}
+			r.Objects = append(r.Objects, Object{ObjectID: id, Op: Changed, OldPath: b.path, NewPath: a.path, Entry: entry})
 		}
 	}
 	tally := func(l []parsed, after bool) {
@@ -218,7 +231,10 @@ func objects(tree map[string][]byte) []parsed {
 				group = g
 			}
 			canon, _ := json.Marshal(m)
+			ann, _ := md["annotations"].(map[string]any)
+			entry, _ := ann[EntryAnnotation].(string)
 			out = append(out, parsed{
+				entry: entry,
 				id:    ObjectID{Env: env, Group: group, Kind: kind, Namespace: ns, Name: name},
 				path:  p,
 				canon: canon,

@@ -84,13 +84,3 @@ func (r *Report) WriteUnified(w io.Writer) error {
 	}
 	return nil
 }
-
-// Markdown is the summary as a Markdown comment for a pull request. The
-// unified diff is left out: the pull request shows it.
-func (r *Report) Markdown(title string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n```\n", title)
-	r.WriteSummary(&b)
-	b.WriteString("```\n")
-	return b.String()
-}

@@ -55,10 +55,14 @@ type TTL struct {
 	AfterFailure    *int `json:"afterFailure,omitempty"`
 }
 
-// Step is one node of a pipeline.
+// Step is one node of a pipeline. The compiler merges a step's component
+// into it (the step's own fields win), so a renderer finds every field
+// the step runs with on the step itself.
 type Step struct {
-	After     []string          `json:"after,omitempty"`
-	When      string            `json:"when,omitempty"`
+	After []string `json:"after,omitempty"`
+	When  string   `json:"when,omitempty"`
+	// Component names the component the step's other fields were
+	// completed from; a record, nothing to resolve.
 	Component string            `json:"component,omitempty"`
 	Training  string            `json:"training,omitempty"`
 	Promote   *Promote          `json:"promote,omitempty"`

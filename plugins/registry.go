@@ -12,16 +12,19 @@ import (
 	"github.com/kiln-ml/kiln/render/training"
 )
 
-// Builtins returns kiln's built-in renderers in the order they run:
-// platform objects first, then workloads.
+// Builtins returns kiln's built-in renderers in the order they run: the
+// workloads, then the platform objects, which the platform renderer
+// derives from what the workload renderers declared they need
+// (render.Needs).
 func Builtins() []render.Renderer {
 	return []render.Renderer{
-		platform.Renderer{},
 		training.Renderer{},
 		pipeline.Renderer{},
 		sweep.Renderer{},
 		serving.Renderer{},
 		notebook.Renderer{},
+		// After the workloads: it reads their needs.
+		platform.Renderer{},
 		// Last: patches see every object, Argo CD objects every kind.
 		kustomize.Patcher{},
 		argocd.Renderer{},

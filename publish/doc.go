@@ -21,6 +21,8 @@
 // the clone's configuration, the remote URL or any message (errors have it
 // masked).
 //
-// This package knows nothing of specs or manifests (style: publish → git,
-// GitHub, never ir); the CLI passes the change as a function.
+// A change is a function of the clone's directory. [Tree] is the change
+// `kiln publish` makes: rendered files written under a path as
+// render/write writes them, with diff's report of what changed. The
+// package knows nothing of specs (style: publish → git, GitHub, never ir).
 package publish

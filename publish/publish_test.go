@@ -19,22 +19,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-ml/kiln/publish/publishtest"
 )
 
 // gitEnv isolates git from the machine's configuration.
 func gitEnv(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", home)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	t.Setenv("GIT_AUTHOR_NAME", "Test")
-	t.Setenv("GIT_AUTHOR_EMAIL", "test@example.com")
-	t.Setenv("GIT_COMMITTER_NAME", "Test")
-	t.Setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+	publishtest.IsolateGit(t)
 	// Every temporary clone goes here, so a test can see none is left.
 	t.Setenv("TMPDIR", t.TempDir())
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
 )
 
 // Labels and annotations every object carries.
@@ -53,6 +54,26 @@ type Origin struct {
 	// training job), so a changed object is a new one. Patches target
 	// them by the name without the hash.
 	ContentNamed bool
+	// PodSecurity is the Pod Security level the renderer built the
+	// object's pods for (PodSecurityBaseline when their entry asks for
+	// baseline); "" for restricted or an object without pods. `kiln
+	// check` holds pods to restricted unless their object says baseline.
+	PodSecurity string
+}
+
+// Pod Security levels an object's pods are built for.
+const (
+	PodSecurityRestricted = "restricted"
+	PodSecurityBaseline   = "baseline"
+)
+
+// PodSecurityOf is the level of pods built with sec: "" (restricted) or
+// PodSecurityBaseline.
+func PodSecurityOf(sec ir.Security) string {
+	if sec.Restricted() {
+		return ""
+	}
+	return PodSecurityBaseline
 }
 
 // Item is an object in a set with its origin.
@@ -73,10 +94,20 @@ func (it Item) Key() string {
 // Set is the objects of one environment.
 type Set struct {
 	items map[string]Item
+	kinds *Kinds
 }
 
-// NewSet returns an empty set.
-func NewSet() *Set { return &Set{items: map[string]Item{}} }
+// NewSet returns an empty set that knows the core kinds only.
+func NewSet() *Set { return NewSetOf(nil) }
+
+// NewSetOf returns an empty set that orders objects by the descriptors
+// in kinds (the core kinds when kinds is nil).
+func NewSetOf(kinds *Kinds) *Set {
+	if kinds == nil {
+		kinds, _ = NewKinds() // the core table is valid: tested
+	}
+	return &Set{items: map[string]Item{}, kinds: kinds}
+}
 
 // Add puts an object in the set. Two entries that render an object with
 // the same kind, namespace and name are reported, naming both, instead of
@@ -115,14 +146,14 @@ func (s *Set) Replace(obj Object) bool {
 // Len returns the number of objects.
 func (s *Set) Len() int { return len(s.items) }
 
-// Items returns the objects in apply order: kind priority, then namespace,
-// then name.
+// Items returns the objects in apply order: their kinds' order (see
+// Kind.Order), kind, group, then namespace, then name.
 func (s *Set) Items() []Item {
 	items := slices.Collect(maps.Values(s.items))
 	slices.SortFunc(items, func(a, b Item) int {
 		ga, gb := a.GVK(), b.GVK()
 		return cmp.Or(
-			cmp.Compare(kindRank(ga.Kind), kindRank(gb.Kind)),
+			cmp.Compare(s.kinds.order(ga.GroupKind()), s.kinds.order(gb.GroupKind())),
 			strings.Compare(ga.Kind, gb.Kind),
 			strings.Compare(ga.Group, gb.Group),
 			strings.Compare(a.Object.GetNamespace(), b.Object.GetNamespace()),
@@ -130,38 +161,4 @@ func (s *Set) Items() []Item {
 		)
 	})
 	return items
-}
-
-// kindOrder is the order objects are applied in: namespaces and policy
-// first, then identities and permissions, configuration, then workloads
-// (the same idea as kustomize's ordering). Kinds not listed sort after all
-// of these, alphabetically.
-var kindOrder = []string{
-	"Namespace", "ResourceQuota", "LimitRange", "PriorityClass", "AppProject",
-	"ServiceAccount", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding",
-	"ConfigMap", "PersistentVolumeClaim",
-	"PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy",
-	"Service", "DestinationRule", "Gateway", "VirtualService",
-}
-
-func kindRank(kind string) int {
-	if i := slices.Index(kindOrder, kind); i >= 0 {
-		return i
-	}
-	return len(kindOrder)
-}
-
-// SyncWave is the Argo CD sync wave of a kind: the platform objects (wave
-// -1: namespaces, quotas, identities, RBAC, configuration) before
-// workloads (wave 0), so they exist when the workloads arrive. Argo CD
-// waits for a wave to be healthy before the next, so a kind that only
-// becomes healthy once a workload uses it must not be in an earlier wave:
-// a PersistentVolumeClaim on a WaitForFirstConsumer storage class stays
-// Pending (Progressing) until its pod exists, and would hold the sync
-// forever. Claims go with the workloads.
-func SyncWave(kind string) string {
-	if i := slices.Index(kindOrder, kind); i >= 0 && i <= slices.Index(kindOrder, "ConfigMap") {
-		return "-1"
-	}
-	return "0"
 }

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -49,6 +48,8 @@ type SystemContext struct {
 	System       *ir.System
 	Environments []Environment
 	Dirs         []Directory
+	// Kinds describes every kind the renderers emit.
+	Kinds *Kinds
 }
 
 // Context is what a renderer sees: the system, one environment, and the
@@ -57,7 +58,10 @@ type Context struct {
 	System *ir.System
 	Env    *ir.Environment
 	Set    *Set
-	diags  diag.List
+	// Kinds describes every kind the renderers emit.
+	Kinds *Kinds
+	needs Needs
+	diags diag.List
 }
 
 // Origin returns the origin of an object rendered from the entry at path.
@@ -67,7 +71,7 @@ func (c *Context) Origin(path, component, name string) Origin {
 
 // Add puts an object in the set, recording a collision as a diagnostic.
 func (c *Context) Add(obj Object, origin Origin) {
-	if obj.GetNamespace() == "" && namespaced(obj) {
+	if obj.GetNamespace() == "" && c.Set.kinds.namespaced(obj.GetObjectKind().GroupVersionKind().GroupKind()) {
 		obj.SetNamespace(c.Env.Namespace)
 	}
 	if d := c.Set.Add(obj, origin); d != nil {
@@ -131,12 +135,17 @@ type Result struct {
 func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.List) {
 	res := &Result{System: sys}
 	var diags diag.List
+	kinds, err := NewKinds(opts.Renderers...)
+	if err != nil {
+		diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+		return nil, diags
+	}
 	for _, env := range sys.Environments {
 		if err := ctx.Err(); err != nil {
 			diags.Errorf(diag.Pos{}, "", "%v", err)
 			break
 		}
-		c := &Context{System: sys, Env: env, Set: NewSet()}
+		c := &Context{System: sys, Env: env, Set: NewSetOf(kinds), Kinds: kinds}
 		for _, r := range opts.Renderers {
 			for _, d := range r.Render(c) {
 				diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
@@ -146,7 +155,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 		}
 		for _, it := range c.Set.Items() {
-			finish(sys, env, it)
+			finish(sys, kinds, it)
 		}
 		c.diags = nil
 		for _, r := range opts.Renderers {
@@ -165,7 +174,7 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items()})
 	}
 	if !opts.Partial && !diags.HasErrors() {
-		sc := &SystemContext{System: sys, Environments: res.Environments}
+		sc := &SystemContext{System: sys, Environments: res.Environments, Kinds: kinds}
 		for _, r := range opts.Renderers {
 			if sr, ok := r.(SystemRenderer); ok {
 				diags = append(diags, sr.RenderSystem(sc)...)
@@ -176,13 +185,13 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		// Applications that name it, when an app of apps syncs them).
 		for _, d := range sc.Dirs {
 			for _, it := range d.Items {
-				finish(sys, nil, it)
+				finish(sys, kinds, it)
 			}
 		}
 		res.Dirs = sc.Dirs
 		slices.SortFunc(res.Dirs, func(a, b Directory) int { return strings.Compare(a.Dir, b.Dir) })
 	}
-	diags = mergeEnvironmentDiags(diags.Sort())
+	diags = diags.MergeEnvs(sys.EnvironmentNames())
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -190,12 +199,10 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 }
 
 // withEnvironment says which environment a diagnostic is about, when the
-// spec has several and the message does not name it already.
+// spec has several; [diag.List.MergeEnvs] merges what several report.
 func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
-	if envs > 1 && !slices.Contains(strings.FieldsFunc(d.Msg, func(r rune) bool {
-		return r == ' ' || r == ';' || r == ',' || r == '(' || r == ')' || r == ':'
-	}), env) {
-		d.Msg = fmt.Sprintf("%s (in environment %s)", d.Msg, env)
+	if envs > 1 {
+		d.Envs = []string{env}
 	}
 	return d
 }
@@ -208,7 +215,7 @@ func withEnvironment(d diag.Diagnostic, env string, envs int) diag.Diagnostic {
 // noise, Argo CD sees drift and KServe, which copies an
 // InferenceService's annotations into its revision, rolls out model
 // servers nobody changed. `kiln explain` finds positions in the spec.
-func finish(sys *ir.System, env *ir.Environment, it Item) {
+func finish(sys *ir.System, kinds *Kinds, it Item) {
 	o := it.Object
 	labels := map[string]string{}
 	maps.Copy(labels, sys.Labels)
@@ -227,43 +234,6 @@ func finish(sys *ir.System, env *ir.Environment, it Item) {
 	if it.Origin.Path != "" {
 		ann[AnnotationPath] = it.Origin.Path
 	}
-	ann["argocd.argoproj.io/sync-wave"] = SyncWave(it.GVK().Kind)
+	ann["argocd.argoproj.io/sync-wave"] = kinds.SyncWave(it.GVK().GroupKind())
 	o.SetAnnotations(ann)
 }
-
-// mergeEnvironmentDiags keeps one copy, without the environment suffix, of
-// a diagnostic that several environments report identically.
-func mergeEnvironmentDiags(l diag.List) diag.List {
-	var out diag.List
-	for _, d := range l {
-		if n := len(out); n > 0 {
-			prev := &out[n-1]
-			if prev.Pos == d.Pos && prev.Path == d.Path && trimEnv(prev.Msg) == trimEnv(d.Msg) {
-				prev.Msg = trimEnv(prev.Msg)
-				continue
-			}
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-func trimEnv(msg string) string {
-	for i := len(msg) - 1; i >= 0; i-- {
-		if msg[i] == '(' {
-			if strings.HasPrefix(msg[i:], "(in environment ") && i > 0 {
-				return strings.TrimSuffix(msg[:i], " ")
-			}
-			break
-		}
-	}
-	return msg
-}
-
-// clusterScoped lists the kinds kiln emits that have no namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true,
-	"AppProject": false, "ClusterQueue": true, "ResourceFlavor": true, "ClusterStorageContainer": true,
-}
-
-func namespaced(o Object) bool { return !clusterScoped[o.GetObjectKind().GroupVersionKind().Kind] }

@@ -78,8 +78,8 @@ func status(t *testing.T, js string) fields {
 
 // outcome evaluates conditions as Argo's executor does: any failure
 // requirement fails the step; all success requirements pass it.
-func outcome(t *testing.T, obj fields) string {
-	success, failure := JobConditions()
+func outcome(t *testing.T, k render.Kind, obj fields) string {
+	success, failure := k.Done, k.Failed
 	fr, err := ParseCondition(failure)
 	require.NoError(t, err)
 	sr, err := ParseCondition(success)
@@ -97,16 +97,21 @@ func outcome(t *testing.T, obj fields) string {
 	return "succeeded"
 }
 
+// The conditions a training step waits for, from the descriptors of every
+// training kind.
 func TestJobConditions(t *testing.T) {
-	success, failure := JobConditions()
-	_, err := ParseCondition(success)
-	require.NoError(t, err)
-	reqs, err := ParseCondition(failure)
-	require.NoError(t, err)
-	assert.Len(t, reqs, MaxConditions)
+	kinds := training.Renderer{}.Kinds()
+	require.NotEmpty(t, kinds)
+	for _, k := range kinds {
+		_, err := ParseCondition(k.Done)
+		require.NoError(t, err, k.Kind)
+		reqs, err := ParseCondition(k.Failed)
+		require.NoError(t, err, k.Kind)
+		assert.Len(t, reqs, training.MaxConditions, k.Kind)
+	}
 	// A gjson query cannot be spelled as a label selector: this is why
 	// the conditions enumerate indices.
-	_, err = ParseCondition(`status.conditions.#(type=="Failed").status == True`)
+	_, err := ParseCondition(`status.conditions.#(type=="Failed").status == True`)
 	assert.Error(t, err)
 
 	cases := map[string]struct{ status, want string }{
@@ -117,10 +122,12 @@ func TestJobConditions(t *testing.T) {
 		"failed":    {`{"status":{"completionTime":"2026-01-01T00:00:00Z","conditions":[{"type":"Created","status":"True"},{"type":"Running","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
 		"failed after restarts, no completion time": {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Restarting","status":"False"},{"type":"Running","status":"False"},{"type":"Suspended","status":"False"},{"type":"JobQueued","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, c.want, outcome(t, status(t, c.status)))
-		})
+	for _, k := range kinds {
+		for name, c := range cases {
+			t.Run(k.Kind+"/"+name, func(t *testing.T) {
+				assert.Equal(t, c.want, outcome(t, k, status(t, c.status)))
+			})
+		}
 	}
 }
 
@@ -156,7 +163,10 @@ func workflowTemplate(t *testing.T) *Object {
 	job := training.Job(sys, env, "resnet", WithParameters(tr, []string{"lr"}))
 	assert.Equal(t, "0.001", tr.Args["lr"].String(), "the entry is not changed")
 	job.SetNamespace("derm-ml")
-	train, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, JobName: "{{workflow.name}}-resnet", Parameters: []string{"lr"},
+	kind, _ := training.KindOf("pytorch")
+	_, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, JobName: "{{workflow.name}}-resnet"})
+	require.Error(t, err, "a kind with no conditions to wait for would hang the step")
+	train, err := TrainingTemplate(TrainingInput{Name: "train", Job: job, Kind: kind, JobName: "{{workflow.name}}-resnet", Parameters: []string{"lr"},
 		Labels: map[string]string{render.LabelPartOf: "skin-lesion"}})
 	require.NoError(t, err)
 	wt := WorkflowTemplate("retrain")

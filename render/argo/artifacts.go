@@ -48,7 +48,7 @@ func ArtifactRepository(r *ir.ArtifactRepository) (*wfv1.ArtifactRepository, err
 		return nil, fmt.Errorf("artifact repository sets both s3 and gcs")
 	case r.S3 != nil:
 		s := r.S3
-		b := wfv1.S3Bucket{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, Insecure: ptr(s.Insecure)}
+		b := wfv1.S3Bucket{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, Insecure: new(s.Insecure)}
 		if c := s.Credentials; c != nil {
 			b.AccessKeySecret = secretKey(c.Secret, c.AccessKey)
 			b.SecretKeySecret = secretKey(c.Secret, c.SecretKey)

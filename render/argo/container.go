@@ -36,7 +36,7 @@ func ContainerTemplate(env *ir.Environment, name string, in pod.Input, executorS
 		ServiceAccountName: in.ServiceAccount,
 	}
 	if executorSA != "" {
-		t.AutomountServiceAccountToken = ptr(false)
+		t.AutomountServiceAccountToken = new(false)
 		t.Executor = &wfv1.ExecutorConfig{ServiceAccountName: executorSA}
 	}
 	return t

@@ -32,15 +32,15 @@ func CronWorkflow(name, template string, s *ir.Schedule) *wfv1.CronWorkflow {
 			Timezone:                   tz,
 			ConcurrencyPolicy:          wfv1.ConcurrencyPolicy(s.ConcurrencyPolicy),
 			Suspend:                    s.Suspend,
-			SuccessfulJobsHistoryLimit: ptr(int32(s.SuccessfulJobsHistoryLimit)),
-			FailedJobsHistoryLimit:     ptr(int32(s.FailedJobsHistoryLimit)),
+			SuccessfulJobsHistoryLimit: new(int32(s.SuccessfulJobsHistoryLimit)),
+			FailedJobsHistoryLimit:     new(int32(s.FailedJobsHistoryLimit)),
 			WorkflowSpec: wfv1.WorkflowSpec{
 				WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: template},
 			},
 		},
 	}
 	if s.StartingDeadlineSeconds != nil {
-		cw.Spec.StartingDeadlineSeconds = ptr(int64(*s.StartingDeadlineSeconds))
+		cw.Spec.StartingDeadlineSeconds = new(int64(*s.StartingDeadlineSeconds))
 	}
 	return cw
 }

@@ -40,8 +40,8 @@ func ExecutorResources() corev1.ResourceRequirements {
 // without a runAsUser; the pod's own runAsUser, when set, wins anyway.
 func ExecutorSecurityContext() *corev1.SecurityContext {
 	return &corev1.SecurityContext{
-		RunAsNonRoot:             ptr(true),
-		AllowPrivilegeEscalation: ptr(false),
+		RunAsNonRoot:             new(true),
+		AllowPrivilegeEscalation: new(false),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}

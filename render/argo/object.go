@@ -1,6 +1,7 @@
 package argo
 
 import (
+	"bytes"
 	"encoding/json"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -59,7 +60,7 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	var m map[string]any
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
@@ -104,5 +105,14 @@ func WorkflowTemplate(name string) *wfv1.WorkflowTemplate {
 	return &wfv1.WorkflowTemplate{
 		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindWorkflowTemplate},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
+	}
+}
+
+// Kinds are the Argo Workflows kinds pipelines and sweeps emit (Argo CD
+// has health checks for them built in).
+func Kinds() []render.Kind {
+	return []render.Kind{
+		{Group: Group, Version: "v1alpha1", Kind: KindWorkflowTemplate, Plural: "workflowtemplates", Order: render.OrderWorkload},
+		{Group: Group, Version: "v1alpha1", Kind: KindCronWorkflow, Plural: "cronworkflows", Order: render.OrderWorkload},
 	}
 }

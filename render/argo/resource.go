@@ -14,36 +14,6 @@ import (
 	"github.com/kiln-ml/kiln/render"
 )
 
-// MaxConditions is how many entries of a job's status.conditions the
-// failure condition looks at. The Kubeflow operators keep one condition
-// per type (Created, Running, Restarting, Succeeded, Failed, Suspended,
-// and a few more in newer releases), so eight covers every position a
-// Failed condition can take.
-const MaxConditions = 8
-
-// JobConditions are the success and failure conditions of a resource
-// template that runs a Kubeflow training job (the training operator's
-// kubeflow.org/v1 jobs and the MPI operator's v2beta1 MPIJob share the
-// status layout): conditions of {type, status} in status.conditions, and
-// status.completionTime once the job has ended.
-//
-// Argo evaluates them as label selectors whose keys are gjson paths into
-// the object. A selector key must be a qualified name, so gjson queries
-// (conditions.#(type=="Failed")) cannot be spelled; plain indices can.
-// Argo fails the step if any failure requirement matches, so the failure
-// condition lists "status.conditions.<i>.type==Failed" for every position i.
-// Success needs all of its requirements, so it cannot search the list;
-// it is the completion time instead, which the operators set in the same
-// status update as the Succeeded or Failed condition. Argo checks the
-// failure condition first, so a failed job never counts as a success.
-func JobConditions() (success, failure string) {
-	reqs := make([]string, MaxConditions)
-	for i := range reqs {
-		reqs[i] = fmt.Sprintf("status.conditions.%d.type==Failed", i)
-	}
-	return "status.completionTime", strings.Join(reqs, ",")
-}
-
 // ParseCondition parses a resource condition the way Argo's executor
 // does, so tests and checks can hold kiln's conditions to it.
 func ParseCondition(cond string) (labels.Requirements, error) {
@@ -62,6 +32,9 @@ type TrainingInput struct {
 	// Job is the rendered training job (training.Job); its name is
 	// replaced by JobName, since every run creates its own job.
 	Job render.Object
+	// Kind describes the job's kind: the step waits for its Done or
+	// Failed condition.
+	Kind render.Kind
 	// JobName is the name of the job in the cluster; a template of
 	// {{workflow.name}} so that runs do not collide.
 	JobName string
@@ -85,7 +58,8 @@ const WaiterRetries = 3
 
 // TrainingTemplate returns a resource template that applies the job,
 // owned by the workflow (deleting the run deletes the job), and waits for
-// JobConditions: the step fails when the job fails.
+// its kind's Done or Failed condition: the step fails when the job fails.
+// A kind without them is an error: the step would wait forever.
 //
 // The action is apply, not create: Argo's executor runs kubectl with the
 // action, and create fails with AlreadyExists when a waiter that was
@@ -96,6 +70,9 @@ const WaiterRetries = 3
 // once, so a failure is never retried as a new job (Argo's OnError does
 // not retry a Failed node at all).
 func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
+	if in.Kind.Done == "" || in.Kind.Failed == "" {
+		return wfv1.Template{}, fmt.Errorf("training job %s: kind %s says no condition a step can wait for", in.JobName, in.Kind.GroupKind())
+	}
 	in.Job.SetName(in.JobName)
 	l := map[string]string{}
 	for k, v := range in.Job.GetLabels() {
@@ -110,18 +87,17 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 	if err != nil {
 		return wfv1.Template{}, fmt.Errorf("training job %s: %w", in.JobName, err)
 	}
-	success, failure := JobConditions()
 	t := wfv1.Template{
 		Name: in.Name,
 		Resource: &wfv1.ResourceTemplate{
 			Action:            "apply",
 			Manifest:          string(manifest),
 			SetOwnerReference: true,
-			SuccessCondition:  success,
-			FailureCondition:  failure,
+			SuccessCondition:  in.Kind.Done,
+			FailureCondition:  in.Kind.Failed,
 		},
 		RetryStrategy: &wfv1.RetryStrategy{
-			Limit:       ptr(intstr.FromInt32(WaiterRetries)),
+			Limit:       new(intstr.FromInt32(WaiterRetries)),
 			RetryPolicy: wfv1.RetryPolicyOnError,
 		},
 	}

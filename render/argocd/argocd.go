@@ -78,12 +78,12 @@ func (Renderer) RenderSystem(c *render.SystemContext) diag.List {
 	for _, re := range c.Environments {
 		env := envs[re.Name]
 		dir.Items = append(dir.Items, render.Item{
-			Object: NewApplication(sys, env, re),
+			Object: NewApplication(sys, c.Kinds, env, re),
 			Origin: origin(ir.Path("environments", env.Name)),
 		})
 	}
 	if g.HealthChecks {
-		b, err := HealthPatch(sys, c.Environments)
+		b, err := HealthPatch(sys, c.Kinds, c.Environments)
 		if err != nil {
 			diags.Errorf(sys.Sources.Pos("gitops"), "gitops", "internal error: %v", err)
 		} else if b != nil {
@@ -211,7 +211,7 @@ func sortedKinds(m map[GroupKind]bool) []GroupKind {
 func ApplicationName(sys *ir.System, env string) string { return sys.Name + "-" + env }
 
 // NewApplication is one environment's Application.
-func NewApplication(sys *ir.System, env *ir.Environment, re render.Environment) *Application {
+func NewApplication(sys *ir.System, kinds *render.Kinds, env *ir.Environment, re render.Environment) *Application {
 	g := sys.GitOps
 	app := &Application{
 		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "Application"},
@@ -230,7 +230,7 @@ func NewApplication(sys *ir.System, env *ir.Environment, re render.Environment) 
 			Project:           g.ProjectName(sys),
 			Destination:       destination(env),
 			SyncPolicy:        syncPolicy(env.Sync),
-			IgnoreDifferences: ignoreDifferences(g, re.Items),
+			IgnoreDifferences: ignoreDifferences(g, kinds, re.Items),
 		},
 	}
 	if h := g.Hydrator; h != nil {
@@ -295,23 +295,12 @@ func syncPolicy(p ir.SyncPolicy) *SyncPolicy {
 	return sp
 }
 
-// controllerFields are the fields of kinds kiln emits that a controller
-// changes after admission (what webhooks default at admission is covered
-// by the server-side diff). Keyed by group/Kind.
-var controllerFields = map[string][]string{
-	// Kueue admits a queued job by flipping runPolicy.suspend.
-	"kubeflow.org/PyTorchJob": {"/spec/runPolicy/suspend"},
-	"kubeflow.org/TFJob":      {"/spec/runPolicy/suspend"},
-	"kubeflow.org/XGBoostJob": {"/spec/runPolicy/suspend"},
-	"kubeflow.org/PaddleJob":  {"/spec/runPolicy/suspend"},
-	"kubeflow.org/MXJob":      {"/spec/runPolicy/suspend"},
-	"kubeflow.org/MPIJob":     {"/spec/runPolicy/suspend"},
-}
-
 // ignoreDifferences lists, for the kinds of an environment, the fields
-// controllers own and the ones the spec adds, and the replica count of
-// every object a HorizontalPodAutoscaler scales.
-func ignoreDifferences(g *ir.GitOps, items []render.Item) []IgnoreDifferences {
+// controllers own (their descriptors' ControllerFields; what webhooks
+// default at admission is covered by the server-side diff) and the ones
+// the spec adds, and the replica count of every object a
+// HorizontalPodAutoscaler scales.
+func ignoreDifferences(g *ir.GitOps, kinds *render.Kinds, items []render.Item) []IgnoreDifferences {
 	fields := map[schema.GroupKind][]string{}
 	var scaled []IgnoreDifferences
 	for _, it := range items {
@@ -321,7 +310,9 @@ func ignoreDifferences(g *ir.GitOps, items []render.Item) []IgnoreDifferences {
 		if gk.Group != "" {
 			key = gk.Group + "/" + gk.Kind
 		}
-		fields[gk] = append(fields[gk], controllerFields[key]...)
+		if k, ok := kinds.Lookup(gk); ok {
+			fields[gk] = append(fields[gk], k.ControllerFields...)
+		}
 		fields[gk] = append(fields[gk], g.IgnoreDifferences[key]...)
 		if gk.Kind == "HorizontalPodAutoscaler" {
 			if ref, ok := scaleTarget(it.Object); ok {
@@ -375,4 +366,14 @@ func scaleTarget(o render.Object) (IgnoreDifferences, bool) {
 		group = ""
 	}
 	return IgnoreDifferences{Group: group, Kind: ref.Kind, Name: ref.Name}, true
+}
+
+// Kinds implements render.KindDeclarer. The AppProject goes in the
+// platform wave, before the Applications that name it, when an app of
+// apps syncs them.
+func (Renderer) Kinds() []render.Kind {
+	return []render.Kind{
+		{Group: Group, Version: Version, Kind: "AppProject", Plural: "appprojects", Order: render.OrderPolicy + 3, Wave: -1},
+		{Group: Group, Version: Version, Kind: "Application", Plural: "applications", Order: render.OrderWorkload},
+	}
 }

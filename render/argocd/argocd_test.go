@@ -136,7 +136,9 @@ func TestProject(t *testing.T) {
 func TestAutoscaledReplicas(t *testing.T) {
 	res, diags := renderSpec(t, "plain")
 	require.False(t, diags.HasErrors(), "%v", diags)
-	app := argocd.NewApplication(res.System, res.System.Environments[0], res.Environments[0])
+	kinds, err := render.NewKinds(plugins.Builtins()...)
+	require.NoError(t, err)
+	app := argocd.NewApplication(res.System, kinds, res.System.Environments[0], res.Environments[0])
 	var got []argocd.IgnoreDifferences
 	for _, d := range app.Spec.IgnoreDifferences {
 		if d.Kind == "Deployment" {

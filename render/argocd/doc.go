@@ -3,6 +3,9 @@
 // argocd/<system>/ beside the environment directories (never inside one:
 // an Application that syncs its own directory loops), plus Lua health
 // checks for the kinds Argo CD does not know, as a patch for argocd-cm.
+// The health checks and the fields controllers own come from the kinds'
+// descriptors (render.Kind), declared by the renderers that emit them:
+// this package keeps no list of kinds.
 //
 // One Application per environment, not an ApplicationSet: each
 // environment has its own destination and sync policy (production synced

@@ -1,10 +1,7 @@
 package argocd
 
 import (
-	"embed"
 	"fmt"
-	"maps"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,38 +10,6 @@ import (
 	"github.com/kiln-ml/kiln/render"
 )
 
-//go:embed lua/*.lua
-var luaFS embed.FS
-
-// healthScripts maps group/Kind to the Lua health check kiln writes for it:
-// the kinds kiln emits that Argo CD has no built-in health check for.
-var healthScripts = map[string]string{
-	"kubeflow.org/PyTorchJob": "lua/training.lua",
-	"kubeflow.org/TFJob":      "lua/training.lua",
-	"kubeflow.org/XGBoostJob": "lua/training.lua",
-	"kubeflow.org/PaddleJob":  "lua/training.lua",
-	"kubeflow.org/MXJob":      "lua/training.lua",
-	"kubeflow.org/MPIJob":     "lua/training.lua",
-	"kubeflow.org/Experiment": "lua/experiment.lua",
-	"kubeflow.org/Notebook":   "lua/notebook.lua",
-}
-
-// HealthKinds lists the group/Kinds kiln has a health check for, sorted.
-func HealthKinds() []string { return slices.Sorted(maps.Keys(healthScripts)) }
-
-// HealthScript returns the Lua health check for a group/Kind.
-func HealthScript(groupKind string) (string, bool) {
-	p, ok := healthScripts[groupKind]
-	if !ok {
-		return "", false
-	}
-	b, err := luaFS.ReadFile(p)
-	if err != nil {
-		panic(err) // embedded: cannot happen
-	}
-	return string(b), true
-}
-
 // HealthKey is the argocd-cm key of a kind's health check:
 // resource.customizations.health.<group>_<Kind>.
 func HealthKey(group, kind string) string {
@@ -52,16 +17,17 @@ func HealthKey(group, kind string) string {
 }
 
 // HealthPatch is the argocd-cm ConfigMap holding the health checks of the
-// kinds the system renders in any environment, meant to be merged into
-// Argo CD's own (kubectl patch --patch-file), never applied in its place;
-// nil when the system renders none of those kinds.
-func HealthPatch(sys *ir.System, envs []render.Environment) ([]byte, error) {
+// kinds the system renders in any environment (those whose descriptor has
+// one: Argo CD has none built in), meant to be merged into Argo CD's own
+// (kubectl patch --patch-file), never applied in its place; nil when the
+// system renders none of those kinds.
+func HealthPatch(sys *ir.System, kinds *render.Kinds, envs []render.Environment) ([]byte, error) {
 	data := map[string]string{}
 	for _, e := range envs {
 		for _, it := range e.Items {
 			gvk := it.GVK()
-			if s, ok := HealthScript(gvk.Group + "/" + gvk.Kind); ok {
-				data[HealthKey(gvk.Group, gvk.Kind)] = s
+			if k, ok := kinds.Lookup(gvk.GroupKind()); ok && k.Health != "" {
+				data[HealthKey(gvk.Group, gvk.Kind)] = k.Health
 			}
 		}
 	}

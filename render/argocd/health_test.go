@@ -8,15 +8,31 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/kiln-ml/kiln/render/argocd"
+	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
 )
+
+// healthScripts are the health checks of the built-in renderers' kinds,
+// by group/Kind, as Argo CD's renderer finds them.
+func healthScripts(t *testing.T) map[string]string {
+	t.Helper()
+	kinds, err := render.NewKinds(plugins.Builtins()...)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, k := range kinds.All() {
+		if k.Health != "" {
+			out[k.Group+"/"+k.Kind] = k.Health
+		}
+	}
+	return out
+}
 
 // health runs a health check the way Argo CD does (gopher-lua, the object
 // as the global obj, the script returning a table with status and
 // message).
 func health(t *testing.T, groupKind, object string) (status, message string) {
 	t.Helper()
-	script, ok := argocd.HealthScript(groupKind)
+	script, ok := healthScripts(t)[groupKind]
 	require.True(t, ok, "no health check for %s", groupKind)
 	var obj map[string]any
 	require.NoError(t, json.Unmarshal([]byte(object), &obj))
@@ -58,9 +74,9 @@ func toLua(L *lua.LState, v any) lua.LValue {
 
 // Every script compiles, and every kind has one.
 func TestHealthScriptsCompile(t *testing.T) {
-	require.Len(t, argocd.HealthKinds(), 8)
-	for _, gk := range argocd.HealthKinds() {
-		script, _ := argocd.HealthScript(gk)
+	scripts := healthScripts(t)
+	require.Len(t, scripts, 8)
+	for gk, script := range scripts {
 		L := lua.NewState()
 		_, err := L.LoadString(script)
 		L.Close()

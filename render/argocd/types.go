@@ -4,8 +4,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// APIVersion is the group and version of Argo CD's resources.
-const APIVersion = "argoproj.io/v1alpha1"
+// Group, Version and APIVersion of Argo CD's resources.
+const (
+	Group      = "argoproj.io"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+)
 
 // AppProject is argoproj.io/v1alpha1 AppProject.
 type AppProject struct {

@@ -1,10 +1,10 @@
 package notebook
 
 import (
+	_ "embed"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,7 +13,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
-	"github.com/kiln-ml/kiln/render/training"
 )
 
 // Component is the app.kubernetes.io/component of notebook objects.
@@ -63,31 +62,31 @@ func (Renderer) Render(c *render.Context) diag.List {
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Notebooks)) {
 		n := c.Env.Spec.Notebooks[name]
 		path := ir.Path("notebooks", name)
+		c.NeedPodSecurity(path, n.Security)
+		c.NeedResources(n.Resources)
 		out.Add(check(c, path, n)...)
-		origin := c.Origin(path, Component, ObjectName(name))
+		origin := c.Origin(path, Component, render.ObjectName(name))
+		origin.PodSecurity = render.PodSecurityOf(n.Security)
 		c.Add(Object(c.System, c.Env, name, n), origin)
 		if n.Workspace != "" {
-			c.Add(WorkspaceClaim(name, n), c.Origin(ir.Join(path, "workspace"), Component, ObjectName(name)))
+			c.Add(WorkspaceClaim(name, n), c.Origin(ir.Join(path, "workspace"), Component, render.ObjectName(name)))
 		}
 	}
 	return out
 }
 
-// ObjectName is the name of the Notebook of an entry.
-func ObjectName(entry string) string { return strings.ReplaceAll(entry, "_", "-") }
-
 // ClaimName is the name of the workspace claim of an entry.
-func ClaimName(entry string) string { return ObjectName(entry) + "-" + workspace }
+func ClaimName(entry string) string { return render.ObjectName(entry) + "-" + workspace }
 
 // Object renders one notebook entry.
 func Object(sys *ir.System, env *ir.Environment, name string, n *ir.Notebook) *Notebook {
 	sa := n.ServiceAccount
 	if sa == "" {
-		sa = training.WorkloadServiceAccount(sys)
+		sa = render.WorkloadServiceAccount(sys)
 	}
 	ps := pod.Spec(env, pod.Input{
 		// The controller finds Jupyter's container by the Notebook's name.
-		Container:      ObjectName(name),
+		Container:      render.ObjectName(name),
 		Image:          n.Image,
 		Env:            n.Env,
 		Resources:      n.Resources,
@@ -110,7 +109,7 @@ func Object(sys *ir.System, env *ir.Environment, name string, n *ir.Notebook) *N
 	}
 	return &Notebook{
 		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: "Notebook"},
-		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: render.ObjectName(name)},
 		Spec:       Spec{Template: Template{Spec: ps}},
 	}
 }
@@ -162,4 +161,15 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("1 %s", noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// healthCheck is Argo CD's health check for a Notebook, which it has
+// none for built in.
+//
+//go:embed health.lua
+var healthCheck string
+
+// Kinds implements render.KindDeclarer.
+func (Renderer) Kinds() []render.Kind {
+	return []render.Kind{{Group: "kubeflow.org", Version: "v1", Kind: "Notebook", Plural: "notebooks", Order: render.OrderWorkload, Health: healthCheck}}
 }

@@ -156,7 +156,7 @@ func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
 	if t == nil {
 		return
 	}
-	job := objectName(g.name) + RunSuffix + "-" + objectName(name)
+	job := render.ObjectName(g.name) + RunSuffix + "-" + render.ObjectName(name)
 	longest := ""
 	for _, n := range training.DerivedNames(job, t) {
 		if len(n) >= len(longest) {
@@ -164,7 +164,7 @@ func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
 		}
 	}
 	if over := len(longest) - training.MaxNameLength; over > 0 {
-		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or step name by %d characters", g.name, objectName(name), longest, len(longest), training.MaxNameLength, over)
+		c.Errorf(ir.Join(path, "training"), "each run of pipeline %s creates the training job <run name>-%s, and the operator derives pod names such as %q (%d characters) from it; Kubernetes allows %d: shorten the pipeline or step name by %d characters", g.name, render.ObjectName(name), longest, len(longest), training.MaxNameLength, over)
 	}
 }
 

@@ -251,7 +251,7 @@ func checkRole(t *testing.T, files map[string][]byte, wt *wfv1.WorkflowTemplate)
 	}
 	require.NotEmpty(t, role.Rules, "no Role for %s", wt.Spec.ServiceAccountName)
 	plural := map[string]string{}
-	for _, k := range training.Kinds {
+	for _, k := range (training.Renderer{}).Kinds() {
 		plural[k.Kind] = k.Plural
 	}
 	// kubectl apply (client side) gets the object, then creates it or

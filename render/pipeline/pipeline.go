@@ -17,7 +17,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
-	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -52,13 +51,24 @@ func (Renderer) Name() string { return "pipelines" }
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
 	s := c.Env.Spec
+	// A step that uses a component without setting resources runs with
+	// the component's.
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
+		if r := s.Components[name].Resources; r != nil {
+			c.NeedResources(*r)
+		}
+	}
 	if len(s.Pipelines) == 0 {
 		return nil
+	}
+	c.NeedWorkflows()
+	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		needs(c, name, s.Pipelines[name])
 	}
 	var caches []string
 	memoPath := "" // where the first memoized pipeline is written
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
-		g := newGraph(c.Env, name, s.Pipelines[name])
+		g := newGraph(name, s.Pipelines[name])
 		if !Check(c, g) {
 			continue
 		}
@@ -72,12 +82,13 @@ func (Renderer) Render(c *render.Context) diag.List {
 			}
 			continue
 		}
-		origin := c.Origin(g.path, Component, objectName(name))
+		origin := c.Origin(g.path, Component, render.ObjectName(name))
+		origin.PodSecurity = render.PodSecurityOf(g.p.Security)
 		c.Add(argo.Wrap(wt), origin)
 		if n := g.p.MaxRuns; n > 0 {
 			wt.Spec.Synchronization = argo.Limit(RunLimitName(name), n)
 			if n > 1 {
-				c.Add(argo.SemaphoreConfigMap(RunLimitName(name), n), c.Origin(ir.Join(g.path, "maxRuns"), Component, objectName(name)))
+				c.Add(argo.SemaphoreConfigMap(RunLimitName(name), n), c.Origin(ir.Join(g.path, "maxRuns"), Component, render.ObjectName(name)))
 			}
 		}
 		if memo != "" {
@@ -88,7 +99,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.Add(argo.MemoCache(memo), origin)
 		}
 		if sch := g.p.Schedule; sch != nil {
-			c.Add(argo.Wrap(argo.CronWorkflow(wt.Name, wt.Name, sch)), c.Origin(ir.Join(g.path, "schedule"), Component, objectName(name)))
+			c.Add(argo.Wrap(argo.CronWorkflow(wt.Name, wt.Name, sch)), c.Origin(ir.Join(g.path, "schedule"), Component, render.ObjectName(name)))
 		}
 	}
 	if s.Artifacts != nil {
@@ -118,6 +129,30 @@ func (Renderer) Render(c *render.Context) diag.List {
 	return nil
 }
 
+// needs declares what a pipeline's pods need of the environment: their
+// Pod Security level, the MIG profiles its steps request, and access to
+// the kinds of the training jobs its steps create. A step applies its job
+// (get, then create or patch on a retry) and the exit handler deletes it.
+func needs(c *render.Context, name string, p *ir.Pipeline) {
+	s := c.Env.Spec
+	c.NeedPodSecurity(ir.Path("pipelines", name), p.Security)
+	for _, st := range slices.Sorted(maps.Keys(p.Steps)) {
+		step := p.Steps[st]
+		if step.Resources != nil {
+			c.NeedResources(*step.Resources)
+		}
+		tr := step.Training
+		if comp := s.Components[step.Component]; tr == "" && comp != nil {
+			tr = comp.Training
+		}
+		if t := s.Training[tr]; t != nil {
+			if k, ok := training.KindOf(t.Framework); ok {
+				c.NeedJobAccess(k, "create", "get", "patch", "delete")
+			}
+		}
+	}
+}
+
 // Controller is the Argo workflow controller of the environment.
 func Controller(s *ir.Spec) argo.Controller {
 	c := argo.Controller{Namespace: "argo", ServiceAccount: "argo"}
@@ -137,14 +172,14 @@ func ServiceAccount(sys *ir.System, p *ir.Pipeline) string {
 	if p.ServiceAccount != "" {
 		return p.ServiceAccount
 	}
-	return platform.WorkflowServiceAccount(sys)
+	return render.WorkflowServiceAccount(sys)
 }
 
 // RunLimitName names the mutex or semaphore that caps a pipeline's runs.
-func RunLimitName(pipeline string) string { return objectName(pipeline) + "-runs" }
+func RunLimitName(pipeline string) string { return render.ObjectName(pipeline) + "-runs" }
 
 // MemoCacheName is the cache ConfigMap of a pipeline's memoized steps.
-func MemoCacheName(pipeline string) string { return objectName(pipeline) + "-memo" }
+func MemoCacheName(pipeline string) string { return render.ObjectName(pipeline) + "-memo" }
 
 // pathError is a problem rendering a pipeline, at a spec path. Check
 // reports these first; rendering still refuses rather than drop what it
@@ -162,23 +197,23 @@ func (e *pathError) Error() string { return e.path + ": " + e.msg }
 func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.WorkflowTemplate, string, bool, error) {
 	p := g.p
 	sa := ServiceAccount(sys, p)
-	wt := argo.WorkflowTemplate(objectName(g.name))
+	wt := argo.WorkflowTemplate(render.ObjectName(g.name))
 	spec := &wt.Spec
 	spec.Entrypoint = entrypoint(g)
 	spec.ServiceAccountName = sa
 	spec.PodGC = &wfv1.PodGC{Strategy: wfv1.PodGCStrategy(p.PodGC)}
 	spec.PodMetadata = &wfv1.Metadata{Labels: map[string]string{
-		render.LabelName:      objectName(g.name),
+		render.LabelName:      render.ObjectName(g.name),
 		render.LabelPartOf:    sys.Name,
 		render.LabelComponent: Component,
 		render.LabelManagedBy: render.ManagedBy,
 	}}
 	if p.Parallelism > 0 {
-		spec.Parallelism = ptr(int64(p.Parallelism))
+		spec.Parallelism = new(int64(p.Parallelism))
 	}
 	if p.Timeout != "" {
 		if d, err := time.ParseDuration(p.Timeout); err == nil {
-			spec.ActiveDeadlineSeconds = ptr(int64(d.Seconds()))
+			spec.ActiveDeadlineSeconds = new(int64(d.Seconds()))
 		}
 	}
 	if t := p.TTL; t != nil {
@@ -299,7 +334,7 @@ func (g *graph) pinned() map[string]map[string]bool {
 func freeName(g *graph, candidates ...string) string {
 	taken := map[string]bool{entrypoint(g): true}
 	for n := range g.steps {
-		taken[objectName(n)] = true
+		taken[render.ObjectName(n)] = true
 	}
 	for _, c := range candidates {
 		if !taken[c] {
@@ -329,11 +364,11 @@ func cleanupTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask) ([]
 		if t == nil {
 			continue
 		}
-		k, ok := training.Kinds[t.Framework]
+		k, ok := training.KindOf(t.Framework)
 		if !ok {
 			continue
 		}
-		jobs = append(jobs, argo.JobRef{APIVersion: k.APIVersion, Kind: k.Kind, Namespace: env.Namespace, Name: JobName(n)})
+		jobs = append(jobs, argo.JobRef{APIVersion: k.APIVersion(), Kind: k.Kind, Namespace: env.Namespace, Name: JobName(n)})
 	}
 	if len(jobs) == 0 {
 		return nil, nil
@@ -364,7 +399,7 @@ func entrypoint(g *graph) string {
 
 // stepTemplate renders one step into its template and its DAG task.
 func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st *ir.Step, sa string, pinned, numeric map[string]bool) (wfv1.Template, wfv1.DAGTask, error) {
-	tname := objectName(name)
+	tname := render.ObjectName(name)
 	task := wfv1.DAGTask{Name: tname, Template: tname}
 	task.Depends = g.depends(name, st)
 	if st.When != "" {
@@ -414,7 +449,7 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		for _, a := range st.Inputs.Artifacts {
 			prod, _ := g.producer(name, a)
 			tmpl.Inputs.Artifacts = append(tmpl.Inputs.Artifacts, wfv1.Artifact{Name: a, Path: ArtifactDir + "/" + a})
-			task.Arguments.Artifacts = append(task.Arguments.Artifacts, wfv1.Artifact{Name: a, From: "{{tasks." + objectName(prod) + ".outputs.artifacts." + a + "}}"})
+			task.Arguments.Artifacts = append(task.Arguments.Artifacts, wfv1.Artifact{Name: a, From: "{{tasks." + render.ObjectName(prod) + ".outputs.artifacts." + a + "}}"})
 		}
 	}
 	if st.Outputs != nil && st.Training == "" && st.Promote == nil {
@@ -446,9 +481,9 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		}
 	}
 	if r := st.Retry; r != nil {
-		rs := &wfv1.RetryStrategy{Limit: ptr(intstr.FromInt32(int32(r.Limit))), RetryPolicy: wfv1.RetryPolicy(r.Policy)}
+		rs := &wfv1.RetryStrategy{Limit: new(intstr.FromInt32(int32(r.Limit))), RetryPolicy: wfv1.RetryPolicy(r.Policy)}
 		if b := r.Backoff; b != nil {
-			rs.Backoff = &wfv1.Backoff{Duration: b.Duration, Factor: ptr(intstr.FromInt32(int32(b.Factor))), MaxDuration: b.MaxDuration}
+			rs.Backoff = &wfv1.Backoff{Duration: b.Duration, Factor: new(intstr.FromInt32(int32(b.Factor))), MaxDuration: b.MaxDuration}
 		}
 		tmpl.RetryStrategy = rs
 	}
@@ -496,7 +531,7 @@ func containerTemplate(env *ir.Environment, g *graph, name string, st *ir.Step, 
 	if st.Resources != nil {
 		in.Resources = *st.Resources
 	}
-	return argo.ContainerTemplate(env, objectName(name), in, sa)
+	return argo.ContainerTemplate(env, render.ObjectName(name), in, sa)
 }
 
 // trainingTemplate renders a step that runs a training job. The job's
@@ -535,16 +570,18 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 	}
 	job := training.Job(sys, env, st.Training, t)
 	job.SetNamespace(env.Namespace)
+	kind, _ := training.KindOf(t.Framework)
 	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
-		Name:    objectName(name),
+		Name:    render.ObjectName(name),
 		Job:     job,
+		Kind:    kind,
 		JobName: JobName(name),
 		Labels: map[string]string{
-			render.LabelName:      training.ObjectName(st.Training),
+			render.LabelName:      render.ObjectName(st.Training),
 			render.LabelPartOf:    sys.Name,
 			render.LabelComponent: training.Component,
 			render.LabelManagedBy: render.ManagedBy,
-			"kiln.dev/pipeline":   objectName(g.name),
+			"kiln.dev/pipeline":   render.ObjectName(g.name),
 		},
 	})
 	if err != nil {
@@ -572,7 +609,7 @@ func jobDeadline(p *ir.Pipeline, st *ir.Step) int {
 
 // JobName is the name of the job a training step creates: one per run
 // and step, so that two steps may run the same training entry.
-func JobName(step string) string { return "{{workflow.name}}-" + objectName(step) }
+func JobName(step string) string { return "{{workflow.name}}-" + render.ObjectName(step) }
 
 // GitTokenKey is the default key of the Secret holding a Git token.
 const GitTokenKey = "token"
@@ -620,7 +657,7 @@ func promoteTemplate(sys *ir.System, env *ir.Environment, g *graph, name string,
 		Resources: promoteResources,
 		Security:  g.p.Security,
 	}
-	return argo.ContainerTemplate(env, objectName(name), in, sa)
+	return argo.ContainerTemplate(env, render.ObjectName(name), in, sa)
 }
 
 // modelURI is the model a promote step rolls out: its storageUri, else
@@ -650,7 +687,7 @@ func modelURI(env *ir.Environment, g *graph, name string, st *ir.Step, params ma
 
 // pinnedKey is where an artifact a promote step names is stored.
 func pinnedKey(prefix, pipeline, step, artifact string) string {
-	k := objectName(pipeline) + "/{{workflow.name}}/" + objectName(step) + "/" + artifact
+	k := render.ObjectName(pipeline) + "/{{workflow.name}}/" + render.ObjectName(step) + "/" + artifact
 	if prefix != "" {
 		k = strings.TrimSuffix(prefix, "/") + "/" + k
 	}
@@ -684,7 +721,7 @@ func artifactURI(r *ir.ArtifactRepository, pipeline, step, artifact string) stri
 // takes keys of letters, digits and '-', which parameter values (URIs)
 // are not, hence the digest, computed by Argo's expression language.
 func memoKey(pipeline, step string, tmpl wfv1.Template) string {
-	key := objectName(pipeline) + "-" + objectName(step)
+	key := render.ObjectName(pipeline) + "-" + render.ObjectName(step)
 	if len(tmpl.Inputs.Parameters) == 0 {
 		return key
 	}
@@ -703,4 +740,5 @@ func i32(v *int) *int32 {
 	return &n
 }
 
-func ptr[T any](v T) *T { return &v }
+// Kinds implements render.KindDeclarer.
+func (Renderer) Kinds() []render.Kind { return argo.Kinds() }

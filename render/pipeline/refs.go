@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
 )
 
 // refRE is a reference: step.output or parameters.name.
@@ -15,9 +16,6 @@ var refRE = regexp.MustCompile(`^([a-z][-a-z0-9_]*)\.([A-Za-z_][-A-Za-z0-9_]*)$`
 
 // ParametersRef is the prefix of a reference to a pipeline parameter.
 const ParametersRef = "parameters"
-
-// objectName is the Kubernetes (and Argo template) form of an entry name.
-func objectName(n string) string { return strings.ReplaceAll(n, "_", "-") }
 
 // graph is a pipeline with its steps resolved (components merged) and
 // what each step can see.
@@ -30,14 +28,10 @@ type graph struct {
 	ancestors map[string]map[string]bool
 }
 
-// newGraph merges components into steps and computes ancestors. The
-// compiler has already reported dangling `after` entries and cycles;
-// here they are skipped.
-func newGraph(env *ir.Environment, name string, p *ir.Pipeline) *graph {
-	g := &graph{name: name, path: ir.Path("pipelines", name), p: p, steps: map[string]*ir.Step{}, ancestors: map[string]map[string]bool{}}
-	for n, st := range p.Steps {
-		g.steps[n] = withComponent(env, st)
-	}
+// newGraph computes ancestors. The compiler has already reported dangling
+// `after` entries and cycles; here they are skipped.
+func newGraph(name string, p *ir.Pipeline) *graph {
+	g := &graph{name: name, path: ir.Path("pipelines", name), p: p, steps: p.Steps, ancestors: map[string]map[string]bool{}}
 	var visit func(n string, seen map[string]bool) map[string]bool
 	visit = func(n string, seen map[string]bool) map[string]bool {
 		if a, ok := g.ancestors[n]; ok {
@@ -62,28 +56,6 @@ func newGraph(env *ir.Environment, name string, p *ir.Pipeline) *graph {
 		visit(n, map[string]bool{})
 	}
 	return g
-}
-
-// withComponent returns the step with its component's fields under the
-// ones the step sets itself (field by field, at the top level).
-func withComponent(env *ir.Environment, st *ir.Step) *ir.Step {
-	comp := env.Spec.Components[st.Component]
-	if st.Component == "" || comp == nil {
-		return st
-	}
-	var base, over map[string]json.RawMessage
-	b, _ := json.Marshal(comp)
-	_ = json.Unmarshal(b, &base)
-	b, _ = json.Marshal(st)
-	_ = json.Unmarshal(b, &over)
-	maps.Copy(base, over)
-	delete(base, "component")
-	b, _ = json.Marshal(base)
-	var out ir.Step
-	if err := json.Unmarshal(b, &out); err != nil {
-		return st
-	}
-	return &out
 }
 
 // outputs lists a step's output parameters.
@@ -134,7 +106,7 @@ func (g *graph) resolve(user, s string) (value, string) {
 	if !g.ancestors[user][owner] {
 		return value{}, "step " + quote(owner) + " does not run before " + quote(user) + ": add it to " + user + ".after to use " + s
 	}
-	return value{expr: "{{tasks." + objectName(owner) + ".outputs.parameters." + name + "}}", ref: true}, ""
+	return value{expr: "{{tasks." + render.ObjectName(owner) + ".outputs.parameters." + name + "}}", ref: true}, ""
 }
 
 // producer finds the step that produces artifact a for step user.
@@ -230,12 +202,12 @@ func (g *graph) depends(name string, st *ir.Step) string {
 	terms := map[string]string{}
 	for _, a := range st.After {
 		if _, ok := g.steps[a]; ok && a != g.p.OnExit {
-			terms[a] = objectName(a)
+			terms[a] = render.ObjectName(a)
 		}
 	}
 	for u := range used {
 		if g.ancestors[name][u] {
-			terms[u] = objectName(u) + ".Succeeded"
+			terms[u] = render.ObjectName(u) + ".Succeeded"
 		}
 	}
 	var out []string

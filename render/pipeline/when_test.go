@@ -38,7 +38,6 @@ func evalWhen(t *testing.T, when string, vars map[string]string) bool {
 }
 
 func testGraph() *graph {
-	env := &ir.Environment{Spec: &ir.Spec{}}
 	p := &ir.Pipeline{
 		Parameters: map[string]*ir.Parameter{"min": {Default: &ir.Value{RawMessage: json.RawMessage(`0.8`)}}},
 		Steps: map[string]*ir.Step{
@@ -46,7 +45,7 @@ func testGraph() *graph {
 			"promote":  {After: []string{"evaluate"}},
 		},
 	}
-	return newGraph(env, "p", p)
+	return newGraph("p", p)
 }
 
 func TestTranslateWhen(t *testing.T) {
@@ -117,20 +116,7 @@ func TestResolve(t *testing.T) {
 	assert.NotEmpty(t, problem)
 }
 
-func TestComponentMerge(t *testing.T) {
-	env := &ir.Environment{Spec: &ir.Spec{Components: map[string]*ir.Step{
-		"fetch": {Image: "tools:1", Command: []string{"fetch"}, Outputs: &ir.StepOutputs{Artifacts: []string{"data"}}},
-	}}}
-	st := withComponent(env, &ir.Step{Component: "fetch", Command: []string{"fetch", "--fast"}, After: []string{"a"}})
-	assert.Equal(t, "tools:1", st.Image)
-	assert.Equal(t, []string{"fetch", "--fast"}, st.Command)
-	assert.Equal(t, []string{"a"}, st.After)
-	assert.Equal(t, []string{"data"}, st.Outputs.Artifacts)
-	assert.Empty(t, st.Component)
-}
-
 func TestDepends(t *testing.T) {
-	env := &ir.Environment{Spec: &ir.Spec{}}
 	p := &ir.Pipeline{OnExit: "notify", Steps: map[string]*ir.Step{
 		"ingest":    {Image: "t", Outputs: &ir.StepOutputs{Artifacts: []string{"raw"}}},
 		"prep_data": {After: []string{"ingest"}, Image: "t", Inputs: &ir.StepInputs{Artifacts: []string{"raw"}}, Outputs: &ir.StepOutputs{Parameters: []string{"rows"}}},
@@ -140,7 +126,7 @@ func TestDepends(t *testing.T) {
 		"notify":    {Image: "t"},
 		"late":      {After: []string{"notify", "train"}, Image: "t"},
 	}}
-	g := newGraph(env, "p", p)
+	g := newGraph("p", p)
 	for step, want := range map[string]string{
 		"ingest":    "",
 		"prep_data": "ingest.Succeeded",
@@ -240,7 +226,7 @@ func TestUntranslatableWhenIsAnError(t *testing.T) {
 			"evaluate": {Image: "t", Outputs: &ir.StepOutputs{Parameters: []string{"accuracy"}}},
 			"deploy":   {After: []string{"evaluate"}, Image: "t", When: when},
 		}}
-		wt, _, _, err := WorkflowTemplate(sys, env, newGraph(env, "p", p))
+		wt, _, _, err := WorkflowTemplate(sys, env, newGraph("p", p))
 		assert.Nil(t, wt, when)
 		var pe *pathError
 		if assert.ErrorAs(t, err, &pe, when) {
@@ -252,7 +238,7 @@ func TestUntranslatableWhenIsAnError(t *testing.T) {
 		"evaluate": {Image: "t", Outputs: &ir.StepOutputs{Parameters: []string{"accuracy"}}},
 		"deploy":   {After: []string{"evaluate"}, Image: "t", When: "evaluate.accuracy > 0.9"},
 	}}
-	wt, _, _, err := WorkflowTemplate(sys, env, newGraph(env, "p", p))
+	wt, _, _, err := WorkflowTemplate(sys, env, newGraph("p", p))
 	require.NoError(t, err)
 	for _, task := range wt.Spec.Templates[0].DAG.Tasks {
 		if task.Name == "deploy" {

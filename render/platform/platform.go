@@ -14,14 +14,15 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
-	"github.com/kiln-ml/kiln/render/training"
 	"github.com/kiln-ml/kiln/validate"
 )
 
 // Component is the app.kubernetes.io/component of platform objects.
 const Component = "platform"
 
-// Renderer renders the per-environment platform objects.
+// Renderer renders the per-environment platform objects. It runs after
+// the workload renderers and reads what they declared they need
+// (render.Needs): it never reads their sections of the spec.
 type Renderer struct{}
 
 // Name implements render.Renderer.
@@ -33,7 +34,8 @@ func (Renderer) Render(c *render.Context) diag.List {
 	envPath := ir.Path("environments", env.Name)
 	origin := c.Origin(envPath, Component, sys.Name)
 
-	ns := Namespace(env)
+	needs := c.Needs()
+	ns := Namespace(env, needs)
 	// Who owns the system and what it is for, where a cluster operator
 	// looks first. Pruning the namespace deletes everything in it (a
 	// renamed environment, a typo in its namespace), so Argo CD asks a
@@ -48,27 +50,27 @@ func (Renderer) Render(c *render.Context) diag.List {
 	ns.Annotations = ann
 	c.Add(ns, origin)
 	var diags diag.List
-	for _, r := range BaselineReasons(env) {
+	for _, r := range needs.BaselineReasons() {
 		if r.Controller {
 			diags.Add(diag.Warnf(env.Sources.Pos(r.Path), r.Path, "namespace %s enforces Pod Security baseline, not restricted: %s", env.Namespace, r.Why))
 		}
 	}
-	c.Add(Quota(sys, env), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
+	c.Add(Quota(sys, env, needs), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
 	if lr := LimitRange(sys, env); lr != nil {
 		c.Add(lr, c.Origin(ir.Join(envPath, "quota"), Component, sys.Name))
 	}
 	c.Add(&corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: metav1.ObjectMeta{Name: training.WorkloadServiceAccount(sys)},
+		ObjectMeta: metav1.ObjectMeta{Name: render.WorkloadServiceAccount(sys)},
 		// Workload pods do not talk to the API server.
 		AutomountServiceAccountToken: ptr(false),
 	}, origin)
 
-	rules := WorkflowRules(env)
+	rules := WorkflowRules(needs)
 	if rules == nil {
 		return diags
 	}
-	name := WorkflowServiceAccount(sys)
+	name := render.WorkflowServiceAccount(sys)
 	c.Add(&corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -87,10 +89,6 @@ func (Renderer) Render(c *render.Context) diag.List {
 	return diags
 }
 
-// WorkflowServiceAccount is the service account Argo workflow pods of the
-// system run as.
-func WorkflowServiceAccount(sys *ir.System) string { return sys.Name + "-workflow" }
-
 // PodSecurityVersion pins the Pod Security Standards the namespace labels
 // refer to (the admission plugin takes "v1.<minor>" or "latest"): the
 // Kubernetes minor kiln's API types come from. A cluster upgrade that
@@ -100,11 +98,12 @@ const PodSecurityVersion = "v1.37"
 
 // Namespace enforces the restricted Pod Security Standard, or baseline when
 // an entry of the environment asks for it or a controller it uses creates
-// pods that cannot meet restricted (BaselineReasons), and always warns and
-// audits against restricted, so the gap stays visible.
-func Namespace(env *ir.Environment) *corev1.Namespace {
+// pods that cannot meet restricted (the renderers' NeedBaseline), and
+// always warns and audits against restricted, so the gap stays visible.
+// It carries the labels the renderers need (NeedNamespaceLabel).
+func Namespace(env *ir.Environment, needs *render.Needs) *corev1.Namespace {
 	level := "restricted"
-	if len(BaselineReasons(env)) > 0 {
+	if len(needs.BaselineReasons()) > 0 {
 		level = "baseline"
 	}
 	labels := map[string]string{}
@@ -116,93 +115,20 @@ func Namespace(env *ir.Environment) *corev1.Namespace {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: env.Namespace, Labels: labels},
 	}
-	for k, v := range sweepNamespaceLabels(env) {
-		ns.Labels[k] = v
-	}
+	maps.Copy(ns.Labels, needs.NamespaceLabels())
 	return ns
-}
-
-// Reason is why a namespace enforces baseline: the spec entry at Path.
-type Reason struct {
-	Path string
-	Why  string
-	// Controller says the entry itself asks for restricted: a controller
-	// it uses creates pods that cannot meet it. (An entry that asks for
-	// baseline needs no explanation.)
-	Controller bool
-}
-
-// BaselineReasons lists the entries of env that need the namespace to
-// enforce baseline, sorted by path. Besides entries that ask for it
-// (security.profile: baseline), these are entries whose controllers add
-// containers kiln cannot secure:
-//
-//   - Seldon Core v1 adds its executor (seldon-container-engine) with only
-//     runAsUser and allowPrivilegeEscalation set, so capabilities are not
-//     dropped, and a model initializer with no securityContext at all;
-//     nothing in a SeldonDeployment configures either.
-//   - Katib adds a metrics-collector sidecar to every trial, with no
-//     securityContext unless katib-config sets injectSecurityContext, and
-//     runs the suggestion service (and, with early stopping, its
-//     early-stopping service, whose container has no configurable
-//     securityContext at all) as a Deployment in this namespace. kiln
-//     cannot see the cluster's katib-config, and a trial pod that
-//     restricted rejects stalls the experiment, so a Katib sweep means
-//     baseline unless the spec says katib-config secures Katib's
-//     containers (katib.restricted) and the sweep does not stop early.
-func BaselineReasons(env *ir.Environment) []Reason {
-	var out []Reason
-	s := env.Spec
-	opt := func(path string, sec ir.Security) {
-		if !sec.Restricted() {
-			out = append(out, Reason{Path: ir.Join(path, "security", "profile"), Why: path + " asks for it"})
-		}
-	}
-	for name, t := range s.Training {
-		opt(ir.Path("training", name), t.Security)
-	}
-	for name, p := range s.Pipelines {
-		opt(ir.Path("pipelines", name), p.Security)
-	}
-	for name, v := range s.Serving {
-		path := ir.Path("serving", name)
-		opt(path, v.Security)
-		if v.Runtime == "seldon" && v.Security.Restricted() {
-			out = append(out, Reason{Path: ir.Join(path, "runtime"), Controller: true,
-				Why: "Seldon Core adds its executor without dropping capabilities and a model initializer without a securityContext, which restricted rejects and no SeldonDeployment setting changes"})
-		}
-	}
-	for name, n := range s.Notebooks {
-		opt(ir.Path("notebooks", name), n.Security)
-	}
-	for name, sw := range s.Sweeps {
-		if sw.Backend != "katib" {
-			continue
-		}
-		path := ir.Path("sweeps", name)
-		switch {
-		case sw.EarlyStopping != nil:
-			out = append(out, Reason{Path: ir.Join(path, "earlyStopping"), Controller: true,
-				Why: "Katib runs an early-stopping container in this namespace whose securityContext no setting controls"})
-		case s.Katib == nil || !s.Katib.Restricted:
-			out = append(out, Reason{Path: ir.Join(path, "backend"), Controller: true,
-				Why: "Katib adds a metrics-collector sidecar to every trial pod with no securityContext unless katib-config sets injectSecurityContext: true, and runs its suggestion service here with the securityContext katib-config gives it (none by default); set katib.restricted: true once katib-config secures both"})
-		}
-	}
-	slices.SortFunc(out, func(a, b Reason) int { return strings.Compare(a.Path, b.Path) })
-	return out
 }
 
 // Quota caps the namespace's GPU requests at the environment's budget
 // (zero forbids GPUs), and CPU and memory when the spec sets them.
-func Quota(sys *ir.System, env *ir.Environment) *corev1.ResourceQuota {
+func Quota(sys *ir.System, env *ir.Environment, needs *render.Needs) *corev1.ResourceQuota {
 	hard := corev1.ResourceList{
 		corev1.ResourceName("requests." + pod.GPUResource): *resource.NewQuantity(int64(env.GPU.Quota), resource.DecimalSI),
 	}
 	// MIG slices are extended resources of their own; the quota caps
-	// each profile the environment uses at the same budget, since kiln's
-	// checks count slices against gpu.quota.
-	for _, r := range migResources(env.Spec) {
+	// each profile the environment's pods request (NeedResource) at the
+	// same budget, since kiln's checks count slices against gpu.quota.
+	for _, r := range needs.Resources() {
 		hard[corev1.ResourceName("requests."+r)] = *resource.NewQuantity(int64(env.GPU.Quota), resource.DecimalSI)
 	}
 	if q := env.Quota; q != nil {
@@ -266,53 +192,18 @@ func LimitRange(sys *ir.System, env *ir.Environment) *corev1.LimitRange {
 	}
 }
 
-// migResources lists the MIG resources the environment's entries request.
-func migResources(s *ir.Spec) []string {
-	set := map[string]bool{}
-	add := func(r ir.Resources) {
-		if r.MIG != "" && r.GPUs > 0 {
-			set[r.GPUResource()] = true
-		}
-	}
-	for _, t := range s.Training {
-		add(t.Resources)
-	}
-	for _, v := range s.Serving {
-		add(v.Resources)
-	}
-	for _, n := range s.Notebooks {
-		add(n.Resources)
-	}
-	for _, p := range s.Pipelines {
-		for _, st := range p.Steps {
-			if st.Resources != nil {
-				add(*st.Resources)
-			}
-		}
-	}
-	// A step that uses a component without setting resources runs with
-	// the component's.
-	for _, c := range s.Components {
-		if c.Resources != nil {
-			add(*c.Resources)
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// WorkflowRules are the least permissions Argo workflow pods of env need:
-// the executor reports step results through workflowtaskresults (create,
-// patch), and a pipeline step that runs a training job creates it through
-// a resource template and polls it by name until it succeeds or fails
-// (create, get: Argo's executor neither lists nor watches). An Argo
-// sweep over a distributed job does the same for its trials and reads
-// their logs (SweepRules); single-pod trials are plain steps and Katib
-// sweeps create nothing themselves. A workflow that creates objects may
-// also update its own finalizers (see below). nil when the environment runs no
+// WorkflowRules are the least permissions Argo workflow pods of an
+// environment need, from what its renderers declared: the executor
+// reports step results through workflowtaskresults (create, patch); the
+// kinds workflow steps create (NeedJobAccess: a training step applies its
+// job, polls it by name and its exit handler deletes it; Argo's executor
+// neither lists nor watches), one rule per group and set of verbs; the
+// further rules they declared (NeedWorkflowRule: reading trial logs,
+// starting runs of a pipeline); and the workflow's own finalizers when it
+// creates objects (see below). nil when the environment runs no
 // workflows.
-func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
-	s := env.Spec
-	if len(s.Pipelines) == 0 && !argoSweeps(env) {
+func WorkflowRules(needs *render.Needs) []rbacv1.PolicyRule {
+	if !needs.Workflows() {
 		return nil
 	}
 	rules := []rbacv1.PolicyRule{{
@@ -320,75 +211,33 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 		Resources: []string{"workflowtaskresults"},
 		Verbs:     []string{"create", "patch"},
 	}}
-	// verbs[group][plural] is the set of verbs on a kind.
-	verbs := map[string]map[string]map[string]bool{}
-	use := func(trainingName string, vs ...string) {
-		t := s.Training[trainingName]
-		if t == nil {
-			return
-		}
-		k, ok := training.Kinds[t.Framework]
-		if !ok {
-			return
-		}
-		g := groupOf(k.APIVersion)
-		if verbs[g] == nil {
-			verbs[g] = map[string]map[string]bool{}
-		}
-		if verbs[g][k.Plural] == nil {
-			verbs[g][k.Plural] = map[string]bool{}
-		}
-		for _, v := range vs {
-			verbs[g][k.Plural][v] = true
-		}
-	}
-	for _, p := range s.Pipelines {
-		for _, st := range p.Steps {
-			name := st.Training
-			if st.Component != "" && name == "" {
-				if c := s.Components[st.Component]; c != nil {
-					name = c.Training
-				}
-			}
-			if name != "" {
-				// The step applies its job (get, then create or patch on
-				// a retry) and the exit handler deletes it.
-				use(name, "create", "get", "patch", "delete")
-			}
-		}
-	}
-	for _, sw := range s.Sweeps {
-		// A sweep creates jobs only for distributed trials, through the
-		// same resource template as a pipeline step.
-		if createsJobs(env, sw) {
-			// The exit handler of a run that did not succeed deletes
-			// its trials' jobs by label (deletecollection).
-			use(sw.Trial, "create", "get", "patch", "deletecollection")
-		}
-	}
+	jobs := needs.JobAccess()
 	// One rule per group and set of verbs, kinds sorted.
-	for _, g := range slices.Sorted(maps.Keys(verbs)) {
-		byVerbs := map[string][]string{}
-		for plural, vs := range verbs[g] {
-			key := strings.Join(sortedVerbs(vs), ",")
-			byVerbs[key] = append(byVerbs[key], plural)
+	byGroup := map[string]map[string][]string{} // group → verbs → plurals
+	for _, j := range jobs {
+		if byGroup[j.Group] == nil {
+			byGroup[j.Group] = map[string][]string{}
 		}
-		for _, key := range slices.Sorted(maps.Keys(byVerbs)) {
+		key := strings.Join(sortedVerbs(j.Verbs), ",")
+		byGroup[j.Group][key] = append(byGroup[j.Group][key], j.Plural)
+	}
+	for _, g := range slices.Sorted(maps.Keys(byGroup)) {
+		for _, key := range slices.Sorted(maps.Keys(byGroup[g])) {
 			rules = append(rules, rbacv1.PolicyRule{
 				APIGroups: []string{g},
-				Resources: slices.Sorted(slices.Values(byVerbs[key])),
+				Resources: slices.Sorted(slices.Values(byGroup[g][key])),
 				Verbs:     strings.Split(key, ","),
 			})
 		}
 	}
-	rules = append(rules, SweepRules(env)...)
+	rules = append(rules, needs.WorkflowRules()...)
 	// Every object a workflow creates (a training job, a child run) is
 	// owned by the workflow through a controller reference, which sets
 	// blockOwnerDeletion. Clusters with the
 	// OwnerReferencesPermissionEnforcement admission plugin (OpenShift
 	// has it on) then require the creator to be allowed to update the
 	// owner's finalizers subresource.
-	if len(rules) > 1 && (len(verbs) > 0 || slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool {
+	if len(rules) > 1 && (len(jobs) > 0 || slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool {
 		return slices.Contains(r.Resources, "workflows") && slices.Contains(r.Verbs, "create")
 	})) {
 		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows/finalizers"}, Verbs: []string{"update"}})
@@ -398,29 +247,20 @@ func WorkflowRules(env *ir.Environment) []rbacv1.PolicyRule {
 
 // sortedVerbs orders verbs as kubectl prints them: create, get, list,
 // watch, then the rest alphabetically.
-func sortedVerbs(vs map[string]bool) []string {
+func sortedVerbs(vs []string) []string {
 	order := []string{"create", "get", "list", "watch"}
 	var out []string
 	for _, v := range order {
-		if vs[v] {
+		if slices.Contains(vs, v) {
 			out = append(out, v)
 		}
 	}
-	for _, v := range slices.Sorted(maps.Keys(vs)) {
+	for _, v := range slices.Sorted(slices.Values(vs)) {
 		if !slices.Contains(order, v) {
 			out = append(out, v)
 		}
 	}
 	return out
-}
-
-func groupOf(apiVersion string) string {
-	for i := range apiVersion {
-		if apiVersion[i] == '/' {
-			return apiVersion[:i]
-		}
-	}
-	return ""
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -279,7 +279,7 @@ func destinationRule(e *entry) *DestinationRule {
 		// says: with a single replica, five 5xx in a row would take the
 		// model out of rotation for baseEjectionTime.
 		dr.Spec.TrafficPolicy.OutlierDetection = &OutlierDetection{
-			Consecutive5xxErrors: ptr(uint32(consecutive5xx)),
+			Consecutive5xxErrors: new(uint32(consecutive5xx)),
 			Interval:             ejectionInterval,
 			BaseEjectionTime:     baseEjectionTime,
 			MaxEjectionPercent:   maxEjectionPercent,

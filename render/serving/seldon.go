@@ -80,7 +80,7 @@ func (e *entry) seldonPredictor(track string) SeldonPredictor {
 	ps := corev1.PodSpec{
 		Containers:                   []corev1.Container{ctr},
 		ServiceAccountName:           e.serviceAccount(),
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 		SecurityContext:              pod.PodSecurityContext(s.Security),
 		TopologySpreadConstraints:    e.spread(track, RolePredictor),
 	}

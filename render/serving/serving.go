@@ -3,7 +3,6 @@ package serving
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,7 +11,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
-	"github.com/kiln-ml/kiln/render/training"
 )
 
 // Component is the app.kubernetes.io/component of serving objects.
@@ -56,6 +54,17 @@ func (Renderer) Render(c *render.Context) diag.List {
 	var downloaded []string // model URIs KServe's storage-initializer downloads
 	for _, name := range slices.Sorted(maps.Keys(entries)) {
 		e := newEntry(c, name, entries[name])
+		c.NeedPodSecurity(e.path, e.s.Security)
+		c.NeedResources(e.s.Resources)
+		// Seldon Core v1 adds its executor (seldon-container-engine)
+		// with only runAsUser and allowPrivilegeEscalation set, so
+		// capabilities are not dropped, and a model initializer with no
+		// securityContext at all; nothing in a SeldonDeployment
+		// configures either.
+		if e.s.Runtime == "seldon" && e.s.Security.Restricted() {
+			c.NeedBaseline(render.BaselineReason{Path: ir.Join(e.path, "runtime"), Controller: true,
+				Why: "Seldon Core adds its executor without dropping capabilities and a model initializer without a securityContext, which restricted rejects and no SeldonDeployment setting changes"})
+		}
 		Check(c, e)
 		checkRoute(c, routes, e)
 		switch e.s.Runtime {
@@ -104,7 +113,7 @@ type entry struct {
 }
 
 func newEntry(c *render.Context, name string, s *ir.Serving) *entry {
-	e := &entry{name: name, obj: ObjectName(name), path: ir.Path("serving", name), s: s, sys: c.System, env: c.Env}
+	e := &entry{name: name, obj: render.ObjectName(name), path: ir.Path("serving", name), s: s, sys: c.System, env: c.Env}
 	e.min, e.max = s.Replicas.Min, s.Replicas.Max
 	if c.Env.Production && e.min < MinProductionReplicas {
 		e.min = MinProductionReplicas
@@ -121,9 +130,6 @@ func newEntry(c *render.Context, name string, s *ir.Serving) *entry {
 // MinProductionReplicas is the fewest replicas a model runs with in a
 // production environment: one can be drained while the other serves.
 const MinProductionReplicas = 2
-
-// ObjectName is the name of the objects of a serving entry.
-func ObjectName(entry string) string { return strings.ReplaceAll(entry, "_", "-") }
 
 // serverless reports whether KServe runs the model on Knative.
 func (e *entry) serverless() bool {
@@ -196,12 +202,14 @@ func (e *entry) serviceAccount() string {
 	case e.s.Credentials != nil && e.s.Runtime == "kserve":
 		return e.obj + "-storage"
 	}
-	return training.WorkloadServiceAccount(e.sys)
+	return render.WorkloadServiceAccount(e.sys)
 }
 
 // origin is the origin of the entry's objects.
 func (e *entry) origin(c *render.Context) render.Origin {
-	return c.Origin(e.path, Component, e.obj)
+	o := c.Origin(e.path, Component, e.obj)
+	o.PodSecurity = render.PodSecurityOf(e.s.Security)
+	return o
 }
 
 // gpus returns the GPUs the entry may use at once: every replica of every
@@ -254,10 +262,25 @@ func storageServiceAccount(c *render.Context, e *entry) {
 		TypeMeta:                     metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta:                   metav1.ObjectMeta{Name: e.serviceAccount()},
 		Secrets:                      []corev1.ObjectReference{{Name: e.s.Credentials.Secret}},
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 	}, e.origin(c))
 }
 
 func i32(v int) *int32 { n := int32(v); return &n }
 
-func ptr[T any](v T) *T { return &v }
+// Kinds implements render.KindDeclarer: KServe's, Seldon's and Istio's
+// kinds (Argo CD has health checks for them built in). Istio's security
+// policy applies before services and routes, and routes after the
+// services they name.
+func (Renderer) Kinds() []render.Kind {
+	return []render.Kind{
+		{Group: "serving.kserve.io", Version: "v1beta1", Kind: "InferenceService", Plural: "inferenceservices", Order: render.OrderWorkload},
+		{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterStorageContainer", Plural: "clusterstoragecontainers", ClusterScoped: true, Order: render.OrderWorkload},
+		{Group: "machinelearning.seldon.io", Version: "v1", Kind: "SeldonDeployment", Plural: "seldondeployments", Order: render.OrderWorkload},
+		{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication", Plural: "peerauthentications", Order: render.OrderNetworkPolicy},
+		{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy", Plural: "authorizationpolicies", Order: render.OrderNetworkPolicy + 1},
+		{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule", Plural: "destinationrules", Order: render.OrderRouting + 1},
+		{Group: "networking.istio.io", Version: "v1", Kind: "Gateway", Plural: "gateways", Order: render.OrderRouting + 2},
+		{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Plural: "virtualservices", Order: render.OrderRouting + 3},
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
-	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -74,7 +73,7 @@ const emptyHistory = `{"trials":[]}`
 var selectorResources = ir.Resources{CPU: "100m", Memory: "128Mi"}
 
 // ConfigMapName is the name of a sweep's ConfigMap.
-func ConfigMapName(name string) string { return ObjectName(name) + "-sweep" }
+func ConfigMapName(name string) string { return render.ObjectName(name) + "-sweep" }
 
 // Argo renders a sweep as a ConfigMap (the plan and the selector), a
 // WorkflowTemplate that runs it, and a CronWorkflow when scheduled.
@@ -99,7 +98,7 @@ func Argo(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) ([]ren
 	}
 	objs := []render.Object{cm, argo.Wrap(wt)}
 	if sw.Schedule != nil {
-		objs = append(objs, argo.Wrap(argo.CronWorkflow(ObjectName(name), wt.Name, sw.Schedule)))
+		objs = append(objs, argo.Wrap(argo.CronWorkflow(render.ObjectName(name), wt.Name, sw.Schedule)))
 	}
 	return objs, nil
 }
@@ -133,7 +132,7 @@ func (b *builder) artifacts() bool { return b.env.Spec.Artifacts != nil }
 func (b *builder) adaptive() bool { return b.sw.Algorithm == "bayesian" || b.sw.Algorithm == "tpe" }
 
 func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
-	wt := argo.WorkflowTemplate(ObjectName(b.name))
+	wt := argo.WorkflowTemplate(render.ObjectName(b.name))
 	run, err := b.runTemplates()
 	if err != nil {
 		return nil, err
@@ -158,7 +157,7 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	spec := wfv1.WorkflowSpec{
 		Entrypoint:         "sweep",
 		OnExit:             onExit,
-		ServiceAccountName: platform.WorkflowServiceAccount(b.sys),
+		ServiceAccountName: render.WorkflowServiceAccount(b.sys),
 		Templates:          templates,
 		// kiln's own step pods go once they succeeded; a trial's pod
 		// stays (until the run is deleted) so its log can be read.
@@ -202,16 +201,16 @@ func (b *builder) exitHandler() wfv1.Template {
 // cleanup): one DELETE of the collection of the trial's kind, selected by
 // the run's label (the workflow Role may deletecollection that kind).
 func (b *builder) cleanup() wfv1.Template {
-	k := training.Kinds[b.t.Framework]
+	k, _ := training.KindOf(b.t.Framework)
 	t := argo.ContainerTemplate(b.env, "delete-trial-jobs", pod.Input{
 		Image:   b.sw.Tools.Python,
 		Command: []string{"python3", scriptDir + "/" + scriptKey, "cleanup"},
 		Env: map[string]ir.EnvVar{
-			"KILN_JOBS":         {Value: "apis/" + k.APIVersion + "/" + k.Plural},
+			"KILN_JOBS":         {Value: "apis/" + k.APIVersion() + "/" + k.Plural},
 			"KILN_JOB_SELECTOR": {Value: argo.LabelWorkflow + "={{workflow.name}}"},
 		},
 		Resources: selectorResources, Security: restricted,
-		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+		ServiceAccount: render.WorkflowServiceAccount(b.sys), AutomountToken: true,
 	}, "")
 	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	t.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
@@ -219,7 +218,7 @@ func (b *builder) cleanup() wfv1.Template {
 }
 
 // RunMutexName is the mutex that lets one run of a sweep run at a time.
-func RunMutexName(name string) string { return ObjectName(name) + "-sweep-runs" }
+func RunMutexName(name string) string { return render.ObjectName(name) + "-sweep-runs" }
 
 // deadline is the run's activeDeadlineSeconds: the sweep's timeout, or
 // derived from trialTimeout (see Waves); nil when neither is set.
@@ -383,7 +382,7 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	if !distributed(b.t) {
 		sa := t.ServiceAccount
 		if sa == "" {
-			sa = training.WorkloadServiceAccount(b.sys)
+			sa = render.WorkloadServiceAccount(b.sys)
 		}
 		var prio string
 		labels := map[string]string{TrialLabel: argo.InputParameter("trial")}
@@ -400,7 +399,7 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 			Image: t.Image, Command: t.Command, Args: training.Args(t), Env: t.Env,
 			Resources: t.Resources, Datasets: t.Datasets, Security: t.Security,
 			ServiceAccount: sa, ImagePullSecrets: t.ImagePullSecrets, PriorityClass: prio,
-		}, platform.WorkflowServiceAccount(b.sys))
+		}, render.WorkflowServiceAccount(b.sys))
 		tmpl.Metadata.Labels = labels
 		for _, p := range params {
 			tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: p})
@@ -426,9 +425,11 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	// timeout stops only the step that waits for it.
 	trialDeadline(t, b.sw)
 	job := training.Job(b.sys, b.env, b.sw.Trial, t)
+	kind, _ := training.KindOf(t.Framework)
 	run, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:       "run",
 		Job:        job,
+		Kind:       kind,
 		JobName:    JobName,
 		Labels:     map[string]string{argo.LabelWorkflow: "{{workflow.name}}"},
 		Parameters: params,
@@ -440,7 +441,8 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	run.Timeout = b.sw.TrialTimeout
 
 	container, podLabels := primaryPod(b.t)
-	selector := []string{"training.kubeflow.org/job-name=" + argo.InputParameter("job")}
+	// The operator labels the job's pods with its name.
+	selector := []string{kind.PodJobLabel + "=" + argo.InputParameter("job")}
 	for _, k := range slices.Sorted(maps.Keys(podLabels)) {
 		selector = append(selector, k+"="+podLabels[k])
 	}
@@ -461,7 +463,7 @@ func (b *builder) logs(input, selector, container string) wfv1.Template {
 			"KILN_CONTAINER":    {Value: container},
 		},
 		Resources: selectorResources, Security: restricted,
-		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+		ServiceAccount: render.WorkflowServiceAccount(b.sys), AutomountToken: true,
 	}, "")
 	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	t.Inputs.Parameters = []wfv1.Parameter{{Name: input}}
@@ -514,10 +516,10 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 	wf := &wfv1.Workflow{
 		TypeMeta: metav1.TypeMeta{APIVersion: argo.APIVersion, Kind: argo.KindWorkflow},
 		ObjectMeta: metav1.ObjectMeta{
-			GenerateName: ObjectName(b.sw.Pipeline) + "-" + argo.InputParameter("trial") + "-",
+			GenerateName: render.ObjectName(b.sw.Pipeline) + "-" + argo.InputParameter("trial") + "-",
 			Labels:       map[string]string{argo.LabelWorkflow: "{{workflow.name}}"},
 		},
-		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: ObjectName(b.sw.Pipeline)}},
+		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: render.ObjectName(b.sw.Pipeline)}},
 	}
 	for _, p := range b.params() {
 		wf.Spec.Arguments.Parameters = append(wf.Spec.Arguments.Parameters, wfv1.Parameter{Name: p, Value: wfv1.AnyStringPtr(argo.InputParameter(p))})
@@ -547,7 +549,7 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 		Env:            map[string]ir.EnvVar{"KILN_WORKFLOW": {Value: argo.InputParameter("job")}},
 		Resources:      selectorResources,
 		Security:       restricted,
-		ServiceAccount: platform.WorkflowServiceAccount(b.sys), AutomountToken: true,
+		ServiceAccount: render.WorkflowServiceAccount(b.sys), AutomountToken: true,
 	}, "")
 	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
@@ -573,7 +575,7 @@ func (b *builder) selector(mode string, inputs []string, env map[string]ir.EnvVa
 		Env:       env,
 		Resources: selectorResources,
 		Security:  restricted,
-	}, platform.WorkflowServiceAccount(b.sys))
+	}, render.WorkflowServiceAccount(b.sys))
 	t.Container.VolumeMounts = append(t.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	for _, in := range inputs {
 		t.Inputs.Parameters = append(t.Inputs.Parameters, wfv1.Parameter{Name: in})
@@ -625,7 +627,7 @@ func (b *builder) suggest() wfv1.Template {
 		},
 		Resources: ir.Resources{CPU: "500m", Memory: "512Mi"},
 		Security:  restricted,
-	}, platform.WorkflowServiceAccount(b.sys))
+	}, render.WorkflowServiceAccount(b.sys))
 	t.Inputs.Parameters = []wfv1.Parameter{{Name: "request"}}
 	t.Inputs.Artifacts = []wfv1.Artifact{{Name: "request", Path: SuggestionRequest,
 		ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: argo.InputParameter("request")}}}}

@@ -252,7 +252,7 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if t := c.Env.Spec.Training[sw.Trial]; t != nil && distributed(t) {
 			// A run's name is the sweep's and a suffix: 6 characters
 			// from generateName, 11 from a CronWorkflow's timestamp.
-			job := ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
+			job := render.ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
 			longest := ""
 			for _, n := range training.DerivedNames(job, t) {
 				if len(n) >= len(longest) {
@@ -283,7 +283,7 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 		if sw.Schedule != nil {
 			c.Errorf(ir.Join(path, "schedule"), "a Katib Experiment runs once and cannot be scheduled; use backend \"argo\" for a scheduled sweep")
 		}
-		if obj := ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
+		if obj := render.ObjectName(name); len(obj)+HashLength > KatibMaxNameLength {
 			c.Errorf(path, "Katib accepts Experiment names of at most %d characters, and %q with kiln's %d-character content hash has %d; shorten the sweep's name to at most %d", KatibMaxNameLength, obj, HashLength, len(obj)+HashLength, KatibMaxNameLength-HashLength)
 		}
 		if sw.Timeout != "" {
@@ -346,7 +346,7 @@ func checkPipeline(c *checker, path string, sw *ir.Sweep) {
 			c.Errorf(at, "pipelines.%s has no parameter %q (have %s): declare it there and use it in a step, so each trial can set it", sw.Pipeline, n, quoted(have))
 		}
 	}
-	outputs := PipelineOutputs(c.Env.Spec, p)
+	outputs := PipelineOutputs(p)
 	metrics := append([]string{sw.Objective.Metric}, sw.Objective.AdditionalMetrics...)
 	for i, m := range metrics {
 		if slices.Contains(outputs, m) {
@@ -372,13 +372,7 @@ func checkSideEffects(c *checker, path string, sw *ir.Sweep, p *ir.Pipeline) {
 	pp := ir.Path("pipelines", sw.Pipeline)
 	for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
 		st := p.Steps[name]
-		promote := st.Promote
-		if promote == nil && st.Component != "" {
-			if comp := c.Env.Spec.Components[st.Component]; comp != nil {
-				promote = comp.Promote
-			}
-		}
-		if promote != nil {
+		if promote := st.Promote; promote != nil {
 			c.Errorf(ir.Join(path, "pipeline"), "every trial would run step %s of %s, which promotes serving.%s (%s): a hyperparameter trial would commit or propose a new model; sweep a pipeline without the promote step and promote the best trial from a pipeline of its own", name, pp, promote.Serving, ir.Join(pp, "steps", name, "promote"))
 		}
 	}
@@ -388,16 +382,12 @@ func checkSideEffects(c *checker, path string, sw *ir.Sweep, p *ir.Pipeline) {
 }
 
 // PipelineOutputs lists the output parameters of a pipeline's steps,
-// components' included, sorted.
-func PipelineOutputs(s *ir.Spec, p *ir.Pipeline) []string {
+// sorted.
+func PipelineOutputs(p *ir.Pipeline) []string {
 	set := map[string]bool{}
 	for _, st := range p.Steps {
-		out := st.Outputs
-		if out == nil && st.Component != "" && s.Components[st.Component] != nil {
-			out = s.Components[st.Component].Outputs
-		}
-		if out != nil {
-			for _, o := range out.Parameters {
+		if st.Outputs != nil {
+			for _, o := range st.Outputs.Parameters {
 				set[o] = true
 			}
 		}
@@ -450,14 +440,6 @@ func trialGPUs(s *ir.Spec, sw *ir.Sweep) (int, string) {
 	for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
 		st := p.Steps[name]
 		res, job := st.Resources, st.Training
-		if comp := s.Components[st.Component]; comp != nil {
-			if res == nil {
-				res = comp.Resources
-			}
-			if job == "" {
-				job = comp.Training
-			}
-		}
 		n, from := 0, ""
 		switch {
 		case job != "" && s.Training[job] != nil:

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/sweep/sample"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -277,7 +278,7 @@ func ExperimentName(name string, spec ExperimentSpec) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
-	return ObjectName(name) + "-" + hex.EncodeToString(sum[:])[:HashLength-1], nil
+	return render.ObjectName(name) + "-" + hex.EncodeToString(sum[:])[:HashLength-1], nil
 }
 
 func placeholder(name string) ir.Value {

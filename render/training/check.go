@@ -102,7 +102,7 @@ func IsTorchrun(command []string) bool {
 // checkName checks the job's name and the longest name the operator
 // derives from it: for a standalone job, the name with its content hash.
 func checkName(c *render.Context, path, name string, t *ir.Training) {
-	obj := ObjectName(name)
+	obj := render.ObjectName(name)
 	if !dns1035.MatchString(obj) {
 		c.Errorf(path, "training job name %q is not a DNS-1035 label, which the operator needs to name the job's pods and services: use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit", obj)
 		return

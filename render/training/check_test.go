@@ -136,7 +136,7 @@ func TestChecks(t *testing.T) {
 			tr: func() *ir.Training {
 				t := job("pytorch")
 				t.Workers = 3
-				t.Standalone = ptr(false) // a template: no hash in its name
+				t.Standalone = new(false) // a template: no hash in its name
 				return t
 			},
 			want: []want{{"training." + long, 10, `training job name "` + long + `" is too long: the operator derives the name "` + long + `-worker-1" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
@@ -165,14 +165,14 @@ func TestChecks(t *testing.T) {
 				t.Command = torchrun
 				t.Workers = 2
 				t.Elastic = &ir.Elastic{MinReplicas: 1, MaxReplicas: 11, RdzvBackend: "c10d"}
-				t.Standalone = ptr(false) // a template: no hash in its name
+				t.Standalone = new(false) // a template: no hash in its name
 				return t
 			},
 			want: []want{{"training." + long[:54], 10, `training job name "` + long[:54] + `" is too long: the operator derives the name "` + long[:54] + `-worker-10" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
 			name: "name too long for MPI", entry: long, quota: 8, maxPerPod: 8,
-			tr:   func() *ir.Training { t := job("mpi"); t.Standalone = ptr(false); return t },
+			tr:   func() *ir.Training { t := job("mpi"); t.Standalone = new(false); return t },
 			want: []want{{"training." + long, 10, `training job name "` + long + `" is too long: the operator derives the name "` + long + `-worker-0" (64 characters) from it, and Kubernetes allows 63; shorten the job name by 1 character`}},
 		},
 		{
@@ -180,7 +180,7 @@ func TestChecks(t *testing.T) {
 			tr: func() *ir.Training {
 				t := job("tensorflow")
 				t.Workers = 10
-				t.Standalone = ptr(false) // a template: no hash in its name
+				t.Standalone = new(false) // a template: no hash in its name
 				return t
 			},
 		},

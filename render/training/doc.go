@@ -16,6 +16,10 @@
 // service names from, elastic ranges, processes per worker beyond its
 // GPUs, and GPUs beyond the environment's per-pod maximum or quota.
 //
+// Kinds describes the job kinds (render.Kind): apply order, Argo CD's
+// health check (health.lua), the suspend flag Kueue owns, and the
+// conditions a workflow step that runs a job waits for.
+//
 // The structs here hold only the fields kiln emits; tests validate every
 // object against the upstream CRDs.
 package training

@@ -181,7 +181,7 @@ func TestStandaloneJobsUnderArgoCD(t *testing.T) {
 	_, items := renderOne(t, tr)
 	assert.Equal(t, int32(86400), *runPolicyOf(t, items[0].Object).TTLSecondsAfterFinished)
 	tmpl := job("pytorch")
-	tmpl.Standalone = ptr(false)
+	tmpl.Standalone = new(false)
 	tmpl.RunPolicy.TTLSecondsAfterFinished = intp(86400)
 	diags, items = renderOne(t, tmpl, withGitOps(true))
 	assert.Empty(t, diags)

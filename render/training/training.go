@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,23 +37,6 @@ const (
 	mpiNonRootSSHD    = "/home/mpiuser/.sshd_config"
 )
 
-// Kind describes the custom resource a framework renders into.
-type Kind struct {
-	APIVersion, Kind, Plural string
-}
-
-// Kinds maps each framework to its operator's resource. Other packages
-// (RBAC for pipeline steps, health checks) use it so the mapping lives in
-// one place.
-var Kinds = map[string]Kind{
-	"pytorch":    {APIVersion, "PyTorchJob", "pytorchjobs"},
-	"tensorflow": {APIVersion, "TFJob", "tfjobs"},
-	"xgboost":    {APIVersion, "XGBoostJob", "xgboostjobs"},
-	"paddle":     {APIVersion, "PaddleJob", "paddlejobs"},
-	"mxnet":      {APIVersion, "MXJob", "mxjobs"},
-	"mpi":        {MPIAPIVersion, "MPIJob", "mpijobs"},
-}
-
 // container is the container name and port an operator requires of a
 // framework's pods (the operators look both up by name).
 type container struct {
@@ -84,7 +66,10 @@ func (Renderer) Render(c *render.Context) diag.List {
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Training)) {
 		t := c.Env.Spec.Training[name]
 		path := ir.Path("training", name)
-		if _, ok := Kinds[t.Framework]; !ok {
+		// A pipeline step or sweep trial runs the entry's pods too.
+		c.NeedPodSecurity(path, t.Security)
+		c.NeedResources(t.Resources)
+		if _, ok := kinds[t.Framework]; !ok {
 			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
 			continue
 		}
@@ -94,7 +79,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 		}
 		warnings.Add(checkStandalone(c, path, t)...)
 		job := Job(c.System, c.Env, name, t)
-		origin := c.Origin(path, Component, ObjectName(name))
+		origin := c.Origin(path, Component, render.ObjectName(name))
 		// The operators ignore changes to a job that has finished, so an
 		// edited entry (a new image, new args, a patch) must be a new job
 		// to train again: the job's name ends in a hash of its content. A
@@ -102,6 +87,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 		// unchanged job keeps its name, so syncs do not flap and nothing
 		// retrains.
 		origin.ContentNamed = true
+		origin.PodSecurity = render.PodSecurityOf(t.Security)
 		c.Add(job, origin)
 	}
 	return warnings
@@ -136,19 +122,13 @@ func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
 	return len(UsedBy(s, name)) == 0
 }
 
-// UsedBy lists the CUE paths of the pipeline steps (directly or through a
-// component) and sweeps that run the training entry name, sorted.
+// UsedBy lists the CUE paths of the pipeline steps and sweeps that run the training entry name, sorted.
 func UsedBy(s *ir.Spec, name string) []string {
 	var users []string
 	for _, p := range slices.Sorted(maps.Keys(s.Pipelines)) {
 		steps := s.Pipelines[p].Steps
 		for _, st := range slices.Sorted(maps.Keys(steps)) {
-			step := steps[st]
-			tr := step.Training
-			if comp := s.Components[step.Component]; tr == "" && comp != nil {
-				tr = comp.Training
-			}
-			if tr == name {
+			if steps[st].Training == name {
 				users = append(users, ir.Path("pipelines", p, "steps", st))
 			}
 		}
@@ -160,9 +140,6 @@ func UsedBy(s *ir.Spec, name string) []string {
 	}
 	return users
 }
-
-// ObjectName is the name of the job object of a training entry.
-func ObjectName(entry string) string { return strings.ReplaceAll(entry, "_", "-") }
 
 // Job renders an entry into its framework's resource; nil for a framework
 // kiln does not know.
@@ -187,12 +164,12 @@ func Job(sys *ir.System, env *ir.Environment, name string, t *ir.Training) rende
 // meta is the type and object metadata of an entry's job: its kind and
 // name, and the Kueue queue label when the entry names a queue.
 func meta(name string, t *ir.Training) (metav1.TypeMeta, metav1.ObjectMeta) {
-	k := Kinds[t.Framework]
-	om := metav1.ObjectMeta{Name: ObjectName(name)}
+	k := kinds[t.Framework]
+	om := metav1.ObjectMeta{Name: render.ObjectName(name)}
 	if t.Scheduling != nil && t.Scheduling.Queue != "" {
 		om.Labels = map[string]string{KueueQueueLabel: t.Scheduling.Queue}
 	}
-	return metav1.TypeMeta{APIVersion: k.APIVersion, Kind: k.Kind}, om
+	return metav1.TypeMeta{APIVersion: k.APIVersion(), Kind: k.Kind}, om
 }
 
 // replicaSpecs lays out the replicas of Topology, each with its pod
@@ -316,7 +293,7 @@ func SlotsPerWorker(t *ir.Training) int {
 func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, r Replica) corev1.PodTemplateSpec {
 	sa := t.ServiceAccount
 	if sa == "" {
-		sa = WorkloadServiceAccount(sys)
+		sa = render.WorkloadServiceAccount(sys)
 	}
 	ctr := containers[t.Framework]
 	in := pod.Input{
@@ -376,7 +353,7 @@ func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, 
 	}
 	tmpl := corev1.PodTemplateSpec{Spec: ps}
 	tmpl.Labels = map[string]string{
-		render.LabelName:      ObjectName(name),
+		render.LabelName:      render.ObjectName(name),
 		render.LabelPartOf:    sys.Name,
 		render.LabelComponent: Component,
 		render.LabelManagedBy: render.ManagedBy,
@@ -409,7 +386,7 @@ func runPolicy(t *ir.Training) RunPolicy {
 		rp.ActiveDeadlineSeconds = &d
 	}
 	if t.RunPolicy.Suspend {
-		rp.Suspend = ptr(true)
+		rp.Suspend = new(true)
 	}
 	if s := t.Scheduling; s != nil && (s.Gang != "" || s.PriorityClass != "") {
 		rp.SchedulingPolicy = &SchedulingPolicy{PriorityClass: s.PriorityClass}
@@ -461,10 +438,4 @@ func Args(t *ir.Training) []string {
 	return append(args, t.ExtraArgs...)
 }
 
-// WorkloadServiceAccount is the service account workload pods run as
-// unless an entry names its own: it has no permissions and no token.
-func WorkloadServiceAccount(sys *ir.System) string { return sys.Name + "-workload" }
-
 func i32(v int) *int32 { n := int32(v); return &n }
-
-func ptr[T any](v T) *T { return &v }

@@ -305,12 +305,14 @@ func TestTopology(t *testing.T) {
 			obj := Job(&ir.System{Name: "s"}, environment("dev", 8, 8, nil), "j", tr)
 			require.NotNil(t, obj)
 			assert.Equal(t, tc.object, obj.GetObjectKind().GroupVersionKind().Kind)
-			assert.Equal(t, Kinds[tr.Framework].Kind, tc.object)
+			k, ok := KindOf(tr.Framework)
+			require.True(t, ok)
+			assert.Equal(t, k.Kind, tc.object)
 		})
 	}
 }
 
-// TestKindsCoverSchema keeps Kinds in step with the schema's frameworks.
+// TestKindsCoverSchema keeps the kinds in step with the schema's frameworks.
 func TestKindsCoverSchema(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "schema", "training.cue"))
 	if err != nil {
@@ -325,12 +327,12 @@ func TestKindsCoverSchema(t *testing.T) {
 		names = append(names, string(m[1]))
 	}
 	sort.Strings(names)
-	var kinds []string
-	for fw := range Kinds {
-		kinds = append(kinds, fw)
+	var frameworks []string
+	for fw := range kinds {
+		frameworks = append(frameworks, fw)
 	}
-	sort.Strings(kinds)
-	assert.Equal(t, names, kinds)
+	sort.Strings(frameworks)
+	assert.Equal(t, names, frameworks)
 }
 
 // TestValidatorIsStrict makes sure the CRD and restricted-profile checks
@@ -352,20 +354,17 @@ func TestValidatorIsStrict(t *testing.T) {
 	assert.NotEmpty(t, validate.RestrictedViolations(b), "baseline pods run as the image's user")
 }
 
-// A training entry that a pipeline step (directly or through a component)
-// or a sweep runs is a template for their runs: it is not rendered on its
+// A training entry that a pipeline step (its component lowered by the
+// compiler) or a sweep runs is a template for their runs: it is not rendered on its
 // own unless the entry asks for it.
 func TestStandalone(t *testing.T) {
 	yes, no := true, false
 	spec := func() *ir.Spec {
 		return &ir.Spec{
 			Training: map[string]*ir.Training{"resnet": job("pytorch"), "bert": job("pytorch"), "gbm": job("xgboost")},
-			Components: map[string]*ir.Step{
-				"fit": {Training: "bert"},
-			},
 			Pipelines: map[string]*ir.Pipeline{"retrain": {Steps: map[string]*ir.Step{
 				"train":  {Training: "resnet"},
-				"fit":    {Component: "fit"},
+				"fit":    {Component: "fit", Training: "bert"},
 				"report": {Image: "tools:1"},
 			}}},
 			Sweeps: map[string]*ir.Sweep{"tune": {Trial: "resnet"}},
@@ -387,7 +386,7 @@ func TestStandalone(t *testing.T) {
 	// Rendered: only the standalone entries become jobs.
 	s = spec()
 	env := environment("dev", 64, 8, s.Training)
-	env.Spec.Components, env.Spec.Pipelines, env.Spec.Sweeps = s.Components, s.Pipelines, s.Sweeps
+	env.Spec.Pipelines, env.Spec.Sweeps = s.Pipelines, s.Sweeps
 	res, diags := renderSystem(system(env))
 	require.False(t, diags.HasErrors(), "%v", diags)
 	var names []string

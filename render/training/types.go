@@ -11,9 +11,9 @@ import (
 // operator's own v1 MPIJob has the same CRD name and cannot be installed
 // next to it: kiln emits v2beta1.)
 const (
-	Group         = "kubeflow.org"
-	APIVersion    = "kubeflow.org/v1"
-	MPIAPIVersion = "kubeflow.org/v2beta1"
+	Group      = "kubeflow.org"
+	Version    = "v1"
+	MPIVersion = "v2beta1"
 )
 
 // PyTorchJob is kubeflow.org/v1 PyTorchJob.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -474,7 +475,7 @@ func (p *plan) apply() (err error) {
 		}
 		touched[path.Dir(f)] = true
 	}
-	for _, d := range sortedKeys(touched) {
+	for _, d := range slices.Sorted(maps.Keys(touched)) {
 		syncDir(p.full(d))
 	}
 	clear(touched)
@@ -499,14 +500,14 @@ func (p *plan) apply() (err error) {
 		}
 		touched[path.Dir(f)] = true
 	}
-	dirs := sortedKeys(emptied)
+	dirs := slices.Sorted(maps.Keys(emptied))
 	slices.SortStableFunc(dirs, func(a, b string) int {
 		return strings.Count(b, "/") - strings.Count(a, "/")
 	})
 	for _, d := range dirs {
 		removeEmptyDir(p.full(d))
 	}
-	for _, d := range sortedKeys(touched) {
+	for _, d := range slices.Sorted(maps.Keys(touched)) {
 		syncDir(p.full(d))
 	}
 
@@ -600,13 +601,4 @@ func syncDir(name string) {
 	}
 	d.Sync()
 	d.Close()
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
