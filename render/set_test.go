@@ -32,7 +32,8 @@ func origin(path string, line int) render.Origin {
 }
 
 // Two entries that render the same object are both named, at the second
-// one's position with the first as related; the first one stays.
+// one's position with the first as related; the first one stays. (Order,
+// scope and sync waves: kind_test.go.)
 func TestSetAddCollision(t *testing.T) {
 	s := render.NewSet()
 	require.Nil(t, s.Add(object("v1", "ConfigMap", "ns", "cfg"), origin("training.a", 3)))
@@ -70,51 +71,6 @@ func TestSetAddWithoutKindPanics(t *testing.T) {
 	assert.Panics(t, func() { render.NewSet().Add(object("", "ConfigMap", "ns", "x"), origin("training.a", 1)) })
 }
 
-// Items are in apply order, whatever order they were added in: what
-// others depend on first, workloads last, then by namespace and name.
-func TestSetItemsOrder(t *testing.T) {
-	want := []string{
-		"/Namespace /ns",
-		"/ResourceQuota ns/q",
-		"/ServiceAccount ns/sa",
-		"rbac.authorization.k8s.io/Role ns/r",
-		"rbac.authorization.k8s.io/RoleBinding ns/r",
-		"/ConfigMap a/z",
-		"/ConfigMap ns/a",
-		"/ConfigMap ns/b",
-		"/PersistentVolumeClaim ns/data",
-		"/Service ns/web",
-		// Kinds with no place of their own come last, by kind.
-		"apps/Deployment ns/web",
-		"batch/Job ns/train",
-		"example.com/Widget ns/w",
-	}
-	objs := []*unstructured.Unstructured{
-		object("example.com/v1", "Widget", "ns", "w"),
-		object("batch/v1", "Job", "ns", "train"),
-		object("v1", "ConfigMap", "ns", "b"),
-		object("apps/v1", "Deployment", "ns", "web"),
-		object("v1", "Service", "ns", "web"),
-		object("v1", "PersistentVolumeClaim", "ns", "data"),
-		object("v1", "ConfigMap", "ns", "a"),
-		object("rbac.authorization.k8s.io/v1", "RoleBinding", "ns", "r"),
-		object("v1", "ConfigMap", "a", "z"),
-		object("rbac.authorization.k8s.io/v1", "Role", "ns", "r"),
-		object("v1", "ServiceAccount", "ns", "sa"),
-		object("v1", "ResourceQuota", "ns", "q"),
-		object("v1", "Namespace", "", "ns"),
-	}
-	s := render.NewSet()
-	for _, o := range objs {
-		require.Nil(t, s.Add(o, origin("training.a", 1)))
-	}
-	var got []string
-	for _, it := range s.Items() {
-		got = append(got, it.Key())
-	}
-	assert.Equal(t, want, got)
-}
-
 // Replace swaps in a patched copy and keeps the origin; an object the set
 // does not have is not added.
 func TestSetReplace(t *testing.T) {
@@ -150,43 +106,6 @@ func renderFake(t *testing.T, envs []string, objs func() []*unstructured.Unstruc
 		sys.Environments = append(sys.Environments, &ir.Environment{Name: e, Namespace: "ns-" + e})
 	}
 	return render.Render(context.Background(), sys, render.Options{Renderers: []render.Renderer{fakeRenderer{objs}}, Partial: true})
-}
-
-// Render gives each object its kind's sync wave (platform objects before
-// workloads; a claim with its workload, since a WaitForFirstConsumer
-// claim is not healthy before its pod exists) and the environment's
-// namespace when the kind has one.
-func TestRenderSyncWavesAndNamespaces(t *testing.T) {
-	res, diags := renderFake(t, []string{"dev"}, func() []*unstructured.Unstructured {
-		return []*unstructured.Unstructured{
-			object("v1", "Namespace", "", "ns-dev"),
-			object("v1", "ResourceQuota", "", "q"),
-			object("rbac.authorization.k8s.io/v1", "ClusterRole", "", "cr"),
-			object("rbac.authorization.k8s.io/v1", "RoleBinding", "", "rb"),
-			object("v1", "ConfigMap", "", "cfg"),
-			object("v1", "PersistentVolumeClaim", "", "data"),
-			object("v1", "Service", "", "web"),
-			object("apps/v1", "Deployment", "", "web"),
-		}
-	})
-	require.False(t, diags.HasErrors(), "%v", diags)
-	require.Len(t, res.Environments, 1)
-	got := map[string]string{}
-	for _, it := range res.Environments[0].Items {
-		got[it.GVK().Kind+" "+it.Object.GetNamespace()] = it.Object.GetAnnotations()["argocd.argoproj.io/sync-wave"]
-		assert.Equal(t, "training.a", it.Object.GetAnnotations()[render.AnnotationPath])
-		assert.Equal(t, "sys", it.Object.GetLabels()[render.LabelPartOf])
-	}
-	assert.Equal(t, map[string]string{
-		"Namespace ":                   "-1",
-		"ResourceQuota ns-dev":         "-1",
-		"ClusterRole ":                 "-1",
-		"RoleBinding ns-dev":           "-1",
-		"ConfigMap ns-dev":             "-1",
-		"PersistentVolumeClaim ns-dev": "0",
-		"Service ns-dev":               "0",
-		"Deployment ns-dev":            "0",
-	}, got)
 }
 
 // A collision fails the render, reported once for every environment it
