@@ -67,7 +67,7 @@ func TestParseArgsRefuses(t *testing.T) {
 		{"promote", "a/b", "--canary", "ten"},
 		{"promote", "a/b", "--no-such-flag"},
 		{"promote"},
-		{"promote", "a/b", "c/d"},
+		{"promote", "dir", "a/b", "c/d"},
 		{"no-such-command"},
 	} {
 		_, _, _, err := cli.ParseArgs(args)
