@@ -150,6 +150,12 @@ type Reason struct {
 //     restricted rejects stalls the experiment, so a Katib sweep means
 //     baseline unless the spec says katib-config secures Katib's
 //     containers (katib.restricted) and the sweep does not stop early.
+//   - The Kubeflow training operator (v1.8.1) adds an init-pytorch init
+//     container, with no securityContext, to the Worker pods of a
+//     PyTorchJob that has a Master replica (a non-elastic job with more
+//     than one worker): it waits for the master's name to resolve. Only
+//     the operator's own template configures it; elastic jobs, which have
+//     no Master, and single-worker jobs, which have no Worker, get none.
 func BaselineReasons(env *ir.Environment) []Reason {
 	var out []Reason
 	s := env.Spec
@@ -159,7 +165,12 @@ func BaselineReasons(env *ir.Environment) []Reason {
 		}
 	}
 	for name, t := range s.Training {
-		opt(ir.Path("training", name), t.Security)
+		path := ir.Path("training", name)
+		opt(path, t.Security)
+		if t.Framework == "pytorch" && t.Security.Restricted() && pytorchInitContainer(t) {
+			out = append(out, Reason{Path: ir.Join(path, "workers"), Controller: true,
+				Why: "the training operator adds an init-pytorch init container without a securityContext to every Worker pod of a PyTorchJob with a Master, which restricted rejects and no PyTorchJob setting changes (only the operator's --pytorch-init-container-template-file)"})
+		}
 	}
 	for name, p := range s.Pipelines {
 		opt(ir.Path("pipelines", name), p.Security)
@@ -470,4 +481,16 @@ func (Renderer) Transform(c *render.Context) diag.List {
 		}
 	}
 	return diags
+}
+
+// pytorchInitContainer reports whether the training operator adds
+// init-pytorch to a PyTorch entry's pods: when its job has both a Master
+// and Workers.
+func pytorchInitContainer(t *ir.Training) bool {
+	var master, worker bool
+	for _, r := range training.Topology(t) {
+		master = master || r.Type == "Master"
+		worker = worker || r.Type == "Worker"
+	}
+	return master && worker
 }

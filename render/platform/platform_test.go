@@ -139,6 +139,23 @@ func TestNamespaceLevel(t *testing.T) {
 	assert.Equal(t, "sweeps.katib.backend", BaselineReasons(env)[0].Path)
 
 	delete(env.Spec.Sweeps, "katib")
+	// The training operator's init-pytorch, in Worker pods of a
+	// PyTorchJob with a Master, cannot be restricted.
+	env.Spec.Training = map[string]*ir.Training{"resnet": {Framework: "pytorch", Workers: 1}}
+	assert.Equal(t, "restricted", level(), "one worker: a Master only, no init container")
+	env.Spec.Training["resnet"].Workers = 4
+	assert.Equal(t, "baseline", level())
+	r = BaselineReasons(env)
+	require.Len(t, r, 1)
+	assert.Equal(t, "training.resnet.workers", r[0].Path)
+	assert.True(t, r[0].Controller)
+	assert.Contains(t, r[0].Why, "init-pytorch")
+	env.Spec.Training["resnet"].Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4}
+	assert.Equal(t, "restricted", level(), "elastic jobs have Workers only")
+	env.Spec.Training["resnet"] = &ir.Training{Framework: "tensorflow", Workers: 4}
+	assert.Equal(t, "restricted", level())
+	delete(env.Spec.Training, "resnet")
+
 	env.Spec.Serving["web"].Security.Profile = "baseline"
 	assert.Equal(t, "baseline", level())
 	r = BaselineReasons(env)
