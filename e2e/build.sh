@@ -8,8 +8,9 @@
 #                                      argo-workflows kserve (default: all)
 #
 # KILN_E2E_CACHE overrides the cache directory. Builds run one package at a
-# time at the lowest priority so a shared machine stays usable; set
-# KILN_E2E_BUILD_P to build more packages in parallel.
+# time at the lowest priority so a shared machine stays usable: set
+# KILN_E2E_BUILD_P to build more packages in parallel, KILN_E2E_NICE to
+# another niceness (default 19).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +39,7 @@ build() {
 	echo "build.sh: building $bin $v ($(date -u +%H:%M:%S))"
 	start=$(date +%s)
 	(cd "$here/tools/$tool" &&
-		nice -n 19 "$GO" build -p "$p" -trimpath -ldflags "-s -w $ldflags" -o "$dir/$bin.tmp" "$pkg")
+		nice -n "${KILN_E2E_NICE:-19}" "$GO" build -p "$p" -trimpath -ldflags "-s -w $ldflags" -o "$dir/$bin.tmp" "$pkg")
 	mv "$dir/$bin.tmp" "$dir/$bin"
 	echo "build.sh: built $bin $v in $(($(date +%s) - start))s"
 }
