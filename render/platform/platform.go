@@ -156,6 +156,7 @@ type Reason struct {
 //     than one worker): it waits for the master's name to resolve. Only
 //     the operator's own template configures it; elastic jobs, which have
 //     no Master, and single-worker jobs, which have no Worker, get none.
+//     A spec says the template secures it with trainingOperator.restricted.
 func BaselineReasons(env *ir.Environment) []Reason {
 	var out []Reason
 	s := env.Spec
@@ -167,9 +168,9 @@ func BaselineReasons(env *ir.Environment) []Reason {
 	for name, t := range s.Training {
 		path := ir.Path("training", name)
 		opt(path, t.Security)
-		if t.Framework == "pytorch" && t.Security.Restricted() && pytorchInitContainer(t) {
+		if t.Framework == "pytorch" && t.Security.Restricted() && pytorchInitContainer(t) && (s.TrainingOperator == nil || !s.TrainingOperator.Restricted) {
 			out = append(out, Reason{Path: ir.Join(path, "workers"), Controller: true,
-				Why: "the training operator adds an init-pytorch init container without a securityContext to every Worker pod of a PyTorchJob with a Master, which restricted rejects and no PyTorchJob setting changes (only the operator's --pytorch-init-container-template-file)"})
+				Why: "the training operator adds an init-pytorch init container without a securityContext to every Worker pod of a PyTorchJob with a Master, which restricted rejects and no PyTorchJob setting changes; set trainingOperator.restricted: true once the operator's --pytorch-init-container-template-file secures it"})
 		}
 	}
 	for name, p := range s.Pipelines {

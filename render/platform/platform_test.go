@@ -150,6 +150,9 @@ func TestNamespaceLevel(t *testing.T) {
 	assert.Equal(t, "training.resnet.workers", r[0].Path)
 	assert.True(t, r[0].Controller)
 	assert.Contains(t, r[0].Why, "init-pytorch")
+	env.Spec.TrainingOperator = &ir.TrainingOperator{Restricted: true}
+	assert.Equal(t, "restricted", level(), "the operator's template secures init-pytorch")
+	env.Spec.TrainingOperator = nil
 	env.Spec.Training["resnet"].Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4}
 	assert.Equal(t, "restricted", level(), "elastic jobs have Workers only")
 	env.Spec.Training["resnet"] = &ir.Training{Framework: "tensorflow", Workers: 4}
