@@ -42,7 +42,8 @@ func create(t *testing.T, o *unstructured.Unstructured) {
 // The training step's PyTorchJob, as kiln renders it for prod: the
 // training operator creates a Master and 3 Worker pods, the scheduler
 // puts them on A100 nodes only (the L4 and CPU nodes are there too), and
-// the job reaches Succeeded. A pod that fails makes the job Failed.
+// the job reaches Succeeded. A master that keeps failing makes the job
+// Failed once its restarts pass the backoff limit kiln renders.
 func TestTrainingJobs(t *testing.T) {
 	ns, job := prodTrainingJob(t, "e2e-ok")
 	start := time.Now()
@@ -81,6 +82,9 @@ func TestTrainingJobs(t *testing.T) {
 	_, msg = conditionOf(done, phase)
 	t.Logf("PyTorchJob %s with a failing master: %s after %s (%s)", bad.GetName(), phase, time.Since(start).Round(time.Second), msg)
 	assert.Equal(t, "Failed", phase, eventsFor(ns, bad.GetName()))
+	// The master crash-loops (restartPolicy OnFailure): the operator
+	// counts its restarts against the job's backoffLimit (3).
+	assert.Contains(t, msg, "reached the specified backoff limit")
 }
 
 // The reason for trainingOperator.restricted: the training operator adds
