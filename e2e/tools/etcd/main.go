@@ -29,6 +29,7 @@ func main() {
 	}
 
 	cfg := embed.NewConfig()
+	cfg.Name = "kiln-e2e"
 	cfg.Dir = *dir
 	cfg.ListenClientUrls = []url.URL{*cu}
 	cfg.AdvertiseClientUrls = []url.URL{*cu}
