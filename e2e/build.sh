@@ -31,7 +31,12 @@ build() {
 	v=$(version "$tool" "$mod")
 	[ -n "$v" ] || { echo "build.sh: no version of $mod in tools/$tool/go.mod" >&2; exit 1; }
 	dir=$cache/$tool-$v
-	if [ -x "$dir/$bin" ]; then
+	# A tool with its own main (etcd) is rebuilt when that source is newer.
+	fresh=yes
+	for src in "$here/tools/$tool"/*.go; do
+		[ -e "$src" ] && [ "$src" -nt "$dir/$bin" ] && fresh=no
+	done
+	if [ -x "$dir/$bin" ] && [ $fresh = yes ]; then
 		echo "build.sh: $bin $v cached"
 		return 0
 	fi
