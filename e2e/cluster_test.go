@@ -556,6 +556,12 @@ metadata: {name: validating-webhook-configuration}
 apiVersion: v1
 kind: Namespace
 metadata: {name: argo}
+---
+# Argo's defaults: no executor settings, no artifact repository (kiln's
+# workflows name theirs).
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: workflow-controller-configmap, namespace: argo}
 `), ""); err != nil {
 		return err
 	}
