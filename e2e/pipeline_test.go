@@ -180,6 +180,14 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	if e.mutate != nil && action != "delete" {
 		e.mutate(&obj)
 	}
+	if own, _ := res["setOwnerReference"].(bool); own && action != "delete" {
+		// As argoexec does: the workflow owns what its step creates.
+		wf, err := cl.dyn.Resource(workflowsGVR).Namespace(e.ns).Get(ctx, e.wf, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		obj.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow", Name: wf.GetName(), UID: wf.GetUID(), BlockOwnerDeletion: ptr(true)}})
+	}
 	gvk := obj.GroupVersionKind()
 	m, err := cl.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -396,6 +404,6 @@ func TestPipeline(t *testing.T) {
 		phase, _, _ := unstructured.NestedString(wf.Object, "status", "phase")
 		assert.Equal(t, "Failed", phase)
 		t.Logf("cluster, to the train step: %s", ex.refused["train"])
-		assert.Contains(t, ex.refused["train"], `pytorchjobs.kubeflow.org is forbidden: User "system:serviceaccount:derm-ml:skin-lesion-workflow" cannot create resource "pytorchjobs"`)
+		assert.Contains(t, ex.refused["train"], `is forbidden: User "system:serviceaccount:derm-ml:skin-lesion-workflow" cannot create resource "pytorchjobs" in API group "kubeflow.org"`)
 	})
 }
