@@ -10,10 +10,12 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -565,6 +567,12 @@ metadata: {name: workflow-controller-configmap, namespace: argo}
 `), ""); err != nil {
 		return err
 	}
+	// Its webhook server reads its serving certificate from a fixed
+	// directory that the kubelet fills from the Secret in a real
+	// installation; give it one up front so that it starts.
+	if err := writeServingCert("/tmp/k8s-webhook-server/serving-certs"); err != nil {
+		return err
+	}
 	if err := c.start("training-operator", bins["training-operator"], append(env, "MY_POD_NAMESPACE=kubeflow"),
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort()),
 		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort()),
@@ -584,6 +592,35 @@ metadata: {name: workflow-controller-configmap, namespace: argo}
 		return err
 	}
 	return nil
+}
+
+// writeServingCert writes a self-signed serving certificate and key as
+// tls.crt and tls.key into dir.
+func writeServingCert(dir string) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "training-operator.kubeflow.svc"},
+		DNSNames:     []string{"training-operator.kubeflow.svc", "localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 }
 
 // applyYAML creates or updates every document of a YAML stream
