@@ -559,11 +559,16 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: argo}
 ---
-# Argo's defaults: no executor settings, no artifact repository (kiln's
-# workflows name theirs).
+# Argo's defaults (no executor settings, no artifact repository: kiln's
+# workflows name theirs), without its metrics servers.
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: workflow-controller-configmap, namespace: argo}
+data:
+  metricsConfig: |
+    enabled: false
+  telemetryConfig: |
+    enabled: false
 `), ""); err != nil {
 		return err
 	}
