@@ -45,22 +45,28 @@ func create(t *testing.T, o *unstructured.Unstructured) {
 // the job reaches Succeeded. A master that keeps failing makes the job
 // Failed once its restarts pass the backoff limit kiln renders.
 func TestTrainingJobs(t *testing.T) {
+	ctx := context.Background()
 	ns, job := prodTrainingJob(t, "e2e-ok")
 	start := time.Now()
 	create(t, job)
-	phase, done := waitCondition(t, job, 3*time.Minute, "Succeeded", "Failed")
-	_, msg := conditionOf(done, phase)
-	t.Logf("PyTorchJob %s: %s after %s (%s)", job.GetName(), phase, time.Since(start).Round(time.Second), msg)
-	require.Equal(t, "Succeeded", phase, eventsFor(ns, job.GetName()))
-
-	pods := podsOf(t, ns, "training.kubeflow.org/job-name="+job.GetName())
-	require.Len(t, pods, 4, "a Master and 3 Workers")
-	for _, p := range pods {
+	// The pods as the scheduler placed them (cleanPodPolicy: Running lets
+	// the operator delete the ones still running when the job ends).
+	placed := map[string]corev1.Pod{}
+	require.NoError(t, cl.waitFor(ctx, 2*time.Minute, "the job's 4 pods to be scheduled", func() (bool, error) {
+		for _, p := range podsOf(t, ns, "training.kubeflow.org/job-name="+job.GetName()) {
+			if p.Spec.NodeName != "" {
+				placed[p.Name] = p
+			}
+		}
+		return len(placed) == 4, nil
+	}), eventsFor(ns, job.GetName()))
+	workers := 0
+	for _, p := range placed {
 		product := nodeProduct(t, p.Spec.NodeName)
-		t.Logf("pod %s (%s) on %s (%s): %s", p.Name, p.Labels["training.kubeflow.org/replica-type"], p.Spec.NodeName, product, p.Status.Phase)
+		t.Logf("pod %s (%s) on %s (%s)", p.Name, p.Labels["training.kubeflow.org/replica-type"], p.Spec.NodeName, product)
 		assert.Equal(t, gpuProduct, product, "pod %s", p.Name)
-		assert.Equal(t, corev1.PodSucceeded, p.Status.Phase, "pod %s", p.Name)
 		if p.Labels["training.kubeflow.org/replica-type"] == "worker" {
+			workers++
 			// Admitted by prod's restricted namespace with the
 			// operator's secured template.
 			require.NotEmpty(t, p.Spec.InitContainers, "the operator adds init-pytorch to workers")
@@ -69,6 +75,15 @@ func TestTrainingJobs(t *testing.T) {
 			require.NotNil(t, ic.SecurityContext)
 			assert.Equal(t, ptr(false), ic.SecurityContext.AllowPrivilegeEscalation)
 		}
+	}
+	assert.Equal(t, 3, workers, "a Master and 3 Workers")
+
+	phase, done := waitCondition(t, job, 3*time.Minute, "Succeeded", "Failed")
+	_, msg := conditionOf(done, phase)
+	t.Logf("PyTorchJob %s: %s after %s (%s)", job.GetName(), phase, time.Since(start).Round(time.Second), msg)
+	require.Equal(t, "Succeeded", phase, eventsFor(ns, job.GetName()))
+	for _, p := range podsOf(t, ns, "training.kubeflow.org/job-name="+job.GetName()) {
+		assert.Equal(t, corev1.PodSucceeded, p.Status.Phase, "pod %s", p.Name)
 	}
 
 	// A failing Master fails the job.
