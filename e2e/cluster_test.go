@@ -85,6 +85,7 @@ type process struct {
 	name string
 	cmd  *exec.Cmd
 	log  string
+	done chan struct{} // closed when the process has exited
 }
 
 // repoRoot is the kiln module root (the parent of e2e/).
@@ -168,7 +169,9 @@ func (c *cluster) start(name, bin string, env []string, args ...string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	c.procs = append(c.procs, &process{name: name, cmd: cmd, log: logPath})
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	c.procs = append(c.procs, p)
 	return nil
 }
 
@@ -176,13 +179,11 @@ func (c *cluster) stop() {
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]
 		_ = p.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = p.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.done:
 		case <-time.After(10 * time.Second):
 			_ = p.cmd.Process.Kill()
-			<-done
+			<-p.done
 		}
 	}
 	if !*keep && c.dir != "" {
@@ -205,8 +206,10 @@ func (c *cluster) dumpLogs(w io.Writer) {
 // alive fails if a process has exited.
 func (c *cluster) alive() error {
 	for _, p := range c.procs {
-		if p.cmd.ProcessState != nil {
-			return fmt.Errorf("%s exited: %s", p.name, p.cmd.ProcessState)
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited: %s (log: %s)", p.name, p.cmd.ProcessState, p.log)
+		default:
 		}
 	}
 	return nil
@@ -291,6 +294,10 @@ func startCluster() (*cluster, error) {
 		// ResourceQuota is named to be sure it is on.
 		"--enable-admission-plugins", "ResourceQuota,PodSecurity,LimitRanger,ServiceAccount",
 		"--disable-admission-plugins", "NodeRestriction",
+		// As clusters run it: privileged pods are for Pod Security to refuse.
+		"--allow-privileged=true",
+		// No kubernetes Service endpoints: the advertised address is loopback.
+		"--endpoint-reconciler-type", "none",
 	); err != nil {
 		return c, err
 	}
