@@ -143,7 +143,7 @@ func resourceTemplate(t *testing.T, wt *unstructured.Unstructured, kind string) 
 		tm, _ := e.(map[string]any)
 		action, _, _ := unstructured.NestedString(tm, "resource", "action")
 		m, _, _ := unstructured.NestedString(tm, "resource", "manifest")
-		if action == "create" && strings.Contains(m, "\nkind: "+kind+"\n") {
+		if (action == "create" || action == "apply") && strings.Contains(m, "\nkind: "+kind+"\n") {
 			n, _ := tm["name"].(string)
 			return n, m
 		}
