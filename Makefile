@@ -6,7 +6,7 @@ GO      ?= go
 OUT     ?= deploy
 EXAMPLE ?= examples/skin-lesion
 
-.PHONY: all build demo test golden fuzz bench lint clean image
+.PHONY: all build demo test golden fuzz bench lint clean image e2e
 
 all: build
 
@@ -29,6 +29,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 $(RACE_PKGS)
+
+# End-to-end: the bundled examples on a local control plane with the real
+# controllers, nodes and pods simulated by KWOK (e2e/README.md). The first
+# run builds the upstream binaries into a cache (long: see the README);
+# later runs reuse them. E2E_RUN selects tests (go test -run).
+E2E_TIMEOUT ?= 30m
+E2E_RUN     ?= .
+e2e:
+	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows
+	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e
 
 # Refresh golden files in the packages that have them: those whose tests
 # define the -update flag (any other package's test binary refuses it).

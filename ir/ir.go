@@ -96,23 +96,33 @@ type Quota struct {
 
 // Spec is everything an environment runs.
 type Spec struct {
-	Images     map[string]string    `json:"images,omitempty"`
-	Datasets   map[string]*Dataset  `json:"datasets,omitempty"`
-	Artifacts  *ArtifactRepository  `json:"artifacts,omitempty"`
-	Workflows  *Workflows           `json:"workflows,omitempty"`
-	Katib      *Katib               `json:"katib,omitempty"`
-	Components map[string]*Step     `json:"components,omitempty"`
-	Training   map[string]*Training `json:"training,omitempty"`
-	Pipelines  map[string]*Pipeline `json:"pipelines,omitempty"`
-	Sweeps     map[string]*Sweep    `json:"sweeps,omitempty"`
-	Serving    map[string]*Serving  `json:"serving,omitempty"`
-	Notebooks  map[string]*Notebook `json:"notebooks,omitempty"`
+	Images    map[string]string   `json:"images,omitempty"`
+	Datasets  map[string]*Dataset `json:"datasets,omitempty"`
+	Artifacts *ArtifactRepository `json:"artifacts,omitempty"`
+	Workflows *Workflows          `json:"workflows,omitempty"`
+	Katib     *Katib              `json:"katib,omitempty"`
+	// TrainingOperator describes the cluster's training operator.
+	TrainingOperator *TrainingOperator    `json:"trainingOperator,omitempty"`
+	Components       map[string]*Step     `json:"components,omitempty"`
+	Training         map[string]*Training `json:"training,omitempty"`
+	Pipelines        map[string]*Pipeline `json:"pipelines,omitempty"`
+	Sweeps           map[string]*Sweep    `json:"sweeps,omitempty"`
+	Serving          map[string]*Serving  `json:"serving,omitempty"`
+	Notebooks        map[string]*Notebook `json:"notebooks,omitempty"`
 }
 
 // Katib describes how the cluster's Katib is configured.
 type Katib struct {
 	// Restricted: katib-config secures the metrics collector and the
 	// suggestion containers (see the schema).
+	Restricted bool `json:"restricted"`
+}
+
+// TrainingOperator describes how the cluster's Kubeflow training operator
+// is configured.
+type TrainingOperator struct {
+	// Restricted: the operator's init-container template secures
+	// init-pytorch (see the schema).
 	Restricted bool `json:"restricted"`
 }
 

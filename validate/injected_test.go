@@ -212,3 +212,54 @@ spec:
 	loose := []byte(strings.Replace(string(csc), "securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}", "resources: {}", 1))
 	assert.Len(t, matching(PodViolations(doc, "restricted", Cluster{}.WithObjects(loose)), "storage-initializer", "allowPrivilegeEscalation"), 1)
 }
+
+const pytorchMasterJob = `apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: resnet}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      template:
+        spec:
+          securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+          containers:
+          - name: pytorch
+            image: trainer
+            resources: {requests: {cpu: "1", memory: 1Gi}}
+            securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+    Worker:
+      replicas: 3
+      template:
+        spec:
+          securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+          containers:
+          - name: pytorch
+            image: trainer
+            resources: {requests: {cpu: "1", memory: 1Gi}}
+            securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`
+
+// The training operator adds init-pytorch, with no securityContext, to
+// the Worker pods of a PyTorchJob with a Master: restricted refuses those
+// pods although every container the job writes is restricted. Baseline
+// admits them; a job without a Master (elastic) gets no init container;
+// an operator template that secures it passes.
+func TestPodViolationsPyTorchInitContainer(t *testing.T) {
+	assert.Empty(t, RestrictedViolations([]byte(pytorchMasterJob)), "the written containers alone pass")
+	vs := PodViolations([]byte(pytorchMasterJob), "restricted", Cluster{})
+	assert.Equal(t, []string{
+		`spec.pytorchReplicaSpecs.Worker.template.spec (init-pytorch, added by the training operator): allowPrivilegeEscalation != false (container "init-pytorch" must set securityContext.allowPrivilegeEscalation=false)`,
+		`spec.pytorchReplicaSpecs.Worker.template.spec (init-pytorch, added by the training operator): unrestricted capabilities (container "init-pytorch" must set securityContext.capabilities.drop=["ALL"])`,
+	}, vs)
+	assert.Empty(t, PodViolations([]byte(pytorchMasterJob), "baseline", Cluster{}))
+	assert.Empty(t, MissingRequests([]byte(pytorchMasterJob), []string{"cpu", "memory"}, Cluster{}), "init-pytorch requests both")
+
+	workersOnly := strings.Replace(pytorchMasterJob, "    Master:\n", "    Launcher:\n", 1)
+	assert.Empty(t, PodViolations([]byte(workersOnly), "restricted", Cluster{}), "no Master, no init container")
+
+	secured := Cluster{PyTorchInitContainerSecurityContext: map[string]any{
+		"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}},
+	}}
+	assert.Empty(t, PodViolations([]byte(pytorchMasterJob), "restricted", secured))
+}

@@ -136,6 +136,9 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 		case r.inject && group == "kubeflow.org" && kind == "Experiment" && spec != nil:
 			r.katib(p.Child("spec"), spec)
 			return
+		case r.inject && group == "kubeflow.org" && kind == "PyTorchJob" && spec != nil:
+			r.pytorchJob(p.Child("spec"), spec)
+			return
 		}
 		if _, ok := v["containers"].([]any); ok {
 			r.podSpec(p, v)
