@@ -151,7 +151,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	case "kserve":
 		format = pick(rng, "sklearn", "pytorch", "onnx", "huggingface")
 	}
-	mode := pick(rng, "Serverless", "RawDeployment")
+	mode := pick(rng, "Knative", "Standard")
 	canary := ""
 	if rng.IntN(2) == 0 {
 		canary = fmt.Sprintf(`, canary: {storageUri: "s3://models/m/2", percent: %d}`, 5+rng.IntN(50))
@@ -161,7 +161,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		expose = `, expose: {host: "m.ml.acme.example", tls: secret: "m-tls", timeout: "30s", retries: 2}, access: namespaces: ["web"]`
 	}
 	autoscale := ""
-	if runtime == "kserve" && mode == "Serverless" {
+	if runtime == "kserve" && mode == "Knative" {
 		autoscale = `, autoscale: {metric: "concurrency", target: 4}`
 	} else if rng.IntN(2) == 0 {
 		autoscale = `, autoscale: {metric: "cpu", target: 70}`
@@ -173,7 +173,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		// A transformer and, with a canary, a tester header.
 		fmt.Fprintf(&b, "serving: model: transformer: {image: \"ghcr.io/acme/tx:1\", resources: {cpu: \"1\", memory: \"1Gi\"}}\n")
 	}
-	if expose != "" && canary != "" && mode == "RawDeployment" {
+	if expose != "" && canary != "" && mode == "Standard" {
 		b.WriteString("serving: model: expose: canaryHeader: {name: \"x-canary\", value: \"1\"}\n")
 	}
 	if rng.IntN(3) == 0 {

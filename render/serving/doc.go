@@ -9,12 +9,12 @@
 // kiln splits a canary itself in every mode, so the stable model runs
 // from the first sync whatever the operators remember:
 //   - KServe (both modes): the canary is a second InferenceService,
-//     <name>-canary. RawDeployment ignores canaryTrafficPercent, and
-//     Serverless honours it only once a revision was rolled out at 100%,
-//     so neither is left to KServe. In RawDeployment mode a Service in
+//     <name>-canary. Standard mode ignores canaryTrafficPercent, and
+//     Knative mode honours it only once a revision was rolled out at 100%,
+//     so neither is left to KServe. In Standard mode a Service in
 //     front of both (<name>-serving) is split by kiln's DestinationRule
 //     subsets and VirtualServices (one for the exposed host, one for
-//     callers in the mesh). In Serverless mode each share goes to
+//     callers in the mesh). In Knative mode each share goes to
 //     Knative's local gateway with its InferenceService's host, from the
 //     exposed host's VirtualService (<name>-ingress: KServe owns and
 //     overwrites the one named <name>) and from <name>-serving, an
@@ -25,7 +25,7 @@
 //     (kiln-<namespace>) whose container KServe merges into the
 //     initializer, giving it the restricted security context.
 //   - TF Serving: a Deployment per version behind one Service, split the
-//     same way as RawDeployment.
+//     same way as Standard mode.
 //   - Seldon: one SeldonDeployment whose predictors carry the traffic
 //     shares; an exposed host is routed to each predictor's Service with
 //     the same weights.

@@ -16,7 +16,7 @@ const (
 	istioNamespace   = "istio-system"
 	knativeNamespace = "knative-serving"
 	// knativeLocalGateway is the mesh-internal gateway Knative routes
-	// every Serverless model through.
+	// every Knative model through.
 	knativeLocalGateway = "knative-local-gateway.istio-system.svc.cluster.local"
 )
 
@@ -40,17 +40,17 @@ const (
 // istio renders the traffic objects of an entry:
 //   - a Gateway for its host (unless it names an existing gateway) and a
 //     VirtualService for the host, when exposed;
-//   - for models behind kiln's own Service (RawDeployment KServe, TF
+//   - for models behind kiln's own Service (Standard-mode KServe, TF
 //     Serving), a DestinationRule with stable and canary subsets and, with
 //     a canary, a mesh VirtualService that applies the split to callers
 //     inside the mesh;
-//   - for Serverless KServe, a mesh VirtualService for kiln's
+//   - for Knative-mode KServe, a mesh VirtualService for kiln's
 //     <name>-serving host that sends each track's share to Knative's
 //     local gateway with that track's InferenceService host;
 //   - an AuthorizationPolicy when access is limited.
 //
 // kiln never adds a VirtualService for an InferenceService's own host:
-// KServe owns those (in Serverless mode a VirtualService named after the
+// KServe owns those (in Knative mode a VirtualService named after the
 // InferenceService, which is why kiln's exposed one is <name>-ingress
 // there).
 func istio(c *render.Context, e *entry) {
@@ -224,7 +224,7 @@ func perTryTimeout(timeout string, retries int) string {
 	return strconv.FormatFloat(per.Seconds(), 'f', -1, 64) + "s"
 }
 
-// routeTo is the weighted destination of a track. A Serverless track is
+// routeTo is the weighted destination of a track. A Knative-mode track is
 // reached through Knative's local gateway with the Host of that track's
 // InferenceService, set per destination: Istio turns it into a host
 // rewrite of that weighted destination alone.
@@ -295,7 +295,7 @@ func destinationRule(e *entry) *DestinationRule {
 
 // authorizationPolicy allows only the listed callers, plus what must
 // reach the model for it to work at all: the ingress gateway when it is
-// exposed, and Knative's activator and local gateway in Serverless mode.
+// exposed, and Knative's activator and local gateway in Knative mode.
 func authorizationPolicy(e *entry) *AuthorizationPolicy {
 	a := e.s.Access
 	var from []RuleFrom

@@ -36,7 +36,7 @@ func model(runtime, format string) *ir.Serving {
 		Runtime:        runtime,
 		Model:          ir.ServingModel{Format: format, StorageURI: "s3://acme-models/skin/v7", Port: 8080},
 		Replicas:       ir.ReplicaRange{Min: 1, Max: 1},
-		DeploymentMode: "Serverless",
+		DeploymentMode: "Knative",
 		Security:       restricted,
 		Metrics:        true,
 	}
@@ -105,7 +105,7 @@ type goldenCase struct {
 func goldenCases() map[string]goldenCase {
 	cases := map[string]goldenCase{}
 
-	// Serverless KServe in production: GPUs, a 10% canary KServe splits,
+	// Knative-mode KServe in production: GPUs, a 10% canary KServe splits,
 	// testers routed to the canary by header, TLS at the gateway, limited
 	// callers, Knative concurrency scaling.
 	sl := model("kserve", "pytorch")
@@ -121,7 +121,7 @@ func goldenCases() map[string]goldenCase {
 	sl.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/derm-web/sa/frontend"}, Namespaces: []string{"derm-batch"}}
 	cases["kserve-serverless"] = goldenCase{sl, true}
 
-	// Serverless KServe with a transformer, scaled to zero in dev, behind
+	// Knative-mode KServe with a transformer, scaled to zero in dev, behind
 	// an existing gateway under a path.
 	st := model("kserve", "sklearn")
 	st.Replicas = ir.ReplicaRange{Min: 0, Max: 3}
@@ -130,11 +130,11 @@ func goldenCases() map[string]goldenCase {
 	st.ServiceAccount = "model-reader"
 	cases["kserve-serverless-transformer"] = goldenCase{st, false}
 
-	// RawDeployment KServe in production with a 20% canary as a second
+	// Standard-mode KServe in production with a 20% canary as a second
 	// InferenceService, split by kiln's VirtualServices and
 	// DestinationRule, with a transformer, HPA on CPU, header routing.
 	raw := model("kserve", "onnx")
-	raw.DeploymentMode = "RawDeployment"
+	raw.DeploymentMode = "Standard"
 	raw.Canary = &ir.Canary{StorageURI: "gs://acme-models/skin/v8", Percent: 20, StablePercent: intp(80)}
 	raw.Replicas = ir.ReplicaRange{Min: 2, Max: 6}
 	raw.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 70}
@@ -145,9 +145,9 @@ func goldenCases() map[string]goldenCase {
 	raw.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
 	cases["kserve-raw-canary"] = goldenCase{raw, true}
 
-	// RawDeployment KServe running a custom model server with probes.
+	// Standard-mode KServe running a custom model server with probes.
 	cu := model("kserve", "custom")
-	cu.DeploymentMode = "RawDeployment"
+	cu.DeploymentMode = "Standard"
 	cu.Model.Image = "ghcr.io/acme/skin-server:3.1.0"
 	cu.Model.Args = []string{"--workers=2"}
 	cu.Model.Port = 9000
@@ -340,7 +340,7 @@ func TestNoServingNoMesh(t *testing.T) {
 func TestCanaryHeaderBetweenCanaries(t *testing.T) {
 	for _, withCanary := range []bool{false, true} {
 		s := model("kserve", "sklearn")
-		s.DeploymentMode = "RawDeployment"
+		s.DeploymentMode = "Standard"
 		s.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", CanaryHeader: &ir.CanaryHeader{Name: "x-canary", Value: "1"}}
 		if withCanary {
 			s.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 10}
