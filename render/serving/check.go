@@ -16,7 +16,7 @@ const MaxLabelLength = 63
 // metricsOf lists the autoscaling metrics each way of serving supports.
 var metricsOf = map[string][]string{
 	"Knative": {"concurrency", "rps", "cpu"},
-	"hpa":        {"cpu", "memory"},
+	"hpa":     {"cpu", "memory"},
 }
 
 // Check reports what KServe, Istio or the environment would refuse or
