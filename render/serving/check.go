@@ -54,6 +54,7 @@ func Check(c *render.Context, e *entry) {
 	}
 	checkRuntime(c, e)
 	checkGPUs(c, e)
+	checkGatewayAPI(c, e)
 }
 
 // mode names how the entry is served, for messages.

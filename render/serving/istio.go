@@ -159,7 +159,7 @@ func meshVirtualService(e *entry) *VirtualService {
 
 // routes are the HTTP routes to the model: the testers' header to the
 // canary first, then everything else split by weight.
-func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRoute {
+func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []VirtualServiceRoute {
 	x := e.s.Expose
 	var timeout string
 	var retries *HTTPRetry
@@ -183,9 +183,9 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 		}
 		return []HTTPMatchRequest{m}
 	}
-	var out []HTTPRoute
+	var out []VirtualServiceRoute
 	if x != nil && x.CanaryHeader != nil && e.s.Canary != nil {
-		r := HTTPRoute{
+		r := VirtualServiceRoute{
 			Name:    "canary-testers",
 			Match:   withMatch(map[string]StringMatch{x.CanaryHeader.Name: {Exact: x.CanaryHeader.Value}}),
 			Rewrite: rewrite,
@@ -195,7 +195,7 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 		}
 		out = append(out, r)
 	}
-	r := HTTPRoute{Name: "model", Match: withMatch(nil), Rewrite: rewrite, Timeout: timeout, Retries: retries}
+	r := VirtualServiceRoute{Name: "model", Match: withMatch(nil), Rewrite: rewrite, Timeout: timeout, Retries: retries}
 	if e.s.Canary == nil {
 		r.Route = []HTTPRouteDestination{e.routeTo(Stable, 0)}
 	} else {
@@ -294,8 +294,8 @@ func destinationRule(e *entry) *DestinationRule {
 }
 
 // authorizationPolicy allows only the listed callers, plus what must
-// reach the model for it to work at all: the ingress gateway when it is
-// exposed, and Knative's activator and local gateway in Knative mode.
+// reach the model for it to work at all: the ingress gateway's namespace
+// when it is exposed (the Gateway API Gateway's with that ingress), and Knative's activator and local gateway in Knative mode.
 func authorizationPolicy(e *entry) *AuthorizationPolicy {
 	a := e.s.Access
 	var from []RuleFrom
@@ -303,7 +303,11 @@ func authorizationPolicy(e *entry) *AuthorizationPolicy {
 		from = append(from, RuleFrom{Source: Source{Principals: slices.Clone(a.Principals)}})
 	}
 	namespaces := slices.Clone(a.Namespaces)
-	if e.s.Expose != nil || e.serverless() {
+	switch {
+	case e.s.Expose != nil && e.env.Ingress.GatewayAPI():
+		// The Gateway's proxies run in its namespace.
+		namespaces = append(namespaces, e.gatewayNamespace())
+	case e.s.Expose != nil || e.serverless():
 		namespaces = append(namespaces, istioNamespace)
 	}
 	if e.serverless() {

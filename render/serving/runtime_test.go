@@ -284,7 +284,7 @@ func TestOutlierDetectionSpares1Replica(t *testing.T) {
 		s := model("kserve", "sklearn")
 		s.DeploymentMode = "Standard"
 		s.Replicas = ir.ReplicaRange{Min: min, Max: 3}
-		drs := ofKind[DestinationRule](objects(t, goldenCase{s, false}), "DestinationRule")
+		drs := ofKind[DestinationRule](objects(t, goldenCase{s: s, production: false}), "DestinationRule")
 		require.Len(t, drs, 1)
 		assert.Equal(t, min >= 2, drs[0].Spec.TrafficPolicy.OutlierDetection != nil, "min %d", min)
 	}

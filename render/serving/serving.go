@@ -87,6 +87,14 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.Errorf(ir.Join(e.path, "runtime"), "runtime %q is not one kiln renders (kserve, tfserving, seldon)", e.s.Runtime)
 			continue
 		}
+		if c.Env.Ingress.GatewayAPI() {
+			gatewayAPI(c, e)
+			warnings = append(warnings, gatewayAPIWarnings(c, e)...)
+			if c.Env.Production {
+				disruptionBudget(c, e)
+			}
+			continue
+		}
 		istio(c, e)
 		if e.serverless() && e.s.Access != nil {
 			warnings.Add(diag.Warnf(c.Env.Sources.Pos(ir.Join(e.path, "access")), ir.Join(e.path, "access"), "in Knative mode access cannot tell callers apart: every request reaches the model through Knative's local gateway (%s) or activator (%s), so the model's AuthorizationPolicy sees their identity, not the caller's; it only keeps out callers that bypass them. Use deploymentMode \"Standard\" for access to hold", istioNamespace, knativeNamespace))
@@ -99,6 +107,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 	// Mutual TLS for the whole namespace once it serves models: the
 	// AuthorizationPolicies name callers by their mTLS identity, which a
 	// plaintext request does not have.
+	if !c.Env.Ingress.Istio() {
+		return warnings
+	}
 	c.Add(StrictMTLS(), c.Origin(ir.Path("environments", c.Env.Name), Component, c.System.Name))
 	return warnings
 }
@@ -296,8 +307,8 @@ func storageServiceAccount(c *render.Context, e *entry) {
 
 func i32(v int) *int32 { n := int32(v); return &n }
 
-// Kinds implements render.KindDeclarer: KServe's, Seldon's and Istio's
-// kinds (Argo CD has health checks for them built in). Istio's security
+// Kinds implements render.KindDeclarer: KServe's, Seldon's, Istio's and
+// the Gateway API's kinds (Argo CD has health checks for them built in). Istio's security
 // policy applies before services and routes, and routes after the
 // services they name.
 func (Renderer) Kinds() []render.Kind {
@@ -310,5 +321,11 @@ func (Renderer) Kinds() []render.Kind {
 		{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule", Plural: "destinationrules", Order: render.OrderRouting + 1},
 		{Group: "networking.istio.io", Version: "v1", Kind: "Gateway", Plural: "gateways", Order: render.OrderRouting + 2},
 		{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Plural: "virtualservices", Order: render.OrderRouting + 3},
+		// Argo CD (v3.5) has a health check for HTTPRoute built in (each
+		// parent's Accepted and ResolvedRefs conditions); a ReferenceGrant
+		// has no status and is healthy once applied. A grant goes before
+		// the routes that need it, with the network policy.
+		{Group: GatewayAPIGroup, Version: "v1beta1", Kind: "ReferenceGrant", Plural: "referencegrants", Order: render.OrderNetworkPolicy + 2},
+		{Group: GatewayAPIGroup, Version: "v1", Kind: "HTTPRoute", Plural: "httproutes", Order: render.OrderRouting + 4},
 	}
 }

@@ -144,11 +144,12 @@ type VirtualService struct {
 type VirtualServiceSpec struct {
 	Hosts    []string    `json:"hosts"`
 	Gateways []string    `json:"gateways,omitempty"`
-	HTTP     []HTTPRoute `json:"http"`
+	HTTP     []VirtualServiceRoute `json:"http"`
 }
 
-// HTTPRoute is one rule of a VirtualService.
-type HTTPRoute struct {
+// VirtualServiceRoute is one HTTP route of a VirtualService (Istio's
+// HTTPRoute).
+type VirtualServiceRoute struct {
 	Name    string                 `json:"name"`
 	Match   []HTTPMatchRequest     `json:"match,omitempty"`
 	Rewrite *HTTPRewrite           `json:"rewrite,omitempty"`
