@@ -24,6 +24,7 @@ import (
 func objects(t *testing.T, gc goldenCase) []render.Item {
 	t.Helper()
 	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
+	env.Ingress = gc.ingress
 	res, diags := renderSystem(system(env))
 	require.False(t, diags.HasErrors(), "%v", diags)
 	return res.Environments[0].Items

@@ -142,8 +142,8 @@ type VirtualService struct {
 
 // VirtualServiceSpec routes requests for hosts arriving through gateways.
 type VirtualServiceSpec struct {
-	Hosts    []string    `json:"hosts"`
-	Gateways []string    `json:"gateways,omitempty"`
+	Hosts    []string              `json:"hosts"`
+	Gateways []string              `json:"gateways,omitempty"`
 	HTTP     []VirtualServiceRoute `json:"http"`
 }
 
