@@ -138,7 +138,7 @@ func checkRuntime(c *render.Context, e *entry) {
 	if s.Transformer != nil && s.Runtime != "kserve" {
 		c.Errorf(ir.Join(e.path, "transformer"), "transformers are a KServe component; %s would ignore it", e.mode())
 	}
-	if x := s.Expose; x != nil && x.Gateway != "" {
+	if x := s.Expose; x != nil && x.Gateway != "" && !e.env.Ingress.GatewayAPI() {
 		for _, f := range []struct {
 			name string
 			set  bool

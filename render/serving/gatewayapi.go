@@ -197,7 +197,7 @@ func checkGatewayAPI(c *render.Context, e *entry) {
 		return
 	}
 	if e.serverless() {
-		c.Errorf(ir.Join(e.path, "deploymentMode"), "the gateway-api ingress routes Standard-mode KServe; in Knative mode requests reach the model through Knative's own networking layer, which kiln routes with Istio only: set deploymentMode: \"Standard\" in environment %q, or its ingress.api to \"istio\"", e.env.Name)
+		c.Errorf(ir.Join(e.path, "deploymentMode"), "the gateway-api ingress routes Standard-mode KServe; in Knative mode requests reach the model through Knative's own networking layer, which kiln routes with Istio only: set deploymentMode: \"Standard\", or the environment's ingress.api to \"istio\"")
 	}
 	x := e.s.Expose
 	if x == nil {
@@ -207,13 +207,13 @@ func checkGatewayAPI(c *render.Context, e *entry) {
 		c.Errorf(ir.Path("environments", e.env.Name, "ingress"), "ingress.api \"gateway-api\" routes exposed models through a Gateway: name it in ingress.gateway")
 	}
 	if x.TLS != nil {
-		c.Errorf(ir.Join(e.path, "expose", "tls"), "with the gateway-api ingress TLS terminates at the Gateway's listener (its certificateRefs), which kiln does not render: configure the certificate there and remove expose.tls in environment %q", e.env.Name)
+		c.Errorf(ir.Join(e.path, "expose", "tls"), "with the gateway-api ingress TLS terminates at the Gateway's listener (its certificateRefs), which kiln does not render: configure the certificate there and remove expose.tls")
 	}
 	if x.Gateway != "" {
-		c.Errorf(ir.Join(e.path, "expose", "gateway"), "expose.gateway names an Istio Gateway; with the gateway-api ingress the route attaches to the environment's ingress.gateway: remove expose.gateway in environment %q", e.env.Name)
+		c.Errorf(ir.Join(e.path, "expose", "gateway"), "expose.gateway names an Istio Gateway; with the gateway-api ingress the route attaches to the environment's ingress.gateway: remove expose.gateway")
 	}
 	if len(x.GatewaySelector) > 0 {
-		c.Errorf(ir.Join(e.path, "expose", "gatewaySelector"), "expose.gatewaySelector configures an Istio Gateway kiln renders; with the gateway-api ingress kiln renders none: remove it in environment %q", e.env.Name)
+		c.Errorf(ir.Join(e.path, "expose", "gatewaySelector"), "expose.gatewaySelector configures an Istio Gateway kiln renders; with the gateway-api ingress kiln renders none: remove it")
 	}
 }
 
@@ -225,7 +225,7 @@ func gatewayAPIWarnings(c *render.Context, e *entry) diag.List {
 		out.Add(diag.Warnf(c.Env.Sources.Pos(p), p, format, args...))
 	}
 	if x := e.s.Expose; x != nil && x.Retries != nil {
-		warn(ir.Join(e.path, "expose", "retries"), "HTTPRoute has no retries in the Gateway API's standard channel (retry is experimental), so kiln renders none in environment %q: the implementation's default applies", e.env.Name)
+		warn(ir.Join(e.path, "expose", "retries"), "HTTPRoute has no retries in the Gateway API's standard channel (retry is experimental), so kiln renders none: the implementation's default applies")
 	}
 	if a := e.s.Access; a != nil && !e.env.Ingress.Istio() {
 		for i, p := range a.Principals {
