@@ -104,8 +104,10 @@ func TestGatewayAPIChecks(t *testing.T) {
 		{name: "gateway selector", in: gw, mutate: func(s *ir.Serving) { s.Expose.GatewaySelector = map[string]string{"app": "gw"} },
 			want: []want{{diag.Error, "serving.classifier.expose.gatewaySelector", 30, "kiln renders none"}}},
 		{name: "principal without mesh", in: ir.Ingress{API: "gateway-api", Mesh: "none", Gateway: gw.Gateway},
-			mutate: func(s *ir.Serving) { s.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/batch/sa/scorer"}} },
-			want:   []want{{diag.Warning, "serving.classifier.access.principals", 31, `principal "cluster.local/ns/batch/sa/scorer" admits every pod of namespace "batch"`}}},
+			mutate: func(s *ir.Serving) {
+				s.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/batch/sa/scorer"}}
+			},
+			want: []want{{diag.Warning, "serving.classifier.access.principals", 31, `principal "cluster.local/ns/batch/sa/scorer" admits every pod of namespace "batch"`}}},
 		{name: "principal without namespace", in: ir.Ingress{API: "gateway-api", Mesh: "none", Gateway: gw.Gateway},
 			mutate: func(s *ir.Serving) { s.Access = &ir.ServingAccess{Principals: []string{"spiffe://other"}} },
 			want:   []want{{diag.Error, "serving.classifier.access.principals", 31, "names no namespace"}}},
