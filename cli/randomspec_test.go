@@ -185,6 +185,17 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	if rng.IntN(2) == 0 {
 		b.WriteString("gitops: {repoURL: \"https://git.example/acme/gen-deploy.git\"}\nenvironments: prod: sync: automated: false\n")
 	}
+	// Serving through the Gateway API in prod, with or without Istio in
+	// the mesh: HTTPRoutes on a Gateway in another namespace, per-track
+	// Services for a canary, access as a NetworkPolicy without a mesh.
+	// KServe routes this way in Standard mode only, and TLS is the
+	// Gateway's, so prod drops expose.tls.
+	if (runtime != "kserve" || mode == "Standard") && rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "environments: prod: ingress: {api: \"gateway-api\", gateway: {name: \"shared\", namespace: \"gateways\", sectionName: \"https\"}, mesh: %q}\n", pick(rng, "istio", "none"))
+		if expose != "" {
+			b.WriteString("environments: prod: overrides: serving: model: expose: tls: null\n")
+		}
+	}
 	return b.String(), baseline
 }
 
