@@ -1,10 +1,22 @@
 // Package serving renders serving entries: KServe InferenceServices
 // (serving.kserve.io/v1beta1), TF Serving as a Deployment, Service and
 // HorizontalPodAutoscaler, or Seldon Core SeldonDeployments
-// (machinelearning.seldon.io/v1), and the Istio objects in front of them
-// (networking.istio.io/v1 Gateway, VirtualService and DestinationRule,
-// security.istio.io/v1 AuthorizationPolicy and a namespace-wide STRICT
-// PeerAuthentication).
+// (machinelearning.seldon.io/v1), and the routes in front of them, by the
+// environment's ingress:
+//   - istio (the default): networking.istio.io/v1 Gateway, VirtualService
+//     and DestinationRule, security.istio.io/v1 AuthorizationPolicy and a
+//     namespace-wide STRICT PeerAuthentication;
+//   - gateway-api: gateway.networking.k8s.io/v1 HTTPRoutes on the
+//     environment's Gateway (httproute.go builds them, exported for other
+//     renderers that route to models), a Service per version for the
+//     weighted backendRefs, with Istio in the mesh a GAMMA HTTPRoute for
+//     callers in the mesh and the AuthorizationPolicy, and without a mesh
+//     a NetworkPolicy for access. Knative-mode KServe is refused there:
+//     its requests go through Knative's networking layer.
+//
+// KServe's deployment modes go by their v0.20 names, Standard and
+// Knative; the old names RawDeployment and Serverless render as the new
+// ones with a warning.
 //
 // kiln splits a canary itself in every mode, so the stable model runs
 // from the first sync whatever the operators remember:
