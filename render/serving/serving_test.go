@@ -243,12 +243,15 @@ func stream(t *testing.T, gc goldenCase) []byte {
 }
 
 func TestGolden(t *testing.T) {
+	var names []string
 	for name, gc := range goldenCases() {
+		names = append(names, name+".yaml")
 		t.Run(name, func(t *testing.T) {
 			got := stream(t, gc)
 			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), got, *update)
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestGoldenValidates holds every golden object to the KServe, Istio and
