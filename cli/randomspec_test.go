@@ -150,7 +150,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	case "kserve":
 		format = pick(rng, "sklearn", "pytorch", "onnx", "huggingface")
 	}
-	mode := pick(rng, "Serverless", "RawDeployment")
+	mode := pick(rng, "Knative", "Standard")
 	canary := ""
 	if rng.IntN(2) == 0 {
 		canary = fmt.Sprintf(`, canary: {storageUri: "s3://models/m/2", percent: %d}`, 5+rng.IntN(50))
@@ -160,7 +160,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		expose = `, expose: {host: "m.ml.acme.example", tls: secret: "m-tls", timeout: "30s", retries: 2}, access: namespaces: ["web"]`
 	}
 	autoscale := ""
-	if runtime == "kserve" && mode == "Serverless" {
+	if runtime == "kserve" && mode == "Knative" {
 		autoscale = `, autoscale: {metric: "concurrency", target: 4}`
 	} else if rng.IntN(2) == 0 {
 		autoscale = `, autoscale: {metric: "cpu", target: 70}`
@@ -172,7 +172,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		// A transformer and, with a canary, a tester header.
 		fmt.Fprintf(&b, "serving: model: transformer: {image: \"ghcr.io/acme/tx:1\", resources: {cpu: \"1\", memory: \"1Gi\"}}\n")
 	}
-	if expose != "" && canary != "" && mode == "RawDeployment" {
+	if expose != "" && canary != "" && mode == "Standard" {
 		b.WriteString("serving: model: expose: canaryHeader: {name: \"x-canary\", value: \"1\"}\n")
 	}
 	if rng.IntN(3) == 0 {
@@ -183,6 +183,17 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	}
 	if rng.IntN(2) == 0 {
 		b.WriteString("gitops: {repoURL: \"https://git.example/acme/gen-deploy.git\"}\nenvironments: prod: sync: automated: false\n")
+	}
+	// Serving through the Gateway API in prod, with or without Istio in
+	// the mesh: HTTPRoutes on a Gateway in another namespace, per-track
+	// Services for a canary, access as a NetworkPolicy without a mesh.
+	// KServe routes this way in Standard mode only, and TLS is the
+	// Gateway's, so prod drops expose.tls.
+	if (runtime != "kserve" || mode == "Standard") && rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "environments: prod: ingress: {api: \"gateway-api\", gateway: {name: \"shared\", namespace: \"gateways\", sectionName: \"https\"}, mesh: %q}\n", pick(rng, "istio", "none"))
+		if expose != "" {
+			b.WriteString("environments: prod: overrides: serving: model: expose: tls: null\n")
+		}
 	}
 	return b.String()
 }
