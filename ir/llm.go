@@ -24,7 +24,7 @@ type LLMParallelism struct {
 
 // APIs an LLM is served with.
 const (
-	LLMInferenceService = "LLMInferenceService"
+	LLMInferenceService   = "LLMInferenceService"
 	LLMOnInferenceService = "InferenceService"
 )
 
