@@ -116,13 +116,12 @@ func servable(uri string) bool {
 
 // checkInferenceService reports llm settings KServe's Hugging Face
 // runtime cannot honour when the entry is rendered as an
-// InferenceService by the serving renderer.
+// InferenceService by the serving renderer. (llm.gateway is left alone:
+// an environment that switches to an InferenceService keeps the base
+// entry's gateway for the others.)
 func checkInferenceService(c *render.Context, path string, s *ir.Serving) {
 	l := s.LLM
 	if l.Nodes > 1 {
 		c.Errorf(ir.Join(path, "llm", "nodes"), "a replica across nodes needs llm.api \"LLMInferenceService\": an InferenceService runs each replica in one pod")
-	}
-	if l.Gateway != "" {
-		c.Errorf(ir.Join(path, "llm", "gateway"), "llm.gateway routes an LLMInferenceService; an InferenceService is routed by expose")
 	}
 }
