@@ -18,8 +18,8 @@ import (
 // step kind, LLM on one node or several, production or not, MIG or whole
 // GPUs, baseline or restricted — and holds every object of every spec kiln
 // accepts to the CRDs, Argo's validator and, unless its entry asked for
-// baseline, Pod Security "restricted". Hand-written goldens cover the cases someone thought of;
-// this covers their combinations.
+// baseline, Pod Security "restricted". Hand-written goldens cover the
+// cases someone thought of; this covers their combinations.
 func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 	validatetest.CRDs(t) // skip early without the CRDs
 	rng := rand.New(rand.NewPCG(seedFromEnv(), 11))
