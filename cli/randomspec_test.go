@@ -222,7 +222,7 @@ func randomLLM(rng *rand.Rand, baseline bool) string {
 	if rng.IntN(2) == 0 {
 		gateway = `, gateway: "gateway-system/inference"`
 	}
-	out := fmt.Sprintf("serving: chat: {model: storageUri: %q, llm: {nodes: %d, parallelism: {%s}, maxModelLength: 8192, scheduler: %t%s}, resources: {gpus: %d, cpu: \"8\", memory: \"64Gi\"}%s%s}\n",
+	out := fmt.Sprintf("serving: chat: {model: {format: \"huggingface\", storageUri: %q}, llm: {nodes: %d, parallelism: {%s}, maxModelLength: 8192, scheduler: %t%s}, resources: {gpus: %d, cpu: \"8\", memory: \"64Gi\"}%s%s}\n",
 		pick(rng, "hf://acme/chat", "s3://models/chat/1", "pvc://models/chat"), nodes, par, rng.IntN(2) == 0, gateway, gpus, extra, security)
 	if nodes == 1 && rng.IntN(3) == 0 {
 		out += "environments: dev: overrides: serving: chat: llm: api: \"InferenceService\"\n"

@@ -22,6 +22,9 @@ func Check(c *render.Context, path string, s *ir.Serving) bool {
 	if s.Runtime != "kserve" {
 		fail("runtime", "an llm is served by KServe; runtime is %q", s.Runtime)
 	}
+	if s.Model.Format != "huggingface" {
+		fail("model.format", "an llm is served by vLLM from Hugging Face weights: model.format must be \"huggingface\", not %q", s.Model.Format)
+	}
 	if uri := s.Model.StorageURI; !servable(uri) {
 		fail("model.storageUri", "an LLMInferenceService loads hf://, s3:// and pvc:// models; %q is none of them", uri)
 	}
@@ -121,6 +124,9 @@ func servable(uri string) bool {
 // entry's gateway for the others.)
 func checkInferenceService(c *render.Context, path string, s *ir.Serving) {
 	l := s.LLM
+	if s.Model.Format != "huggingface" {
+		c.Errorf(ir.Join(path, "model", "format"), "an llm is served by KServe's Hugging Face runtime (vLLM): model.format must be \"huggingface\", not %q", s.Model.Format)
+	}
 	if l.Nodes > 1 {
 		c.Errorf(ir.Join(path, "llm", "nodes"), "a replica across nodes needs llm.api \"LLMInferenceService\": an InferenceService runs each replica in one pod")
 	}

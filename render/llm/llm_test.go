@@ -161,6 +161,7 @@ func TestCheck(t *testing.T) {
 		{"autoscaling", func(s *ir.Serving) { s.Replicas.Max = 3 }, "serving.chat.replicas.max", "Workload Variant Autoscaler"},
 		{"gcs", func(s *ir.Serving) { s.Model.StorageURI = "gs://b/m" }, "serving.chat.model.storageUri", "loads hf://, s3:// and pvc://"},
 		{"istio expose", func(s *ir.Serving) { s.Expose = &ir.Expose{Host: "chat.example"} }, "serving.chat.expose", "name the Gateway with llm.gateway"},
+		{"format", func(s *ir.Serving) { s.Model.Format = "pytorch" }, "serving.chat.model.format", "model.format must be \"huggingface\""},
 		{"multi-node isvc", func(s *ir.Serving) {
 			s.LLM.API = "InferenceService"
 			s.LLM.Nodes = 2
