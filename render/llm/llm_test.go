@@ -131,9 +131,22 @@ func TestWhoRenders(t *testing.T) {
 	assert.Equal(t, []string{"LLMInferenceService/chat"}, kinds(chat()))
 	isvc := chat()
 	isvc.LLM.API = "InferenceService"
+	isvc.LLM.MaxModelLength = 4096
 	got := kinds(isvc)
 	assert.Contains(t, got, "InferenceService/chat")
 	assert.NotContains(t, strings.Join(got, " "), "LLMInferenceService")
+
+	// The Hugging Face runtime gets the vLLM backend and engine arguments.
+	res, diags := renderEnv(environment(false, 16, map[string]*ir.Serving{"chat": isvc}))
+	require.False(t, diags.HasErrors(), "%v", diags)
+	out := string(rendertest.Stream(t, res.Environments[0].Items))
+	assert.Contains(t, out, "      args:\n      - --backend=vllm\n      - --model_name=chat\n      - --tensor-parallel-size=2\n      - --max_model_len=4096\n")
+	v := validatetest.CRDs(t)
+	docs, err := validate.SplitYAML([]byte(out))
+	require.NoError(t, err)
+	for _, doc := range docs {
+		assert.Empty(t, v.Validate(doc), "validation of\n%s", doc)
+	}
 }
 
 // Check reports at the spec position what KServe would refuse or vLLM get
