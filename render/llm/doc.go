@@ -20,6 +20,15 @@
 // controller gives every member's HTTPRoute weighted backendRefs to all
 // members, so the split holds from the first sync.
 //
+// Pod Security: the pods KServe's controller makes from the template
+// (and worker) meet restricted with what kiln writes there: the pod and
+// "main" security contexts, and the storage-initializer's, which the
+// controller merges over the one it builds (it has none of its own). Its
+// endpoint picker comes with a restricted security context from
+// KServe's scheduler template. Data parallelism across nodes uses KServe's
+// data-parallel worker template, whose vLLM container adds IPC_LOCK and
+// SYS_RAWIO, which no level below privileged admits, so Check refuses it.
+//
 // Entries with llm.api "InferenceService" are left to the serving
 // renderer (KServe's Hugging Face runtime, vLLM backend); Check reports
 // what that API cannot do.
