@@ -15,18 +15,24 @@ import (
 // TestGeneratedSpecsRenderValidObjects renders specs drawn at random (with
 // a fixed seed) from the combinations kiln supports — every framework,
 // serving runtime and mode, canary, sweep algorithm and backend, pipeline
-// step kind, production or not, MIG or whole GPUs, baseline or restricted —
-// and holds every object of every spec kiln accepts to the CRDs, Argo's
-// validator and Pod Security as `kiln check` does (see checkRendered).
-// Hand-written goldens cover the cases someone thought of; this covers
-// their combinations.
+// step kind, LLM on one node or several, production or not, MIG or whole
+// GPUs, baseline or restricted — and holds every object of every spec kiln
+// accepts to the CRDs, Argo's validator and Pod Security as `kiln check`
+// does (see checkRendered). Hand-written goldens cover the cases someone
+// thought of; this covers their combinations.
 func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 	validatetest.CRDs(t) // skip early without the CRDs
 	rng := rand.New(rand.NewPCG(seedFromEnv(), 11))
+	llmRng := rand.New(rand.NewPCG(seedFromEnv(), 14))
 	n := countFromEnv()
 	accepted := 0
 	for i := range n {
 		src := randomSpec(rng)
+		// LLM entries draw from their own stream, so the specs above
+		// stay the ones earlier versions of this test drew.
+		if llmRng.IntN(2) == 0 {
+			src += randomLLM(llmRng)
+		}
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "system.cue"), []byte(src), 0o644); err != nil {
@@ -196,6 +202,42 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		}
 	}
 	return b.String()
+}
+
+// randomLLM draws a serving entry with an llm: an LLMInferenceService on
+// one node or split across nodes by pipeline stage, from any store it
+// loads, with or without a canary, credentials and the scheduler, and
+// sometimes served as an InferenceService in dev.
+func randomLLM(rng *rand.Rand) string {
+	security := ""
+	if rng.IntN(8) == 0 {
+		security = `, security: profile: "baseline"`
+	}
+	nodes := pick(rng, 1, 1, 2)
+	gpus := pick(rng, 1, 2, 4, 8)
+	par := fmt.Sprintf("tensor: %d", gpus)
+	if nodes > 1 {
+		par += fmt.Sprintf(", pipeline: %d", nodes)
+	} else if gpus > 1 && rng.IntN(3) == 0 {
+		par = fmt.Sprintf("tensor: %d, pipeline: 2", gpus/2)
+	}
+	extra := ""
+	if rng.IntN(2) == 0 {
+		extra += fmt.Sprintf(`, canary: {storageUri: "hf://acme/chat-next", percent: %d}`, 5+rng.IntN(50))
+	}
+	if rng.IntN(2) == 0 {
+		extra += `, credentials: secret: "creds"`
+	}
+	gateway := ""
+	if rng.IntN(2) == 0 {
+		gateway = `, gateway: "gateway-system/inference"`
+	}
+	out := fmt.Sprintf("serving: chat: {model: {format: \"huggingface\", storageUri: %q}, llm: {nodes: %d, parallelism: {%s}, maxModelLength: 8192, scheduler: %t%s}, resources: {gpus: %d, cpu: \"8\", memory: \"64Gi\"}%s%s}\n",
+		pick(rng, "hf://acme/chat", "s3://models/chat/1", "pvc://models/chat"), nodes, par, rng.IntN(2) == 0, gateway, gpus, extra, security)
+	if nodes == 1 && rng.IntN(3) == 0 {
+		out += "environments: dev: overrides: serving: chat: llm: api: \"InferenceService\"\n"
+	}
+	return out
 }
 
 // KILN_GEN_SEED and KILN_GEN_N explore further than the default run:

@@ -25,7 +25,9 @@ func WriteReference(w io.Writer) error {
 		return err
 	}
 	// #System first, the rest in alphabetical order.
-	slices.SortFunc(defs, func(a, b definition) int {
+	// Stable: a definition declared in two files (#Environment gains its
+	// ingress in serving.cue) keeps its parts in file order.
+	slices.SortStableFunc(defs, func(a, b definition) int {
 		if (a.name == schema.Definition) != (b.name == schema.Definition) {
 			if a.name == schema.Definition {
 				return -1

@@ -19,6 +19,8 @@ type Serving struct {
 	Credentials    *SecretRef     `json:"credentials,omitempty"`
 	Metrics        bool           `json:"metrics"`
 	Environments   []string       `json:"environments,omitempty"`
+	// LLM serves a large language model (see LLM).
+	LLM *LLM `json:"llm,omitempty"`
 }
 
 // ServingModel is the model a serving entry serves.

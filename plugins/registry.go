@@ -4,6 +4,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argocd"
 	"github.com/kiln-ml/kiln/render/kustomize"
+	"github.com/kiln-ml/kiln/render/llm"
 	"github.com/kiln-ml/kiln/render/notebook"
 	"github.com/kiln-ml/kiln/render/pipeline"
 	"github.com/kiln-ml/kiln/render/platform"
@@ -22,6 +23,7 @@ func Builtins() []render.Renderer {
 		pipeline.Renderer{},
 		sweep.Renderer{},
 		serving.Renderer{},
+		llm.Renderer{},
 		notebook.Renderer{},
 		// After the workloads: it reads their needs.
 		platform.Renderer{},

@@ -130,6 +130,9 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 				}
 			}
 			return
+		case r.inject && group == "serving.kserve.io" && kind == "LLMInferenceService" && spec != nil:
+			r.llmInferenceService(p.Child("spec"), spec)
+			return
 		case r.inject && group == "machinelearning.seldon.io" && kind == "SeldonDeployment" && spec != nil:
 			r.seldon(p.Child("spec"), spec)
 			return

@@ -151,6 +151,7 @@ func inferenceService(e *entry, track string) *InferenceService {
 			Resources:       requirements(s.Resources),
 			SecurityContext: pod.ContainerSecurityContext(s.Security),
 			VolumeMounts:    mounts,
+			Args:            huggingfaceArgs(e),
 		}
 	}
 	isvc.Spec.Predictor = pred

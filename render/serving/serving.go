@@ -45,7 +45,9 @@ func (Renderer) Name() string { return "serving" }
 
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
-	entries := c.Env.Spec.Serving
+	// Entries served as an LLMInferenceService are render/llm's.
+	entries := maps.Clone(c.Env.Spec.Serving)
+	maps.DeleteFunc(entries, func(_ string, s *ir.Serving) bool { return s.ServesLLMService() })
 	if len(entries) == 0 {
 		return nil
 	}

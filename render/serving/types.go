@@ -92,6 +92,7 @@ type ModelSpec struct {
 	Resources       *corev1.ResourceRequirements `json:"resources,omitempty"`
 	SecurityContext *corev1.SecurityContext      `json:"securityContext,omitempty"`
 	VolumeMounts    []corev1.VolumeMount         `json:"volumeMounts,omitempty"`
+	Args            []string                     `json:"args,omitempty"`
 }
 
 // ModelFormat names the format (sklearn, pytorch, …).

@@ -1,0 +1,42 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+const llmisvc = `apiVersion: serving.kserve.io/v1alpha2
+kind: LLMInferenceService
+metadata: {name: chat}
+spec:
+  model: {uri: URI, name: chat}
+  template:
+    securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+    containers:
+    - name: main
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`
+
+// KServe's LLM controller adds a storage-initializer without a security
+// context to the pods of a downloaded model, and merges a template init
+// container of that name over it.
+func TestPodViolationsLLMInferenceService(t *testing.T) {
+	doc := func(uri string) []byte { return []byte(strings.Replace(llmisvc, "URI", uri, 1)) }
+	vs := PodViolations(doc("hf://org/model"), "restricted", Cluster{})
+	assert.NotEmpty(t, matching(vs, "spec.template (storage-initializer, added by KServe's LLMInferenceService controller)", "allowPrivilegeEscalation"))
+	assert.Empty(t, matching(vs, "(main)"))
+	assert.Empty(t, PodViolations(doc("hf://org/model"), "baseline", Cluster{}))
+	assert.Empty(t, PodViolations(doc("pvc://claim/model"), "restricted", Cluster{}), "a PVC is mounted, not downloaded")
+	own := strings.Replace(string(doc("s3://b/m")), "    containers:\n", `    initContainers:
+    - name: storage-initializer
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+    containers:
+`, 1)
+	assert.Empty(t, PodViolations([]byte(own), "restricted", Cluster{}))
+	// The merged initializer keeps the controller's requests.
+	missing := MissingRequests([]byte(own), []string{"cpu"}, Cluster{})
+	assert.Empty(t, matching(missing, "storage-initializer"))
+	assert.NotEmpty(t, matching(missing, "(main)", "no cpu request"))
+}
