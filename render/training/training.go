@@ -69,8 +69,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 		// A pipeline step or sweep trial runs the entry's pods too.
 		c.NeedPodSecurity(path, t.Security)
 		c.NeedResources(t.Resources)
-		if _, ok := kinds[t.Framework]; !ok {
+		v2 := c.Env.Spec.TrainingAPI(t) == ir.TrainingV2
+		if _, ok := kinds[t.Framework]; !ok && !v2 {
 			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
+			continue
+		}
+		if v2 && !CheckV2(c, path, t) {
 			continue
 		}
 		warnings.Add(Check(c, name, t)...)
@@ -141,9 +145,15 @@ func UsedBy(s *ir.Spec, name string) []string {
 	return users
 }
 
-// Job renders an entry into its framework's resource; nil for a framework
-// kiln does not know.
+// Job renders an entry into its framework's resource, or with Trainer v2
+// into a TrainJob; nil for a framework kiln does not know.
 func Job(sys *ir.System, env *ir.Environment, name string, t *ir.Training) render.Object {
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		if Runtime(t) == "" {
+			return nil
+		}
+		return NewTrainJob(sys, env, name, t)
+	}
 	switch t.Framework {
 	case "pytorch":
 		return PyTorch(sys, env, name, t)
