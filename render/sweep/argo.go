@@ -441,6 +441,9 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	run.Timeout = b.sw.TrialTimeout
 
 	container, podLabels := primaryPod(b.t)
+	if b.env.Spec.TrainingAPI(b.t) == ir.TrainingV2 {
+		container, podLabels = training.PrimaryPodV2(b.t)
+	}
 	// The operator labels the job's pods with its name.
 	selector := []string{kind.PodJobLabel + "=" + argo.InputParameter("job")}
 	for _, k := range slices.Sorted(maps.Keys(podLabels)) {

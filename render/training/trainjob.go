@@ -419,3 +419,21 @@ func CheckV2(c *render.Context, path string, t *ir.Training) bool {
 	}
 	return true
 }
+
+// Labels JobSet puts on the pods of a replicated job.
+const (
+	ReplicatedJobLabel = "jobset.sigs.k8s.io/replicatedjob-name"
+	JobIndexLabel      = "jobset.sigs.k8s.io/job-index"
+	CompletionIndex    = "batch.kubernetes.io/job-completion-index"
+)
+
+// PrimaryPodV2 is the container and pod labels of the TrainJob pod whose
+// log carries the metrics: the MPI launcher, or else the first node
+// (rank 0 of torchrun and XGBoost's tracker).
+func PrimaryPodV2(t *ir.Training) (string, map[string]string) {
+	jobs := TrainerJobs(t)
+	if slices.Contains(jobs, LauncherJob) {
+		return NodeContainer, map[string]string{ReplicatedJobLabel: LauncherJob}
+	}
+	return NodeContainer, map[string]string{ReplicatedJobLabel: NodeJob, JobIndexLabel: "0", CompletionIndex: "0"}
+}
