@@ -21,5 +21,7 @@ elseif found["Complete"] ~= nil then
 elseif found["Suspended"] ~= nil then
   hs.status = "Suspended"
   hs.message = found["Suspended"]
+else
+  hs.message = "Running"
 end
 return hs
