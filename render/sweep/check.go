@@ -254,7 +254,7 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 			// from generateName, 11 from a CronWorkflow's timestamp.
 			job := render.ObjectName(name) + "-1234567890-" + strings.Repeat("0", sample.NameLength)
 			longest := ""
-			for _, n := range training.DerivedNames(job, t) {
+			for _, n := range training.DerivedNamesIn(c.Env.Spec, job, t) {
 				if len(n) >= len(longest) {
 					longest = n
 				}

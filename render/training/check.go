@@ -113,11 +113,7 @@ func checkName(c *render.Context, path, name string, t *ir.Training) {
 	}
 	// Of names equally long, the last: workers come last.
 	longest := ""
-	derived := DerivedNames(job, t)
-	if c.Env.Spec.TrainingAPI(t) == ir.TrainingV2 {
-		derived = V2DerivedNames(job, t)
-	}
-	for _, n := range derived {
+	for _, n := range DerivedNamesIn(c.Env.Spec, job, t) {
 		if len(n) >= len(longest) {
 			longest = n
 		}

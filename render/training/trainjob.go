@@ -348,6 +348,15 @@ func ProcsPerNode(t *ir.Training) int {
 	return 0
 }
 
+// DerivedNamesIn are the longest names the controller derives from a job
+// of the entry named name, for the API the entry runs on in spec s.
+func DerivedNamesIn(s *ir.Spec, name string, t *ir.Training) []string {
+	if s.TrainingAPI(t) == ir.TrainingV2 {
+		return V2DerivedNames(name, t)
+	}
+	return DerivedNames(name, t)
+}
+
 // V2DerivedNames are the longest names JobSet derives from a TrainJob
 // named name: each trainer job's last pod hostname,
 // <name>-<job>-0-<index>, which must be a DNS label.
