@@ -312,6 +312,7 @@ type Training struct {
 	Framework         string            `json:"framework"`
 	API               string            `json:"api,omitempty"`
 	Runtime           string            `json:"runtime,omitempty"`
+	Initializers      *Initializers     `json:"initializers,omitempty"`
 	Image             string            `json:"image"`
 	Command           []string          `json:"command,omitempty"`
 	Args              map[string]Value  `json:"args,omitempty"`
@@ -334,6 +335,13 @@ type Training struct {
 	ImagePullSecrets  []string          `json:"imagePullSecrets,omitempty"`
 	Standalone        *bool             `json:"standalone,omitempty"`
 	Environments      []string          `json:"environments,omitempty"`
+}
+
+// Initializers are what a Trainer v2 runtime's initializer jobs fetch.
+type Initializers struct {
+	Dataset          string `json:"dataset,omitempty"`
+	Model            string `json:"model,omitempty"`
+	ModelCredentials string `json:"modelCredentials,omitempty"`
 }
 
 // SSH is how an MPI image runs sshd on its workers.

@@ -77,6 +77,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 		if v2 && !CheckV2(c, path, t) {
 			continue
 		}
+		if !v2 && t.Initializers != nil {
+			// An environment may run the entry on v1 while another runs
+			// it on v2: not an error, but nothing is fetched here.
+			p := ir.Join(path, "initializers")
+			warnings.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "initializers are for Kubeflow Trainer v2; %s runs this entry on the training operator (v1), where nothing fetches them", c.Env.Name))
+		}
 		warnings.Add(Check(c, name, t)...)
 		if !Standalone(c.Env.Spec, name, t) {
 			continue

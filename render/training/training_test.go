@@ -244,6 +244,19 @@ func goldenCases() map[string]*ir.Training {
 	xv2.Datasets = []string{"isic"}
 	xv2.RunPolicy.Suspend = true
 	cases["trainjob-xgboost"] = xv2
+
+	// Trainer v2 fine-tune on a torchtune runtime: its initializer jobs
+	// fetch the S3 dataset (with its credentials) and a gated Hugging
+	// Face model, and run restricted like the nodes.
+	tt := job("pytorch")
+	tt.API = ir.TrainingV2
+	tt.Runtime = "torchtune-llama3.2-1b"
+	tt.Image = ""
+	tt.Command = nil
+	tt.Workers = 1
+	tt.Resources = ir.Resources{GPUs: 2, CPU: "16", Memory: "128Gi", SHM: "16Gi"}
+	tt.Initializers = &ir.Initializers{Dataset: "isic", Model: "hf://meta-llama/Llama-3.2-1B-Instruct", ModelCredentials: "hf-token"}
+	cases["trainjob-torchtune"] = tt
 	return cases
 }
 

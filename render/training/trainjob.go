@@ -51,6 +51,22 @@ var DefaultRuntimes = map[string]string{
 // V2Frameworks are the frameworks Trainer v2 runs.
 var V2Frameworks = []string{"pytorch", "xgboost", "mpi"}
 
+// Initializer jobs and containers of a runtime (one name for both), and
+// the stock runtimes that have none: Trainer's webhook refuses a TrainJob
+// with initializers on them.
+const (
+	DatasetInitializer = "dataset-initializer"
+	ModelInitializer   = "model-initializer"
+)
+
+var runtimesWithoutInitializers = map[string]bool{
+	"torch-distributed": true, "deepspeed-distributed": true, "mlx-distributed": true,
+	"jax-distributed": true, "xgboost-distributed": true,
+}
+
+// initializerSchemes are the URI schemes Trainer's initializers fetch.
+var initializerSchemes = []string{"hf://", "s3://"}
+
 // mpiRuntimes are the stock runtimes with an MPI policy, whose launcher
 // job runs as a trainer node and gets the same patch as the nodes.
 var mpiRuntimes = map[string]bool{"deepspeed-distributed": true, "mlx-distributed": true}
@@ -136,6 +152,7 @@ type TrainJob struct {
 // TrainJobSpec holds the fields kiln sets.
 type TrainJobSpec struct {
 	RuntimeRef            RuntimeRef       `json:"runtimeRef"`
+	Initializer           *Initializer     `json:"initializer,omitempty"`
 	Trainer               *TrainJobTrainer `json:"trainer,omitempty"`
 	RuntimePatches        []RuntimePatch   `json:"runtimePatches,omitempty"`
 	ActiveDeadlineSeconds *int64           `json:"activeDeadlineSeconds,omitempty"`
@@ -147,6 +164,20 @@ type RuntimeRef struct {
 	Name     string `json:"name"`
 	APIGroup string `json:"apiGroup,omitempty"`
 	Kind     string `json:"kind,omitempty"`
+}
+
+// Initializer configures the runtime's initializer jobs.
+type Initializer struct {
+	Dataset *InitializerSource `json:"dataset,omitempty"`
+	Model   *InitializerSource `json:"model,omitempty"`
+}
+
+// InitializerSource is what one initializer fetches, with the
+// environment it reads its credentials from.
+type InitializerSource struct {
+	StorageURI string                       `json:"storageUri"`
+	Env        []corev1.EnvVar              `json:"env,omitempty"`
+	SecretRef  *corev1.LocalObjectReference `json:"secretRef,omitempty"`
 }
 
 // TrainJobTrainer overrides the runtime's trainer: image, command, nodes and
@@ -304,12 +335,28 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 			Spec:     podPatch,
 		}}}})
 	}
+	// The initializer containers run with the entry's security too (the
+	// runtimes set none, and a pod with no securityContext fails
+	// restricted); their environment goes in spec.initializer, which is
+	// where the webhook wants it.
+	init, initJobs := initializer(env, t)
+	for _, j := range initJobs {
+		jobs = append(jobs, ReplicatedJobPatch{Name: j, Template: JobPatch{Spec: JobSpecPatch{Template: PodTemplatePatch{
+			Metadata: &PodMetadataPatch{Labels: labels},
+			Spec: PodSpecPatch{
+				ServiceAccountName: ps.ServiceAccountName,
+				SecurityContext:    ps.SecurityContext,
+				Containers:         []ContainerPatch{{Name: j, SecurityContext: c.SecurityContext}},
+			},
+		}}}})
+	}
 	job := &TrainJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: k.APIVersion(), Kind: k.Kind},
 		ObjectMeta: om,
 		Spec: TrainJobSpec{
-			RuntimeRef: RuntimeRef{Name: Runtime(t), APIGroup: TrainerGroup, Kind: ClusterRuntimeKind},
-			Trainer:    tr,
+			RuntimeRef:  RuntimeRef{Name: Runtime(t), APIGroup: TrainerGroup, Kind: ClusterRuntimeKind},
+			Initializer: init,
+			Trainer:     tr,
 			RuntimePatches: []RuntimePatch{{
 				Manager:             PatchManager,
 				TrainingRuntimeSpec: TrainingRuntimeSpec{Template: JobSetTemplatePatch{Spec: JobSetSpecPatch{ReplicatedJobs: jobs}}},
@@ -324,6 +371,64 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 		job.Spec.Suspend = new(true)
 	}
 	return job
+}
+
+// initializer is the TrainJob's initializer section and the initializer
+// jobs it uses, in the runtime's order; nil for an entry without
+// initializers.
+func initializer(env *ir.Environment, t *ir.Training) (*Initializer, []string) {
+	in := t.Initializers
+	if in == nil || (in.Dataset == "" && in.Model == "") {
+		return nil, nil
+	}
+	var home []corev1.EnvVar
+	if t.Security.Restricted() {
+		// As for kiln's own containers: an arbitrary UID has no home
+		// the Hugging Face cache could live in.
+		home = []corev1.EnvVar{{Name: "HOME", Value: pod.Home}}
+	}
+	out := &Initializer{}
+	var jobs []string
+	if d := env.Spec.Datasets[in.Dataset]; in.Dataset != "" && d != nil {
+		out.Dataset = &InitializerSource{StorageURI: d.URI, Env: home}
+		if d.Credentials != nil {
+			out.Dataset.SecretRef = &corev1.LocalObjectReference{Name: d.Credentials.Secret}
+		}
+		jobs = append(jobs, DatasetInitializer)
+	}
+	if in.Model != "" {
+		out.Model = &InitializerSource{StorageURI: in.Model, Env: home}
+		if in.ModelCredentials != "" {
+			out.Model.SecretRef = &corev1.LocalObjectReference{Name: in.ModelCredentials}
+		}
+		jobs = append(jobs, ModelInitializer)
+	}
+	return out, jobs
+}
+
+// checkInitializers reports initializers the runtime cannot run: a
+// stock runtime without initializer jobs, a dataset that is not the
+// system's or that the initializer cannot fetch.
+func checkInitializers(c *render.Context, path string, t *ir.Training) {
+	in := t.Initializers
+	if in == nil {
+		return
+	}
+	p := ir.Join(path, "initializers")
+	if r := Runtime(t); runtimesWithoutInitializers[r] {
+		c.Errorf(p, "runtime %q has no %s or %s job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: \"torchtune-llama3.2-1b\" or one of the cluster's), or mount the data with datasets", r, DatasetInitializer, ModelInitializer)
+	}
+	if in.Dataset == "" {
+		return
+	}
+	d := c.Env.Spec.Datasets[in.Dataset]
+	if d == nil {
+		c.Errorf(ir.Join(p, "dataset"), "initializers.dataset names %q, which is not one of the system's datasets", in.Dataset)
+		return
+	}
+	if !slices.ContainsFunc(initializerSchemes, func(s string) bool { return strings.HasPrefix(d.URI, s) }) {
+		c.Errorf(ir.Join(p, "dataset"), "dataset %s is %s, which Trainer's dataset initializer cannot fetch (it reads %s); list it in datasets to mount it instead", in.Dataset, d.URI, strings.Join(initializerSchemes, " and "))
+	}
 }
 
 // ProcsPerNode is the TrainJob's numProcPerNode: the entry's nprocPerNode
@@ -422,6 +527,7 @@ func CheckV2(c *render.Context, path string, t *ir.Training) bool {
 		c.Errorf(path, "an mpi entry on Trainer v2 must name its runtime (runtime: \"deepspeed-distributed\", \"mlx-distributed\" or a ClusterTrainingRuntime of the cluster's): Trainer v2.3.0 has no framework-neutral MPI runtime")
 		return false
 	}
+	checkInitializers(c, path, t)
 	un := v2Unsupported(t)
 	for _, f := range slices.Sorted(maps.Keys(un)) {
 		c.Errorf(ir.Join(path, strings.Split(f, ".")...), "%s is not a TrainJob setting on Trainer v2: %s; leave it out, or set api: \"v1\" on this entry", f, un[f])

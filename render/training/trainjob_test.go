@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +58,7 @@ func admittedPods(t *testing.T, job *TrainJob) map[string]corev1.Pod {
 			ps.SecurityContext = &merged
 		}
 		require.Len(t, p.Containers, 1)
-		require.Equal(t, NodeContainer, p.Containers[0].Name)
+		c.Name = p.Containers[0].Name
 		if sc := p.Containers[0].SecurityContext; sc != nil {
 			merged := *sc
 			if c.SecurityContext != nil && merged.RunAsUser == nil {
@@ -66,10 +67,19 @@ func admittedPods(t *testing.T, job *TrainJob) map[string]corev1.Pod {
 			c.SecurityContext = &merged
 		}
 		c.VolumeMounts = p.Containers[0].VolumeMounts
-		tr := job.Spec.Trainer
-		c.Image, c.Command, c.Args, c.Env = tr.Image, tr.Command, tr.Args, tr.Env
-		if tr.ResourcesPerNode != nil {
-			c.Resources = *tr.ResourcesPerNode
+		switch c.Name {
+		case NodeContainer:
+			tr := job.Spec.Trainer
+			c.Image, c.Command, c.Args, c.Env = tr.Image, tr.Command, tr.Args, tr.Env
+			if tr.ResourcesPerNode != nil {
+				c.Resources = *tr.ResourcesPerNode
+			}
+		case DatasetInitializer:
+			c.Env = job.Spec.Initializer.Dataset.Env
+		case ModelInitializer:
+			c.Env = job.Spec.Initializer.Model.Env
+		default:
+			t.Fatalf("runtime patch of an unknown container %s", c.Name)
 		}
 		ps.Containers = []corev1.Container{c}
 		out[rj.Name] = corev1.Pod{
@@ -101,7 +111,11 @@ func TestTrainJobPodsAreRestricted(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			pods := admittedPods(t, trainJobOf(t, tr))
-			require.Len(t, pods, len(TrainerJobs(tr)))
+			want := len(TrainerJobs(tr))
+			if in := tr.Initializers; in != nil {
+				want += len(slices.DeleteFunc([]string{in.Dataset, in.Model}, func(s string) bool { return s == "" }))
+			}
+			require.Len(t, pods, want, "a pod per trainer and initializer job")
 			for rj, p := range pods {
 				b, err := yaml.Marshal(p)
 				require.NoError(t, err)
@@ -180,6 +194,18 @@ func TestTrainJobErrors(t *testing.T) {
 			want: []want{{"training.resnet", 10, `an mpi entry on Trainer v2 must name its runtime (runtime: "deepspeed-distributed", "mlx-distributed" or a ClusterTrainingRuntime of the cluster's): Trainer v2.3.0 has no framework-neutral MPI runtime`}},
 		},
 		{
+			name: "initializers on a runtime without them",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Initializers = &ir.Initializers{Dataset: "shards", Model: "hf://org/model"}
+				return t
+			},
+			want: []want{
+				{"training.resnet.initializers", 10, `runtime "torch-distributed" has no dataset-initializer or model-initializer job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: "torchtune-llama3.2-1b" or one of the cluster's), or mount the data with datasets`},
+				{"training.resnet.initializers.dataset", 10, `dataset shards is pvc://derm-shards/v3, which Trainer's dataset initializer cannot fetch (it reads hf:// and s3://); list it in datasets to mount it instead`},
+			},
+		},
+		{
 			name: "settings the runtime owns",
 			tr: func() *ir.Training {
 				t := job("pytorch")
@@ -218,4 +244,14 @@ func TestTrainJobDerivedNames(t *testing.T) {
 	tr = job("pytorch")
 	assert.Equal(t, []string{NodeJob}, TrainerJobs(tr))
 	assert.Equal(t, "torch-distributed", Runtime(tr))
+}
+
+// An entry with initializers that runs on v1 in an environment renders,
+// with a warning that nothing fetches them there.
+func TestInitializersOnV1Warn(t *testing.T) {
+	tr := job("pytorch")
+	tr.Initializers = &ir.Initializers{Model: "hf://org/model"}
+	diags, items := renderOne(t, tr)
+	require.Len(t, items, 1)
+	assert.Equal(t, []want{{"training.resnet.initializers", 10, "initializers are for Kubeflow Trainer v2; prod runs this entry on the training operator (v1), where nothing fetches them"}}, diagsOf(diags))
 }
