@@ -6,7 +6,7 @@ GO      ?= go
 OUT     ?= deploy
 EXAMPLE ?= examples/skin-lesion
 
-.PHONY: all build demo test golden fuzz bench lint clean image
+.PHONY: all build demo test golden fuzz bench lint clean image e2e
 
 all: build
 
@@ -22,24 +22,42 @@ demo: build
 # ../shared/crds or $$KILN_TEST_CRDS when present) and fuzz seed corpora.
 # The race detector then runs over the packages that start goroutines:
 # validate (ValidateAll, which calls Argo's validator) and render
-# (marshalAll); render has no tests of its own, so render/pipeline, whose
-# tests render and validate every golden, exercises both.
+# (marshalAll); render's own tests do not write files, so render/pipeline,
+# whose tests render and validate every golden, exercises both.
 RACE_PKGS ?= ./validate ./render/pipeline
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
-# Refresh golden files in the packages that have them.
+# End-to-end: the bundled examples on a local control plane with the real
+# controllers, nodes and pods simulated by KWOK (e2e/README.md). The first
+# run builds the upstream binaries into a cache (long: see the README);
+# later runs reuse them. E2E_RUN selects tests (go test -run).
+E2E_TIMEOUT ?= 30m
+E2E_RUN     ?= .
+e2e:
+	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows
+	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e
+
+# Refresh golden files in the packages that have them: those whose tests
+# define the -update flag (any other package's test binary refuses it).
+# Golden tests compare whole directories, so -update also deletes the
+# goldens of objects no longer rendered.
+GOLDEN_PKGS = $(sort $(patsubst %/,%,$(dir $(shell grep -rl --include='*_test.go' 'flag\.Bool."update"' .))))
 golden:
-	$(GO) test ./cli ./render/argocd ./render/training ./render/pipeline ./render/sweep ./render/serving -update
+	$(GO) test $(GOLDEN_PKGS) -update
 
 # Each fuzz target for FUZZTIME; their seed corpora run in `make test`.
+# FUZZTIME is a duration or a count: `make fuzz FUZZTIME=30x` is a quick
+# pass (FuzzRenderedObjectsValidate compiles, renders and checks a whole
+# spec per input, so it runs far fewer inputs per second than the others).
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 	$(GO) test ./render/pipeline -run '^$$' -fuzz FuzzTranslateWhen -fuzztime $(FUZZTIME)
 	$(GO) test ./diff -run '^$$' -fuzz FuzzCompare -fuzztime $(FUZZTIME)
+	$(GO) test ./cli -run '^$$' -fuzz FuzzRenderedObjectsValidate -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -191,6 +191,10 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 			cl.KatibInjectSecurityContext = true
 			cl.KatibSuggestionSecurityContext = restrictedContainerSC
 		}
+		if o := res.System.Environments[i].Spec.TrainingOperator; o != nil && o.Restricted {
+			// The spec says the operator's template secures init-pytorch.
+			cl.PyTorchInitContainerSecurityContext = restrictedContainerSC
+		}
 		for _, it := range e.Items {
 			p := e.Dir + "/" + render.FileName(it)
 			items[p] = it

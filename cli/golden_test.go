@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -44,37 +44,19 @@ func TestGoldenExample(t *testing.T) {
 	if len(specs) < 2 {
 		t.Fatalf("found %d examples, want the bundled ones", len(specs))
 	}
+	var names []string
 	for _, spec := range specs {
 		name := filepath.Base(filepath.Dir(spec))
+		names = append(names, name)
 		t.Run(name, func(t *testing.T) {
-			got := renderExample(t, name)
-			dir := filepath.Join("testdata", "golden", name)
-			if *update {
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				for p, content := range got {
-					dst := filepath.Join(dir, filepath.FromSlash(p))
-					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(dst, []byte(content), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return
+			got := map[string][]byte{}
+			for p, content := range renderExample(t, name) {
+				got[p] = []byte(content)
 			}
-			want := map[string]string{}
-			for p, st := range snapshot(t, dir) {
-				if !st.Mode.IsDir() {
-					want[filepath.ToSlash(p)] = st.Content
-				}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("rendered example differs from %s (-want +got); run go test ./cli -update if intended:\n%s", dir, diff)
-			}
+			rendertest.GoldenDir(t, filepath.Join("testdata", "golden", name), got, *update)
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestDeterministic renders the example repeatedly at different

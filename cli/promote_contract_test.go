@@ -1,11 +1,9 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/cli"
@@ -13,14 +11,12 @@ import (
 
 // TestPromoteStepMatchesCommand ties the two halves of the retraining loop
 // together: the promote step a pipeline renders runs `kiln promote` with
-// arguments this build's promote command accepts, naming a serving entry
-// the spec has, limited to the environment the pipeline runs in.
+// an argument vector this build's promote command parses (flags it has,
+// values of the right type, the arguments it wants), naming a serving
+// entry the spec has and the model the step receives, limited to the
+// environment the pipeline runs in.
 func TestPromoteStepMatchesCommand(t *testing.T) {
 	files := renderExample(t, "skin-lesion")
-	var help bytes.Buffer
-	if code := cli.Run(context.Background(), []string{"promote", "--help"}, &help, &help); code != 0 {
-		t.Fatalf("kiln promote --help: exit %d: %s", code, help.String())
-	}
 	steps := 0
 	for _, env := range []string{"dev", "prod"} {
 		var wt struct {
@@ -44,31 +40,42 @@ func TestPromoteStepMatchesCommand(t *testing.T) {
 			}
 			steps++
 			args := append(c.Command[1:], c.Args...)
-			if len(args) < 2 || args[0] != "promote" {
-				t.Fatalf("%s: template %s runs kiln %v, want promote SYSTEM/SERVING …", env, tmpl.Name, args)
+			cmd, positional, flags, err := cli.ParseArgs(args)
+			if err != nil {
+				t.Errorf("%s: template %s runs kiln %q, which kiln does not parse: %v", env, tmpl.Name, args, err)
+				continue
 			}
-			if args[1] != "skin-lesion/classifier" {
-				t.Errorf("%s: promote target %q, want skin-lesion/classifier", env, args[1])
+			if cmd.Name() != "promote" {
+				t.Errorf("%s: template %s runs kiln %s, want promote", env, tmpl.Name, cmd.Name())
+				continue
 			}
-			for _, a := range args[2:] {
-				if name, ok := strings.CutPrefix(a, "--"); ok && !strings.Contains(help.String(), "--"+name+" ") {
-					t.Errorf("%s: template %s passes --%s, which kiln promote does not have", env, tmpl.Name, name)
-				}
-			}
-			// A run in env promotes in env alone: the flag is there
-			// once, with the environment whose directory the file is in.
-			var envs []string
-			for i, a := range args {
-				if a == "--env" && i+1 < len(args) {
-					envs = append(envs, args[i+1])
-				}
-			}
-			if len(envs) != 1 || envs[0] != env {
-				t.Errorf("%s: template %s promotes in environments %q, want [%q]", env, tmpl.Name, envs, env)
-			}
+			assert.Equal(t, []string{"skin-lesion/classifier"}, positional, "%s: promote target", env)
+			assert.Equal(t, []string{"{{inputs.parameters.model_uri}}"}, flags["model-uri"], "%s: the model the step receives", env)
+			// A run in env promotes in env alone.
+			assert.Equal(t, []string{env}, flags["env"], "%s: environments promoted", env)
 		}
 	}
 	if steps != 2 {
 		t.Errorf("found %d promote steps in dev and prod, want one each", steps)
+	}
+}
+
+// ParseArgs refuses what kiln would refuse before running the command,
+// so the contract test above fails on a step kiln promote cannot parse.
+func TestParseArgsRefuses(t *testing.T) {
+	for _, args := range [][]string{
+		{"promote", "a/b", "--canary", "ten"},
+		{"promote", "a/b", "--no-such-flag"},
+		{"promote"},
+		{"promote", "dir", "a/b", "c/d"},
+		{"no-such-command"},
+	} {
+		_, _, _, err := cli.ParseArgs(args)
+		assert.Error(t, err, "%q", args)
+	}
+	_, pos, flags, err := cli.ParseArgs([]string{"promote", "a/b", "-e", "dev,prod", "--env", "test", "--canary", "5"})
+	if assert.NoError(t, err) {
+		assert.Equal(t, []string{"a/b"}, pos)
+		assert.Equal(t, map[string][]string{"env": {"dev", "prod", "test"}, "canary": {"5"}}, flags)
 	}
 }

@@ -17,16 +17,16 @@ import (
 // serving runtime and mode, canary, sweep algorithm and backend, pipeline
 // step kind, production or not, MIG or whole GPUs, baseline or restricted —
 // and holds every object of every spec kiln accepts to the CRDs, Argo's
-// validator and, unless its entry asked for baseline, Pod Security
-// "restricted". Hand-written goldens cover the cases someone thought of;
-// this covers their combinations.
+// validator and Pod Security as `kiln check` does (see checkRendered).
+// Hand-written goldens cover the cases someone thought of; this covers
+// their combinations.
 func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 	validatetest.CRDs(t) // skip early without the CRDs
 	rng := rand.New(rand.NewPCG(seedFromEnv(), 11))
 	n := countFromEnv()
 	accepted := 0
 	for i := range n {
-		src, baseline := randomSpec(rng)
+		src := randomSpec(rng)
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "system.cue"), []byte(src), 0o644); err != nil {
@@ -47,7 +47,7 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 				return
 			}
 			accepted++
-			checkRendered(t, src, res, baseline)
+			checkRendered(t, src, res)
 		})
 	}
 	// The generator must mostly produce specs kiln accepts, or this test
@@ -59,11 +59,10 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 
 func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
 
-// randomSpec draws one spec; baseline says whether some entry asked for
-// the baseline profile.
-func randomSpec(rng *rand.Rand) (string, bool) {
+// randomSpec draws one spec.
+func randomSpec(rng *rand.Rand) string {
 	var b strings.Builder
-	baseline := rng.IntN(8) == 0
+	baseline := rng.IntN(8) == 0 // some entries ask for baseline
 	security := ""
 	if baseline {
 		security = `, security: profile: "baseline"`
@@ -164,7 +163,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	case "kserve":
 		format = pick(rng, "sklearn", "pytorch", "onnx", "huggingface")
 	}
-	mode := pick(rng, "Serverless", "RawDeployment")
+	mode := pick(rng, "Knative", "Standard")
 	canary := ""
 	if rng.IntN(2) == 0 {
 		canary = fmt.Sprintf(`, canary: {storageUri: "s3://models/m/2", percent: %d}`, 5+rng.IntN(50))
@@ -174,7 +173,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		expose = `, expose: {host: "m.ml.acme.example", tls: secret: "m-tls", timeout: "30s", retries: 2}, access: namespaces: ["web"]`
 	}
 	autoscale := ""
-	if runtime == "kserve" && mode == "Serverless" {
+	if runtime == "kserve" && mode == "Knative" {
 		autoscale = `, autoscale: {metric: "concurrency", target: 4}`
 	} else if rng.IntN(2) == 0 {
 		autoscale = `, autoscale: {metric: "cpu", target: 70}`
@@ -186,7 +185,7 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		// A transformer and, with a canary, a tester header.
 		fmt.Fprintf(&b, "serving: model: transformer: {image: \"ghcr.io/acme/tx:1\", resources: {cpu: \"1\", memory: \"1Gi\"}}\n")
 	}
-	if expose != "" && canary != "" && mode == "RawDeployment" {
+	if expose != "" && canary != "" && mode == "Standard" {
 		b.WriteString("serving: model: expose: canaryHeader: {name: \"x-canary\", value: \"1\"}\n")
 	}
 	if rng.IntN(3) == 0 {
@@ -198,7 +197,18 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	if rng.IntN(2) == 0 {
 		b.WriteString("gitops: {repoURL: \"https://git.example/acme/gen-deploy.git\"}\nenvironments: prod: sync: automated: false\n")
 	}
-	return b.String(), baseline
+	// Serving through the Gateway API in prod, with or without Istio in
+	// the mesh: HTTPRoutes on a Gateway in another namespace, per-track
+	// Services for a canary, access as a NetworkPolicy without a mesh.
+	// KServe routes this way in Standard mode only, and TLS is the
+	// Gateway's, so prod drops expose.tls.
+	if (runtime != "kserve" || mode == "Standard") && rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "environments: prod: ingress: {api: \"gateway-api\", gateway: {name: \"shared\", namespace: \"gateways\", sectionName: \"https\"}, mesh: %q}\n", pick(rng, "istio", "none"))
+		if expose != "" {
+			b.WriteString("environments: prod: overrides: serving: model: expose: tls: null\n")
+		}
+	}
+	return b.String()
 }
 
 // KILN_GEN_SEED and KILN_GEN_N explore further than the default run:

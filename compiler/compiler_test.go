@@ -111,6 +111,18 @@ notebooks: nb: {image: "jupyter:1", environments: ["dev"]}
 	}
 }
 
+// An override that adds an object the base lacks is merged into an empty
+// one (RFC 7396): a null inside it deletes nothing and does not remain.
+func TestOverrideAddsObjectWithNull(t *testing.T) {
+	sys, diags := compileString(t, base+`environments: dev: overrides: training: bert: env: {A: "1", B: null}`+"\n", Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := sys.Environments[0].Spec.Training["bert"].Env; !cmp.Equal(got, map[string]ir.EnvVar{"A": {Value: "1"}}) {
+		t.Errorf("env = %v, want only A", got)
+	}
+}
+
 func TestDiagnostics(t *testing.T) {
 	tests := []struct {
 		name string

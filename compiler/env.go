@@ -30,6 +30,13 @@ func applyOverrides(dst, patch map[string]any, path, patchPath string, src ir.So
 			// The struct itself stays where the base defined it; only
 			// the fields the override names move.
 			applyOverrides(dm, pm, child, patchChild, src)
+		case pIsMap:
+			// Where the base has no object, the override is merged into
+			// an empty one: its nulls delete nothing and do not remain.
+			m := map[string]any{}
+			moveSources(src, patchChild, child)
+			applyOverrides(m, pm, child, patchChild, src)
+			dst[k] = m
 		case pv == nil:
 			delete(dst, k)
 			moveSources(src, patchChild, child)

@@ -43,6 +43,7 @@ type Environment struct {
 	Production  bool        `json:"production"`
 	Destination Destination `json:"destination"`
 	GPU         GPUPolicy   `json:"gpu"`
+	Ingress     Ingress     `json:"ingress"`
 	Quota       *Quota      `json:"quota,omitempty"`
 	Sync        SyncPolicy  `json:"sync"`
 	// Patches are kustomize patches by name, applied in name order.
@@ -62,6 +63,28 @@ type Environment struct {
 type Destination struct {
 	Server string `json:"server,omitempty"`
 	Name   string `json:"name,omitempty"`
+}
+
+// Ingress is how an environment routes to its served models.
+type Ingress struct {
+	// API is "istio" or "gateway-api".
+	API     string      `json:"api"`
+	Gateway *GatewayRef `json:"gateway,omitempty"`
+	// Mesh is "istio" or "none".
+	Mesh string `json:"mesh"`
+}
+
+// GatewayAPI reports whether models route through Gateway API HTTPRoutes.
+func (i Ingress) GatewayAPI() bool { return i.API == "gateway-api" }
+
+// Istio reports whether Istio's sidecars run next to the models.
+func (i Ingress) Istio() bool { return i.Mesh != "none" }
+
+// GatewayRef names a Gateway API Gateway and, optionally, its listener.
+type GatewayRef struct {
+	Name        string `json:"name"`
+	Namespace   string `json:"namespace,omitempty"`
+	SectionName string `json:"sectionName,omitempty"`
 }
 
 // GPUPolicy is an environment's GPU budget and hardware.
@@ -96,11 +119,14 @@ type Quota struct {
 
 // Spec is everything an environment runs.
 type Spec struct {
-	Images     map[string]string    `json:"images,omitempty"`
-	Datasets   map[string]*Dataset  `json:"datasets,omitempty"`
-	Artifacts  *ArtifactRepository  `json:"artifacts,omitempty"`
-	Workflows  *Workflows           `json:"workflows,omitempty"`
-	Katib      *Katib               `json:"katib,omitempty"`
+	Images    map[string]string   `json:"images,omitempty"`
+	Datasets  map[string]*Dataset `json:"datasets,omitempty"`
+	Artifacts *ArtifactRepository `json:"artifacts,omitempty"`
+	Workflows *Workflows          `json:"workflows,omitempty"`
+	Katib     *Katib              `json:"katib,omitempty"`
+	// TrainingOperator describes the cluster's training operator.
+	TrainingOperator *TrainingOperator `json:"trainingOperator,omitempty"`
+	// Trainer says which training API entries target (v1 or v2).
 	Trainer    Trainer              `json:"trainer"`
 	Components map[string]*Step     `json:"components,omitempty"`
 	Training   map[string]*Training `json:"training,omitempty"`
@@ -139,6 +165,14 @@ func (s *Spec) TrainingAPI(t *Training) string {
 type Katib struct {
 	// Restricted: katib-config secures the metrics collector and the
 	// suggestion containers (see the schema).
+	Restricted bool `json:"restricted"`
+}
+
+// TrainingOperator describes how the cluster's Kubeflow training operator
+// is configured.
+type TrainingOperator struct {
+	// Restricted: the operator's init-container template secures
+	// init-pytorch (see the schema).
 	Restricted bool `json:"restricted"`
 }
 

@@ -9,7 +9,8 @@ type Serving struct {
 	Autoscale   *Autoscale   `json:"autoscale,omitempty"`
 	Resources   Resources    `json:"resources"`
 	Transformer *Transformer `json:"transformer,omitempty"`
-	// DeploymentMode is Serverless or RawDeployment (kserve).
+	// DeploymentMode is Knative or Standard (kserve), or their deprecated
+	// names Serverless and RawDeployment, which the serving renderer maps.
 	DeploymentMode string         `json:"deploymentMode"`
 	Expose         *Expose        `json:"expose,omitempty"`
 	Access         *ServingAccess `json:"access,omitempty"`

@@ -26,7 +26,10 @@
 //
 // RestrictedViolations separately checks every pod template found in an object
 // against the Pod Security Standards "restricted" profile: the containers the
-// object writes. PodViolations checks the pods as the PodSecurity admission
+// object writes. The rules are not written here: each pod kiln's walker finds
+// is evaluated by k8s.io/pod-security-admission/policy, the evaluator the API
+// server's PodSecurity admission plugin runs, at the latest policy version
+// that library knows. PodViolations checks the pods as the PodSecurity admission
 // plugin will see them, at a given level, with the containers the controllers
 // add at run time (Argo's executors after podSpecPatch, KServe's storage
 // initializer, Seldon's executor and model initializers, Katib's metrics

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,6 +31,11 @@ type Cluster struct {
 	// default). It applies to components that name no
 	// storageContainerName.
 	KServeStorageSecurityContext map[string]any
+	// PyTorchInitContainerSecurityContext is the securityContext the
+	// training operator's init-container template
+	// (--pytorch-init-container-template-file) gives init-pytorch (none
+	// in the operator's built-in template).
+	PyTorchInitContainerSecurityContext map[string]any
 	// KServeStorageContainers are the containers of the
 	// ClusterStorageContainers the rendered set holds, by name (see
 	// WithObjects). A component's storageContainerName picks one; KServe
@@ -84,6 +90,11 @@ func (cl Cluster) WithObjects(docs ...[]byte) Cluster {
 //     allowPrivilegeEscalation false, nothing else) and a model
 //     initializer (no securityContext) for each graph node with a
 //     modelUri, in the predictor's first component;
+//   - the Kubeflow training operator (v1.8.1, pytorch/initcontainer.go):
+//     an init-pytorch init container (alpine, nslookup of the master
+//     until it resolves; requests 50m CPU, 10Mi memory; no
+//     securityContext) in every Worker pod of a PyTorchJob that has a
+//     Master replica;
 //   - Katib: a metrics-collector sidecar in every trial pod unless the
 //     collector is None or Push, and the suggestion Deployment's pod
 //     (suggestion container; early-stopping container when the
@@ -415,4 +426,44 @@ func (r *restrictedChecker) katib(p *field.Path, spec map[string]any) {
 			obj: map[string]any{"name": "early-stopping", "resources": katibDefaultResources()}})
 	}
 	r.pod(podLevel{flags: map[string]any{}, flagsAt: p.Child("algorithm"), scPath: p.Child("algorithm")}, sugg)
+}
+
+// pytorchInitContainer is the init container the training operator adds
+// to the Worker pods of a PyTorchJob with a Master: it waits until the
+// master's Service resolves. Its template is the operator's, not the job's.
+func (r *restrictedChecker) pytorchInitContainer() map[string]any {
+	c := map[string]any{
+		"name":  "init-pytorch",
+		"image": "alpine:3.10",
+		"resources": map[string]any{
+			"requests": quantities("cpu", "50m", "memory", "10Mi"),
+			"limits":   quantities("cpu", "100m", "memory", "20Mi"),
+		},
+	}
+	if sc := r.cluster.PyTorchInitContainerSecurityContext; sc != nil {
+		c["securityContext"] = sc
+	}
+	return c
+}
+
+// pytorchJob walks a PyTorchJob's replica templates; with a Master
+// replica, the operator adds init-pytorch to each Worker pod (and only
+// there: elastic jobs, which have no Master, get none).
+func (r *restrictedChecker) pytorchJob(p *field.Path, spec map[string]any) {
+	replicas, _ := spec["pytorchReplicaSpecs"].(map[string]any)
+	_, hasMaster := replicas["Master"]
+	for _, rtype := range slices.Sorted(maps.Keys(replicas)) {
+		rs, _ := replicas[rtype].(map[string]any)
+		tmpl, _ := rs["template"].(map[string]any)
+		ps, _ := tmpl["spec"].(map[string]any)
+		if ps == nil {
+			continue
+		}
+		sp := p.Child("pytorchReplicaSpecs", rtype, "template", "spec")
+		var extra []podContainer
+		if hasMaster && rtype == "Worker" {
+			extra = []podContainer{{path: sp, name: "init-pytorch", obj: r.pytorchInitContainer(), injectedBy: "the training operator"}}
+		}
+		r.podSpecWith(sp, ps, extra)
+	}
 }

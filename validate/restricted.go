@@ -1,13 +1,19 @@
 package validate
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -31,9 +37,11 @@ import (
 //     pod specs whose model or framework spec (model, sklearn, pytorch, ...) is
 //     a container too.
 //
-// Each violation is reported as "<path> (<container name>): <problem>" for a
-// container, or "<path>: <problem>" for the pod. The result is sorted; nil
-// means no violation.
+// The rules are the upstream evaluator's (see checkPod). Each violation is
+// reported as "<path> (<container name>): <problem>" for a container, or
+// "<path>: <problem>" for the pod, a volume or the pod security context,
+// where <problem> is the API server's wording ("<reason> (<detail>)"). The
+// result is sorted; nil means no violation.
 func RestrictedViolations(doc []byte) []string {
 	j, err := yaml.YAMLToJSON(doc)
 	if err != nil {
@@ -127,6 +135,9 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 			return
 		case r.inject && group == "kubeflow.org" && kind == "Experiment" && spec != nil:
 			r.katib(p.Child("spec"), spec)
+			return
+		case r.inject && group == "kubeflow.org" && kind == "PyTorchJob" && spec != nil:
+			r.pytorchJob(p.Child("spec"), spec)
 			return
 		}
 		if _, ok := v["containers"].([]any); ok {
@@ -315,232 +326,146 @@ func (r *restrictedChecker) argoTemplate(p *field.Path, tmpl, spec, defaults map
 	r.pod(level, containers)
 }
 
-// allowedVolumeTypes are the volume sources the restricted profile allows.
-var allowedVolumeTypes = map[string]bool{
-	"configMap": true, "csi": true, "downwardAPI": true, "emptyDir": true, "ephemeral": true,
-	"persistentVolumeClaim": true, "projected": true, "secret": true, "image": true,
-}
-
-// safeSysctls are the sysctls the baseline profile allows.
-var safeSysctls = map[string]bool{
-	"kernel.shm_rmid_forced": true, "net.ipv4.ip_local_port_range": true, "net.ipv4.ip_unprivileged_port_start": true,
-	"net.ipv4.tcp_syncookies": true, "net.ipv4.ping_group_range": true, "net.ipv4.ip_local_reserved_ports": true,
-	"net.ipv4.tcp_keepalive_time": true, "net.ipv4.tcp_fin_timeout": true, "net.ipv4.tcp_keepalive_intvl": true,
-	"net.ipv4.tcp_keepalive_probes": true, "net.ipv4.tcp_rmem": true, "net.ipv4.tcp_wmem": true,
-}
-
-var allowedSELinuxTypes = map[string]bool{"": true, "container_t": true, "container_init_t": true, "container_kvm_t": true, "container_engine_t": true}
-
-func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) {
-	for _, flag := range []string{"hostNetwork", "hostPID", "hostIPC"} {
-		if b, _ := level.flags[flag].(bool); b {
-			r.podProblem(level.flagsAt, "%s must not be true", flag)
-		}
+// podSecurity is the upstream Pod Security evaluator, the one the API
+// server's PodSecurity admission plugin runs, with every check of the
+// library's version.
+var podSecurity = sync.OnceValue(func() policy.Evaluator {
+	e, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		panic("pod security checks: " + err.Error())
 	}
-	for i, v := range level.volumes {
-		vol, ok := v.(map[string]any)
-		if !ok {
-			continue
-		}
-		name := containerName(vol, "")
-		for k := range vol {
-			if k == "name" {
+	return e
+})
+
+// checkPod evaluates one pod with the upstream evaluator at the checker's
+// level, for the latest policy version it knows.
+//
+// The evaluator reports each failed check once for the whole pod ("containers
+// "a", "b" must set ..."). To say where each problem is, the pod is evaluated
+// in growing pieces: its host namespace settings alone, then with its
+// security context, then with each volume alone and each container alone. A
+// failure that a piece adds to the pod-level evaluation belongs to that
+// piece's path; the whole pod is evaluated last so that a failure no piece
+// explains alone is still reported (at the pod).
+func (r *restrictedChecker) checkPod(level podLevel, containers []podContainer) {
+	lv := api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}
+	if r.baseline {
+		lv.Level = api.LevelBaseline
+	}
+	eval := func(spec *corev1.PodSpec) []policy.CheckResult {
+		return podSecurity().EvaluatePod(lv, &metav1.ObjectMeta{}, spec)
+	}
+	// report adds the failures of got that before does not have (the
+	// evaluator returns one result per check, in a fixed order).
+	reported := map[int]bool{}
+	report := func(got, before []policy.CheckResult, problem func(string, ...any)) {
+		for i, res := range got {
+			if res.Allowed || before != nil && !before[i].Allowed && before[i].ForbiddenDetail == res.ForbiddenDetail {
 				continue
 			}
-			if k == "hostPath" {
-				r.podProblem(level.volPath(i), "volume %q: hostPath volumes are not allowed", name)
-			} else if !allowedVolumeTypes[k] && !r.baseline {
-				r.podProblem(level.volPath(i), "volume %q: volume type %s is not allowed", name, k)
+			reported[i] = true
+			if res.ForbiddenDetail == "" {
+				problem("%s", res.ForbiddenReason)
+			} else {
+				problem("%s (%s)", res.ForbiddenReason, res.ForbiddenDetail)
 			}
 		}
 	}
-
-	podSC := level.sc
-	podNonRoot, podNonRootSet := podSC["runAsNonRoot"].(bool)
-	if podNonRootSet && !podNonRoot && !r.baseline {
-		r.podProblem(level.scPath, "runAsNonRoot must not be false")
-	}
-	if uid, ok := asInt(podSC["runAsUser"]); ok && uid == 0 && !r.baseline {
-		r.podProblem(level.scPath, "runAsUser must not be 0")
-	}
-	podSeccomp, podSeccompSet := seccompType(podSC)
-	if r.baseline {
-		if podSeccompSet && podSeccomp == "Unconfined" {
-			r.podProblem(level.scPath, "seccompProfile.type must not be Unconfined")
-		}
-	} else if podSeccompSet && !validSeccomp(podSeccomp) {
-		r.podProblem(level.scPath, "seccompProfile.type must be RuntimeDefault or Localhost, not %q", podSeccomp)
-	}
-	checkCommonSC(podSC, func(format string, args ...any) { r.podProblem(level.scPath, format, args...) })
-	if sysctls, ok := podSC["sysctls"].([]any); ok {
-		for _, s := range sysctls {
-			if m, ok := s.(map[string]any); ok {
-				if n, _ := m["name"].(string); !safeSysctls[n] {
-					r.podProblem(level.scPath, "sysctl %q is not allowed", n)
-				}
-			}
-		}
+	podProblem := func(p *field.Path) func(string, ...any) {
+		return func(format string, args ...any) { r.podProblem(p, format, args...) }
 	}
 
-	for _, c := range containers {
-		sc, _ := c.obj["securityContext"].(map[string]any)
-		get := func(key string) (any, bool) {
-			if v, ok := sc[key]; ok {
-				return v, true
-			}
-			v, ok := c.defaultSC[key]
-			return v, ok
-		}
-		problem := func(format string, args ...any) { r.containerProblem(c, format, args...) }
+	var flags corev1.PodSpec
+	if err := decodeFields(level.flags, &flags, "hostNetwork", "hostPID", "hostIPC", "hostUsers", "os"); err != nil {
+		r.podProblem(level.flagsAt, "cannot read: %v", err)
+		return
+	}
+	flagsRes := eval(&flags)
+	report(flagsRes, nil, podProblem(level.flagsAt))
 
-		if v, _ := get("privileged"); v == true {
-			problem("privileged must not be true")
+	pod := flags
+	if level.sc != nil {
+		if err := decodeJSON(level.sc, &pod.SecurityContext); err != nil {
+			r.podProblem(level.scPath, "cannot read: %v", err)
+			return
 		}
-		if r.baseline {
-			r.checkBaselineContainer(get, c, problem)
+	}
+	podRes := eval(&pod)
+	report(podRes, flagsRes, podProblem(level.scPath))
+
+	full := pod
+	for i, v := range level.volumes {
+		var vol corev1.Volume
+		if err := decodeJSON(v, &vol); err != nil {
+			r.podProblem(level.volPath(i), "cannot read: %v", err)
 			continue
 		}
-		if v, _ := get("allowPrivilegeEscalation"); v != false {
-			problem("allowPrivilegeEscalation must be false")
-		}
-		switch v, ok := get("runAsNonRoot"); {
-		case ok && v == false:
-			problem("runAsNonRoot must not be false")
-		case !(ok && v == true) && !(podNonRootSet && podNonRoot):
-			problem("runAsNonRoot must be true (on the container or the pod securityContext)")
-		}
-		if v, ok := get("runAsUser"); ok {
-			if uid, ok := asInt(v); ok && uid == 0 {
-				problem("runAsUser must not be 0")
-			}
-		}
-		seccomp, seccompSet := "", false
-		if v, ok := get("seccompProfile"); ok {
-			seccomp, seccompSet = seccompType(map[string]any{"seccompProfile": v})
-		}
-		switch {
-		case seccompSet && !validSeccomp(seccomp):
-			problem("seccompProfile.type must be RuntimeDefault or Localhost, not %q", seccomp)
-		case !seccompSet && !(podSeccompSet && validSeccomp(podSeccomp)):
-			problem("seccompProfile.type must be RuntimeDefault or Localhost (on the container or the pod securityContext)")
-		}
-		caps, _ := get("capabilities")
-		capsMap, _ := caps.(map[string]any)
-		drop, _ := capsMap["drop"].([]any)
-		dropsAll := false
-		for _, d := range drop {
-			if s, _ := d.(string); s == "ALL" {
-				dropsAll = true
-			}
-		}
-		if !dropsAll {
-			problem("capabilities must drop ALL")
-		}
-		add, _ := capsMap["add"].([]any)
-		for _, a := range add {
-			if s, _ := a.(string); s != "NET_BIND_SERVICE" {
-				problem("capabilities may only add NET_BIND_SERVICE, not %v", a)
-			}
-		}
-		checkContainerCommon(get, c, problem)
+		one := pod
+		one.Volumes = []corev1.Volume{vol}
+		report(eval(&one), podRes, podProblem(level.volPath(i)))
+		full.Volumes = append(full.Volumes, vol)
 	}
-}
-
-// checkContainerCommon checks what restricted and baseline both ask of a
-// container: the default /proc mount, SELinux, AppArmor and HostProcess
-// settings, and no host ports.
-func checkContainerCommon(get func(string) (any, bool), c podContainer, problem func(string, ...any)) {
-	if pm, _ := get("procMount"); pm != nil && pm != "Default" {
-		problem("procMount must be Default, not %v", pm)
-	}
-	merged := map[string]any{}
-	for _, k := range []string{"seLinuxOptions", "appArmorProfile", "windowsOptions"} {
-		if v, ok := get(k); ok {
-			merged[k] = v
+	for _, c := range containers {
+		ctr, err := podSecurityContainer(c)
+		if err != nil {
+			r.containerProblem(c, "cannot read: %v", err)
+			continue
 		}
+		one := pod
+		one.Containers = []corev1.Container{ctr}
+		report(eval(&one), podRes, func(format string, args ...any) { r.containerProblem(c, format, args...) })
+		full.Containers = append(full.Containers, ctr)
 	}
-	checkCommonSC(merged, problem)
-	ports, _ := c.obj["ports"].([]any)
-	for i, port := range ports {
-		if pm, ok := port.(map[string]any); ok {
-			if hp, ok := asInt(pm["hostPort"]); ok && hp != 0 {
-				problem("ports[%d].hostPort must not be set", i)
-			}
+	for i, res := range eval(&full) {
+		if !res.Allowed && !reported[i] {
+			r.podProblem(level.flagsAt, "%s (%s)", res.ForbiddenReason, res.ForbiddenDetail)
 		}
 	}
 }
 
-// baselineCapabilities are the capabilities the baseline level lets a
-// container add (the container runtimes' defaults).
-var baselineCapabilities = map[string]bool{
-	"AUDIT_WRITE": true, "CHOWN": true, "DAC_OVERRIDE": true, "FOWNER": true, "FSETID": true, "KILL": true, "MKNOD": true,
-	"NET_BIND_SERVICE": true, "SETFCAP": true, "SETGID": true, "SETPCAP": true, "SETUID": true, "SYS_CHROOT": true,
+// podSecurityContainerFields are the container fields Pod Security checks
+// read: the security context, host ports, and the host of probes and
+// lifecycle handlers.
+var podSecurityContainerFields = []string{"securityContext", "ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle"}
+
+// podSecurityContainer is c as the evaluator sees it: its name and the
+// fields Pod Security reads, the security context completed from the
+// defaults (Argo's templateDefaults) field by field.
+func podSecurityContainer(c podContainer) (corev1.Container, error) {
+	var ctr corev1.Container
+	if err := decodeFields(c.obj, &ctr, podSecurityContainerFields...); err != nil {
+		return ctr, err
+	}
+	ctr.Name = c.name
+	if len(c.defaultSC) > 0 {
+		sc := maps.Clone(c.defaultSC)
+		own, _ := c.obj["securityContext"].(map[string]any)
+		maps.Copy(sc, own)
+		ctr.SecurityContext = nil
+		if err := decodeJSON(sc, &ctr.SecurityContext); err != nil {
+			return ctr, err
+		}
+	}
+	return ctr, nil
 }
 
-// checkBaselineContainer checks what baseline asks of a container beyond
-// privileged: added capabilities, /proc mount, seccomp, SELinux, AppArmor,
-// HostProcess and host ports.
-func (r *restrictedChecker) checkBaselineContainer(get func(string) (any, bool), c podContainer, problem func(string, ...any)) {
-	caps, _ := get("capabilities")
-	capsMap, _ := caps.(map[string]any)
-	add, _ := capsMap["add"].([]any)
-	for _, a := range add {
-		if s, _ := a.(string); !baselineCapabilities[s] {
-			problem("capabilities may not add %v", a)
+// decodeFields decodes the named fields of obj into out, a k8s.io/api
+// type; other fields (a KServe model spec's storageUri, an Argo template's
+// inputs) are not the evaluator's business.
+func decodeFields(obj map[string]any, out any, keys ...string) error {
+	sub := map[string]any{}
+	for _, k := range keys {
+		if v, ok := obj[k]; ok {
+			sub[k] = v
 		}
 	}
-	if v, ok := get("seccompProfile"); ok {
-		if t, _ := seccompType(map[string]any{"seccompProfile": v}); t == "Unconfined" {
-			problem("seccompProfile.type must not be Unconfined")
-		}
-	}
-	checkContainerCommon(get, c, problem)
+	return decodeJSON(sub, out)
 }
 
-// checkCommonSC checks the security context fields that the pod and its
-// containers share: SELinux options, AppArmor profile and Windows HostProcess.
-func checkCommonSC(sc map[string]any, problem func(string, ...any)) {
-	if se, ok := sc["seLinuxOptions"].(map[string]any); ok {
-		if t, _ := se["type"].(string); !allowedSELinuxTypes[t] {
-			problem("seLinuxOptions.type %q is not allowed", t)
-		}
-		for _, k := range []string{"user", "role"} {
-			if v, _ := se[k].(string); v != "" {
-				problem("seLinuxOptions.%s must not be set", k)
-			}
-		}
+func decodeJSON(v, out any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
-	if aa, ok := sc["appArmorProfile"].(map[string]any); ok {
-		if t, _ := aa["type"].(string); t == "Unconfined" {
-			problem("appArmorProfile.type must not be Unconfined")
-		}
-	}
-	if w, ok := sc["windowsOptions"].(map[string]any); ok {
-		if hp, _ := w["hostProcess"].(bool); hp {
-			problem("windowsOptions.hostProcess must not be true")
-		}
-	}
-}
-
-func seccompType(sc map[string]any) (string, bool) {
-	sp, ok := sc["seccompProfile"].(map[string]any)
-	if !ok {
-		return "", false
-	}
-	t, _ := sp["type"].(string)
-	return t, true
-}
-
-func validSeccomp(t string) bool {
-	return t == "RuntimeDefault" || t == "Localhost"
-}
-
-func asInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case float64:
-		return int64(n), n == float64(int64(n))
-	}
-	return 0, false
+	return json.Unmarshal(b, out)
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"flag"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kiln-ml/kiln/compiler"
@@ -18,6 +16,7 @@ import (
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argocd"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -57,41 +56,15 @@ func argoFiles(t *testing.T, res *render.Result) map[string][]byte {
 // TestGolden compares the Argo CD directory of each test spec with
 // testdata/golden/<spec>; go test ./render/argocd -update rewrites them.
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"plain", "hydrator"} {
+	names := []string{"plain", "hydrator"}
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			res, diags := renderSpec(t, name)
 			require.False(t, diags.HasErrors(), "%v", diags)
-			got := argoFiles(t, res)
-			dir := filepath.Join("testdata", "golden", name)
-			if *update {
-				require.NoError(t, os.RemoveAll(dir))
-				require.NoError(t, os.MkdirAll(dir, 0o755))
-				for p, b := range got {
-					require.NoError(t, os.WriteFile(filepath.Join(dir, p), b, 0o644))
-				}
-				return
-			}
-			entries, err := os.ReadDir(dir)
-			require.NoError(t, err)
-			want := map[string][]byte{}
-			for _, e := range entries {
-				b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-				require.NoError(t, err)
-				want[e.Name()] = b
-			}
-			if diff := cmp.Diff(stringify(want), stringify(got)); diff != "" {
-				t.Errorf("%s differs (-want +got); go test ./render/argocd -update if intended:\n%s", dir, diff)
-			}
+			rendertest.GoldenDir(t, filepath.Join("testdata", "golden", name), argoFiles(t, res), *update)
 		})
 	}
-}
-
-func stringify(m map[string][]byte) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = string(v)
-	}
-	return out
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestObjectsValidate checks every Argo CD object against the Argo CD CRDs

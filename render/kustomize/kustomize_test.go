@@ -18,6 +18,8 @@ import (
 const base = `package x
 name: "x"
 namespace: "x"
+// No baseline warning for the two-worker job's init-pytorch.
+trainingOperator: restricted: true
 training: bert: {
 	framework: "pytorch"
 	image:     "ghcr.io/acme/bert:1.0"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pipeline"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/validate"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
@@ -60,23 +60,17 @@ func TestGolden(t *testing.T) {
 	specs, err := filepath.Glob(filepath.Join("testdata", "specs", "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, specs)
+	var names []string
 	for _, spec := range specs {
 		name := filepath.Base(spec)
+		names = append(names, name)
 		t.Run(name, func(t *testing.T) {
 			files := renderSpec(t, spec)
 			require.NotEmpty(t, files)
+			rendertest.GoldenDir(t, filepath.Join("testdata", "golden", name), files, *update)
 			docs := map[string][]byte{}
 			for p, b := range files {
-				golden := filepath.Join("testdata", "golden", name, filepath.FromSlash(p))
 				docs[p] = b
-				if *update {
-					require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-					require.NoError(t, os.WriteFile(golden, b, 0o644))
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				require.NoError(t, err, "missing golden file; run go test ./render/pipeline -update")
-				assert.Equal(t, string(want), string(b), p)
 				assert.Empty(t, validate.RestrictedViolations(b), p)
 				assert.NotContains(t, string(b), "generateName", p)
 			}
@@ -99,6 +93,7 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // placeholderRE matches Argo template expressions.

@@ -185,6 +185,27 @@ func TestNamespaceLevel(t *testing.T) {
 	assert.Equal(t, "sweeps.katib.backend", needsOf(env).BaselineReasons()[0].Path)
 
 	delete(env.Spec.Sweeps, "katib")
+	// The training operator's init-pytorch, in Worker pods of a
+	// PyTorchJob with a Master, cannot be restricted unless the spec says
+	// the operator's template secures it.
+	env.Spec.Training = map[string]*ir.Training{"resnet": {Framework: "pytorch", Image: "r:1", Workers: 1}}
+	assert.Equal(t, "restricted", level(), "one worker: a Master only, no init container")
+	env.Spec.Training["resnet"].Workers = 4
+	assert.Equal(t, "baseline", level())
+	r = needsOf(env).BaselineReasons()
+	require.Len(t, r, 1)
+	assert.Equal(t, "training.resnet.workers", r[0].Path)
+	assert.True(t, r[0].Controller)
+	assert.Contains(t, r[0].Why, "init-pytorch")
+	env.Spec.TrainingOperator = &ir.TrainingOperator{Restricted: true}
+	assert.Equal(t, "restricted", level(), "the operator's template secures init-pytorch")
+	env.Spec.TrainingOperator = nil
+	env.Spec.Training["resnet"].Elastic = &ir.Elastic{MinReplicas: 2, MaxReplicas: 4}
+	assert.Equal(t, "restricted", level(), "elastic jobs have Workers only")
+	env.Spec.Training["resnet"] = &ir.Training{Framework: "tensorflow", Image: "r:1", Workers: 4}
+	assert.Equal(t, "restricted", level())
+	env.Spec.Training = nil
+
 	env.Spec.Serving["web"].Security.Profile = "baseline"
 	assert.Equal(t, "baseline", level())
 	r = needsOf(env).BaselineReasons()

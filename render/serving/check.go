@@ -15,8 +15,8 @@ const MaxLabelLength = 63
 
 // metricsOf lists the autoscaling metrics each way of serving supports.
 var metricsOf = map[string][]string{
-	"Serverless": {"concurrency", "rps", "cpu"},
-	"hpa":        {"cpu", "memory"},
+	"Knative": {"concurrency", "rps", "cpu"},
+	"hpa":     {"cpu", "memory"},
 }
 
 // Check reports what KServe, Istio or the environment would refuse or
@@ -41,12 +41,12 @@ func Check(c *render.Context, e *entry) {
 		c.Errorf(ir.Join(e.path, "replicas", "min"), "replicas.min (%d) is above replicas.max (%d)", s.Replicas.Min, s.Replicas.Max)
 	}
 	if s.Replicas.Min == 0 && !e.serverless() && !e.env.Production {
-		c.Errorf(ir.Join(e.path, "replicas", "min"), "replicas.min is 0, but only Serverless KServe scales a model to zero; %s runs at least 1 replica: set min to 1 or more", e.mode())
+		c.Errorf(ir.Join(e.path, "replicas", "min"), "replicas.min is 0, but only Knative-mode KServe scales a model to zero; %s runs at least 1 replica: set min to 1 or more", e.mode())
 	}
 	if a := s.Autoscale; a != nil {
 		key := "hpa"
 		if e.serverless() {
-			key = "Serverless"
+			key = "Knative"
 		}
 		if !slices.Contains(metricsOf[key], a.Metric) {
 			c.Errorf(ir.Join(e.path, "autoscale", "metric"), "%s cannot scale on %q: use %s", e.mode(), a.Metric, quoted(metricsOf[key]))
@@ -54,6 +54,7 @@ func Check(c *render.Context, e *entry) {
 	}
 	checkRuntime(c, e)
 	checkGPUs(c, e)
+	checkGatewayAPI(c, e)
 }
 
 // mode names how the entry is served, for messages.
@@ -64,9 +65,9 @@ func (e *entry) mode() string {
 	case e.s.Runtime == "seldon":
 		return "Seldon"
 	case e.serverless():
-		return "Serverless KServe"
+		return "Knative-mode KServe"
 	}
-	return "RawDeployment KServe"
+	return "Standard-mode KServe"
 }
 
 // checkNames checks the longest host label KServe and Knative derive from
@@ -137,7 +138,7 @@ func checkRuntime(c *render.Context, e *entry) {
 	if s.Transformer != nil && s.Runtime != "kserve" {
 		c.Errorf(ir.Join(e.path, "transformer"), "transformers are a KServe component; %s would ignore it", e.mode())
 	}
-	if x := s.Expose; x != nil && x.Gateway != "" {
+	if x := s.Expose; x != nil && x.Gateway != "" && !e.env.Ingress.GatewayAPI() {
 		for _, f := range []struct {
 			name string
 			set  bool

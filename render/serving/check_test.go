@@ -67,13 +67,13 @@ func TestChecks(t *testing.T) {
 		}, path: "serving.dermatology_lesion_classifier_resnet50_v2_prod", line: 10,
 			contains: `KServe derives the host label "dermatology-lesion-classifier-resnet50-v2-prod-transformer-derm-ml" (66 characters) from them, and DNS allows 63; shorten the name by 3 characters`},
 		{name: "metric for raw", mutate: func(s *ir.Serving) {
-			s.DeploymentMode = "RawDeployment"
+			s.DeploymentMode = "Standard"
 			s.Autoscale = &ir.Autoscale{Metric: "concurrency", Target: 4}
-		}, path: "serving.classifier.autoscale.metric", line: 18, contains: `RawDeployment KServe cannot scale on "concurrency": use "cpu" or "memory"`},
+		}, path: "serving.classifier.autoscale.metric", line: 18, contains: `Standard-mode KServe cannot scale on "concurrency": use "cpu" or "memory"`},
 		{name: "metric for serverless", mutate: func(s *ir.Serving) { s.Autoscale = &ir.Autoscale{Metric: "memory", Target: 80} },
-			path: "serving.classifier.autoscale.metric", line: 18, contains: `Serverless KServe cannot scale on "memory": use "concurrency", "rps" or "cpu"`},
-		{name: "scale to zero raw", mutate: func(s *ir.Serving) { s.DeploymentMode = "RawDeployment"; s.Replicas.Min = 0 },
-			path: "serving.classifier.replicas.min", line: 16, contains: "only Serverless KServe scales a model to zero"},
+			path: "serving.classifier.autoscale.metric", line: 18, contains: `Knative-mode KServe cannot scale on "memory": use "concurrency", "rps" or "cpu"`},
+		{name: "scale to zero raw", mutate: func(s *ir.Serving) { s.DeploymentMode = "Standard"; s.Replicas.Min = 0 },
+			path: "serving.classifier.replicas.min", line: 16, contains: "only Knative-mode KServe scales a model to zero"},
 		{name: "tfserving format", runtime: "tfserving", format: "pytorch", mutate: func(s *ir.Serving) { s.Model.StorageURI = "pvc://models/skin" },
 			path: "serving.classifier.model.format", line: 11, contains: `TF Serving serves TensorFlow SavedModels only, not "pytorch"`},
 		{name: "tfserving storage", runtime: "tfserving", format: "tensorflow", mutate: func(s *ir.Serving) { s.Model.StorageURI = "hf://acme/skin" },
@@ -141,9 +141,9 @@ func TestDerivedNameLimit(t *testing.T) {
 	assert.Contains(t, diags[0].Msg, "(64 characters)")
 	assert.Contains(t, diags[0].Msg, "shorten the name by 1 character")
 
-	// The canary's own InferenceService in RawDeployment mode is longer.
+	// The canary's own InferenceService in Standard mode is longer.
 	raw := model("kserve", "sklearn")
-	raw.DeploymentMode = "RawDeployment"
+	raw.DeploymentMode = "Standard"
 	raw.Canary = &ir.Canary{StorageURI: "s3://m/v8", Percent: 10}
 	diags = problems(t, false, 0, map[string]*ir.Serving{ok: raw})
 	require.Len(t, diags, 1)

@@ -1,20 +1,32 @@
 // Package serving renders serving entries: KServe InferenceServices
 // (serving.kserve.io/v1beta1), TF Serving as a Deployment, Service and
 // HorizontalPodAutoscaler, or Seldon Core SeldonDeployments
-// (machinelearning.seldon.io/v1), and the Istio objects in front of them
-// (networking.istio.io/v1 Gateway, VirtualService and DestinationRule,
-// security.istio.io/v1 AuthorizationPolicy and a namespace-wide STRICT
-// PeerAuthentication).
+// (machinelearning.seldon.io/v1), and the routes in front of them, by the
+// environment's ingress:
+//   - istio (the default): networking.istio.io/v1 Gateway, VirtualService
+//     and DestinationRule, security.istio.io/v1 AuthorizationPolicy and a
+//     namespace-wide STRICT PeerAuthentication;
+//   - gateway-api: gateway.networking.k8s.io/v1 HTTPRoutes on the
+//     environment's Gateway (httproute.go builds them, exported for other
+//     renderers that route to models), a Service per version for the
+//     weighted backendRefs, with Istio in the mesh a GAMMA HTTPRoute for
+//     callers in the mesh and the AuthorizationPolicy, and without a mesh
+//     a NetworkPolicy for access. Knative-mode KServe is refused there:
+//     its requests go through Knative's networking layer.
+//
+// KServe's deployment modes go by their v0.20 names, Standard and
+// Knative; the old names RawDeployment and Serverless render as the new
+// ones with a warning.
 //
 // kiln splits a canary itself in every mode, so the stable model runs
 // from the first sync whatever the operators remember:
 //   - KServe (both modes): the canary is a second InferenceService,
-//     <name>-canary. RawDeployment ignores canaryTrafficPercent, and
-//     Serverless honours it only once a revision was rolled out at 100%,
-//     so neither is left to KServe. In RawDeployment mode a Service in
+//     <name>-canary. Standard mode ignores canaryTrafficPercent, and
+//     Knative mode honours it only once a revision was rolled out at 100%,
+//     so neither is left to KServe. In Standard mode a Service in
 //     front of both (<name>-serving) is split by kiln's DestinationRule
 //     subsets and VirtualServices (one for the exposed host, one for
-//     callers in the mesh). In Serverless mode each share goes to
+//     callers in the mesh). In Knative mode each share goes to
 //     Knative's local gateway with its InferenceService's host, from the
 //     exposed host's VirtualService (<name>-ingress: KServe owns and
 //     overwrites the one named <name>) and from <name>-serving, an
@@ -25,7 +37,7 @@
 //     (kiln-<namespace>) whose container KServe merges into the
 //     initializer, giving it the restricted security context.
 //   - TF Serving: a Deployment per version behind one Service, split the
-//     same way as RawDeployment.
+//     same way as Standard mode.
 //   - Seldon: one SeldonDeployment whose predictors carry the traffic
 //     shares; an exposed host is routed to each predictor's Service with
 //     the same weights.

@@ -16,7 +16,7 @@ const (
 	istioNamespace   = "istio-system"
 	knativeNamespace = "knative-serving"
 	// knativeLocalGateway is the mesh-internal gateway Knative routes
-	// every Serverless model through.
+	// every Knative model through.
 	knativeLocalGateway = "knative-local-gateway.istio-system.svc.cluster.local"
 )
 
@@ -40,17 +40,17 @@ const (
 // istio renders the traffic objects of an entry:
 //   - a Gateway for its host (unless it names an existing gateway) and a
 //     VirtualService for the host, when exposed;
-//   - for models behind kiln's own Service (RawDeployment KServe, TF
+//   - for models behind kiln's own Service (Standard-mode KServe, TF
 //     Serving), a DestinationRule with stable and canary subsets and, with
 //     a canary, a mesh VirtualService that applies the split to callers
 //     inside the mesh;
-//   - for Serverless KServe, a mesh VirtualService for kiln's
+//   - for Knative-mode KServe, a mesh VirtualService for kiln's
 //     <name>-serving host that sends each track's share to Knative's
 //     local gateway with that track's InferenceService host;
 //   - an AuthorizationPolicy when access is limited.
 //
 // kiln never adds a VirtualService for an InferenceService's own host:
-// KServe owns those (in Serverless mode a VirtualService named after the
+// KServe owns those (in Knative mode a VirtualService named after the
 // InferenceService, which is why kiln's exposed one is <name>-ingress
 // there).
 func istio(c *render.Context, e *entry) {
@@ -159,7 +159,7 @@ func meshVirtualService(e *entry) *VirtualService {
 
 // routes are the HTTP routes to the model: the testers' header to the
 // canary first, then everything else split by weight.
-func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRoute {
+func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []VirtualServiceRoute {
 	x := e.s.Expose
 	var timeout string
 	var retries *HTTPRetry
@@ -183,9 +183,9 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 		}
 		return []HTTPMatchRequest{m}
 	}
-	var out []HTTPRoute
+	var out []VirtualServiceRoute
 	if x != nil && x.CanaryHeader != nil && e.s.Canary != nil {
-		r := HTTPRoute{
+		r := VirtualServiceRoute{
 			Name:    "canary-testers",
 			Match:   withMatch(map[string]StringMatch{x.CanaryHeader.Name: {Exact: x.CanaryHeader.Value}}),
 			Rewrite: rewrite,
@@ -195,7 +195,7 @@ func (e *entry) routes(match *HTTPMatchRequest, rewrite *HTTPRewrite) []HTTPRout
 		}
 		out = append(out, r)
 	}
-	r := HTTPRoute{Name: "model", Match: withMatch(nil), Rewrite: rewrite, Timeout: timeout, Retries: retries}
+	r := VirtualServiceRoute{Name: "model", Match: withMatch(nil), Rewrite: rewrite, Timeout: timeout, Retries: retries}
 	if e.s.Canary == nil {
 		r.Route = []HTTPRouteDestination{e.routeTo(Stable, 0)}
 	} else {
@@ -224,7 +224,7 @@ func perTryTimeout(timeout string, retries int) string {
 	return strconv.FormatFloat(per.Seconds(), 'f', -1, 64) + "s"
 }
 
-// routeTo is the weighted destination of a track. A Serverless track is
+// routeTo is the weighted destination of a track. A Knative-mode track is
 // reached through Knative's local gateway with the Host of that track's
 // InferenceService, set per destination: Istio turns it into a host
 // rewrite of that weighted destination alone.
@@ -294,8 +294,8 @@ func destinationRule(e *entry) *DestinationRule {
 }
 
 // authorizationPolicy allows only the listed callers, plus what must
-// reach the model for it to work at all: the ingress gateway when it is
-// exposed, and Knative's activator and local gateway in Serverless mode.
+// reach the model for it to work at all: the ingress gateway's namespace
+// when it is exposed (the Gateway API Gateway's with that ingress), and Knative's activator and local gateway in Knative mode.
 func authorizationPolicy(e *entry) *AuthorizationPolicy {
 	a := e.s.Access
 	var from []RuleFrom
@@ -303,7 +303,11 @@ func authorizationPolicy(e *entry) *AuthorizationPolicy {
 		from = append(from, RuleFrom{Source: Source{Principals: slices.Clone(a.Principals)}})
 	}
 	namespaces := slices.Clone(a.Namespaces)
-	if e.s.Expose != nil || e.serverless() {
+	switch {
+	case e.s.Expose != nil && e.env.Ingress.GatewayAPI():
+		// The Gateway's proxies run in its namespace.
+		namespaces = append(namespaces, e.gatewayNamespace())
+	case e.s.Expose != nil || e.serverless():
 		namespaces = append(namespaces, istioNamespace)
 	}
 	if e.serverless() {

@@ -15,19 +15,19 @@ import (
 
 // KServe annotations and labels kiln sets.
 const (
-	// DeploymentModeAnnotation selects Serverless or RawDeployment for one
+	// DeploymentModeAnnotation selects Knative or Standard for one
 	// InferenceService, whatever the cluster's default.
 	DeploymentModeAnnotation = "serving.kserve.io/deploymentMode"
 	// PrometheusAnnotation makes KServe annotate the model server pods
 	// for Prometheus scraping (prometheus.io/scrape, port, path), merged
-	// with the queue proxy's metrics in Serverless mode.
+	// with the queue proxy's metrics in Knative mode.
 	PrometheusAnnotation = "serving.kserve.io/enable-prometheus-scraping"
 	// VisibilityLabel "cluster-local" keeps KServe from publishing the
 	// model on its ingress gateway and domain: only kiln's routes, which
 	// split the canary and carry the timeout, retries and TLS, lead to it.
 	VisibilityLabel = "networking.kserve.io/visibility"
 	// KnativeVisibilityLabel "cluster-local" does the same for the Knative
-	// Services KServe creates in Serverless mode (KServe copies the
+	// Services KServe creates in Knative mode (KServe copies the
 	// InferenceService's labels onto them), so Knative publishes no
 	// <name>-predictor host on its public domain either.
 	KnativeVisibilityLabel = "networking.knative.dev/visibility"
@@ -40,8 +40,8 @@ const (
 
 // kserve renders an InferenceService per track: the stable model, and the
 // canary as a second InferenceService, <name>-canary. Neither mode leaves
-// the split to KServe: in RawDeployment mode KServe ignores
-// canaryTrafficPercent, and in Serverless mode it splits only once a
+// the split to KServe: in Standard mode KServe ignores
+// canaryTrafficPercent, and in Knative mode it splits only once a
 // revision has been rolled out at 100% (on a first sync or a rebuilt
 // cluster the canary would take all traffic and the stable model never
 // run). kiln's VirtualServices split between the two.
@@ -101,7 +101,7 @@ func storageContainer(c *render.Context, uris []string) {
 // inferenceService renders one track's InferenceService.
 func inferenceService(e *entry, track string) *InferenceService {
 	s := e.s
-	ann := map[string]string{DeploymentModeAnnotation: s.DeploymentMode}
+	ann := map[string]string{DeploymentModeAnnotation: e.kmode}
 	if s.Metrics {
 		ann[PrometheusAnnotation] = "true"
 	}
@@ -175,7 +175,7 @@ func inferenceService(e *entry, track string) *InferenceService {
 }
 
 // component is the pod and scaling part of one KServe component. Knative
-// (Serverless) scales on concurrency, rps or cpu; RawDeployment renders a
+// (Knative mode) scales on concurrency, rps or cpu; Standard-mode renders a
 // HorizontalPodAutoscaler on cpu or memory (Check reports other metrics).
 func (e *entry) component(track, role string, r ir.Resources) KServeComponent {
 	s := e.s
@@ -195,7 +195,7 @@ func (e *entry) component(track, role string, r ir.Resources) KServeComponent {
 	return comp
 }
 
-// serverlessService is the name in front of both tracks of a Serverless
+// serverlessService is the name in front of both tracks of a Knative-mode
 // model for callers in the mesh: like the Service KServe creates for each
 // InferenceService, an ExternalName of Knative's local gateway, which
 // kiln's mesh VirtualService splits between the tracks' hosts.
@@ -211,7 +211,7 @@ func serverlessService(e *entry) *corev1.Service {
 	}
 }
 
-// rawService is the Service in front of both tracks of a RawDeployment
+// rawService is the Service in front of both tracks of a Standard-mode
 // model (its transformers, if it has them), which kiln's DestinationRule
 // divides into stable and canary subsets. KServe's own Services
 // (<name>-predictor, …) each reach one track only.

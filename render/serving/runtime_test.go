@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate"
@@ -23,6 +24,7 @@ import (
 func objects(t *testing.T, gc goldenCase) []render.Item {
 	t.Helper()
 	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
+	env.Ingress = gc.ingress
 	res, diags := renderSystem(system(env))
 	require.False(t, diags.HasErrors(), "%v", diags)
 	return res.Environments[0].Items
@@ -173,7 +175,7 @@ func TestStorageContainerScope(t *testing.T) {
 	assert.Equal(t, []string{"gs://acme-models/skin/v8", "s3://acme-models/skin/v7"}, prefixes)
 }
 
-// TestServerlessCanaryStableRuns (W1): a Serverless canary never depends
+// TestServerlessCanaryStableRuns (W1): a Knative-mode canary never depends
 // on KServe's rollout history. The stable model is an InferenceService of
 // its own from the first sync, the canary another, and kiln's routes give
 // each its share of traffic, for the exposed host and for callers in the
@@ -221,14 +223,14 @@ func TestKServeClusterLocal(t *testing.T) {
 		}
 		for _, isvc := range ofKind[InferenceService](objects(t, gc), "InferenceService") {
 			assert.Equal(t, "cluster-local", isvc.Labels[VisibilityLabel], "%s: %s", name, isvc.Name)
-			if gc.s.DeploymentMode == "Serverless" {
+			if gc.s.DeploymentMode == "Knative" {
 				assert.Equal(t, "cluster-local", isvc.Labels[KnativeVisibilityLabel], "%s: %s", name, isvc.Name)
 			}
 		}
 	}
 }
 
-// TestServerlessAccessWarns (W5): access in Serverless mode says where it
+// TestServerlessAccessWarns (W5): access in Knative mode says where it
 // stops holding, at the access field.
 func TestServerlessAccessWarns(t *testing.T) {
 	s := model("kserve", "sklearn")
@@ -238,9 +240,9 @@ func TestServerlessAccessWarns(t *testing.T) {
 	assert.False(t, diags.HasErrors())
 	assert.Equal(t, "serving.classifier.access", diags[0].Path)
 	assert.Equal(t, 26, diags[0].Pos.Line)
-	assert.Contains(t, diags[0].Msg, "RawDeployment")
+	assert.Contains(t, diags[0].Msg, "Standard")
 
-	s.DeploymentMode = "RawDeployment"
+	s.DeploymentMode = "Standard"
 	assert.Empty(t, problems(t, false, 0, map[string]*ir.Serving{"classifier": s}))
 }
 
@@ -281,9 +283,9 @@ func TestTFServingGCSCredentials(t *testing.T) {
 func TestOutlierDetectionSpares1Replica(t *testing.T) {
 	for _, min := range []int{1, 2} {
 		s := model("kserve", "sklearn")
-		s.DeploymentMode = "RawDeployment"
+		s.DeploymentMode = "Standard"
 		s.Replicas = ir.ReplicaRange{Min: min, Max: 3}
-		drs := ofKind[DestinationRule](objects(t, goldenCase{s, false}), "DestinationRule")
+		drs := ofKind[DestinationRule](objects(t, goldenCase{s: s, production: false}), "DestinationRule")
 		require.Len(t, drs, 1)
 		assert.Equal(t, min >= 2, drs[0].Spec.TrafficPolicy.OutlierDetection != nil, "min %d", min)
 	}
@@ -326,4 +328,29 @@ func TestStorageContainerFirst(t *testing.T) {
 	}
 	require.Contains(t, first, "ClusterStorageContainer")
 	assert.Less(t, first["ClusterStorageContainer"], first["InferenceService"])
+}
+
+// TestOldModeNames: KServe's deprecated mode names still render, under
+// their current names, with a warning at deploymentMode.
+func TestOldModeNames(t *testing.T) {
+	for old, current := range map[string]string{"RawDeployment": "Standard", "Serverless": "Knative"} {
+		s := model("kserve", "sklearn")
+		s.DeploymentMode = old
+		env := environment("prod", false, 0, map[string]*ir.Serving{"classifier": s})
+		env.Sources[ir.Path("serving", "classifier", "deploymentMode")] = diag.Pos{File: specFile, Line: 27, Col: 3}
+		res, diags := renderSystem(system(env))
+		require.Len(t, diags, 1, "%v", diags)
+		d := diags[0]
+		assert.Equal(t, diag.Warning, d.Severity)
+		assert.Equal(t, "serving.classifier.deploymentMode", d.Path)
+		assert.Equal(t, 27, d.Pos.Line)
+		assert.Contains(t, d.Msg, old+" is KServe's old name for "+current)
+		var modes []string
+		for _, o := range res.Environments[0].Items {
+			if isvc, ok := o.Object.(*InferenceService); ok {
+				modes = append(modes, isvc.Annotations[DeploymentModeAnnotation])
+			}
+		}
+		assert.Equal(t, []string{current}, modes)
+	}
 }

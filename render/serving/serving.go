@@ -65,6 +65,10 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.NeedBaseline(render.BaselineReason{Path: ir.Join(e.path, "runtime"), Controller: true,
 				Why: "Seldon Core adds its executor without dropping capabilities and a model initializer without a securityContext, which restricted rejects and no SeldonDeployment setting changes"})
 		}
+		if e.oldMode && e.s.Runtime == "kserve" {
+			p := ir.Join(e.path, "deploymentMode")
+			warnings.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "%s is KServe's old name for %s, which it still accepts: kiln renders %s; write deploymentMode: %q", e.s.DeploymentMode, e.kmode, e.kmode, e.kmode))
+		}
 		Check(c, e)
 		checkRoute(c, routes, e)
 		switch e.s.Runtime {
@@ -83,9 +87,17 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.Errorf(ir.Join(e.path, "runtime"), "runtime %q is not one kiln renders (kserve, tfserving, seldon)", e.s.Runtime)
 			continue
 		}
+		if c.Env.Ingress.GatewayAPI() {
+			gatewayAPI(c, e)
+			warnings = append(warnings, gatewayAPIWarnings(c, e)...)
+			if c.Env.Production {
+				disruptionBudget(c, e)
+			}
+			continue
+		}
 		istio(c, e)
 		if e.serverless() && e.s.Access != nil {
-			warnings.Add(diag.Warnf(c.Env.Sources.Pos(ir.Join(e.path, "access")), ir.Join(e.path, "access"), "in Serverless mode access cannot tell callers apart: every request reaches the model through Knative's local gateway (%s) or activator (%s), so the model's AuthorizationPolicy sees their identity, not the caller's; it only keeps out callers that bypass them. Use deploymentMode \"RawDeployment\" for access to hold", istioNamespace, knativeNamespace))
+			warnings.Add(diag.Warnf(c.Env.Sources.Pos(ir.Join(e.path, "access")), ir.Join(e.path, "access"), "in Knative mode access cannot tell callers apart: every request reaches the model through Knative's local gateway (%s) or activator (%s), so the model's AuthorizationPolicy sees their identity, not the caller's; it only keeps out callers that bypass them. Use deploymentMode \"Standard\" for access to hold", istioNamespace, knativeNamespace))
 		}
 		if c.Env.Production {
 			disruptionBudget(c, e)
@@ -95,6 +107,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 	// Mutual TLS for the whole namespace once it serves models: the
 	// AuthorizationPolicies name callers by their mTLS identity, which a
 	// plaintext request does not have.
+	if !c.Env.Ingress.Istio() {
+		return warnings
+	}
 	c.Add(StrictMTLS(), c.Origin(ir.Path("environments", c.Env.Name), Component, c.System.Name))
 	return warnings
 }
@@ -110,10 +125,15 @@ type entry struct {
 	// min and max replicas after the environment's rules: production
 	// environments run at least 2.
 	min, max int
+	// kmode is the KServe deployment mode by its current name.
+	kmode string
+	// oldMode is set when the spec names the mode by its deprecated name.
+	oldMode bool
 }
 
 func newEntry(c *render.Context, name string, s *ir.Serving) *entry {
 	e := &entry{name: name, obj: render.ObjectName(name), path: ir.Path("serving", name), s: s, sys: c.System, env: c.Env}
+	e.kmode, e.oldMode = Mode(s.DeploymentMode)
 	e.min, e.max = s.Replicas.Min, s.Replicas.Max
 	if c.Env.Production && e.min < MinProductionReplicas {
 		e.min = MinProductionReplicas
@@ -133,7 +153,26 @@ const MinProductionReplicas = 2
 
 // serverless reports whether KServe runs the model on Knative.
 func (e *entry) serverless() bool {
-	return e.s.Runtime == "kserve" && e.s.DeploymentMode != "RawDeployment"
+	return e.s.Runtime == "kserve" && e.kmode == ModeKnative
+}
+
+// KServe's deployment modes, as KServe v0.20 names them
+// (serving.kserve.io/deploymentMode), and the old names it still accepts.
+const (
+	ModeKnative  = "Knative"
+	ModeStandard = "Standard"
+)
+
+// oldModeNames maps the deprecated mode names to the current ones.
+var oldModeNames = map[string]string{"Serverless": ModeKnative, "RawDeployment": ModeStandard}
+
+// Mode returns the current name of a deploymentMode and whether the spec
+// used a deprecated one.
+func Mode(m string) (string, bool) {
+	if n, ok := oldModeNames[m]; ok {
+		return n, true
+	}
+	return m, false
 }
 
 // tracks lists the versions served: stable, and canary when there is one.
@@ -186,7 +225,7 @@ func (e *entry) podLabels(track, role string) map[string]string {
 	return l
 }
 
-// selector selects the pods of one track and role (in Serverless mode,
+// selector selects the pods of one track and role (in Knative mode,
 // every revision of that track's InferenceService).
 func (e *entry) selector(track, role string) map[string]string {
 	return map[string]string{LabelServing: e.obj, LabelRole: role, LabelTrack: track}
@@ -268,8 +307,8 @@ func storageServiceAccount(c *render.Context, e *entry) {
 
 func i32(v int) *int32 { n := int32(v); return &n }
 
-// Kinds implements render.KindDeclarer: KServe's, Seldon's and Istio's
-// kinds (Argo CD has health checks for them built in). Istio's security
+// Kinds implements render.KindDeclarer: KServe's, Seldon's, Istio's and
+// the Gateway API's kinds (Argo CD has health checks for them built in). Istio's security
 // policy applies before services and routes, and routes after the
 // services they name.
 func (Renderer) Kinds() []render.Kind {
@@ -282,5 +321,11 @@ func (Renderer) Kinds() []render.Kind {
 		{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule", Plural: "destinationrules", Order: render.OrderRouting + 1},
 		{Group: "networking.istio.io", Version: "v1", Kind: "Gateway", Plural: "gateways", Order: render.OrderRouting + 2},
 		{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Plural: "virtualservices", Order: render.OrderRouting + 3},
+		// Argo CD (v3.5) has a health check for HTTPRoute built in (each
+		// parent's Accepted and ResolvedRefs conditions); a ReferenceGrant
+		// has no status and is healthy once applied. A grant goes before
+		// the routes that need it, with the network policy.
+		{Group: GatewayAPIGroup, Version: "v1beta1", Kind: "ReferenceGrant", Plural: "referencegrants", Order: render.OrderNetworkPolicy + 2},
+		{Group: GatewayAPIGroup, Version: "v1", Kind: "HTTPRoute", Plural: "httproutes", Order: render.OrderRouting + 4},
 	}
 }

@@ -36,7 +36,7 @@ func model(runtime, format string) *ir.Serving {
 		Runtime:        runtime,
 		Model:          ir.ServingModel{Format: format, StorageURI: "s3://acme-models/skin/v7", Port: 8080},
 		Replicas:       ir.ReplicaRange{Min: 1, Max: 1},
-		DeploymentMode: "Serverless",
+		DeploymentMode: "Knative",
 		Security:       restricted,
 		Metrics:        true,
 	}
@@ -98,6 +98,8 @@ func renderSystem(sys *ir.System) (*render.Result, diag.List) {
 type goldenCase struct {
 	s          *ir.Serving
 	production bool
+	// ingress of the environment; Istio's when zero.
+	ingress ir.Ingress
 }
 
 // goldenCases are the entries whose output is kept in testdata/golden:
@@ -105,7 +107,7 @@ type goldenCase struct {
 func goldenCases() map[string]goldenCase {
 	cases := map[string]goldenCase{}
 
-	// Serverless KServe in production: GPUs, a 10% canary KServe splits,
+	// Knative-mode KServe in production: GPUs, a 10% canary KServe splits,
 	// testers routed to the canary by header, TLS at the gateway, limited
 	// callers, Knative concurrency scaling.
 	sl := model("kserve", "pytorch")
@@ -119,22 +121,22 @@ func goldenCases() map[string]goldenCase {
 	sl.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", TLS: &ir.SecretRef{Secret: "skin-tls"}, Timeout: "30s", Retries: intp(2)}
 	sl.Expose.CanaryHeader = &ir.CanaryHeader{Name: "x-canary", Value: "always"}
 	sl.Access = &ir.ServingAccess{Principals: []string{"cluster.local/ns/derm-web/sa/frontend"}, Namespaces: []string{"derm-batch"}}
-	cases["kserve-serverless"] = goldenCase{sl, true}
+	cases["kserve-serverless"] = goldenCase{s: sl, production: true}
 
-	// Serverless KServe with a transformer, scaled to zero in dev, behind
+	// Knative-mode KServe with a transformer, scaled to zero in dev, behind
 	// an existing gateway under a path.
 	st := model("kserve", "sklearn")
 	st.Replicas = ir.ReplicaRange{Min: 0, Max: 3}
 	st.Transformer = &ir.Transformer{Image: "ghcr.io/acme/skin-transformer:1.0.0", Args: []string{"--size=224"}, Resources: &ir.Resources{CPU: "500m", Memory: "1Gi"}}
 	st.Expose = &ir.Expose{Host: "models.acme.example", Path: "/skin", Gateway: "istio-system/public"}
 	st.ServiceAccount = "model-reader"
-	cases["kserve-serverless-transformer"] = goldenCase{st, false}
+	cases["kserve-serverless-transformer"] = goldenCase{s: st, production: false}
 
-	// RawDeployment KServe in production with a 20% canary as a second
+	// Standard-mode KServe in production with a 20% canary as a second
 	// InferenceService, split by kiln's VirtualServices and
 	// DestinationRule, with a transformer, HPA on CPU, header routing.
 	raw := model("kserve", "onnx")
-	raw.DeploymentMode = "RawDeployment"
+	raw.DeploymentMode = "Standard"
 	raw.Canary = &ir.Canary{StorageURI: "gs://acme-models/skin/v8", Percent: 20, StablePercent: intp(80)}
 	raw.Replicas = ir.ReplicaRange{Min: 2, Max: 6}
 	raw.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 70}
@@ -143,11 +145,11 @@ func goldenCases() map[string]goldenCase {
 	raw.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/v2/", GatewaySelector: map[string]string{"app": "public-gateway"}, Timeout: "10s", Retries: intp(3)}
 	raw.Expose.CanaryHeader = &ir.CanaryHeader{Name: "x-model-version", Value: "canary"}
 	raw.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
-	cases["kserve-raw-canary"] = goldenCase{raw, true}
+	cases["kserve-raw-canary"] = goldenCase{s: raw, production: true}
 
-	// RawDeployment KServe running a custom model server with probes.
+	// Standard-mode KServe running a custom model server with probes.
 	cu := model("kserve", "custom")
-	cu.DeploymentMode = "RawDeployment"
+	cu.DeploymentMode = "Standard"
 	cu.Model.Image = "ghcr.io/acme/skin-server:3.1.0"
 	cu.Model.Args = []string{"--workers=2"}
 	cu.Model.Port = 9000
@@ -156,7 +158,7 @@ func goldenCases() map[string]goldenCase {
 	cu.Replicas = ir.ReplicaRange{Min: 1, Max: 2}
 	cu.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
 	cu.Metrics = false
-	cases["kserve-raw-custom"] = goldenCase{cu, false}
+	cases["kserve-raw-custom"] = goldenCase{s: cu, production: false}
 
 	// TF Serving in production: Deployments per version, one Service, an
 	// HPA each, the monitoring config, a canary split by kiln.
@@ -168,7 +170,7 @@ func goldenCases() map[string]goldenCase {
 	tf.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 75}
 	tf.Resources = ir.Resources{GPUs: 1, CPU: "4", Memory: "16Gi"}
 	tf.Expose = &ir.Expose{Host: "tf.ml.acme.example", Path: "/"}
-	cases["tfserving"] = goldenCase{tf, true}
+	cases["tfserving"] = goldenCase{s: tf, production: true}
 
 	// TF Serving from GCS with a key file, fixed replicas, no canary.
 	tfs := model("tfserving", "tensorflow")
@@ -176,7 +178,7 @@ func goldenCases() map[string]goldenCase {
 	tfs.Credentials = &ir.SecretRef{Secret: "gcs-models", Key: "sa.json"}
 	tfs.Replicas = ir.ReplicaRange{Min: 2, Max: 2}
 	tfs.Resources = ir.Resources{CPU: "2", Memory: "4Gi"}
-	cases["tfserving-gcs"] = goldenCase{tfs, false}
+	cases["tfserving-gcs"] = goldenCase{s: tfs, production: false}
 
 	// Seldon Core: a prepackaged sklearn server, a canary predictor with
 	// 25% of the traffic, CPU autoscaling, exposed.
@@ -187,7 +189,44 @@ func goldenCases() map[string]goldenCase {
 	sd.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
 	sd.Credentials = &ir.SecretRef{Secret: "s3-creds"}
 	sd.Expose = &ir.Expose{Host: "seldon.ml.acme.example", Path: "/"}
-	cases["seldon"] = goldenCase{sd, true}
+	cases["seldon"] = goldenCase{s: sd, production: true}
+
+	// The Gateway API ingress with Istio in the mesh: Standard KServe in
+	// production with a 20% canary, testers' header, a timeout (retries
+	// are left out: not in the standard channel), behind a path on a
+	// shared Gateway in another namespace; access by Istio's policy.
+	gw := model("kserve", "sklearn")
+	gw.DeploymentMode = "Standard"
+	gw.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 20}
+	gw.Replicas = ir.ReplicaRange{Min: 2, Max: 4}
+	gw.Autoscale = &ir.Autoscale{Metric: "cpu", Target: 70}
+	gw.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
+	gw.Expose = &ir.Expose{Host: "ml.acme.example", Path: "/skin", Timeout: "1m30s", Retries: new(2),
+		CanaryHeader: &ir.CanaryHeader{Name: "x-canary", Value: "always"}}
+	gw.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
+	cases["kserve-gateway-api"] = goldenCase{gw, true, ir.Ingress{API: "gateway-api", Mesh: "istio",
+		Gateway: &ir.GatewayRef{Name: "shared", Namespace: "gateways", SectionName: "https"}}}
+
+	// The Gateway API ingress without a mesh: TF Serving with a canary on
+	// a Gateway in the model's namespace; access as a NetworkPolicy.
+	gt := model("tfserving", "tensorflow")
+	gt.Model.StorageURI = "gs://acme-models/skin/v7"
+	gt.Canary = &ir.Canary{StorageURI: "gs://acme-models/skin/v8", Percent: 5}
+	gt.Replicas = ir.ReplicaRange{Min: 1, Max: 1}
+	gt.Resources = ir.Resources{CPU: "2", Memory: "4Gi"}
+	gt.Expose = &ir.Expose{Host: "tf.ml.acme.example", Path: "/", Timeout: "250ms"}
+	gt.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}, Principals: []string{"cluster.local/ns/batch/sa/scorer"}}
+	cases["tfserving-gateway-api-nomesh"] = goldenCase{gt, false, ir.Ingress{API: "gateway-api", Mesh: "none",
+		Gateway: &ir.GatewayRef{Name: "models"}}}
+
+	// Seldon on the Gateway API: its predictors' Services are the
+	// backends.
+	sg := model("seldon", "sklearn")
+	sg.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 25}
+	sg.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
+	sg.Expose = &ir.Expose{Host: "seldon.ml.acme.example", Path: "/"}
+	cases["seldon-gateway-api"] = goldenCase{sg, false, ir.Ingress{API: "gateway-api", Mesh: "istio",
+		Gateway: &ir.GatewayRef{Name: "models", SectionName: "http"}}}
 	return cases
 }
 
@@ -196,6 +235,7 @@ func goldenCases() map[string]goldenCase {
 func stream(t *testing.T, gc goldenCase) []byte {
 	t.Helper()
 	env := environment("prod", gc.production, 64, map[string]*ir.Serving{"classifier": gc.s})
+	env.Ingress = gc.ingress
 	res, diags := renderSystem(system(env))
 	require.False(t, diags.HasErrors(), "%v", diags)
 	require.Len(t, res.Environments, 1)
@@ -203,12 +243,15 @@ func stream(t *testing.T, gc goldenCase) []byte {
 }
 
 func TestGolden(t *testing.T) {
+	var names []string
 	for name, gc := range goldenCases() {
+		names = append(names, name+".yaml")
 		t.Run(name, func(t *testing.T) {
 			got := stream(t, gc)
 			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), got, *update)
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestGoldenValidates holds every golden object to the KServe, Istio and
@@ -340,7 +383,7 @@ func TestNoServingNoMesh(t *testing.T) {
 func TestCanaryHeaderBetweenCanaries(t *testing.T) {
 	for _, withCanary := range []bool{false, true} {
 		s := model("kserve", "sklearn")
-		s.DeploymentMode = "RawDeployment"
+		s.DeploymentMode = "Standard"
 		s.Expose = &ir.Expose{Host: "skin.ml.acme.example", Path: "/", CanaryHeader: &ir.CanaryHeader{Name: "x-canary", Value: "1"}}
 		if withCanary {
 			s.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 10}

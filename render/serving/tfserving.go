@@ -50,7 +50,12 @@ func tfserving(c *render.Context, e *entry) {
 			c.Add(hpa, e.origin(c))
 		}
 	}
-	c.Add(&corev1.Service{
+	c.Add(tfService(e), e.origin(c))
+}
+
+// tfService is the Service in front of every track's TF Serving pods.
+func tfService(e *entry) *corev1.Service {
+	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{Name: e.serviceName()},
 		Spec: corev1.ServiceSpec{
@@ -60,7 +65,7 @@ func tfserving(c *render.Context, e *entry) {
 				{Name: "http", Port: tfRESTPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP},
 			},
 		},
-	}, e.origin(c))
+	}
 }
 
 // tfDeployment is one track's TF Serving Deployment.

@@ -142,13 +142,14 @@ type VirtualService struct {
 
 // VirtualServiceSpec routes requests for hosts arriving through gateways.
 type VirtualServiceSpec struct {
-	Hosts    []string    `json:"hosts"`
-	Gateways []string    `json:"gateways,omitempty"`
-	HTTP     []HTTPRoute `json:"http"`
+	Hosts    []string              `json:"hosts"`
+	Gateways []string              `json:"gateways,omitempty"`
+	HTTP     []VirtualServiceRoute `json:"http"`
 }
 
-// HTTPRoute is one rule of a VirtualService.
-type HTTPRoute struct {
+// VirtualServiceRoute is one HTTP route of a VirtualService (Istio's
+// HTTPRoute).
+type VirtualServiceRoute struct {
 	Name    string                 `json:"name"`
 	Match   []HTTPMatchRequest     `json:"match,omitempty"`
 	Rewrite *HTTPRewrite           `json:"rewrite,omitempty"`

@@ -220,11 +220,15 @@ func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 }
 
 func TestGolden(t *testing.T) {
+	// pipeline.yaml is TestPipelineTrials' golden.
+	names := []string{"pipeline.yaml"}
 	for name, gc := range goldenCases() {
+		names = append(names, name+".yaml")
 		t.Run(name, func(t *testing.T) {
 			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), rendertest.Stream(t, renderCase(t, name, gc)), *update)
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestGoldenValidates holds every golden object to the CRDs, Argo's own

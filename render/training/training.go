@@ -68,6 +68,10 @@ func (Renderer) Render(c *render.Context) diag.List {
 		path := ir.Path("training", name)
 		// A pipeline step or sweep trial runs the entry's pods too.
 		c.NeedPodSecurity(path, t.Security)
+		if initPyTorch(c.Env.Spec, t) {
+			c.NeedBaseline(render.BaselineReason{Path: ir.Join(path, "workers"), Controller: true,
+				Why: "the training operator adds an init-pytorch init container without a securityContext to every Worker pod of a PyTorchJob with a Master, which restricted rejects and no PyTorchJob setting changes; set trainingOperator.restricted: true once the operator's --pytorch-init-container-template-file secures it"})
+		}
 		c.NeedResources(t.Resources)
 		v2 := c.Env.Spec.TrainingAPI(t) == ir.TrainingV2
 		if _, ok := kinds[t.Framework]; !ok && !v2 {
@@ -455,3 +459,24 @@ func Args(t *ir.Training) []string {
 }
 
 func i32(v int) *int32 { n := int32(v); return &n }
+
+// initPyTorch reports whether the training operator (v1.8.1,
+// pytorch/initcontainer.go) adds its init-pytorch init container, which
+// has no securityContext, to a restricted entry's pods and the spec does
+// not say the cluster's operator template secures it: a PyTorchJob with
+// both a Master and Workers gets it in every Worker pod (it waits until
+// the master's name resolves). Elastic jobs, which have no Master, and
+// single-worker jobs, which have no Worker, get none.
+func initPyTorch(s *ir.Spec, t *ir.Training) bool {
+	// Trainer v2 adds no init container: its JobSet starts the nodes
+	// together (a TrainJob is not the training operator's PyTorchJob).
+	if t.Framework != "pytorch" || s.TrainingAPI(t) == ir.TrainingV2 || !t.Security.Restricted() || (s.TrainingOperator != nil && s.TrainingOperator.Restricted) {
+		return false
+	}
+	var master, worker bool
+	for _, r := range Topology(t) {
+		master = master || r.Type == "Master"
+		worker = worker || r.Type == "Worker"
+	}
+	return master && worker
+}

@@ -261,7 +261,9 @@ func goldenCases() map[string]*ir.Training {
 }
 
 func TestGolden(t *testing.T) {
+	var names []string
 	for name, tr := range goldenCases() {
+		names = append(names, name+".yaml")
 		t.Run(name, func(t *testing.T) {
 			entry := "resnet"
 			env := environment("prod", 64, 8, map[string]*ir.Training{entry: tr})
@@ -274,6 +276,7 @@ func TestGolden(t *testing.T) {
 			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), rendertest.Stream(t, items), *update)
 		})
 	}
+	rendertest.OnlyGoldens(t, filepath.Join("testdata", "golden"), names, *update)
 }
 
 // TestGoldenValidates holds every golden object to the operators' CRDs

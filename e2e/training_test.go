@@ -1,0 +1,223 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// prodTrainingJob renders skin-lesion, applies its prod environment and
+// returns the PyTorchJob the retrain pipeline's training step creates,
+// as that step would create it in a run named run.
+func prodTrainingJob(t *testing.T, run string) (ns string, job *unstructured.Unstructured) {
+	t.Helper()
+	out := renderExample(t, "skin-lesion")
+	objs := envObjects(t, out, "prod", "skin-lesion")
+	ns = applyEnv(t, objs, "CronWorkflow")
+	wt := find(t, objs, "WorkflowTemplate", "retrain")
+	_, manifest := resourceTemplate(t, wt, "PyTorchJob")
+	job = decode(t, substitute(manifest, map[string]string{"workflow.name": run, "inputs.parameters.epochs": "1"}))
+	return ns, job
+}
+
+func create(t *testing.T, o *unstructured.Unstructured) {
+	t.Helper()
+	ri, err := cl.resource(o)
+	require.NoError(t, err)
+	_, err = ri.Create(context.Background(), o, metav1.CreateOptions{})
+	require.NoError(t, err, "creating %s %s", o.GetKind(), o.GetName())
+}
+
+// The training step's PyTorchJob, as kiln renders it for prod: the
+// training operator creates a Master and 3 Worker pods, the scheduler
+// puts them on A100 nodes only (the L4 and CPU nodes are there too), and
+// the job reaches Succeeded. A master that keeps failing makes the job
+// Failed once its restarts pass the backoff limit kiln renders.
+func TestTrainingJobs(t *testing.T) {
+	ctx := context.Background()
+	ns, job := prodTrainingJob(t, "e2e-ok")
+	start := time.Now()
+	create(t, job)
+	// The pods as the scheduler placed them (cleanPodPolicy: Running lets
+	// the operator delete the ones still running when the job ends).
+	placed := map[string]corev1.Pod{}
+	require.NoError(t, cl.waitFor(ctx, 2*time.Minute, "the job's 4 pods to be scheduled", func() (bool, error) {
+		for _, p := range podsOf(t, ns, "training.kubeflow.org/job-name="+job.GetName()) {
+			if p.Spec.NodeName != "" {
+				placed[p.Name] = p
+			}
+		}
+		return len(placed) == 4, nil
+	}), eventsFor(ns, job.GetName()))
+	workers := 0
+	for _, p := range placed {
+		product := nodeProduct(t, p.Spec.NodeName)
+		t.Logf("pod %s (%s) on %s (%s)", p.Name, p.Labels["training.kubeflow.org/replica-type"], p.Spec.NodeName, product)
+		assert.Equal(t, gpuProduct, product, "pod %s", p.Name)
+		if p.Labels["training.kubeflow.org/replica-type"] == "worker" {
+			workers++
+			// Admitted by prod's restricted namespace with the
+			// operator's secured template.
+			require.NotEmpty(t, p.Spec.InitContainers, "the operator adds init-pytorch to workers")
+			ic := p.Spec.InitContainers[len(p.Spec.InitContainers)-1]
+			assert.Equal(t, "init-pytorch", ic.Name)
+			require.NotNil(t, ic.SecurityContext)
+			assert.Equal(t, ptr(false), ic.SecurityContext.AllowPrivilegeEscalation)
+		}
+	}
+	assert.Equal(t, 3, workers, "a Master and 3 Workers")
+
+	phase, done := waitCondition(t, job, 3*time.Minute, "Succeeded", "Failed")
+	_, msg := conditionOf(done, phase)
+	t.Logf("PyTorchJob %s: %s after %s (%s)", job.GetName(), phase, time.Since(start).Round(time.Second), msg)
+	require.Equal(t, "Succeeded", phase, eventsFor(ns, job.GetName()))
+	for _, p := range podsOf(t, ns, "training.kubeflow.org/job-name="+job.GetName()) {
+		assert.Equal(t, corev1.PodSucceeded, p.Status.Phase, "pod %s", p.Name)
+	}
+
+	// A failing Master fails the job.
+	_, bad := prodTrainingJob(t, "e2e-fail")
+	require.NoError(t, unstructured.SetNestedField(bad.Object, "fail",
+		"spec", "pytorchReplicaSpecs", "Master", "template", "metadata", "annotations", "kiln.dev/e2e-outcome"))
+	// The namespace of the first run is still there; this job lives next to it.
+	start = time.Now()
+	create(t, bad)
+	phase, done = waitCondition(t, bad, 3*time.Minute, "Succeeded", "Failed")
+	_, msg = conditionOf(done, phase)
+	t.Logf("PyTorchJob %s with a failing master: %s after %s (%s)", bad.GetName(), phase, time.Since(start).Round(time.Second), msg)
+	assert.Equal(t, "Failed", phase, eventsFor(ns, bad.GetName()))
+	// The master crash-loops (restartPolicy OnFailure): the operator
+	// counts its restarts against the job's backoffLimit (3).
+	assert.Contains(t, msg, "reached the specified backoff limit")
+}
+
+// The reason for trainingOperator.restricted: the training operator adds
+// init-pytorch to the Worker pods of a PyTorchJob with a Master. With the
+// operator's built-in template (no securityContext) the API server
+// refuses such a pod in prod's restricted namespace; with the template
+// the spec promises (testdata/pytorch-init-container.yaml, which this
+// cluster's operator runs with) it admits it. Both pods are the Worker
+// pod as the operator builds it, created directly, so both templates are
+// tried by the same cluster.
+func TestRestrictedAndInitPyTorch(t *testing.T) {
+	ctx := context.Background()
+	ns, job := prodTrainingJob(t, "e2e-restricted")
+	nsObj, err := cl.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "restricted", nsObj.Labels["pod-security.kubernetes.io/enforce"], "kiln's prod namespace level")
+
+	tmpl, _, _ := unstructured.NestedMap(job.Object, "spec", "pytorchReplicaSpecs", "Worker", "template")
+	var worker corev1.Pod
+	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &worker))
+	worker.Namespace = ns
+	stock := corev1.Container{
+		Name: "init-pytorch", Image: "alpine:3.10",
+		Command: []string{"sh", "-c", "nslookup e2e-restricted-train-master-0"},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("10Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("20Mi")},
+		},
+	}
+	secured := *stock.DeepCopy()
+	secured.SecurityContext = &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		RunAsNonRoot:             ptr(true),
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+
+	p := worker.DeepCopy()
+	p.Name = "worker-stock-template"
+	p.Spec.InitContainers = append(p.Spec.InitContainers, stock)
+	_, err = cl.kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	require.Error(t, err, "restricted refuses the stock init-pytorch")
+	t.Logf("cluster, stock template: %v", err)
+	assert.Contains(t, err.Error(), `violates PodSecurity "restricted:v1.37"`)
+	assert.Contains(t, err.Error(), `"init-pytorch"`)
+
+	p = worker.DeepCopy()
+	p.Name = "worker-secured-template"
+	p.Spec.InitContainers = append(p.Spec.InitContainers, secured)
+	_, err = cl.kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	require.NoError(t, err, "restricted admits init-pytorch from the secured template")
+	t.Logf("cluster, secured template: admitted")
+}
+
+// Pod Security is the cluster's: in dev, which enforces restricted, a pod
+// without the restricted settings is refused with the admission plugin's
+// own message; in prod too, a privileged pod is.
+func TestPodSecurityEnforced(t *testing.T) {
+	ctx := context.Background()
+	out := renderExample(t, "skin-lesion")
+	for _, c := range []struct {
+		env, want string
+		pod       corev1.Pod
+	}{
+		{"dev", `violates PodSecurity "restricted:v1.37"`, corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "loose"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "busybox"}}},
+		}},
+		{"prod", `violates PodSecurity "restricted:v1.37"`, corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "privileged"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "busybox",
+				SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}},
+		}},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			ns := applyEnv(t, envObjects(t, out, c.env, "skin-lesion"), "CronWorkflow", "WorkflowTemplate")
+			_, err := cl.kube.CoreV1().Pods(ns).Create(ctx, &c.pod, metav1.CreateOptions{})
+			require.Error(t, err, "the pod must be refused")
+			t.Logf("cluster: %v", err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// The namespace's ResourceQuota on requests.nvidia.com/gpu is the
+// cluster's: a training pod asking for more GPUs than prod's quota (64)
+// is refused at admission with the quota's message, which the operator
+// reports as an event on the job.
+func TestQuotaRefusesGPUDemand(t *testing.T) {
+	ctx := context.Background()
+	ns, job := prodTrainingJob(t, "e2e-quota")
+	q, err := cl.kube.CoreV1().ResourceQuotas(ns).Get(ctx, "skin-lesion", metav1.GetOptions{})
+	require.NoError(t, err)
+	limit := q.Spec.Hard["requests.nvidia.com/gpu"]
+	t.Logf("quota %s: requests.nvidia.com/gpu=%s", q.Name, limit.String())
+
+	// 80 GPUs on the master: more than the quota allows.
+	cs, _, _ := unstructured.NestedSlice(job.Object, "spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers")
+	c0 := cs[0].(map[string]any)
+	for _, k := range []string{"requests", "limits"} {
+		require.NoError(t, unstructured.SetNestedField(c0, "80", "resources", k, "nvidia.com/gpu"))
+	}
+	require.NoError(t, unstructured.SetNestedSlice(job.Object, cs, "spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers"))
+	create(t, job)
+	var refused string
+	err = cl.waitFor(ctx, 2*time.Minute, "the operator to report the quota refusal", func() (bool, error) {
+		for _, line := range strings.Split(eventsFor(ns, job.GetName()), "\n") {
+			if strings.Contains(line, "exceeded quota") {
+				refused = line
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	require.NoError(t, err, eventsFor(ns, job.GetName()))
+	t.Logf("cluster: %s", strings.TrimSpace(refused))
+	assert.Contains(t, refused, "exceeded quota: skin-lesion, requested: requests.nvidia.com/gpu=80")
+	assert.Contains(t, refused, "limited: requests.nvidia.com/gpu="+limit.String())
+}
