@@ -276,6 +276,12 @@ schema.#System & {
 		}
 	}
 
+	// Training runs on Kubeflow Trainer v2: each job is a TrainJob on a
+	// runtime the cluster installs (torch-distributed for PyTorch). Set
+	// "v1" for a cluster with the training operator's PyTorchJob, in one
+	// environment with overrides: trainer: api: "v1".
+	trainer: api: "v2"
+
 	images: trainer: "ghcr.io/example/trainer:0.1.0"
 
 	datasets: train: {
@@ -287,7 +293,8 @@ schema.#System & {
 	training: model: {
 		framework: "pytorch"
 		image:     images.trainer
-		command: ["python", "train.py"]
+		// torchrun reads the rendezvous settings Trainer sets for it.
+		command: ["torchrun", "train.py"]
 		args: {epochs: 10, lr: 0.001}
 		datasets: ["train"]
 		workers: 2

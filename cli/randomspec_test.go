@@ -119,6 +119,19 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	if rng.IntN(3) == 0 {
 		fmt.Fprintf(&b, "training: solo: {framework: \"pytorch\", image: \"ghcr.io/acme/t:1\", resources: %s}\n", gpu(rng.IntN(2)))
 	}
+	// Kubeflow Trainer v2: the system, the entry or one environment
+	// targets TrainJobs, for entries v2 can run (what it cannot is
+	// covered by vet_trainer_v2.txtar).
+	v2able := fw == "pytorch" || fw == "xgboost" || fw == "mpi"
+	for _, owned := range []string{"elastic", "gang", "priorityClass"} {
+		v2able = v2able && !strings.Contains(extra, owned)
+	}
+	if v2able && rng.IntN(3) == 0 {
+		b.WriteString(pick(rng, "trainer: api: \"v2\"\n", "training: train: api: \"v2\"\n", "environments: prod: overrides: trainer: api: \"v2\"\n"))
+		if fw == "mpi" {
+			fmt.Fprintf(&b, "training: train: runtime: %q\n", pick(rng, "deepspeed-distributed", "mlx-distributed"))
+		}
+	}
 
 	switch rng.IntN(3) {
 	case 0:

@@ -254,7 +254,7 @@ func (c *compilation) checkOverrides(base map[string]any) {
 		for _, sec := range slices.Sorted(maps.Keys(over)) {
 			entries, _ := over[sec].(map[string]any)
 			have, _ := base[sec].(map[string]any)
-			if sec == "artifacts" || sec == "workflows" {
+			if sec == "artifacts" || sec == "workflows" || sec == "trainer" {
 				continue
 			}
 			for _, name := range slices.Sorted(maps.Keys(entries)) {

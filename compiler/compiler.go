@@ -237,7 +237,7 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		// fields such a half entry misses.
 		for sec, entries := range patch {
 			have, _ := base[sec].(map[string]any)
-			if m, ok := entries.(map[string]any); ok && sec != "artifacts" {
+			if m, ok := entries.(map[string]any); ok && sec != "artifacts" && sec != "trainer" {
 				for name := range m {
 					if _, ok := have[name]; !ok {
 						delete(m, name)

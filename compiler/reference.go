@@ -88,6 +88,15 @@ func schemaDefinitions() ([]definition, error) {
 				continue
 			}
 			st, _ := fld.Value.(*ast.StructLit)
+			// A definition declared again (a section's file adding its
+			// fields to #System or #Environment) is one definition: its
+			// fields follow the earlier ones, in file order.
+			if i := slices.IndexFunc(defs, func(d definition) bool { return d.name == id.Name }); i >= 0 && st != nil && defs[i].body != nil {
+				merged := *defs[i].body
+				merged.Elts = append(slices.Clone(merged.Elts), st.Elts...)
+				defs[i].body = &merged
+				continue
+			}
 			defs = append(defs, definition{name: id.Name, doc: docText(fld), body: st, expr: fld.Value})
 		}
 	}

@@ -125,13 +125,40 @@ type Spec struct {
 	Workflows *Workflows          `json:"workflows,omitempty"`
 	Katib     *Katib              `json:"katib,omitempty"`
 	// TrainingOperator describes the cluster's training operator.
-	TrainingOperator *TrainingOperator    `json:"trainingOperator,omitempty"`
-	Components       map[string]*Step     `json:"components,omitempty"`
-	Training         map[string]*Training `json:"training,omitempty"`
-	Pipelines        map[string]*Pipeline `json:"pipelines,omitempty"`
-	Sweeps           map[string]*Sweep    `json:"sweeps,omitempty"`
-	Serving          map[string]*Serving  `json:"serving,omitempty"`
-	Notebooks        map[string]*Notebook `json:"notebooks,omitempty"`
+	TrainingOperator *TrainingOperator `json:"trainingOperator,omitempty"`
+	// Trainer says which training API entries target (v1 or v2).
+	Trainer    Trainer              `json:"trainer"`
+	Components map[string]*Step     `json:"components,omitempty"`
+	Training   map[string]*Training `json:"training,omitempty"`
+	Pipelines  map[string]*Pipeline `json:"pipelines,omitempty"`
+	Sweeps     map[string]*Sweep    `json:"sweeps,omitempty"`
+	Serving    map[string]*Serving  `json:"serving,omitempty"`
+	Notebooks  map[string]*Notebook `json:"notebooks,omitempty"`
+}
+
+// Trainer says which Kubeflow training API the cluster serves.
+type Trainer struct {
+	// API is "v1" (the training operator's per-framework jobs) or "v2"
+	// (Kubeflow Trainer's TrainJob); "" reads as v1.
+	API string `json:"api"`
+}
+
+// Training APIs.
+const (
+	TrainingV1 = "v1"
+	TrainingV2 = "v2"
+)
+
+// TrainingAPI is the API an entry renders for: its own api, else the
+// system's trainer.api, else v1.
+func (s *Spec) TrainingAPI(t *Training) string {
+	switch {
+	case t.API != "":
+		return t.API
+	case s != nil && s.Trainer.API != "":
+		return s.Trainer.API
+	}
+	return TrainingV1
 }
 
 // Katib describes how the cluster's Katib is configured.
@@ -317,6 +344,9 @@ type Scheduling struct {
 // Training is a training job.
 type Training struct {
 	Framework         string            `json:"framework"`
+	API               string            `json:"api,omitempty"`
+	Runtime           string            `json:"runtime,omitempty"`
+	Initializers      *Initializers     `json:"initializers,omitempty"`
 	Image             string            `json:"image"`
 	Command           []string          `json:"command,omitempty"`
 	Args              map[string]Value  `json:"args,omitempty"`
@@ -339,6 +369,13 @@ type Training struct {
 	ImagePullSecrets  []string          `json:"imagePullSecrets,omitempty"`
 	Standalone        *bool             `json:"standalone,omitempty"`
 	Environments      []string          `json:"environments,omitempty"`
+}
+
+// Initializers are what a Trainer v2 runtime's initializer jobs fetch.
+type Initializers struct {
+	Dataset          string `json:"dataset,omitempty"`
+	Model            string `json:"model,omitempty"`
+	ModelCredentials string `json:"modelCredentials,omitempty"`
 }
 
 // SSH is how an MPI image runs sshd on its workers.

@@ -22,11 +22,12 @@ import (
 	"github.com/kiln-ml/kiln/render/argocd"
 )
 
-// trainJob is a kind no built-in renderer knows, shaped like Kubeflow
-// Trainer v2's TrainJob: everything the rest of kiln needs about it is in
-// its descriptor.
+// trainJob is a kind no built-in renderer knows, shaped like KubeRay's
+// RayJob: everything the rest of kiln needs about it is in its
+// descriptor. (It was Trainer v2's TrainJob until render/training came to
+// render that kind itself.)
 var trainJob = render.Kind{
-	Group: "trainer.kubeflow.org", Version: "v1alpha1", Kind: "TrainJob", Plural: "trainjobs",
+	Group: "ray.io", Version: "v1", Kind: "RayJob", Plural: "rayjobs",
 	Order: render.OrderWorkload,
 	Health: `hs = {status = "Progressing", message = "waiting"}
 return hs
@@ -34,7 +35,7 @@ return hs
 	ControllerFields: []string{"/spec/suspend"},
 	Done:             "status.completionTime",
 	Failed:           "status.conditions.0.type==Failed",
-	PodJobLabel:      "jobset.sigs.k8s.io/jobset-name",
+	PodJobLabel:      "ray.io/cluster",
 }
 
 // trainJobs is a test-only renderer: a standalone TrainJob, and a
@@ -45,7 +46,7 @@ func (trainJobs) Name() string         { return "trainjobs" }
 func (trainJobs) Kinds() []render.Kind { return []render.Kind{trainJob} }
 func (trainJobs) Render(c *render.Context) diag.List {
 	job := func() *unstructured.Unstructured {
-		u := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"runtimeRef": map[string]any{"name": "torch-distributed"}}}}
+		u := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"entrypoint": "python tune.py"}}}
 		u.SetAPIVersion(trainJob.APIVersion())
 		u.SetKind(trainJob.Kind)
 		u.SetName("llm")
@@ -113,12 +114,12 @@ func TestNewKindFromDescriptor(t *testing.T) {
 	var job render.Item
 	for _, it := range env.Items {
 		kinds = append(kinds, it.GVK().Kind)
-		if it.GVK().Kind == "TrainJob" {
+		if it.GVK().Kind == trainJob.Kind {
 			job = it
 		}
 	}
-	require.NotNil(t, job.Object, "no TrainJob in %v", kinds)
-	assert.Greater(t, slices.Index(kinds, "TrainJob"), slices.Index(kinds, "RoleBinding"), "applied after the platform objects: %v", kinds)
+	require.NotNil(t, job.Object, "no %s in %v", trainJob.Kind, kinds)
+	assert.Greater(t, slices.Index(kinds, trainJob.Kind), slices.Index(kinds, "RoleBinding"), "applied after the platform objects: %v", kinds)
 	assert.Equal(t, "demo-ml", job.Object.GetNamespace())
 	assert.Equal(t, "0", job.Object.GetAnnotations()["argocd.argoproj.io/sync-wave"])
 
@@ -141,7 +142,7 @@ func TestNewKindFromDescriptor(t *testing.T) {
 		}
 	}
 	require.NotNil(t, role, "no workflow Role")
-	assert.Contains(t, role.Rules, rbacv1.PolicyRule{APIGroups: []string{"trainer.kubeflow.org"}, Resources: []string{"trainjobs"}, Verbs: []string{"create", "get", "delete", "patch"}})
+	assert.Contains(t, role.Rules, rbacv1.PolicyRule{APIGroups: []string{"ray.io"}, Resources: []string{"rayjobs"}, Verbs: []string{"create", "get", "delete", "patch"}})
 	assert.Contains(t, role.Rules, rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows/finalizers"}, Verbs: []string{"update"}})
 
 	// Argo CD: the health check and the fields the controller owns.

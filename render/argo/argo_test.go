@@ -123,11 +123,44 @@ func TestJobConditions(t *testing.T) {
 		"failed after restarts, no completion time": {`{"status":{"conditions":[{"type":"Created","status":"True"},{"type":"Restarting","status":"False"},{"type":"Running","status":"False"},{"type":"Suspended","status":"False"},{"type":"JobQueued","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
 	}
 	for _, k := range kinds {
+		if k.Kind == training.TrainJobKind().Kind {
+			continue // TestTrainJobConditions
+		}
 		for name, c := range cases {
 			t.Run(k.Kind+"/"+name, func(t *testing.T) {
 				assert.Equal(t, c.want, outcome(t, k, status(t, c.status)))
 			})
 		}
+	}
+}
+
+// A TrainJob step waits for Complete where Trainer v2.3.0 puts it: first
+// for a job that ran at once, second for one Kueue suspended first
+// (Suspended stays, False, once it resumes). Trainer sets no completion
+// time.
+func TestTrainJobConditions(t *testing.T) {
+	direct := &ir.Training{Framework: "pytorch", API: ir.TrainingV2}
+	queued := &ir.Training{Framework: "pytorch", API: ir.TrainingV2, Scheduling: &ir.Scheduling{Queue: "team"}}
+	now, _ := training.KindFor(&ir.Spec{}, direct)
+	later, _ := training.KindFor(&ir.Spec{}, queued)
+	cases := []struct {
+		name   string
+		k      render.Kind
+		status string
+		want   string
+	}{
+		{"no status", now, `{"metadata":{"name":"x"}}`, "waiting"},
+		{"complete", now, `{"status":{"conditions":[{"type":"Complete","status":"True"}]}}`, "succeeded"},
+		{"failed", now, `{"status":{"conditions":[{"type":"Failed","status":"True","reason":"DeadlineExceeded"}]}}`, "failed"},
+		{"queued: suspended", later, `{"status":{"conditions":[{"type":"Suspended","status":"True"}]}}`, "waiting"},
+		{"queued: resumed", later, `{"status":{"conditions":[{"type":"Suspended","status":"False","reason":"Resumed"}]}}`, "waiting"},
+		{"queued: complete", later, `{"status":{"conditions":[{"type":"Suspended","status":"False"},{"type":"Complete","status":"True"}]}}`, "succeeded"},
+		{"queued: failed", later, `{"status":{"conditions":[{"type":"Suspended","status":"False"},{"type":"Failed","status":"True"}]}}`, "failed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, outcome(t, c.k, status(t, c.status)))
+		})
 	}
 }
 

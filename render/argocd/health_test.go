@@ -112,6 +112,32 @@ func TestTrainingHealth(t *testing.T) {
 	}
 }
 
+// TrainJob conditions as Trainer v2.3.0 sets them: Suspended (False
+// once Kueue resumes the job), then Complete or Failed.
+func TestTrainJobHealth(t *testing.T) {
+	const gk = "trainer.kubeflow.org/TrainJob"
+	for _, tc := range []struct {
+		name, obj, status, message string
+	}{
+		{"new", `{"spec": {}}`, "Progressing", "Waiting for the trainer controller to start the job"},
+		{"held by kueue", `{"status": {"conditions": [
+			{"type": "Suspended", "status": "True", "reason": "Suspended", "message": "TrainJob is suspended"}]}}`, "Suspended", "TrainJob is suspended"},
+		{"resumed", `{"status": {"conditions": [
+			{"type": "Suspended", "status": "False", "reason": "Resumed", "message": "TrainJob is resumed"}]}}`, "Progressing", "Running"},
+		{"complete", `{"status": {"conditions": [
+			{"type": "Suspended", "status": "False", "reason": "Resumed"},
+			{"type": "Complete", "status": "True", "reason": "JobSetCompleted", "message": "jobset completed"}]}}`, "Healthy", "jobset completed"},
+		{"failed", `{"status": {"conditions": [
+			{"type": "Failed", "status": "True", "reason": "DeadlineExceeded", "message": "TrainJob exceeded its active deadline"}]}}`, "Degraded", "TrainJob exceeded its active deadline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, msg := health(t, gk, tc.obj)
+			assert.Equal(t, tc.status, status)
+			assert.Equal(t, tc.message, msg)
+		})
+	}
+}
+
 func TestExperimentHealth(t *testing.T) {
 	status, msg := health(t, "kubeflow.org/Experiment", `{"status": {"trialsSucceeded": 24, "conditions": [
 		{"type": "Created", "status": "True"},

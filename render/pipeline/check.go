@@ -158,7 +158,7 @@ func checkJobName(c *checker, g *graph, path, name string, st *ir.Step) {
 	}
 	job := render.ObjectName(g.name) + RunSuffix + "-" + render.ObjectName(name)
 	longest := ""
-	for _, n := range training.DerivedNames(job, t) {
+	for _, n := range training.DerivedNamesIn(c.Env.Spec, job, t) {
 		if len(n) >= len(longest) {
 			longest = n
 		}

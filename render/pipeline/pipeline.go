@@ -146,7 +146,7 @@ func needs(c *render.Context, name string, p *ir.Pipeline) {
 			tr = comp.Training
 		}
 		if t := s.Training[tr]; t != nil {
-			if k, ok := training.KindOf(t.Framework); ok {
+			if k, ok := training.KindFor(s, t); ok {
 				c.NeedJobAccess(k, "create", "get", "patch", "delete")
 			}
 		}
@@ -364,7 +364,7 @@ func cleanupTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask) ([]
 		if t == nil {
 			continue
 		}
-		k, ok := training.KindOf(t.Framework)
+		k, ok := training.KindFor(env.Spec, t)
 		if !ok {
 			continue
 		}
@@ -570,7 +570,7 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 	}
 	job := training.Job(sys, env, st.Training, t)
 	job.SetNamespace(env.Namespace)
-	kind, _ := training.KindOf(t.Framework)
+	kind, _ := training.KindFor(env.Spec, t)
 	tmpl, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:    render.ObjectName(name),
 		Job:     job,

@@ -201,7 +201,7 @@ func (b *builder) exitHandler() wfv1.Template {
 // cleanup): one DELETE of the collection of the trial's kind, selected by
 // the run's label (the workflow Role may deletecollection that kind).
 func (b *builder) cleanup() wfv1.Template {
-	k, _ := training.KindOf(b.t.Framework)
+	k, _ := training.KindFor(b.env.Spec, b.t)
 	t := argo.ContainerTemplate(b.env, "delete-trial-jobs", pod.Input{
 		Image:   b.sw.Tools.Python,
 		Command: []string{"python3", scriptDir + "/" + scriptKey, "cleanup"},
@@ -425,7 +425,7 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	// timeout stops only the step that waits for it.
 	trialDeadline(t, b.sw)
 	job := training.Job(b.sys, b.env, b.sw.Trial, t)
-	kind, _ := training.KindOf(t.Framework)
+	kind, _ := training.KindFor(b.env.Spec, t)
 	run, err := argo.TrainingTemplate(argo.TrainingInput{
 		Name:       "run",
 		Job:        job,
@@ -441,6 +441,9 @@ func (b *builder) runTemplates() ([]wfv1.Template, error) {
 	run.Timeout = b.sw.TrialTimeout
 
 	container, podLabels := primaryPod(b.t)
+	if b.env.Spec.TrainingAPI(b.t) == ir.TrainingV2 {
+		container, podLabels = training.PrimaryPodV2(b.t)
+	}
 	// The operator labels the job's pods with its name.
 	selector := []string{kind.PodJobLabel + "=" + argo.InputParameter("job")}
 	for _, k := range slices.Sorted(maps.Keys(podLabels)) {

@@ -534,3 +534,28 @@ func TestFailedSweepRunDeletesTrialJobs(t *testing.T) {
 	wt = workflowTemplate(t, renderCase(t, "single", goldenCase{t: resnet(1, 1), sw: newSweep("random")}))
 	assert.Empty(t, wt.Spec.OnExit)
 }
+
+// Katib trials of a Trainer v2 entry are an error at the sweep's trial,
+// and an Argo sweep's trials run as TrainJobs bounded by trialTimeout.
+func TestTrainerV2Trials(t *testing.T) {
+	v2 := resnet(4, 2)
+	v2.API = ir.TrainingV2
+	sw := newSweep("random")
+	sw.Backend = "katib"
+	_, diags := renderEnv(environment(64, v2, map[string]*ir.Sweep{"resnet-tune": sw}))
+	require.True(t, diags.HasErrors())
+	var paths []string
+	for _, d := range diags {
+		paths = append(paths, fmt.Sprintf("%s:%d %s", d.Path, d.Pos.Line, d.Msg))
+	}
+	assert.Contains(t, strings.Join(paths, "\n"), `sweeps."resnet-tune".trial:11 training.resnet runs on Kubeflow Trainer v2`)
+
+	sw = newSweep("random")
+	sw.TrialTimeout = "2h"
+	v2 = resnet(4, 2)
+	v2.API = ir.TrainingV2
+	wt := workflowTemplate(t, renderCase(t, "trainjob", goldenCase{t: v2, sw: sw}))
+	m := template(t, wt, "run").Resource.Manifest
+	assert.Contains(t, m, "kind: TrainJob\n")
+	assert.Contains(t, m, "  activeDeadlineSeconds: 7200\n")
+}

@@ -119,7 +119,7 @@ func needs(c *render.Context, path string, sw *ir.Sweep) {
 	c.NeedWorkflows()
 	if t := s.Training[sw.Trial]; t != nil {
 		if distributed(t) {
-			if k, ok := training.KindOf(t.Framework); ok {
+			if k, ok := training.KindFor(s, t); ok {
 				c.NeedJobAccess(k, "create", "get", "patch", "deletecollection")
 			}
 		}

@@ -131,6 +131,12 @@ func goldenCases() map[string]goldenCase {
 	random.TrialTimeout = "4h"
 	cases["random-distributed"] = goldenCase{t: resnet(4, 2), sw: random}
 
+	// The same trials on Kubeflow Trainer v2: each trial is a TrainJob on
+	// torch-distributed, and the cleanup deletes the run's TrainJobs.
+	v2 := resnet(4, 2)
+	v2.API = ir.TrainingV2
+	cases["random-trainjob"] = goldenCase{t: v2, sw: newSweep("random")}
+
 	// A grid with a metrics file.
 	grid := newSweep("grid")
 	grid.Parameters["lr"].Step = fp(10)

@@ -47,7 +47,7 @@ func Check(c *render.Context, name string, t *ir.Training) diag.List {
 		return out
 	}
 	checkFramework(c, path, t)
-	if e := t.Elastic; e != nil && t.Framework == "pytorch" {
+	if e := t.Elastic; e != nil && t.Framework == "pytorch" && c.Env.Spec.TrainingAPI(t) == ir.TrainingV1 {
 		switch {
 		case e.MinReplicas > e.MaxReplicas:
 			c.Errorf(ir.Join(path, "elastic", "minReplicas"), "elastic.minReplicas (%d) is above elastic.maxReplicas (%d)", e.MinReplicas, e.MaxReplicas)
@@ -113,7 +113,7 @@ func checkName(c *render.Context, path, name string, t *ir.Training) {
 	}
 	// Of names equally long, the last: workers come last.
 	longest := ""
-	for _, n := range DerivedNames(job, t) {
+	for _, n := range DerivedNamesIn(c.Env.Spec, job, t) {
 		if len(n) >= len(longest) {
 			longest = n
 		}

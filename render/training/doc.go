@@ -20,6 +20,23 @@
 // health check (health.lua), the suspend flag Kueue owns, and the
 // conditions a workflow step that runs a job waits for.
 //
+// With Kubeflow Trainer v2 (the system's trainer.api, an entry's api, or
+// an environment's override of either), an entry renders into a TrainJob
+// (trainer.kubeflow.org/v1alpha1) instead: runtimeRef names a
+// ClusterTrainingRuntime (by default torch-distributed or
+// xgboost-distributed), spec.trainer carries the image, command,
+// arguments, environment, nodes and resources per node, and one runtime
+// patch (manager kiln.dev/render) gives the runtime's trainer jobs, and
+// its initializer jobs when the entry has initializers, what kiln puts in
+// every pod: the security context, GPU product and tolerations, /dev/shm
+// and dataset volumes, the service account and pull secrets. What the
+// runtime owns and a patch cannot set (gang scheduling through
+// podGroupPolicy, priority class, retries, TTL, clean-up, elastic
+// ranges, sshd) is an error on a v2 entry, and frameworks without a v2
+// runtime (tensorflow, paddle, mxnet) stay on v1. KindFor gives a
+// workflow step the condition to wait for: Trainer sets no completion
+// time, so it is the Complete condition at the index Trainer puts it.
+//
 // The structs here hold only the fields kiln emits; tests validate every
 // object against the upstream CRDs.
 package training

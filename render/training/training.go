@@ -73,9 +73,19 @@ func (Renderer) Render(c *render.Context) diag.List {
 				Why: "the training operator adds an init-pytorch init container without a securityContext to every Worker pod of a PyTorchJob with a Master, which restricted rejects and no PyTorchJob setting changes; set trainingOperator.restricted: true once the operator's --pytorch-init-container-template-file secures it"})
 		}
 		c.NeedResources(t.Resources)
-		if _, ok := kinds[t.Framework]; !ok {
+		v2 := c.Env.Spec.TrainingAPI(t) == ir.TrainingV2
+		if _, ok := kinds[t.Framework]; !ok && !v2 {
 			c.Errorf(ir.Join(path, "framework"), "framework %q is not one kiln renders (pytorch, tensorflow, xgboost, paddle, mxnet, mpi)", t.Framework)
 			continue
+		}
+		if v2 && !CheckV2(c, path, t) {
+			continue
+		}
+		if !v2 && t.Initializers != nil {
+			// An environment may run the entry on v1 while another runs
+			// it on v2: not an error, but nothing is fetched here.
+			p := ir.Join(path, "initializers")
+			warnings.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "initializers are for Kubeflow Trainer v2; %s runs this entry on the training operator (v1), where nothing fetches them", c.Env.Name))
 		}
 		warnings.Add(Check(c, name, t)...)
 		if !Standalone(c.Env.Spec, name, t) {
@@ -145,9 +155,15 @@ func UsedBy(s *ir.Spec, name string) []string {
 	return users
 }
 
-// Job renders an entry into its framework's resource; nil for a framework
-// kiln does not know.
+// Job renders an entry into its framework's resource, or with Trainer v2
+// into a TrainJob; nil for a framework kiln does not know.
 func Job(sys *ir.System, env *ir.Environment, name string, t *ir.Training) render.Object {
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		if Runtime(t) == "" {
+			return nil
+		}
+		return NewTrainJob(sys, env, name, t)
+	}
 	switch t.Framework {
 	case "pytorch":
 		return PyTorch(sys, env, name, t)
@@ -452,7 +468,9 @@ func i32(v int) *int32 { n := int32(v); return &n }
 // the master's name resolves). Elastic jobs, which have no Master, and
 // single-worker jobs, which have no Worker, get none.
 func initPyTorch(s *ir.Spec, t *ir.Training) bool {
-	if t.Framework != "pytorch" || !t.Security.Restricted() || (s.TrainingOperator != nil && s.TrainingOperator.Restricted) {
+	// Trainer v2 adds no init container: its JobSet starts the nodes
+	// together (a TrainJob is not the training operator's PyTorchJob).
+	if t.Framework != "pytorch" || s.TrainingAPI(t) == ir.TrainingV2 || !t.Security.Restricted() || (s.TrainingOperator != nil && s.TrainingOperator.Restricted) {
 		return false
 	}
 	var master, worker bool

@@ -215,6 +215,48 @@ func goldenCases() map[string]*ir.Training {
 	mpis.Security.RunAsUser, mpis.Security.RunAsGroup, mpis.Security.FSGroup = 1001, 1001, 1001
 	mpis.SSH = &ir.SSH{AuthMountPath: "/home/horovod/.ssh", WorkerCommand: []string{"/usr/sbin/sshd", "-De", "-f", "/home/horovod/.sshd_config", "-p", "2222"}}
 	cases["mpi-custom-ssh"] = mpis
+
+	// Trainer v2: the PyTorch entry above as a TrainJob on
+	// torch-distributed, queued in Kueue, without the v1-only run policy.
+	v2 := *pt
+	v2.API = ir.TrainingV2
+	v2.RunPolicy = ir.RunPolicy{ActiveDeadlineSeconds: intp(86400)}
+	v2.Scheduling = &ir.Scheduling{Queue: "team-derm"}
+	v2.Resources.GPUProduct = "NVIDIA-H100-80GB-HBM3"
+	cases["trainjob-pytorch"] = &v2
+
+	// Trainer v2 DeepSpeed: an mpi entry on deepspeed-distributed (its
+	// launcher job runs as a node and is patched too), 2 nodes × 8 GPUs.
+	ds := job("mpi")
+	ds.API = ir.TrainingV2
+	ds.Runtime = "deepspeed-distributed"
+	ds.Workers = 2
+	ds.Command = []string{"deepspeed", "--hostfile=/etc/mpi/hostfile", "train.py"}
+	ds.Resources = ir.Resources{GPUs: 8, CPU: "64", Memory: "512Gi", SHM: "64Gi"}
+	ds.Datasets = []string{"shards"}
+	cases["trainjob-deepspeed"] = ds
+
+	// Trainer v2 XGBoost on CPUs, suspended until someone resumes it.
+	xv2 := job("xgboost")
+	xv2.API = ir.TrainingV2
+	xv2.Workers = 3
+	xv2.Resources = ir.Resources{CPU: "8", Memory: "32Gi"}
+	xv2.Datasets = []string{"isic"}
+	xv2.RunPolicy.Suspend = true
+	cases["trainjob-xgboost"] = xv2
+
+	// Trainer v2 fine-tune on a torchtune runtime: its initializer jobs
+	// fetch the S3 dataset (with its credentials) and a gated Hugging
+	// Face model, and run restricted like the nodes.
+	tt := job("pytorch")
+	tt.API = ir.TrainingV2
+	tt.Runtime = "torchtune-llama3.2-1b"
+	tt.Image = ""
+	tt.Command = nil
+	tt.Workers = 1
+	tt.Resources = ir.Resources{GPUs: 2, CPU: "16", Memory: "128Gi", SHM: "16Gi"}
+	tt.Initializers = &ir.Initializers{Dataset: "isic", Model: "hf://meta-llama/Llama-3.2-1B-Instruct", ModelCredentials: "hf-token"}
+	cases["trainjob-torchtune"] = tt
 	return cases
 }
 
