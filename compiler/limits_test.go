@@ -28,9 +28,12 @@ func TestLimitsRefuseHugeInputPromptly(t *testing.T) {
 		{"depth", "package x\n\nname: \"demo\"\nnamespace: \"demo\"\nlabels: " + strings.Repeat("{a: ", 100) + `"x"` + strings.Repeat("}", 100) + "\n", "spec/spec.cue:5:", "nested more than 64 deep"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Evaluating the huge spec would take minutes; refusing it
+			// takes milliseconds. The bound is loose so that a busy
+			// machine or the race detector cannot make it flaky.
 			start := time.Now()
 			sys, diags := compileString(t, tc.src, Options{})
-			if took := time.Since(start); took > 2*time.Second {
+			if took := time.Since(start); took > 20*time.Second {
 				t.Errorf("took %v to refuse", took)
 			}
 			if sys != nil || len(diags) != 1 || !strings.Contains(diags[0].Msg, tc.msg) || !strings.HasPrefix(diags[0].Pos.String(), tc.pos) {
