@@ -95,6 +95,11 @@ func schemaDefinitions() ([]definition, error) {
 				merged := *defs[i].body
 				merged.Elts = append(slices.Clone(merged.Elts), st.Elts...)
 				defs[i].body = &merged
+				// The documented declaration documents the definition,
+				// whichever file comes first.
+				if defs[i].doc == "" {
+					defs[i].doc = docText(fld)
+				}
 				continue
 			}
 			defs = append(defs, definition{name: id.Name, doc: docText(fld), body: st, expr: fld.Value})

@@ -75,7 +75,7 @@ func toLua(L *lua.LState, v any) lua.LValue {
 // Every script compiles, and every kind has one.
 func TestHealthScriptsCompile(t *testing.T) {
 	scripts := healthScripts(t)
-	require.Len(t, scripts, 9)
+	require.Len(t, scripts, 10)
 	for gk, script := range scripts {
 		L := lua.NewState()
 		_, err := L.LoadString(script)
