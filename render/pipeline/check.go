@@ -52,6 +52,13 @@ func Check(rc *render.Context, g *graph) bool {
 		if st.Promote != nil {
 			checkPromote(c, g, path, name, st)
 		}
+		if st.Memoize != nil && st.Retry != nil {
+			// Seen on Argo v3.6.10 in the end-to-end suite: after a cache
+			// hit the retry node has no attempt and the run stays Running
+			// for good; without a hit no cache entry is written
+			// (argo-workflows issues 10426, 12490).
+			c.Errorf(ir.Join(path, "memoize"), "step %s has both memoize and retry, which Argo does not support together: a cache hit leaves the run Running for good, and a retried step writes no cache entry; keep one of them", name)
+		}
 		if st.Training != "" {
 			if t := c.Env.Spec.Training[st.Training]; t == nil || training.Job(c.System, c.Env, st.Training, t) == nil {
 				// Reported by the compiler or the training renderer.
