@@ -394,11 +394,8 @@ schema.#System & {
 		kiln: "ghcr.io/example/kiln:0.1.0"
 	}
 
-	datasets: conversations: {
-		uri: "s3://example-data/conversations/"
-		// Access keys live in a Secret you create; kiln only names it.
-		credentials: secret: "data-credentials"
-	}
+	// A claim every node can mount (ReadOnlyMany), at /data/conversations.
+	datasets: conversations: uri: "pvc://conversations"
 
 	// A LoRA fine-tune on torch-distributed, 2 nodes of 2 GPUs each.
 	// That runtime has no initializer jobs, so the dataset is mounted
@@ -465,7 +462,8 @@ schema.#System & {
 	// named Gateway; a canary shares its route group.
 	serving: chat: {
 		model: {format: "huggingface", storageUri: "s3://example-models/chat/v1"}
-		credentials: secret: "data-credentials"
+		// Access keys live in a Secret you create; kiln only names it.
+		credentials: secret: "model-credentials"
 		llm: {
 			maxModelLength: 4096
 			gateway:        "gateway-system/inference"
