@@ -39,7 +39,7 @@ func TestCountsAgree(t *testing.T) {
 	checkRe := regexp.MustCompile(`(?m)^ok: .*, (\d+) objects(?:, all validated|: (\d+) validated, (\d+) not \(no CRD)`)
 	warnRe := regexp.MustCompile(`(?m)^warning: (\d+) object\(s\) of .* not validated`)
 	renderRe := regexp.MustCompile(`(?m)^wrote (?:.*): (\d+) files \((\d+) objects \+ (\d+) kustomization\.yaml and config files\): (\d+) created`)
-	for _, name := range []string{"skin-lesion", "fraud-detect"} {
+	for _, name := range []string{"skin-lesion", "fraud-detect", "llm-finetune"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(root, "examples", name)
 			out := t.TempDir()

@@ -24,6 +24,13 @@ type initOptions struct {
 	name      string
 	namespace string
 	force     bool
+	template  string
+}
+
+// initTemplates are the scaffolds init writes, by --template name.
+var initTemplates = map[string]*template.Template{
+	"default": specTemplate,
+	"llm":     llmTemplate,
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -37,6 +44,13 @@ func (a *app) newInitCmd() *cobra.Command {
 vendors kiln's schema, so editors and plain 'cue vet' understand the spec as
 well as kiln does. kiln itself always uses the schema built into the binary.
 
+--template chooses the scaffold: "default" trains a PyTorch model with
+Trainer v2 in a weekly pipeline and serves it with KServe; "llm" is the shape
+of the llm-finetune example, smaller: a Trainer v2 LoRA fine-tune on 2 nodes,
+a TPE sweep of its learning rate and LoRA rank, an evaluation pipeline that
+promotes the model as a canary, and vLLM serving through KServe's
+LLMInferenceService, routed by a Gateway API Gateway.
+
 Init refuses to write into a directory that already holds .cue files. With
 --force it treats such a directory as an existing spec and upgrades it: it
 refreshes the vendored schema (cue.mod/pkg/` + schema.ImportPath + `, in the
@@ -46,6 +60,7 @@ cue.mod/module.cue stay as they are. Run it after upgrading kiln, so editors
 and 'cue vet' check what kiln checks.`,
 		Example: `  kiln init my-system
   kiln init --name fraud --namespace fraud-ml ./spec
+  kiln init --template llm chat-tune   # an LLM fine-tune, sweep and vLLM serving
   kiln init --force ./spec     # after upgrading kiln: refresh the vendored schema`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,11 +69,16 @@ and 'cue vet' check what kiln checks.`,
 	}
 	cmd.Flags().StringVar(&o.name, "name", "", "system name (default: the directory name)")
 	cmd.Flags().StringVar(&o.namespace, "namespace", "", "Kubernetes namespace (default: the system name)")
+	cmd.Flags().StringVar(&o.template, "template", "default", `scaffold to write: "default" or "llm"`)
 	cmd.Flags().BoolVar(&o.force, "force", false, "in a directory that already has a spec, refresh only the vendored schema (after upgrading kiln)")
 	return cmd
 }
 
 func (a *app) runInit(dir string, o initOptions) error {
+	tmpl, ok := initTemplates[o.template]
+	if !ok {
+		return usageError{fmt.Errorf("unknown template %q: want one of %s", o.template, strings.Join(slices.Sorted(maps.Keys(initTemplates)), ", "))}
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -86,7 +106,7 @@ func (a *app) runInit(dir string, o initOptions) error {
 
 	files := map[string][]byte{}
 	var spec strings.Builder
-	if err := specTemplate.Execute(&spec, map[string]string{
+	if err := tmpl.Execute(&spec, map[string]string{
 		"Package":   packageName(name),
 		"Name":      name,
 		"Namespace": ns,
@@ -320,6 +340,135 @@ schema.#System & {
 		credentials: secret: "data-credentials"
 		replicas: {min: 1, max: 3}
 		resources: {cpu: "1", memory: "2Gi"}
+	}
+}
+`))
+
+// llmTemplate is the llm-finetune example's shape, smaller: the same
+// entries and settings a GenAI team starts from, with fewer GPUs.
+var llmTemplate = template.Must(template.New("llm").Parse(`// {{.Name}}: an LLM fine-tuned and served with kiln. Run 'kiln schema' for
+// every field; 'kiln vet' checks this file, 'kiln render' writes the
+// manifests. examples/llm-finetune in kiln's repository is the full story.
+package {{.Package}}
+
+import "{{.Import}}"
+
+schema.#System & {
+	name:      "{{.Name}}"
+	namespace: "{{.Namespace}}"
+	owners: ["genai-team@example.com"]
+
+	// Training runs on Kubeflow Trainer v2: each job is a TrainJob on a
+	// runtime the cluster installs.
+	trainer: api: "v2"
+
+	environments: {
+		dev: {
+			gpu: {quota: 8, products: ["NVIDIA-L4"]}
+			// What differs from the base spec, by name: one node in dev.
+			overrides: {
+				training: finetune: workers: 1
+				pipelines: "eval-promote": schedule: suspend: true
+			}
+		}
+		prod: {
+			production: true
+			gpu: {quota: 16, products: ["NVIDIA-H100-80GB-HBM3"]}
+			// Exposed models route through the platform's Gateway API
+			// Gateway (HTTPRoutes) rather than Istio's VirtualServices.
+			ingress: {
+				api: "gateway-api"
+				gateway: {name: "inference", namespace: "gateway-system"}
+			}
+			// The newest promoted model takes 10% of the traffic.
+			overrides: serving: chat: canary: {storageUri: "s3://example-models/chat/v2", percent: 10}
+		}
+	}
+
+	images: {
+		trainer: "ghcr.io/example/llm-trainer:0.1.0"
+		tools:   "ghcr.io/example/llm-tools:0.1.0"
+		// kiln itself, which runs the TPE sweep's suggester and the
+		// promote step: build it from kiln's repository with
+		// 'make image IMAGE=...'.
+		kiln: "ghcr.io/example/kiln:0.1.0"
+	}
+
+	// A claim every node can mount (ReadOnlyMany), at /data/conversations.
+	datasets: conversations: uri: "pvc://conversations"
+
+	// A LoRA fine-tune on torch-distributed, 2 nodes of 2 GPUs each.
+	// That runtime has no initializer jobs, so the dataset is mounted
+	// and the trainer fetches the base model itself (HF_TOKEN).
+	training: finetune: {
+		framework: "pytorch"
+		runtime:   "torch-distributed"
+		image:     images.trainer
+		command: ["torchrun", "finetune.py"]
+		args: {base_model: "meta-llama/Llama-3.2-1B-Instruct", lr: 2e-4, lora_rank: 16}
+		datasets: ["conversations"]
+		env: HF_TOKEN: {secret: "hf-token", key: "token"}
+		workers:      2
+		nprocPerNode: "gpu"
+		resources: {gpus: 2, cpu: "8", memory: "64Gi", shm: "8Gi"}
+	}
+
+	// TPE tunes the learning rate and LoRA rank on the eval_loss=… lines
+	// the trainer prints.
+	sweeps: tune: {
+		trial:     "finetune"
+		algorithm: "tpe"
+		objective: {metric: "eval_loss", goal: "minimize"}
+		parameters: {
+			lr: {min: 1e-5, max: 1e-3, scale: "log"}
+			lora_rank: values: [8, 16, 32]
+		}
+		maxTrials: 8
+		parallel:  1
+	}
+
+	// Weekly: fine-tune, evaluate, and promote a good model as a canary
+	// through a pull request on the deployment repository.
+	pipelines: "eval-promote": {
+		schedule: cron: "0 4 * * 1"
+		steps: {
+			finetune: training: "finetune"
+			evaluate: {
+				after: ["finetune"]
+				image: images.tools
+				command: ["python", "evaluate.py"]
+				datasets: ["conversations"]
+				outputs: parameters: ["score", "model_uri"]
+				resources: {gpus: 1, memory: "16Gi"}
+			}
+			promote: {
+				after: ["evaluate"]
+				when: "evaluate.score > 0.8"
+				inputs: parameters: model_uri: "evaluate.model_uri"
+				promote: {
+					serving: "chat"
+					canary:  10
+					repository: {
+						url:  "https://github.com/example/{{.Name}}-deploy.git"
+						spec: "{{.Name}}"
+						credentials: secret: "git-token"
+					}
+				}
+			}
+		}
+	}
+
+	// vLLM behind KServe's LLMInferenceService, its HTTPRoute on the
+	// named Gateway; a canary shares its route group.
+	serving: chat: {
+		model: {format: "huggingface", storageUri: "s3://example-models/chat/v1"}
+		// Access keys live in a Secret you create; kiln only names it.
+		credentials: secret: "model-credentials"
+		llm: {
+			maxModelLength: 4096
+			gateway:        "gateway-system/inference"
+		}
+		resources: {gpus: 1, cpu: "4", memory: "24Gi"}
 	}
 }
 `))

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // README's picture.
 func TestGolden(t *testing.T) {
 	got := map[string][]byte{}
-	for _, ex := range []string{"skin-lesion", "fraud-detect"} {
+	for _, ex := range []string{"skin-lesion", "fraud-detect", "llm-finetune"} {
 		sys, diags := compiler.Compile(context.Background(), filepath.Join("..", "examples", ex), compiler.Options{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", ex, diags)
