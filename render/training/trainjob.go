@@ -299,7 +299,7 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 		Image:    c.Image,
 		Command:  c.Command,
 		Args:     c.Args,
-		Env:      c.Env,
+		Env:      append(c.Env, secretEnv(c.EnvFrom)...),
 		NumNodes: i32(t.Workers),
 	}
 	if len(c.Resources.Requests) > 0 || len(c.Resources.Limits) > 0 {
@@ -551,4 +551,32 @@ func PrimaryPodV2(t *ir.Training) (string, map[string]string) {
 		return NodeContainer, map[string]string{ReplicatedJobLabel: LauncherJob}
 	}
 	return NodeContainer, map[string]string{ReplicatedJobLabel: NodeJob, JobIndexLabel: "0", CompletionIndex: "0"}
+}
+
+// s3Variables are the variables an S3 dataset's Secret holds for the AWS
+// SDKs (and MinIO's clients), as the Secrets kiln's v1 pods import whole.
+var s3Variables = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+}
+
+// secretEnv turns the Secrets a v1 pod imports whole (envFrom: an S3
+// dataset's credentials) into variables: a TrainJob's trainer has env but
+// no envFrom, nor does a runtime patch's container, so the credentials
+// would otherwise never reach the trainer. Each variable is optional, as
+// a missing key is under envFrom; only the AWS SDK's variables are
+// carried, not every key of the Secret.
+func secretEnv(from []corev1.EnvFromSource) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, f := range from {
+		if f.SecretRef == nil {
+			continue
+		}
+		for _, name := range s3Variables {
+			out = append(out, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: f.SecretRef.LocalObjectReference, Key: name, Optional: new(true),
+			}}})
+		}
+	}
+	return out
 }

@@ -255,3 +255,34 @@ func TestInitializersOnV1Warn(t *testing.T) {
 	require.Len(t, items, 1)
 	assert.Equal(t, []want{{"training.resnet.initializers", 10, "initializers are for Kubeflow Trainer v2; prod runs this entry on the training operator (v1), where nothing fetches them"}}, diagsOf(diags))
 }
+
+// An S3 dataset's credentials reach the trainer of a TrainJob, which has
+// no envFrom: as the AWS SDK's variables, each from the dataset's Secret
+// and optional; the TrainJob stays valid against the CRD.
+func TestTrainJobDatasetCredentials(t *testing.T) {
+	tr := job("pytorch")
+	tr.Datasets = []string{"isic"}
+	env := &ir.Environment{Name: "dev", Namespace: "ml", Spec: &ir.Spec{
+		Datasets: map[string]*ir.Dataset{"isic": {URI: "s3://acme/isic/", Credentials: &ir.SecretRef{Secret: "data-creds"}}},
+		Training: map[string]*ir.Training{"resnet": tr},
+	}}
+	j := NewTrainJob(&ir.System{Name: "derm"}, env, "resnet", tr)
+	byName := map[string]corev1.EnvVar{}
+	for _, e := range j.Spec.Trainer.Env {
+		byName[e.Name] = e
+	}
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"} {
+		e, ok := byName[name]
+		require.True(t, ok, "%s missing from the trainer's env", name)
+		require.NotNil(t, e.ValueFrom)
+		require.NotNil(t, e.ValueFrom.SecretKeyRef)
+		assert.Equal(t, "data-creds", e.ValueFrom.SecretKeyRef.Name)
+		assert.Equal(t, name, e.ValueFrom.SecretKeyRef.Key)
+		assert.True(t, *e.ValueFrom.SecretKeyRef.Optional)
+	}
+	assert.Equal(t, "s3://acme/isic/", byName["DATASET_ISIC_URI"].Value)
+	j.Namespace = "ml" // as the render context sets it
+	b, err := yaml.Marshal(j)
+	require.NoError(t, err)
+	assert.Empty(t, crdValidator(t).Validate(b))
+}
