@@ -98,7 +98,7 @@ func needGPUs(c *checker, g *graph) {
 			}
 			var breakdown string
 			n, breakdown = training.GPUs(t)
-			r, from = t.Resources, fmt.Sprintf("%s %d (training.%s: %s)", name, n, st.Training, breakdown)
+			r, from = t.Resources, fmt.Sprintf("%s %d via training.%s, %s", name, n, st.Training, breakdown)
 		case st.Resources != nil && st.Promote == nil:
 			r, n = *st.Resources, st.Resources.GPUs
 			from = fmt.Sprintf("%s %d", name, n)
@@ -113,7 +113,7 @@ func needGPUs(c *checker, g *graph) {
 		}
 	}
 	for _, res := range slices.Sorted(maps.Keys(peak)) {
-		c.NeedGPUs(render.GPUDemand{Path: g.path, Resource: res, Peak: peak[res], What: "steps " + strings.Join(what[res], " + ")})
+		c.NeedGPUs(render.GPUDemand{Path: g.path, Resource: res, Peak: peak[res], What: "steps " + strings.Join(what[res], "; ")})
 	}
 }
 

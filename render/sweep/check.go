@@ -418,7 +418,7 @@ func quoted(names []string) string {
 func checkGPUs(c *checker, path string, sw *ir.Sweep) {
 	env := c.Env
 	if per, what := trialGPUs(env.Spec, sw); per > 0 {
-		c.NeedGPUs(render.GPUDemand{Path: path, Resource: trialResource(env.Spec, sw), Peak: per * max(sw.Parallel, 1), What: fmt.Sprintf("%d parallel × %d (%s)", max(sw.Parallel, 1), per, what)})
+		c.NeedGPUs(render.GPUDemand{Path: path, Resource: trialResource(env.Spec, sw), Peak: per * max(sw.Parallel, 1), What: fmt.Sprintf("%d trials at once × %d, %s", max(sw.Parallel, 1), per, what)})
 	}
 	if env.GPU.Quota == 0 || sw.Parallel < 2 {
 		// A trial alone beyond the quota is reported on its entry.

@@ -175,7 +175,6 @@ func checkGPUs(c *render.Context, path string, t *ir.Training) {
 		return
 	}
 	total, breakdown := GPUs(t)
-	c.NeedGPUs(render.GPUDemand{Path: path, Resource: t.Resources.GPUResource(), Peak: total, What: breakdown})
 	if env.GPU.Quota == 0 {
 		c.Errorf(path, "%s needs %s in %s (%s); %s has no GPU quota", path, count(total, t.Resources), env.Name, breakdown, env.Name)
 		return
