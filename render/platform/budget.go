@@ -68,8 +68,8 @@ func checkBudget(env *ir.Environment, needs *render.Needs) diag.List {
 		unit := unitOf(b.Resource)
 		switch {
 		case b.Held+b.Largest > quota:
-			out.Add(diag.Errorf(env.Sources.Pos(path), path, "%s's %s cannot fit its quota of %d: long-running entries hold %d and the largest run or scale-up (%s) adds %d, %d in all; by entry: %s",
-				env.Name, unit, quota, b.Held, b.LargestPath, b.Largest, b.Held+b.Largest, breakdown(b.Entries)))
+			out.Add(diag.Errorf(env.Sources.Pos(path), path, "%s needs at least %d %s at once, more than its quota of %d: long-running entries hold %d and the largest run or scale-up (%s) adds %d; lower them or raise the quota; by entry: %s",
+				env.Name, b.Held+b.Largest, unit, quota, b.Held, b.LargestPath, b.Largest, breakdown(b.Entries)))
 		case b.All > quota:
 			out.Add(diag.Warnf(env.Sources.Pos(path), path, "%s's entries may ask for %d %s at once, more than its quota of %d: they fit only if runs take turns (the rest wait in the queue); by entry: %s",
 				env.Name, b.All, unit, quota, breakdown(b.Entries)))

@@ -108,7 +108,7 @@ func TestGPUBudget(t *testing.T) {
 	ds = budgetDiags(11, serving, nb, job, sweep)
 	require.Len(t, ds, 1)
 	assert.Equal(t, diag.Error, ds[0].Severity)
-	assert.Contains(t, ds[0].Msg, "prod's GPUs cannot fit its quota of 11: long-running entries hold 4 and the largest run or scale-up (training.big) adds 8, 12 in all; by entry: ")
+	assert.Contains(t, ds[0].Msg, "prod needs at least 12 GPUs at once, more than its quota of 11: long-running entries hold 4 and the largest run or scale-up (training.big) adds 8; lower them or raise the quota; by entry: ")
 
 	// Everything at once fits: nothing to say.
 	assert.Empty(t, budgetDiags(24, serving, nb, job, sweep))
