@@ -24,11 +24,11 @@ type Budget struct {
 	Entries []render.GPUDemand
 }
 
-// Budgets sums the declared GPU demands per resource, in the order
-// Needs.GPUDemands returns them (by resource, then path).
-func Budgets(needs *render.Needs) []Budget {
+// Budgets sums GPU demands per resource; ds is sorted by resource, then
+// path, as Needs.GPUDemands returns them.
+func Budgets(ds []render.GPUDemand) []Budget {
 	var out []Budget
-	for _, d := range needs.GPUDemands() {
+	for _, d := range ds {
 		if len(out) == 0 || out[len(out)-1].Resource != d.Resource {
 			out = append(out, Budget{Resource: d.Resource})
 		}
@@ -57,7 +57,7 @@ func checkBudget(env *ir.Environment, needs *render.Needs) diag.List {
 		return out
 	}
 	path := ir.Path("environments", env.Name, "gpu", "quota")
-	for _, b := range Budgets(needs) {
+	for _, b := range Budgets(needs.GPUDemands()) {
 		alone := false
 		for _, d := range b.Entries {
 			alone = alone || d.Peak > quota
