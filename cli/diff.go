@@ -11,6 +11,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/platform"
 	"github.com/kiln-ml/kiln/term"
 )
 
@@ -205,7 +206,13 @@ func diffTree(ctx context.Context, dir string, envs []string, out string) (strin
 	if err != nil {
 		return "", nil, diags, err
 	}
-	return res.System.Name, diff.Compare(old, files), diags, nil
+	r := diff.Compare(old, files)
+	for _, e := range res.Environments {
+		for _, b := range platform.Budgets(e.GPUDemands) {
+			r.Budgets = append(r.Budgets, diff.Budget{Env: e.Name, Resource: b.Resource, Held: b.Held, Largest: b.Largest, All: b.All, Quota: e.GPUQuota})
+		}
+	}
+	return res.System.Name, r, diags, nil
 }
 
 // paintUnified colours a unified diff for a terminal, as git does:

@@ -93,6 +93,10 @@ type Report struct {
 	// GPUs sums GPU requests per environment and resource name
 	// (nvidia.com/gpu, nvidia.com/mig-1g.10gb, ...): env -> resource -> count.
 	GPUs map[string]map[string]Count
+	// Budgets is the fresh render's summed GPU demand per environment
+	// and resource, sorted; the caller fills it in (it comes from the
+	// spec, not from the compared files).
+	Budgets []Budget
 }
 
 // Changed reports whether the trees differ at all.
@@ -400,4 +404,12 @@ func quantity(v any) (int64, bool) {
 	default:
 		return intValue(v)
 	}
+}
+
+// Budget is an environment's summed demand for one GPU resource: what
+// long-running entries hold, the most one run (or scale-up) adds, every
+// entry at its peak at once, and the quota.
+type Budget struct {
+	Env, Resource             string
+	Held, Largest, All, Quota int
 }

@@ -46,6 +46,21 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if !any {
 		b.WriteString("  none\n")
 	}
+	if len(r.Budgets) > 0 {
+		b.WriteString("\nGPU demand at worst per environment (after):\n")
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, g := range r.Budgets {
+			verdict := ""
+			switch {
+			case g.Quota > 0 && g.Held+g.Largest > g.Quota:
+				verdict = "  (does not fit)"
+			case g.Quota > 0 && g.All > g.Quota:
+				verdict = "  (fits if runs take turns)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\theld %d + largest run %d = %d, all at once %d, quota %d%s\n", g.Env, g.Resource, g.Held, g.Largest, g.Held+g.Largest, g.All, g.Quota, verdict)
+		}
+		tw.Flush()
+	}
 
 	if len(r.Objects) > 0 {
 		b.WriteString("\nObjects:\n")

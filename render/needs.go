@@ -29,6 +29,7 @@ type Needs struct {
 	labels    map[string]string
 	baseline  []BaselineReason
 	resources map[string]bool
+	gpus      []GPUDemand
 	// read is set once the platform renderer has read the needs: a need
 	// declared later would be silently lost.
 	read, late bool
@@ -193,4 +194,40 @@ func equalRule(a, b rbacv1.PolicyRule) bool {
 	return slices.Equal(a.APIGroups, b.APIGroups) && slices.Equal(a.Resources, b.Resources) &&
 		slices.Equal(a.Verbs, b.Verbs) && slices.Equal(a.ResourceNames, b.ResourceNames) &&
 		slices.Equal(a.NonResourceURLs, b.NonResourceURLs)
+}
+
+// GPUDemand is what one spec entry may hold of a GPU resource (plain GPUs
+// or one MIG profile's slices) at once in the environment, for the
+// platform renderer's summed budget. Held is what the entry holds as long
+// as it is deployed (a notebook, serving's minimum replicas); Peak is the
+// most it holds at once, Held included (a job's every pod, serving's
+// maximum replicas of every version). A run-to-completion entry has Held
+// 0: runs can take turns, long-running entries cannot.
+type GPUDemand struct {
+	Path     string
+	Resource string
+	Held     int
+	Peak     int
+	// What spells where Peak comes from ("2 workers × 4").
+	What string
+}
+
+// NeedGPUs declares an entry's GPU demand; an entry with no GPUs
+// declares none.
+func (c *Context) NeedGPUs(d GPUDemand) {
+	if d.Peak <= 0 {
+		return
+	}
+	c.declare()
+	c.needs.gpus = append(c.needs.gpus, d)
+}
+
+// GPUDemands returns the entries' GPU demands, sorted by resource and
+// path.
+func (n *Needs) GPUDemands() []GPUDemand {
+	out := slices.Clone(n.gpus)
+	slices.SortStableFunc(out, func(a, b GPUDemand) int {
+		return cmp.Or(strings.Compare(a.Resource, b.Resource), strings.Compare(a.Path, b.Path))
+	})
+	return out
 }

@@ -108,6 +108,11 @@ type Environment struct {
 	// root: <environment>/<system>.
 	Dir   string
 	Items []Item
+	// GPUDemands is what the entries declared they may hold of GPUs at
+	// once (Needs.GPUDemands), and GPUQuota the environment's budget,
+	// for the summary of kiln diff.
+	GPUDemands []GPUDemand
+	GPUQuota   int
 }
 
 // Directory is a rendered directory that belongs to the system as a whole
@@ -180,7 +185,8 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		if err := nameByContent(c.Set); err != nil {
 			diags.Errorf(diag.Pos{}, "", "naming objects by their content: %v", err)
 		}
-		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items()})
+		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items(),
+			GPUDemands: c.needs.GPUDemands(), GPUQuota: env.GPU.Quota})
 	}
 	if !opts.Partial && !diags.HasErrors() {
 		sc := &SystemContext{System: sys, Environments: res.Environments, Kinds: kinds}

@@ -101,6 +101,9 @@ func Check(c *render.Context, path string, s *ir.Serving) bool {
 		tracks = 2
 	}
 	total := gpus * nodes * Replicas(env, s) * tracks
+	// An LLMInferenceService runs a fixed number of replicas.
+	c.NeedGPUs(render.GPUDemand{Path: path, Resource: s.Resources.GPUResource(), Held: total, Peak: total,
+		What: fmt.Sprintf("%d node(s) × %d replica(s) × %d version(s) × %d", nodes, Replicas(env, s), tracks, gpus)})
 	if total > env.GPU.Quota {
 		fail("resources.gpus", "serving %s needs %d GPUs (%d per node × %d node(s) × %d replica(s) × %d version(s)), more than %s's GPU quota of %d", strings.TrimPrefix(path, "serving."), total, gpus, nodes, Replicas(env, s), tracks, env.Name, env.GPU.Quota)
 	}

@@ -144,6 +144,7 @@ func check(c *render.Context, path string, n *ir.Notebook) diag.List {
 	if gpus == 0 {
 		return out
 	}
+	c.NeedGPUs(render.GPUDemand{Path: path, Resource: n.Resources.GPUResource(), Held: gpus, Peak: gpus, What: "one pod"})
 	gp := ir.Join(path, "resources", "gpus")
 	switch {
 	case env.GPU.Quota == 0:

@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
@@ -70,7 +72,49 @@ func Check(rc *render.Context, g *graph) bool {
 		}
 		checkGPUs(c, path, st)
 	}
+	needGPUs(c, g)
 	return c.errors == 0 && !c.skip
+}
+
+// needGPUs declares what a run of the pipeline may hold at once for the
+// environment's summed GPU budget: the sum over its steps (a training
+// step's whole job, a container step's GPUs times its items), per GPU
+// resource. The sum, not the widest level of the DAG: it needs no
+// scheduling model, over-counts only steps that depend on one another,
+// and never under-counts.
+func needGPUs(c *checker, g *graph) {
+	peak := map[string]int{}
+	what := map[string][]string{}
+	for _, name := range g.stepNames() {
+		st := g.steps[name]
+		var n int
+		var r ir.Resources
+		var from string
+		switch {
+		case st.Training != "":
+			t := c.Env.Spec.Training[st.Training]
+			if t == nil {
+				continue
+			}
+			var breakdown string
+			n, breakdown = training.GPUs(t)
+			r, from = t.Resources, fmt.Sprintf("%s %d via training.%s, %s", name, n, st.Training, breakdown)
+		case st.Resources != nil && st.Promote == nil:
+			r, n = *st.Resources, st.Resources.GPUs
+			from = fmt.Sprintf("%s %d", name, n)
+			if k := len(st.WithItems); k > 1 {
+				n *= k
+				from = fmt.Sprintf("%s %d items × %d", name, k, st.Resources.GPUs)
+			}
+		}
+		if n > 0 {
+			peak[r.GPUResource()] += n
+			what[r.GPUResource()] = append(what[r.GPUResource()], from)
+		}
+	}
+	for _, res := range slices.Sorted(maps.Keys(peak)) {
+		c.NeedGPUs(render.GPUDemand{Path: g.path, Resource: res, Peak: peak[res], What: "steps " + strings.Join(what[res], "; ")})
+	}
 }
 
 // checker counts the problems it reports.

@@ -56,6 +56,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 		}
 	}
 	c.Add(Quota(sys, env, needs), c.Origin(ir.Join(envPath, "gpu"), Component, sys.Name))
+	diags.Add(checkBudget(env, needs)...)
 	if lr := LimitRange(sys, env); lr != nil {
 		c.Add(lr, c.Origin(ir.Join(envPath, "quota"), Component, sys.Name))
 	}

@@ -193,6 +193,8 @@ func checkGPUs(c *render.Context, e *entry) {
 		return
 	}
 	total, breakdown := e.gpus()
+	held := total / max(e.max, 1) * e.min // every replica holds the same
+	c.NeedGPUs(render.GPUDemand{Path: e.path, Resource: r.GPUResource(), Held: held, Peak: total, What: breakdown})
 	if env.GPU.Quota == 0 {
 		c.Errorf(ir.Join(e.path, "resources", "gpus"), "%s serves on GPUs in %s (%s); %s has no GPU quota: set environments.%s.gpu.quota or serve on CPUs there", e.path, env.Name, breakdown, env.Name, env.Name)
 		return

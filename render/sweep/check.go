@@ -417,6 +417,9 @@ func quoted(names []string) string {
 // quota: a sweep of 4 parallel trials of an 8-GPU job needs 32 GPUs.
 func checkGPUs(c *checker, path string, sw *ir.Sweep) {
 	env := c.Env
+	if per, what := trialGPUs(env.Spec, sw); per > 0 {
+		c.NeedGPUs(render.GPUDemand{Path: path, Resource: trialResource(env.Spec, sw), Peak: per * max(sw.Parallel, 1), What: fmt.Sprintf("%d trials at once × %d, %s", max(sw.Parallel, 1), per, what)})
+	}
 	if env.GPU.Quota == 0 || sw.Parallel < 2 {
 		// A trial alone beyond the quota is reported on its entry.
 		return
@@ -428,6 +431,29 @@ func checkGPUs(c *checker, path string, sw *ir.Sweep) {
 	if total := per * sw.Parallel; total > env.GPU.Quota {
 		c.Errorf(ir.Join(path, "parallel"), "%s runs %d trials at once, each needing %d GPUs (%s): %d GPUs, and %s allows %d; lower parallel to %d", path, sw.Parallel, per, what, total, env.Name, env.GPU.Quota, env.GPU.Quota/per)
 	}
+}
+
+// trialResource is the GPU resource a trial's GPUs are counted in: the
+// training job's, or the hungriest pipeline step's.
+func trialResource(s *ir.Spec, sw *ir.Sweep) string {
+	if t := s.Training[sw.Trial]; t != nil {
+		return t.Resources.GPUResource()
+	}
+	res, best := "nvidia.com/gpu", 0
+	if p := s.Pipelines[sw.Pipeline]; p != nil {
+		for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
+			st := p.Steps[name]
+			switch {
+			case st.Training != "" && s.Training[st.Training] != nil:
+				if n, _ := training.GPUs(s.Training[st.Training]); n > best {
+					res, best = s.Training[st.Training].Resources.GPUResource(), n
+				}
+			case st.Resources != nil && st.Resources.GPUs > best:
+				res, best = st.Resources.GPUResource(), st.Resources.GPUs
+			}
+		}
+	}
+	return res
 }
 
 // trialGPUs is how many GPUs one trial holds at its peak, and where they

@@ -92,6 +92,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 			continue
 		}
 		warnings.Add(checkStandalone(c, path, t)...)
+		// A job of its own runs once per sync; a pipeline step or sweep
+		// that runs the entry declares its GPUs itself.
+		if t.Resources.GPUs > 0 {
+			total, breakdown := GPUs(t)
+			c.NeedGPUs(render.GPUDemand{Path: path, Resource: t.Resources.GPUResource(), Peak: total, What: breakdown})
+		}
 		job := Job(c.System, c.Env, name, t)
 		origin := c.Origin(path, Component, render.ObjectName(name))
 		// The operators ignore changes to a job that has finished, so an
