@@ -317,25 +317,8 @@ func SlotsPerWorker(t *ir.Training) int {
 
 // template builds the pod template of one replica type.
 func template(sys *ir.System, env *ir.Environment, name string, t *ir.Training, r Replica) corev1.PodTemplateSpec {
-	sa := t.ServiceAccount
-	if sa == "" {
-		sa = render.WorkloadServiceAccount(sys)
-	}
 	ctr := containers[t.Framework]
-	in := pod.Input{
-		Container:        ctr.name,
-		Image:            t.Image,
-		Command:          t.Command,
-		Args:             Args(t),
-		Env:              t.Env,
-		Resources:        t.Resources,
-		Datasets:         t.Datasets,
-		Security:         t.Security,
-		ServiceAccount:   sa,
-		ImagePullSecrets: t.ImagePullSecrets,
-		// MPI images have a user of their own (mpiuser) with a home.
-		ImageHome: t.Framework == "mpi",
-	}
+	in := podInput(sys, t, ctr.name)
 	if ctr.port != nil {
 		in.Ports = []corev1.ContainerPort{*ctr.port}
 	}
@@ -485,4 +468,28 @@ func initPyTorch(s *ir.Spec, t *ir.Training) bool {
 		worker = worker || r.Type == "Worker"
 	}
 	return master && worker
+}
+
+// podInput is what every pod of a training entry is built from, whichever
+// API runs it: the entry's container, datasets, security and identity.
+func podInput(sys *ir.System, t *ir.Training, container string) pod.Input {
+	sa := t.ServiceAccount
+	if sa == "" {
+		sa = render.WorkloadServiceAccount(sys)
+	}
+	return pod.Input{
+		Container:        container,
+		Image:            t.Image,
+		Command:          t.Command,
+		Args:             Args(t),
+		Env:              t.Env,
+		Resources:        t.Resources,
+		Datasets:         t.Datasets,
+		Security:         t.Security,
+		ServiceAccount:   sa,
+		ImagePullSecrets: t.ImagePullSecrets,
+		// MPI images (and the MPI runtimes' images) have a user of their
+		// own (mpiuser) with a home.
+		ImageHome: t.Framework == "mpi",
+	}
 }

@@ -276,24 +276,7 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 	if t.Scheduling != nil && t.Scheduling.Queue != "" {
 		om.Labels = map[string]string{KueueQueueLabel: t.Scheduling.Queue}
 	}
-	sa := t.ServiceAccount
-	if sa == "" {
-		sa = render.WorkloadServiceAccount(sys)
-	}
-	ps := pod.Spec(env, pod.Input{
-		Container:        NodeContainer,
-		Image:            t.Image,
-		Command:          t.Command,
-		Args:             Args(t),
-		Env:              t.Env,
-		Resources:        t.Resources,
-		Datasets:         t.Datasets,
-		Security:         t.Security,
-		ServiceAccount:   sa,
-		ImagePullSecrets: t.ImagePullSecrets,
-		// MPI runtimes' images have a user of their own (mpiuser).
-		ImageHome: t.Framework == "mpi",
-	})
+	ps := pod.Spec(env, podInput(sys, t, NodeContainer))
 	c := ps.Containers[0]
 	tr := &TrainJobTrainer{
 		Image:    c.Image,
