@@ -6,7 +6,7 @@
 #
 #   e2e/build.sh [tool...]      tools: etcd kubernetes kwok training-operator
 #                                      argo-workflows kserve trainer jobset
-#                                      argo-cd kustomize (default: all)
+#                                      argo-cd kustomize redis (default: all)
 #
 # KILN_E2E_CACHE overrides the cache directory. Builds run one package at a
 # time at the lowest priority so a shared machine stays usable: set
@@ -32,7 +32,7 @@ build() {
 	v=$(version "$tool" "$mod")
 	[ -n "$v" ] || { echo "build.sh: no version of $mod in tools/$tool/go.mod" >&2; exit 1; }
 	dir=$cache/$tool-$v
-	# A tool with its own main (etcd) is rebuilt when that source is newer.
+	# A tool with its own main (etcd, redis) is rebuilt when that source is newer.
 	fresh=yes
 	for src in "$here/tools/$tool"/*.go; do
 		[ -e "$src" ] && [ "$src" -nt "$dir/$bin" ] && fresh=no
@@ -86,7 +86,7 @@ k8sver() {
 	echo "-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 }
 
-tools=${*:-etcd kubernetes kwok training-operator argo-workflows kserve trainer jobset argo-cd kustomize}
+tools=${*:-etcd kubernetes kwok training-operator argo-workflows kserve trainer jobset argo-cd kustomize redis}
 for t in $tools; do
 	case $t in
 	etcd) build etcd go.etcd.io/etcd/server/v3 . etcd ;;
@@ -108,6 +108,8 @@ for t in $tools; do
 	jobset) build jobset sigs.k8s.io/jobset sigs.k8s.io/jobset jobset-controller ;;
 	argo-cd) build_argocd ;;
 	# Argo CD's repo server runs kustomize on kiln's directories.
+	# A Redis-protocol server in Go for Argo CD's cache.
+	redis) build redis github.com/alicebob/miniredis/v2 . redis ;;
 	kustomize) build kustomize sigs.k8s.io/kustomize/kustomize/v5 sigs.k8s.io/kustomize/kustomize/v5 kustomize ;;
 	*) echo "build.sh: unknown tool $t" >&2; exit 2 ;;
 	esac

@@ -193,7 +193,9 @@ webhooks:
 func claimFor(t *testing.T, ns, claim string) {
 	t.Helper()
 	ctx := context.Background()
-	pvName := ns + "-" + claim
+	// A name of its own each time: the volume of an earlier test may
+	// still be on its way out.
+	pvName := fmt.Sprintf("%s-%s-%d", ns, claim, time.Now().UnixNano())
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: pvName},
 		Spec: corev1.PersistentVolumeSpec{
@@ -345,4 +347,85 @@ func TestTrainJob(t *testing.T) {
 	_, msg = conditionOf(done, phase)
 	t.Logf("TrainJob %s with a failing node: %s after %s (%s)", bad.GetName(), phase, time.Since(start).Round(time.Second), msg)
 	assert.Equal(t, "Failed", phase, eventsFor(ns, bad.GetName()))
+}
+
+// startEvalPromote applies llm-finetune's prod and starts a Workflow from
+// the eval-promote WorkflowTemplate, as its CronWorkflow does.
+func startEvalPromote(t *testing.T, name string, changeRole func(*unstructured.Unstructured)) *executor {
+	t.Helper()
+	ctx := context.Background()
+	out := renderExample(t, "llm-finetune")
+	objs := envObjects(t, out, "prod", "llm-finetune")
+	if changeRole != nil {
+		changeRole(find(t, objs, "Role", "llm-finetune-workflow"))
+	}
+	ns := applyEnv(t, objs)
+	claimFor(t, ns, "support-tickets")
+	cron := find(t, objs, "CronWorkflow", "eval-promote")
+	spec, _, _ := unstructured.NestedMap(cron.Object, "spec", "workflowSpec")
+	wf := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     spec,
+	}}
+	_, err := cl.dyn.Resource(workflowsGVR).Namespace(ns).Create(ctx, wf, metav1.CreateOptions{})
+	require.NoError(t, err)
+	wt := find(t, objs, "WorkflowTemplate", "eval-promote")
+	sa, _, _ := unstructured.NestedString(wt.Object, "spec", "serviceAccountName")
+	return newExecutor(t, ns, name, sa)
+}
+
+// llm-finetune's eval-promote pipeline on the cluster: its finetune step
+// creates the TrainJob with the workflow's service account (the Role
+// kiln renders authorises it), Trainer runs it to Complete, which is the
+// step's success condition; evaluate reports a win rate of 0.9 and
+// promote runs. A Role without create on trainjobs fails the finetune
+// step with the API server's refusal, and the exit handler deletes the
+// run's TrainJob.
+func TestTrainJobPipeline(t *testing.T) {
+	needFull(t)
+	ctx := context.Background()
+	t.Run("succeeds", func(t *testing.T) {
+		start := time.Now()
+		ex := startEvalPromote(t, "eval-promote-e2e", nil)
+		ex.params["win_rate"] = "0.9"
+		ex.params["model_uri"] = "s3://acme-genai-models/assistant/e2e"
+		wf := ex.run(ctx, 6*time.Minute)
+		t.Logf("%s\nafter %s", nodesSummary(wf), time.Since(start).Round(time.Second))
+		phase, _, _ := unstructured.NestedString(wf.Object, "status", "phase")
+		require.Equal(t, "Succeeded", phase, nodesSummary(wf))
+		n := nodes(wf)
+		for _, s := range []string{"finetune", "evaluate", "promote"} {
+			assert.Equal(t, "Succeeded", n[s].phase, "step %s", s)
+		}
+		for _, dep := range [][2]string{{"finetune", "evaluate"}, {"evaluate", "promote"}} {
+			assert.False(t, n[dep[1]].started.Before(n[dep[0]].finished), "%s started before %s finished", dep[1], dep[0])
+		}
+	})
+
+	t.Run("role without create", func(t *testing.T) {
+		ex := startEvalPromote(t, "eval-promote-e2e-rbac", func(role *unstructured.Unstructured) {
+			rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+			for _, r := range rules {
+				rm := r.(map[string]any)
+				if res, _ := rm["resources"].([]any); len(res) == 1 && res[0] == "trainjobs" {
+					var verbs []any
+					for _, v := range rm["verbs"].([]any) {
+						if v != "create" {
+							verbs = append(verbs, v)
+						}
+					}
+					rm["verbs"] = verbs
+				}
+			}
+			require.NoError(t, unstructured.SetNestedSlice(role.Object, rules, "rules"))
+		})
+		wf := ex.run(ctx, 6*time.Minute)
+		t.Logf("%s", nodesSummary(wf))
+		phase, _, _ := unstructured.NestedString(wf.Object, "status", "phase")
+		assert.Equal(t, "Failed", phase)
+		t.Logf("cluster, to the finetune step: %s", ex.refused["finetune"])
+		assert.Contains(t, ex.refused["finetune"], `is forbidden: User "system:serviceaccount:genai:llm-finetune-workflow" cannot create resource "trainjobs" in API group "trainer.kubeflow.org"`)
+		assert.Equal(t, "Succeeded", nodes(wf)["delete-jobs"].phase, "the exit handler deletes the run's TrainJob")
+	})
 }
