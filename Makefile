@@ -45,7 +45,7 @@ e2e:
 # every tool build.sh knows (the first time: long, see e2e/README.md).
 e2e-full:
 	e2e/build.sh
-	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full
+	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full=all
 
 # Refresh golden files in the packages that have them: those whose tests
 # define the -update flag (any other package's test binary refuses it).

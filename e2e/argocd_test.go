@@ -51,7 +51,7 @@ func init() { addons = append(addons, startArgoCD) }
 // application controller, which deploys to this cluster as its in-cluster
 // destination. Argo CD's CRDs come from the same checkout as the binary.
 func startArgoCD(ctx context.Context, c *cluster, env []string) error {
-	if !*full {
+	if !fullHas("argocd") {
 		return nil
 	}
 	bins := map[string]string{}
@@ -378,7 +378,7 @@ func servedOrInstall(t *testing.T, gvk schema.GroupVersionKind, crdFile string) 
 // Then drift: a hand edit of dev's quota is reverted by selfHeal, and
 // `kiln check` on the published tree reports no drift.
 func TestArgoCD(t *testing.T) {
-	needFull(t)
+	needFull(t, "argocd")
 	ctx := context.Background()
 	// prod moves from its own cluster to this one, into a namespace of
 	// its own (dev has genai).

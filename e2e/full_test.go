@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,14 +25,25 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// full says the cluster runs what `make e2e-full` adds: Trainer v2 with
-// JobSet, and Argo CD. Their scenarios skip without it.
-var full = flag.Bool("e2e.full", false, "also start Trainer v2, JobSet and Argo CD, and run their scenarios (make e2e-full)")
+// full names what of `make e2e-full` the cluster runs besides the core:
+// "trainer" (Trainer v2 with JobSet), "argocd" (Argo CD), or "all".
+// Their scenarios skip without it.
+var full = flag.String("e2e.full", "", `also start and test what make e2e-full adds: "all", or a comma-separated list of "trainer", "argocd"`)
 
-func needFull(t *testing.T) {
+// fullHas says whether -e2e.full includes part.
+func fullHas(part string) bool {
+	for _, p := range strings.Split(*full, ",") {
+		if p = strings.TrimSpace(p); p == "all" || p == part {
+			return true
+		}
+	}
+	return false
+}
+
+func needFull(t *testing.T, part string) {
 	t.Helper()
-	if !*full {
-		t.Skip("part of make e2e-full (-e2e.full)")
+	if !fullHas(part) {
+		t.Skipf("part of make e2e-full (-e2e.full=%s)", part)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func init() { addons = append(addons, startTrainer) }
 // calls them, as in a real installation), and Trainer's stock
 // ClusterTrainingRuntimes, which its webhook validates.
 func startTrainer(ctx context.Context, c *cluster, env []string) error {
-	if !*full {
+	if !fullHas("trainer") {
 		return nil
 	}
 	trainerBin, err := binary("trainer", trainerModule, "trainer-controller-manager")
@@ -290,7 +291,7 @@ func trainJobProduct(t *testing.T, job *unstructured.Unstructured) string {
 // too), and the TrainJob reaches Complete. With a node that fails, the
 // TrainJob reaches Failed.
 func TestTrainJob(t *testing.T) {
-	needFull(t)
+	needFull(t, "trainer")
 	ctx := context.Background()
 	ns, objs := llmFinetune(t)
 	job := finetuneJob(t, objs, "e2e-ok")
@@ -383,7 +384,7 @@ func startEvalPromote(t *testing.T, name string, changeRole func(*unstructured.U
 // step with the API server's refusal, and the exit handler deletes the
 // run's TrainJob.
 func TestTrainJobPipeline(t *testing.T) {
-	needFull(t)
+	needFull(t, "trainer")
 	ctx := context.Background()
 	t.Run("succeeds", func(t *testing.T) {
 		start := time.Now()
@@ -428,4 +429,95 @@ func TestTrainJobPipeline(t *testing.T) {
 		assert.Contains(t, ex.refused["finetune"], `is forbidden: User "system:serviceaccount:genai:llm-finetune-workflow" cannot create resource "trainjobs" in API group "trainer.kubeflow.org"`)
 		assert.Equal(t, "Succeeded", nodes(wf)["delete-jobs"].phase, "the exit handler deletes the run's TrainJob")
 	})
+}
+
+// freeVolume makes a volume any claim of its size and access mode binds
+// to (no storage class), as a provisioner would have made one.
+func freeVolume(t *testing.T, size string, mode corev1.PersistentVolumeAccessMode) {
+	t.Helper()
+	name := fmt.Sprintf("e2e-free-%d", time.Now().UnixNano())
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{mode},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "10.0.0.2", Path: "/" + name}},
+		},
+	}
+	_, err := cl.kube.CoreV1().PersistentVolumes().Create(context.Background(), pv, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = cl.kube.CoreV1().PersistentVolumes().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+}
+
+// A TrainJob with initializers (testdata/initializers: Trainer's
+// torchtune-llama3.2-1b runtime, the dataset and the model from Hugging
+// Face), applied as Argo CD would apply it: the dataset and model
+// initializer jobs run first, in the restricted namespace with kiln's
+// security settings, the trainer node starts once both completed, on an
+// A100 node, and the TrainJob reaches Complete.
+func TestTrainJobInitializers(t *testing.T) {
+	needFull(t, "trainer")
+	ctx := context.Background()
+	out := t.TempDir()
+	b, err := exec.Command(cl.kiln, "render", "--out", out, filepath.Join(repoRoot(), "e2e", "testdata", "initializers")).CombinedOutput()
+	require.NoError(t, err, "kiln render: %s", b)
+	objs := envObjects(t, out, "dev", "tune")
+	var job *unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "TrainJob" {
+			job = o
+		}
+	}
+	require.NotNil(t, job, "kiln renders the TrainJob")
+	// The runtime's volumeClaimPolicies claim 20Gi for the initializers'
+	// downloads.
+	freeVolume(t, "20Gi", corev1.ReadWriteOnce)
+	start := time.Now()
+	ns := applyEnv(t, objs)
+	nsObj, err := cl.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	require.NoError(t, err)
+	level := nsObj.Labels["pod-security.kubernetes.io/enforce"]
+	assert.Equal(t, "restricted", level)
+
+	phase, done := waitCondition(t, job, 4*time.Minute, "Complete", "Failed")
+	_, msg := conditionOf(done, phase)
+	t.Logf("TrainJob %s: %s after %s (%s)", job.GetName(), phase, time.Since(start).Round(time.Second), msg)
+	require.Equal(t, "Complete", phase, eventsFor(ns, job.GetName()))
+
+	// Each step's pods, and when they started and ended.
+	type span struct{ start, end time.Time }
+	steps := map[string]span{}
+	for _, p := range podsOf(t, ns, "jobset.sigs.k8s.io/jobset-name="+job.GetName()) {
+		rj := p.Labels["jobset.sigs.k8s.io/replicatedjob-name"]
+		product := ""
+		if p.Spec.NodeName != "" {
+			product = nodeProduct(t, p.Spec.NodeName)
+		}
+		var end time.Time
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.State.Terminated != nil {
+				end = cs.State.Terminated.FinishedAt.Time
+			}
+		}
+		t.Logf("pod %s (%s) on %s (%s): %s, admitted under %s", p.Name, rj, p.Spec.NodeName, product, p.Status.Phase, level)
+		assert.Equal(t, corev1.PodSucceeded, p.Status.Phase, "pod %s", p.Name)
+		s := steps[rj]
+		if s.start.IsZero() || p.CreationTimestamp.Time.Before(s.start) {
+			s.start = p.CreationTimestamp.Time
+		}
+		if end.After(s.end) {
+			s.end = end
+		}
+		steps[rj] = s
+		if rj == "node" {
+			assert.Equal(t, gpuProduct, product, "pod %s", p.Name)
+		}
+	}
+	for _, init := range []string{"dataset-initializer", "model-initializer"} {
+		require.Contains(t, steps, init, "the %s job ran", init)
+		assert.False(t, steps["node"].start.Before(steps[init].end), "the trainer node started before %s completed", init)
+	}
 }
