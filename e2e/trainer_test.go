@@ -299,7 +299,10 @@ func TestTrainJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "restricted", nsObj.Labels["pod-security.kubernetes.io/enforce"], "kiln's prod namespace level")
 	product := trainJobProduct(t, job)
-	numNodes, _, _ := unstructured.NestedInt64(job.Object, "spec", "trainer", "numNodes")
+	// Decoded from YAML, numbers are float64.
+	n, _, _ := unstructured.NestedFieldNoCopy(job.Object, "spec", "trainer", "numNodes")
+	numNodes := int64(n.(float64))
+	require.Positive(t, numNodes)
 
 	start := time.Now()
 	create(t, job)
