@@ -71,13 +71,13 @@ func TestLineageStepMatchesCommand(t *testing.T) {
 	promotion, err := json.Marshal(lineage.Promotion{Serving: "classifier", Environment: "prod", ModelURI: "s3://acme-models/skin/v9", Canary: new(10), Commit: "9f2c1e7a5b3d", PullRequest: "https://github.com/acme/derm-ml-deploy/pull/42"})
 	require.NoError(t, err)
 	values := map[string]string{
-		"{{workflow.name}}":              "retrain-x7k2p",
-		"{{workflow.uid}}":               "5b0c8a6e-3f1d-4c2a-9d7e-0a1b2c3d4e5f",
-		"{{workflow.status}}":            "Succeeded",
-		"{{workflow.creationTimestamp}}": "2026-12-07T02:00:04Z",
-		"{{workflow.parameters.epochs}}": "30",
-		"{{workflow.parameters.source}}": "s3://acme-derm/incoming/",
-		"{{workflow.outputs.parameters.evaluate__accuracy}}":     "0.934",
+		"{{workflow.name}}":                                       "retrain-x7k2p",
+		"{{workflow.uid}}":                                        "5b0c8a6e-3f1d-4c2a-9d7e-0a1b2c3d4e5f",
+		"{{workflow.status}}":                                     "Succeeded",
+		"{{workflow.creationTimestamp}}":                          "2026-12-07T02:00:04Z",
+		"{{workflow.parameters.epochs}}":                          "30",
+		"{{workflow.parameters.source}}":                          "s3://acme-derm/incoming/",
+		"{{workflow.outputs.parameters.evaluate__accuracy}}":      "0.934",
 		"{{workflow.outputs.parameters.promote__kiln-promotion}}": string(promotion),
 		// evaluate__model_uri left unresolved: the record does without.
 	}
