@@ -143,7 +143,7 @@ func Trace(sys *ir.System, serving string, src Source) []Chain {
 
 func endpoint(env *ir.Environment, name string, sv *ir.Serving) string {
 	if e := sv.Expose; e != nil && e.Host != "" {
-		return e.Host + e.Path
+		return e.Host + strings.TrimSuffix(e.Path, "/")
 	}
 	return strings.ReplaceAll(name, "_", "-") + "." + env.Namespace + ".svc.cluster.local"
 }
@@ -182,7 +182,7 @@ func writeText(w io.Writer, chains []Chain) error {
 			fmt.Fprintf(&b, "  %s %d%%: %s\n", v.Track, v.Percent, v.Model)
 			switch {
 			case v.Lineage == "":
-				b.WriteString("    no lineage record: the spec names none for this model (promoted by hand?)\n")
+				b.WriteString("    no lineage record: the spec names none (promoted without --lineage)\n")
 				continue
 			case v.Record == nil:
 				fmt.Fprintf(&b, "    record   %s\n", v.Lineage)
