@@ -45,7 +45,10 @@ func Unresolved(v string) bool {
 }
 
 // Build makes the record of a run from its inputs. Malformed pairs are
-// errors: they come from kiln's own rendering, not from a user.
+// errors: they come from kiln's own rendering, not from a user. A
+// promotion that is not the JSON kiln promote writes is kept in Outputs
+// as written (STEP.promotion): the record of a run matters more than
+// its form.
 func Build(in Inputs) (*Record, error) {
 	r := &Record{
 		APIVersion:  APIVersion,
@@ -119,8 +122,11 @@ func Build(in Inputs) (*Record, error) {
 			continue // the step did not run, or failed before it promoted
 		}
 		var pr Promotion
-		if err := json.Unmarshal([]byte(v), &pr); err != nil {
-			return nil, fmt.Errorf("--promotion %s: %w", step, err)
+		if err := json.Unmarshal([]byte(v), &pr); err != nil || pr.Serving == "" || pr.ModelURI == "" {
+			// Not what kiln promote --result writes: kept as written
+			// rather than lose the run's record over it.
+			r.Outputs[step+".promotion"] = v
+			continue
 		}
 		pr.Step = step
 		r.Promotions = append(r.Promotions, pr)

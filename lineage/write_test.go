@@ -154,9 +154,29 @@ func TestBuildRefusesMalformedPairs(t *testing.T) {
 		{Outputs: []string{"accuracy=1"}},
 		{Parameters: []string{"=1"}},
 		{Datasets: []string{"isic"}},
-		{Promotions: []string{"promote={not json"}},
 	} {
 		_, err := lineage.Build(in)
 		assert.Error(t, err, "%+v", in)
+	}
+	// A promotion kiln promote did not write is kept as it is.
+	r, err := lineage.Build(lineage.Inputs{Promotions: []string{"promote={not json"}})
+	require.NoError(t, err)
+	assert.Empty(t, r.Promotions)
+	assert.Equal(t, map[string]string{"promote.promotion": "{not json"}, r.Outputs)
+}
+
+func TestDatasetVersions(t *testing.T) {
+	for uri, want := range map[string]string{
+		"s3://b/k/?versionId=abc":   "abc",
+		"s3://b/k/":                 "",
+		"gs://b/o#1700000000000000": "1700000000000000",
+		"gs://b/o#latest":           "",
+		"hf://acme/tickets@v2":      "v2",
+		"hf://acme/tickets":         "",
+		"pvc://claim/data":          "",
+	} {
+		r, err := lineage.Build(lineage.Inputs{Datasets: []string{"d=" + uri}})
+		require.NoError(t, err)
+		assert.Equal(t, want, r.Datasets[0].Version, uri)
 	}
 }
