@@ -31,8 +31,9 @@ const LineageOutput = "kiln-lineage"
 // request), handed to the lineage record.
 const promotionOutput = "kiln-promotion"
 
-// Resources of the lineage container: it writes one small file.
-var lineageResources = ir.Resources{CPU: "50m", Memory: "64Mi"}
+// Resources of the lineage container: it writes one small file, but
+// kiln itself holds about 72 MB resident when it starts.
+var lineageResources = ir.Resources{CPU: "50m", Memory: "128Mi"}
 
 // lineageImage is the image that runs `kiln lineage record`: the
 // system's images.kiln, else the image of the pipeline's first promote
