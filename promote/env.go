@@ -344,9 +344,11 @@ func (s *scope) place(pos diag.Pos, st *ast.StructLit, path string, n *node) {
 	if !st.Lbrace.IsValid() {
 		// a: b: c written short; a second field needs the braces.
 		st.Lbrace = token.Blank.Pos()
-		for _, d := range st.Elts {
-			ast.SetRelPos(d, token.Newline)
-		}
+	}
+	// One field per line: a field added on a line of its own after
+	// {a: 1, b: 2 would leave the brace's line half a struct.
+	for _, d := range st.Elts {
+		ast.SetRelPos(d, token.Newline)
 	}
 	ast.SetRelPos(fd, token.Newline)
 	st.Elts = append(st.Elts, fd)
