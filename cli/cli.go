@@ -128,6 +128,7 @@ to sync.
 		a.newPromoteCmd(),
 		a.newSuggestCmd(),
 		a.newGraphCmd(),
+		a.newLineageCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long

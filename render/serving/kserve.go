@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
 )
@@ -104,6 +105,10 @@ func inferenceService(e *entry, track string) *InferenceService {
 	ann := map[string]string{DeploymentModeAnnotation: e.kmode}
 	if s.Metrics {
 		ann[PrometheusAnnotation] = "true"
+	}
+	// Where the model came from: the run that produced it.
+	if l := Lineage(s, track); l != "" {
+		ann[lineage.Annotation] = l
 	}
 	labels := map[string]string{VisibilityLabel: "cluster-local"}
 	if e.serverless() {
