@@ -106,8 +106,8 @@ func trainJobOf(t *testing.T, tr *ir.Training) *TrainJob {
 // a baseline entry's do not.
 func TestTrainJobPodsAreRestricted(t *testing.T) {
 	for name, tr := range goldenCases() {
-		if tr.API != ir.TrainingV2 {
-			continue
+		if tr.API != ir.TrainingV2 || NeedsOwnRuntime(tr) {
+			continue // TestOwnRuntimePodsAreRestricted
 		}
 		t.Run(name, func(t *testing.T) {
 			pods := admittedPods(t, trainJobOf(t, tr))
@@ -206,16 +206,31 @@ func TestTrainJobErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "settings the runtime owns",
+			name: "runtime settings on a runtime kiln cannot derive from",
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Runtime = "acme-torch"
 				t.Scheduling = &ir.Scheduling{Gang: "volcano"}
 				t.RunPolicy.TTLSecondsAfterFinished = intp(60)
 				return t
 			},
 			want: []want{
-				{"training.resnet.scheduling.gang", 10, `scheduling.gang is not a TrainJob setting on Trainer v2: gang scheduling is the runtime's podGroupPolicy: name a runtime that sets it; leave it out, or set api: "v1" on this entry`},
-				{"training.resnet.runPolicy.ttlSecondsAfterFinished", 27, `runPolicy.ttlSecondsAfterFinished is not a TrainJob setting on Trainer v2: the runtime's JobSet ttlSecondsAfterFinished decides; leave it out, or set api: "v1" on this entry`},
+				{"training.resnet.scheduling.gang", 10, `scheduling.gang needs a TrainingRuntime of the entry's own, which kiln derives only from Trainer's stock runtimes (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), and runtime "acme-torch" is not one of them; set it in that runtime, name a stock runtime, or set api: "v1" on this entry`},
+				{"training.resnet.runPolicy.ttlSecondsAfterFinished", 27, `runPolicy.ttlSecondsAfterFinished needs a TrainingRuntime of the entry's own, which kiln derives only from Trainer's stock runtimes (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), and runtime "acme-torch" is not one of them; set it in that runtime, name a stock runtime, or set api: "v1" on this entry`},
+			},
+		},
+		{
+			name: "settings v2 has no place for",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Command = torchrun
+				t.Elastic = &ir.Elastic{MinReplicas: 1, MaxReplicas: 2}
+				t.RunPolicy.CleanPodPolicy = "All"
+				return t
+			},
+			want: []want{
+				{"training.resnet.runPolicy.cleanPodPolicy", 10, `runPolicy.cleanPodPolicy is not a TrainJob setting on Trainer v2: a TrainJob's pods are cleaned up as its JobSet's, which has no such policy; leave it out, or set api: "v1" on this entry`},
+				{"training.resnet.elastic", 15, `elastic is not a TrainJob setting on Trainer v2: Trainer v2 has no elastic training; leave it out, or set api: "v1" on this entry`},
 			},
 		},
 	}
