@@ -121,11 +121,9 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	}
 	// Kubeflow Trainer v2: the system, the entry or one environment
 	// targets TrainJobs, for entries v2 can run (what it cannot is
-	// covered by vet_trainer_v2.txtar).
-	v2able := fw == "pytorch" || fw == "xgboost" || fw == "mpi"
-	for _, owned := range []string{"elastic", "gang", "priorityClass"} {
-		v2able = v2able && !strings.Contains(extra, owned)
-	}
+	// covered by vet_trainer_v2.txtar). Gang scheduling and priority
+	// classes get the entry a TrainingRuntime of its own.
+	v2able := (fw == "pytorch" || fw == "xgboost" || fw == "mpi") && !strings.Contains(extra, "elastic")
 	if v2able && rng.IntN(3) == 0 {
 		b.WriteString(pick(rng, "trainer: api: \"v2\"\n", "training: train: api: \"v2\"\n", "environments: prod: overrides: trainer: api: \"v2\"\n"))
 		if fw == "mpi" {
