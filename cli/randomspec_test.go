@@ -146,6 +146,10 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		if algo == "grid" {
 			lr = `lr: values: [0.001, 0.01]`
 		}
+		if backend == "katib" && rng.IntN(2) == 0 {
+			// Katib runs TrainJob trials of v2 entries.
+			b.WriteString("katib: trainJobs: true\n")
+		}
 		fmt.Fprintf(&b, "sweeps: tune: {trial: \"train\", backend: %q, objective: {metric: \"acc\", goal: \"maximize\"}, algorithm: %q, parameters: {%s, batch: values: [32, 64]}%s}\n", backend, algo, lr, hb)
 	case 1:
 		fmt.Fprintf(&b, `pipelines: retrain: {

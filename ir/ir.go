@@ -166,6 +166,8 @@ type Katib struct {
 	// Restricted: katib-config secures the metrics collector and the
 	// suggestion containers (see the schema).
 	Restricted bool `json:"restricted"`
+	// TrainJobs: katib-config lists TrainJob among its trialResources.
+	TrainJobs bool `json:"trainJobs"`
 }
 
 // TrainingOperator describes how the cluster's Kubeflow training operator

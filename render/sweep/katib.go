@@ -133,11 +133,18 @@ var katibAlgorithms = map[string]string{
 	"tpe":       "tpe",
 }
 
-// Conditions Katib evaluates (GJSON) on a training job's status.
+// Conditions Katib evaluates (GJSON) on a training job's status: a v1
+// job succeeds with Succeeded, a TrainJob with Complete; both fail with
+// Failed.
 const (
-	jobSucceeded = `status.conditions.#(type=="Succeeded")#|#(status=="True")#`
-	jobFailed    = `status.conditions.#(type=="Failed")#|#(status=="True")#`
+	jobSucceeded     = `status.conditions.#(type=="Succeeded")#|#(status=="True")#`
+	trainJobComplete = `status.conditions.#(type=="Complete")#|#(status=="True")#`
+	jobFailed        = `status.conditions.#(type=="Failed")#|#(status=="True")#`
 )
+
+// KatibRunsTrainJobs reports whether the environment's Katib runs
+// TrainJobs as trials (katib.trainJobs).
+func KatibRunsTrainJobs(s *ir.Spec) bool { return s.Katib != nil && s.Katib.TrainJobs }
 
 // Katib renders sw as a Katib Experiment whose trials are the training
 // job of sw.Trial with the parameters substituted into its args.
@@ -236,6 +243,12 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 	spec.TrialTemplate.SuccessCondition = jobSucceeded
 	spec.TrialTemplate.FailureCondition = jobFailed
 	spec.TrialTemplate.PrimaryContainerName, spec.TrialTemplate.PrimaryPodLabels = primaryPod(t)
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		// A TrainJob completes with a Complete condition; its metrics
+		// are in the log of the first node, or the MPI launcher.
+		spec.TrialTemplate.SuccessCondition = trainJobComplete
+		spec.TrialTemplate.PrimaryContainerName, spec.TrialTemplate.PrimaryPodLabels = training.PrimaryPodV2(t)
+	}
 
 	hashed, err := ExperimentName(name, spec)
 	if err != nil {

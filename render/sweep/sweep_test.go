@@ -111,6 +111,8 @@ type goldenCase struct {
 	sw *ir.Sweep
 	// artifacts gives the environment an artifact repository.
 	artifacts bool
+	// katib describes the environment's Katib.
+	katib *ir.Katib
 }
 
 func goldenCases() map[string]goldenCase {
@@ -135,6 +137,7 @@ func goldenCases() map[string]goldenCase {
 	// torch-distributed, and the cleanup deletes the run's TrainJobs.
 	v2 := resnet(4, 2)
 	v2.API = ir.TrainingV2
+	v2.RunPolicy = ir.RunPolicy{} // v1's clean-up policy is an error on v2, and retries need a runtime
 	cases["random-trainjob"] = goldenCase{t: v2, sw: newSweep("random")}
 
 	// A grid with a metrics file.
@@ -181,6 +184,18 @@ func goldenCases() map[string]goldenCase {
 	katib.EarlyStopping.Median.StartStep = ip(5)
 	cases["katib-random"] = goldenCase{t: resnet(4, 2), sw: katib}
 
+	// Katib over Trainer v2, on a cluster whose katib-config runs
+	// TrainJobs: each trial is a TrainJob (gang-scheduled, so on the
+	// entry's own TrainingRuntime), done when Complete, its metrics read
+	// from the first node.
+	kv2 := resnet(4, 2)
+	kv2.API = ir.TrainingV2
+	kv2.RunPolicy = ir.RunPolicy{}
+	kv2.Scheduling = &ir.Scheduling{Gang: "volcano"}
+	ksw := newSweep("random")
+	ksw.Backend = "katib"
+	cases["katib-trainjob"] = goldenCase{t: kv2, sw: ksw, katib: &ir.Katib{TrainJobs: true}}
+
 	// Katib Hyperband: the resource becomes a parameter; Katib runs the
 	// first rung's 27 trials at once, from 1 epoch.
 	khb := newSweep("hyperband")
@@ -214,6 +229,7 @@ func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 	if gc.artifacts {
 		env.Spec.Artifacts = &ir.ArtifactRepository{}
 	}
+	env.Spec.Katib = gc.katib
 	res, diags := renderEnv(env)
 	require.Empty(t, diags, "%s", name)
 	return res.Environments[0].Items

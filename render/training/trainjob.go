@@ -346,7 +346,14 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 			}},
 		},
 	}
-	if rt := NewTrainingRuntime(sys, env, name, t); rt != nil {
+	// A pipeline step or a sweep trial renders a copy of the entry with
+	// its own arguments and deadline; its TrainJob names the runtime the
+	// training renderer rendered for the entry itself.
+	base := t
+	if e := env.Spec.Training[name]; e != nil {
+		base = e
+	}
+	if rt := NewTrainingRuntime(sys, env, name, base); rt != nil {
 		// The entry's own runtime lays out every pod already.
 		job.Spec.RuntimeRef = RuntimeRef{Name: rt.Name, APIGroup: TrainerGroup, Kind: RuntimeKind}
 		job.Spec.RuntimePatches = nil
