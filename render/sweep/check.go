@@ -44,6 +44,7 @@ func Check(rc *render.Context, name string, sw *ir.Sweep) bool {
 	path := ir.Path("sweeps", name)
 	c := &checker{Context: rc}
 	checkParameters(c, path, sw)
+	checkNAS(c, path, sw)
 	checkAlgorithm(c, path, sw)
 	checkMetrics(c, path, sw)
 	checkBackend(c, path, name, sw)
@@ -73,7 +74,9 @@ func (c *checker) Errorf(path, format string, args ...any) {
 
 func checkParameters(c *checker, path string, sw *ir.Sweep) {
 	if len(sw.Parameters) == 0 {
-		c.Errorf(ir.Join(path, "parameters"), "the sweep has no parameters to search")
+		if !IsNAS(sw) { // an architecture search's space is nas
+			c.Errorf(ir.Join(path, "parameters"), "the sweep has no parameters to search")
+		}
 		return
 	}
 	for _, pn := range paramNames(sw) {

@@ -32,7 +32,8 @@ type ExperimentSpec struct {
 	Objective            KatibObjective        `json:"objective"`
 	Algorithm            KatibAlgorithm        `json:"algorithm"`
 	EarlyStopping        *KatibAlgorithm       `json:"earlyStopping,omitempty"`
-	Parameters           []KatibParameter      `json:"parameters"`
+	Parameters           []KatibParameter      `json:"parameters,omitempty"`
+	NasConfig            *NasConfig            `json:"nasConfig,omitempty"`
 	TrialTemplate        TrialTemplate         `json:"trialTemplate"`
 	ParallelTrialCount   int32                 `json:"parallelTrialCount"`
 	MaxTrialCount        int32                 `json:"maxTrialCount"`
@@ -107,10 +108,25 @@ type MetricsCollectorSpec struct {
 	Collector Collector        `json:"collector"`
 }
 
-// CollectorSource is where the file collector reads.
+// CollectorSource is where the file collector reads, and what the
+// collectors take for a metric line.
 type CollectorSource struct {
 	FileSystemPath *FileSystemPath `json:"fileSystemPath,omitempty"`
+	Filter         *MetricsFilter  `json:"filter,omitempty"`
 }
+
+// MetricsFilter lists the regular expressions (name and value groups) a
+// collector reads metrics with, in place of Katib's default.
+type MetricsFilter struct {
+	MetricsFormat []string `json:"metricsFormat"`
+}
+
+// Katib's default metric line, and DARTS's: its trials report the best
+// genotype found, which is not a number.
+const (
+	katibDefaultMetricFormat = `([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)`
+	dartsGenotypeFormat      = `([\w-]+)=(Genotype.*)`
+)
 
 // FileSystemPath is a metrics file.
 type FileSystemPath struct {
@@ -131,6 +147,8 @@ var katibAlgorithms = map[string]string{
 	"hyperband": "hyperband",
 	"bayesian":  "bayesianoptimization",
 	"tpe":       "tpe",
+	"enas":      "enas",
+	"darts":     "darts",
 }
 
 // Conditions Katib evaluates (GJSON) on a training job's status: a v1
@@ -214,6 +232,19 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 		spec.Parameters = append(spec.Parameters, katibParameter(p))
 		trial.Args[p.Name] = placeholder(p.Name)
 		spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: p.Name, Reference: p.Name, Description: "sweep parameter " + p.Name})
+	}
+	if n := sw.NAS; n != nil {
+		// Katib's NAS service gives each trial the architecture to
+		// train, which the trial reads from its args.
+		spec.NasConfig = nasConfig(n)
+		spec.Algorithm.AlgorithmSettings = nasSettings(n)
+		for _, p := range nasAlgorithms[sw.Algorithm].trial {
+			trial.Args[p.arg] = placeholder(p.name)
+			spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: p.name, Reference: p.reference, Description: "architecture from " + sw.Algorithm + ": " + p.reference})
+		}
+		if sw.Algorithm == "darts" && sw.Metrics.Collector != "file" {
+			spec.MetricsCollectorSpec.Source = &CollectorSource{Filter: &MetricsFilter{MetricsFormat: []string{katibDefaultMetricFormat, dartsGenotypeFormat}}}
+		}
 	}
 	if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" {
 		spec.Parameters = append(spec.Parameters, KatibParameter{Name: hb.Resource, ParameterType: "int", FeasibleSpace: FeasibleSpace{Min: strconv.Itoa(hb.Min), Max: strconv.Itoa(hb.Max)}})
