@@ -378,6 +378,15 @@ type Initializers struct {
 	Dataset          string `json:"dataset,omitempty"`
 	Model            string `json:"model,omitempty"`
 	ModelCredentials string `json:"modelCredentials,omitempty"`
+	// Storage is the volume they fetch into when kiln renders the
+	// runtime's initializer jobs.
+	Storage InitializerStorage `json:"storage"`
+}
+
+// InitializerStorage is the volume of a rendered runtime's initializers.
+type InitializerStorage struct {
+	Size  Quantity `json:"size"`
+	Class string   `json:"class,omitempty"`
 }
 
 // SSH is how an MPI image runs sshd on its workers.

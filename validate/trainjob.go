@@ -27,13 +27,19 @@ func trainerInitializerContainer(job string) map[string]any {
 // pod, its trainer container with spec.trainer.resourcesPerNode. An
 // initializer the TrainJob configures runs the runtime's
 // initializer container, merged with the patch of that container when
-// there is one, in a pod of its own when no patch names its job.
+// there is one, in a pod of its own when no patch names its job, unless
+// the runtime is a namespaced one.
 func (r *restrictedChecker) trainJob(p *field.Path, spec map[string]any) {
 	init, _ := spec["initializer"].(map[string]any)
 	configured := map[string]bool{}
-	for _, in := range trainerInitializers {
-		if _, ok := init[in.key].(map[string]any); ok {
-			configured[in.job] = true
+	// On a namespaced TrainingRuntime (one kiln renders beside the
+	// TrainJob) the initializer containers are the runtime's, checked
+	// with it.
+	if kind, _ := dig(spec, "runtimeRef")["kind"].(string); kind != "TrainingRuntime" {
+		for _, in := range trainerInitializers {
+			if _, ok := init[in.key].(map[string]any); ok {
+				configured[in.job] = true
+			}
 		}
 	}
 	patched := map[string]bool{}

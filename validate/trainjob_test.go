@@ -64,6 +64,12 @@ func TestPodViolationsTrainJobInitializers(t *testing.T) {
 	assert.Contains(t, MissingRequests([]byte(noResources), []string{"cpu"}, Cluster{}),
 		`spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0] (node): no cpu request`)
 
+	// On a namespaced TrainingRuntime, the runtime's pods are checked
+	// with the runtime.
+	own := strings.Replace(trainJobWithInitializers, "runtimeRef: {name: torchtune-llama3.2-1b}", "runtimeRef: {name: tune-0a1b2c3d, kind: TrainingRuntime}", 1)
+	assert.NotEqual(t, trainJobWithInitializers, own)
+	assert.Empty(t, PodViolations([]byte(own), "restricted", Cluster{}))
+
 	// Without the model initializer, every pod is one the patch secures.
 	datasetOnly := strings.Replace(trainJobWithInitializers, "    model: {storageUri: \"hf://meta-llama/Llama-3.2-1B-Instruct\"}\n", "", 1)
 	assert.NotEqual(t, trainJobWithInitializers, datasetOnly)

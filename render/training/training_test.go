@@ -282,6 +282,18 @@ func goldenCases() map[string]*ir.Training {
 	ownMPI.SSH = &ir.SSH{AuthMountPath: "/home/horovod/.ssh", WorkerCommand: []string{"/usr/sbin/sshd", "-De", "-f", "/home/horovod/.sshd_config", "-p", "2222"}}
 	ownMPI.Scheduling = &ir.Scheduling{Gang: "coscheduling", PriorityClass: "training-high"}
 	cases["trainjob-own-runtime-mpi"] = ownMPI
+
+	// Trainer v2 on torch-distributed with a dataset and a model to
+	// fetch: kiln adds the initializer jobs to a runtime of the entry's
+	// own, with a ReadWriteMany volume the two nodes mount at /workspace.
+	ini := job("pytorch")
+	ini.API = ir.TrainingV2
+	ini.Workers = 2
+	ini.Command = torchrun
+	ini.Resources = ir.Resources{GPUs: 8, CPU: "32", Memory: "256Gi", SHM: "32Gi"}
+	ini.Initializers = &ir.Initializers{Dataset: "isic", Model: "hf://meta-llama/Llama-3.1-8B-Instruct", ModelCredentials: "hf-token",
+		Storage: ir.InitializerStorage{Size: "200Gi", Class: "shared-rwx"}}
+	cases["trainjob-initializers"] = ini
 	return cases
 }
 

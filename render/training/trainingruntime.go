@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/pod"
 )
 
 // RuntimeKind is the kind of the namespaced runtimes kiln renders for
@@ -116,11 +118,12 @@ type JobSetTemplate struct {
 
 // JobSetSpec holds the JobSet fields kiln sets.
 type JobSetSpec struct {
-	Network                 *JobSetNetwork  `json:"network,omitempty"`
-	SuccessPolicy           *SuccessPolicy  `json:"successPolicy,omitempty"`
-	FailurePolicy           *FailurePolicy  `json:"failurePolicy,omitempty"`
-	TTLSecondsAfterFinished *int32          `json:"ttlSecondsAfterFinished,omitempty"`
-	ReplicatedJobs          []ReplicatedJob `json:"replicatedJobs"`
+	Network                 *JobSetNetwork      `json:"network,omitempty"`
+	SuccessPolicy           *SuccessPolicy      `json:"successPolicy,omitempty"`
+	FailurePolicy           *FailurePolicy      `json:"failurePolicy,omitempty"`
+	TTLSecondsAfterFinished *int32              `json:"ttlSecondsAfterFinished,omitempty"`
+	VolumeClaimPolicies     []VolumeClaimPolicy `json:"volumeClaimPolicies,omitempty"`
+	ReplicatedJobs          []ReplicatedJob     `json:"replicatedJobs"`
 }
 
 // JobSetNetwork: MPI nodes must resolve before they are ready, as the
@@ -188,7 +191,18 @@ func runtimeSettings(t *ir.Training) []string {
 	if isMPIRuntime(t) && t.SSH != nil {
 		out = append(out, "ssh")
 	}
+	if addsInitializers(t) {
+		out = append(out, "initializers")
+	}
 	return out
+}
+
+// addsInitializers reports whether the entry has initializers its stock
+// runtime has no jobs for, which kiln then adds in a runtime of its own.
+func addsInitializers(t *ir.Training) bool {
+	in := t.Initializers
+	_, stock := stockRuntimes[Runtime(t)]
+	return in != nil && (in.Dataset != "" || in.Model != "") && stock && runtimesWithoutInitializers[Runtime(t)]
 }
 
 // isMPIRuntime reports whether the entry's runtime has an MPI policy.
@@ -209,11 +223,11 @@ func checkOwnRuntime(c *render.Context, path string, t *ir.Training) bool {
 		return true
 	}
 	if _, ok := stockRuntimes[Runtime(t)]; ok {
-		if t.Initializers != nil {
-			// Not reached while the derivable runtimes have no
-			// initializer jobs (checkInitializers refuses them first),
-			// but a runtime kiln renders must never drop them.
-			c.Errorf(ir.Join(path, "initializers"), "kiln renders a TrainingRuntime without initializer jobs for %s", strings.Join(settings, ", "))
+		if s := t.Scheduling; s != nil && s.Gang != "" && addsInitializers(t) {
+			// Trainer's PodGroup counts every pod of the JobSet, the
+			// initializers' too, while the nodes start only once the
+			// initializers completed: the gang is never whole.
+			c.Errorf(ir.Join(path, "scheduling", "gang"), "gang scheduling with initializers never starts: Trainer's PodGroup counts the initializer pods with the nodes, and the nodes start only after the initializers finished; drop the gang, or fetch the data another way (datasets)")
 			return false
 		}
 		return true
@@ -296,6 +310,9 @@ func NewTrainingRuntime(sys *ir.System, env *ir.Environment, name string, t *ir.
 		trainer.Template.Spec.Template = runtimePod(sys, env, name, t, Replica{Type: "Master", Role: Trainer})
 		spec.Template.Spec.ReplicatedJobs = []ReplicatedJob{trainer}
 	}
+	if addsInitializers(t) {
+		addInitializers(sys, env, name, t, spec)
+	}
 	if s := t.Scheduling; s != nil {
 		switch s.Gang {
 		case "volcano":
@@ -366,4 +383,109 @@ func addRuntime(c *render.Context, path, name string, t *ir.Training) {
 	origin := c.Origin(path, Component, render.ObjectName(name))
 	origin.PodSecurity = render.PodSecurityOf(t.Security)
 	c.Add(rt, origin)
+}
+
+// Initializer jobs kiln adds to a runtime: Trainer v2.3.0's initializer
+// images, and the volume they fetch into, which the nodes mount where
+// Trainer's own runtimes have it.
+const (
+	InitializerVolume    = "initializer"
+	InitializerMountPath = "/workspace"
+	initializerImageRepo = "ghcr.io/kubeflow/trainer/"
+	initializerImageTag  = ":v2.3.0"
+)
+
+// Requests of an initializer container, so a namespace quota admits it:
+// the initializers stream what they fetch to the volume.
+const (
+	InitializerCPU    ir.Quantity = "1"
+	InitializerMemory ir.Quantity = "4Gi"
+	// DefaultInitializerStorage is the schema's default size of the
+	// volume (initializers.storage.size).
+	DefaultInitializerStorage ir.Quantity = "50Gi"
+)
+
+// addInitializers gives a runtime the entry's initializer jobs: a
+// volume claim the JobSet creates for each TrainJob (ReadWriteMany when
+// more than one node mounts it), one job per initializer with its
+// container secured like the entry's, mounting it at /workspace, and the
+// nodes mounting it too and starting once the initializers completed.
+// The TrainJob's spec.initializer gives each its storage URI,
+// environment and credentials.
+func addInitializers(sys *ir.System, env *ir.Environment, name string, t *ir.Training, spec *RuntimeSpec) {
+	in := t.Initializers
+	mode := corev1.ReadWriteOnce
+	if t.Workers > 1 {
+		mode = corev1.ReadWriteMany
+	}
+	claim := ClaimTemplate{Metadata: ClaimMetadata{Name: InitializerVolume}, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{mode},
+		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: pod.Quantity(cmp.Or(in.Storage.Size, DefaultInitializerStorage))}},
+	}}
+	if in.Storage.Class != "" {
+		claim.Spec.StorageClassName = &in.Storage.Class
+	}
+	spec.Template.Spec.VolumeClaimPolicies = []VolumeClaimPolicy{{Templates: []ClaimTemplate{claim}}}
+	mount := corev1.VolumeMount{Name: InitializerVolume, MountPath: InitializerMountPath}
+
+	var jobs []ReplicatedJob
+	var after []DependsOn
+	for _, j := range []struct {
+		name string
+		set  bool
+	}{{DatasetInitializer, in.Dataset != ""}, {ModelInitializer, in.Model != ""}} {
+		if !j.set {
+			continue
+		}
+		pin := podInput(sys, t, j.name)
+		pin.Image = initializerImageRepo + j.name + initializerImageTag
+		pin.Command, pin.Args, pin.Env, pin.Datasets = nil, nil, nil, nil
+		pin.Resources = ir.Resources{CPU: InitializerCPU, Memory: InitializerMemory}
+		pin.ImageHome = true // the TrainJob's spec.initializer sets HOME
+		if t.Scheduling != nil {
+			pin.PriorityClass = t.Scheduling.PriorityClass
+		}
+		ps := pod.Spec(env, pin)
+		ps.Containers[0].VolumeMounts = append(ps.Containers[0].VolumeMounts, mount)
+		tmpl := corev1.PodTemplateSpec{Spec: ps}
+		tmpl.Labels = map[string]string{
+			render.LabelName:      render.ObjectName(name),
+			render.LabelPartOf:    sys.Name,
+			render.LabelComponent: Component,
+			render.LabelManagedBy: render.ManagedBy,
+		}
+		jobs = append(jobs, ReplicatedJob{Name: j.name, Template: JobTemplate{
+			Metadata: &PodMetadataPatch{Labels: map[string]string{AncestorLabel: j.name}},
+			Spec:     JobTemplateSpec{Template: tmpl},
+		}})
+		after = append(after, DependsOn{Name: j.name, Status: "Complete"})
+	}
+	for i := range spec.Template.Spec.ReplicatedJobs {
+		rj := &spec.Template.Spec.ReplicatedJobs[i]
+		c := &rj.Template.Spec.Template.Spec.Containers[0]
+		c.VolumeMounts = append(c.VolumeMounts, mount)
+		if len(rj.DependsOn) == 0 {
+			// The first job to start (the node job; an MPI launcher
+			// waits for the nodes already) waits for the initializers.
+			rj.DependsOn = after
+		}
+	}
+	spec.Template.Spec.ReplicatedJobs = append(jobs, spec.Template.Spec.ReplicatedJobs...)
+}
+
+// VolumeClaimPolicy is a JobSet's shared volume claims.
+type VolumeClaimPolicy struct {
+	Templates []ClaimTemplate `json:"templates"`
+}
+
+// ClaimTemplate is one claim the JobSet creates and its pods mount by
+// name.
+type ClaimTemplate struct {
+	Metadata ClaimMetadata                    `json:"metadata"`
+	Spec     corev1.PersistentVolumeClaimSpec `json:"spec"`
+}
+
+// ClaimMetadata names a claim template.
+type ClaimMetadata struct {
+	Name string `json:"name"`
 }

@@ -78,21 +78,32 @@ func podsOfRuntime(t *testing.T, job *TrainJob, rt *TrainingRuntime) map[string]
 // replicated job of the runtime has the container Trainer's webhook
 // requires of it.
 func TestOwnRuntimePodsAreRestricted(t *testing.T) {
-	for _, name := range []string{"trainjob-own-runtime", "trainjob-own-runtime-mpi"} {
+	for _, name := range []string{"trainjob-own-runtime", "trainjob-own-runtime-mpi", "trainjob-initializers"} {
 		t.Run(name, func(t *testing.T) {
 			tr := goldenCases()[name]
 			job, rt := ownRuntimeOf(t, tr)
 			assert.Equal(t, RuntimeRef{Name: rt.Name, APIGroup: TrainerGroup, Kind: RuntimeKind}, job.Spec.RuntimeRef)
 			pods := podsOfRuntime(t, job, rt)
-			require.Len(t, pods, len(TrainerJobs(tr)))
+			want := len(TrainerJobs(tr))
+			if tr.Initializers != nil {
+				want += 2
+			}
+			require.Len(t, pods, want, "a pod per trainer and initializer job")
 			for rj, p := range pods {
 				b, err := yaml.Marshal(p)
 				require.NoError(t, err)
 				assert.Empty(t, validate.RestrictedViolations(b), "pod of replicated job %s", rj)
-				assert.Equal(t, NodeContainer, p.Spec.Containers[0].Name)
-				assert.NotEmpty(t, p.Spec.Containers[0].Image, "pod of replicated job %s", rj)
+				c := p.Spec.Containers[0]
+				if rj == DatasetInitializer || rj == ModelInitializer {
+					assert.Equal(t, rj, c.Name, "Trainer's webhook wants the initializer container named as its job")
+				} else {
+					assert.Equal(t, NodeContainer, c.Name)
+				}
+				assert.NotEmpty(t, c.Image, "pod of replicated job %s", rj)
 				assert.Equal(t, new(false), p.Spec.AutomountServiceAccountToken, "what a patch cannot set, the runtime does")
-				assert.Equal(t, "training-high", p.Spec.PriorityClassName, "pod of replicated job %s", rj)
+				if tr.Scheduling != nil {
+					assert.Equal(t, tr.Scheduling.PriorityClass, p.Spec.PriorityClassName, "pod of replicated job %s", rj)
+				}
 			}
 		})
 	}
@@ -163,4 +174,38 @@ func TestNoOwnRuntimeWithoutNeed(t *testing.T) {
 	job := trainJobOf(t, tr)
 	assert.Equal(t, ClusterRuntimeKind, job.Spec.RuntimeRef.Kind)
 	assert.Empty(t, RuntimeName(&ir.System{}, &ir.Environment{Spec: &ir.Spec{}}, "resnet", tr))
+}
+
+// Initializers on a stock runtime without initializer jobs: the entry's
+// runtime gets them, fetching into a volume every node mounts
+// (ReadWriteMany for more than one node) before the nodes start; the
+// TrainJob configures them in spec.initializer as on any runtime.
+func TestOwnRuntimeInitializers(t *testing.T) {
+	tr := goldenCases()["trainjob-initializers"]
+	job, rt := ownRuntimeOf(t, tr)
+	require.NotNil(t, job.Spec.Initializer)
+	assert.Equal(t, "hf://meta-llama/Llama-3.1-8B-Instruct", job.Spec.Initializer.Model.StorageURI)
+	vcp := rt.Spec.Template.Spec.VolumeClaimPolicies
+	require.Len(t, vcp, 1)
+	claim := vcp[0].Templates[0]
+	assert.Equal(t, InitializerVolume, claim.Metadata.Name)
+	assert.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}, claim.Spec.AccessModes)
+	assert.Equal(t, "shared-rwx", *claim.Spec.StorageClassName)
+	jobs := rt.Spec.Template.Spec.ReplicatedJobs
+	require.Len(t, jobs, 3)
+	assert.Equal(t, []string{DatasetInitializer, ModelInitializer, NodeJob}, []string{jobs[0].Name, jobs[1].Name, jobs[2].Name})
+	assert.Equal(t, []DependsOn{{DatasetInitializer, "Complete"}, {ModelInitializer, "Complete"}}, jobs[2].DependsOn)
+	for _, j := range jobs {
+		mounts := j.Template.Spec.Template.Spec.Containers[0].VolumeMounts
+		assert.Contains(t, mounts, corev1.VolumeMount{Name: InitializerVolume, MountPath: InitializerMountPath}, "job %s", j.Name)
+	}
+	assert.Equal(t, DatasetInitializer, jobs[0].Template.Metadata.Labels[AncestorLabel])
+
+	// One node: a ReadWriteOnce volume; a dataset only: one initializer.
+	one := *tr
+	one.Workers = 1
+	one.Initializers = &ir.Initializers{Dataset: "isic"}
+	_, rt = ownRuntimeOf(t, &one)
+	assert.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, rt.Spec.Template.Spec.VolumeClaimPolicies[0].Templates[0].Spec.AccessModes)
+	assert.Len(t, rt.Spec.Template.Spec.ReplicatedJobs, 2)
 }

@@ -410,8 +410,8 @@ func checkInitializers(c *render.Context, path string, t *ir.Training) {
 		return
 	}
 	p := ir.Join(path, "initializers")
-	if r := Runtime(t); runtimesWithoutInitializers[r] {
-		c.Errorf(p, "runtime %q has no %s or %s job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: \"torchtune-llama3.2-1b\" or one of the cluster's), or mount the data with datasets", r, DatasetInitializer, ModelInitializer)
+	if r := Runtime(t); runtimesWithoutInitializers[r] && !addsInitializers(t) {
+		c.Errorf(p, "runtime %q has no %s or %s job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: \"torchtune-llama3.2-1b\" or one of the cluster's) or one kiln adds them to (%s), or mount the data with datasets", r, DatasetInitializer, ModelInitializer, strings.Join(slices.Sorted(maps.Keys(stockRuntimes)), ", "))
 	}
 	if in.Dataset == "" {
 		return

@@ -201,8 +201,31 @@ func TestTrainJobErrors(t *testing.T) {
 				return t
 			},
 			want: []want{
-				{"training.resnet.initializers", 10, `runtime "torch-distributed" has no dataset-initializer or model-initializer job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: "torchtune-llama3.2-1b" or one of the cluster's), or mount the data with datasets`},
 				{"training.resnet.initializers.dataset", 10, `dataset shards is pvc://derm-shards/v3, which Trainer's dataset initializer cannot fetch (it reads hf:// and s3://); list it in datasets to mount it instead`},
+			},
+		},
+		{
+			name: "initializers on a runtime kiln does not add them to",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Runtime = "jax-distributed"
+				t.Initializers = &ir.Initializers{Model: "hf://org/model"}
+				return t
+			},
+			want: []want{
+				{"training.resnet.initializers", 10, `runtime "jax-distributed" has no dataset-initializer or model-initializer job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: "torchtune-llama3.2-1b" or one of the cluster's) or one kiln adds them to (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), or mount the data with datasets`},
+			},
+		},
+		{
+			name: "gang scheduling with initializers",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Initializers = &ir.Initializers{Model: "hf://org/model"}
+				t.Scheduling = &ir.Scheduling{Gang: "coscheduling"}
+				return t
+			},
+			want: []want{
+				{"training.resnet.scheduling.gang", 10, `gang scheduling with initializers never starts: Trainer's PodGroup counts the initializer pods with the nodes, and the nodes start only after the initializers finished; drop the gang, or fetch the data another way (datasets)`},
 			},
 		},
 		{
