@@ -132,7 +132,8 @@ func (e *entry) trackService(track string) *corev1.Service {
 // namespace is admitted when the model is exposed: the implementation's
 // proxies run there for most implementations (Istio, Envoy Gateway in
 // its namespaced mode); one that runs them elsewhere needs that namespace
-// listed in access.namespaces.
+// listed in access.namespaces. The entry's own transformer pods are
+// admitted too: they call the predictor.
 func networkPolicy(c *render.Context, e *entry) *networkingv1.NetworkPolicy {
 	a := e.s.Access
 	namespaces := slices.Clone(a.Namespaces)
@@ -156,11 +157,19 @@ func networkPolicy(c *render.Context, e *entry) *networkingv1.NetworkPolicy {
 			Ingress: []networkingv1.NetworkPolicyIngressRule{},
 		},
 	}
-	if len(namespaces) > 0 {
-		var peers []networkingv1.NetworkPolicyPeer
-		for _, ns := range namespaces {
-			peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: ns}}})
-		}
+	var peers []networkingv1.NetworkPolicyPeer
+	for _, ns := range namespaces {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: ns}}})
+	}
+	if e.s.Transformer != nil {
+		// The policy selects the transformer and predictor pods alike, and
+		// KServe points the transformer at the predictor's Service in this
+		// namespace: without this peer every request through the
+		// transformer is dropped. A peer with only a podSelector means
+		// pods of the policy's own namespace.
+		peers = append(peers, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelServing: e.obj, LabelRole: RoleTransformer}}})
+	}
+	if len(peers) > 0 {
 		np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{From: peers}}
 	}
 	return np

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
@@ -145,4 +148,81 @@ func TestGatewayAPINoMeshNoIstioObjects(t *testing.T) {
 	for _, it := range items {
 		assert.NotContains(t, it.GVK().Group, "istio.io", "%s %s", it.GVK().Kind, it.Object.GetName())
 	}
+}
+
+// admits reports whether np lets a pod with labels from, in namespace
+// fromNS, reach a pod with labels to in the policy's namespace, as a
+// NetworkPolicy implementation decides it (ingress only; every port).
+func admits(np *networkingv1.NetworkPolicy, fromNS string, from map[string]string, to map[string]string) bool {
+	matches := func(sel *metav1.LabelSelector, labels map[string]string) bool {
+		for k, v := range sel.MatchLabels {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return len(sel.MatchExpressions) == 0
+	}
+	if !matches(&np.Spec.PodSelector, to) {
+		return true // not selected: not isolated by this policy
+	}
+	nsLabels := map[string]string{namespaceNameLabel: fromNS}
+	for _, rule := range np.Spec.Ingress {
+		if len(rule.From) == 0 {
+			return true
+		}
+		for _, peer := range rule.From {
+			switch {
+			case peer.NamespaceSelector != nil && peer.PodSelector != nil:
+				if matches(peer.NamespaceSelector, nsLabels) && matches(peer.PodSelector, from) {
+					return true
+				}
+			case peer.NamespaceSelector != nil:
+				if matches(peer.NamespaceSelector, nsLabels) {
+					return true
+				}
+			case peer.PodSelector != nil:
+				if fromNS == np.Namespace && matches(peer.PodSelector, from) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestNetworkPolicyAdmitsTransformer: for every golden case whose access
+// renders as a NetworkPolicy, the model's own transformer pods reach its
+// predictor pods, callers from the listed namespaces and the Gateway's
+// reach them, and any other namespace is kept out. KServe v0.20.0 points
+// the transformer at <predictor service>.<namespace>
+// (apis/serving/v1beta1/transformer_custom.go:78), so that call comes
+// from the model's own namespace.
+func TestNetworkPolicyAdmitsTransformer(t *testing.T) {
+	checked := 0
+	for name, gc := range goldenCases() {
+		items := objects(t, gc)
+		nps := ofKind[networkingv1.NetworkPolicy](items, "NetworkPolicy")
+		if len(nps) == 0 {
+			continue
+		}
+		checked++
+		t.Run(name, func(t *testing.T) {
+			np := nps[0]
+			if np.Namespace == "" {
+				np.Namespace = "derm-ml" // the environment's; set when written
+			}
+			for _, isvc := range ofKind[InferenceService](items, "InferenceService") {
+				pred := isvc.Spec.Predictor.Labels
+				for _, ns := range gc.s.Access.Namespaces {
+					assert.True(t, admits(np, ns, map[string]string{}, pred), "%s: caller from %s", isvc.Name, ns)
+				}
+				assert.False(t, admits(np, "elsewhere", map[string]string{}, pred), "%s: caller from another namespace", isvc.Name)
+				if tr := isvc.Spec.Transformer; tr != nil {
+					assert.True(t, admits(np, np.Namespace, tr.Labels, pred), "%s: its transformer must reach its predictor", isvc.Name)
+					assert.False(t, admits(np, np.Namespace, map[string]string{"app": "other"}, pred), "%s: other pods of the namespace stay out", isvc.Name)
+				}
+			}
+		})
+	}
+	require.NotZero(t, checked)
 }

@@ -219,6 +219,20 @@ func goldenCases() map[string]goldenCase {
 	cases["tfserving-gateway-api-nomesh"] = goldenCase{gt, false, ir.Ingress{API: "gateway-api", Mesh: "none",
 		Gateway: &ir.GatewayRef{Name: "models"}}}
 
+	// Standard KServe with a transformer on the Gateway API without a
+	// mesh: the NetworkPolicy that keeps callers out must still let the
+	// transformer reach its predictor (KServe points it at the
+	// predictor's Service in the same namespace).
+	gx := model("kserve", "sklearn")
+	gx.DeploymentMode = "Standard"
+	gx.Canary = &ir.Canary{StorageURI: "s3://acme-models/skin/v8", Percent: 10}
+	gx.Resources = ir.Resources{CPU: "1", Memory: "2Gi"}
+	gx.Transformer = &ir.Transformer{Image: "ghcr.io/acme/features:1.0.0"}
+	gx.Expose = &ir.Expose{Host: "ml.acme.example", Path: "/"}
+	gx.Access = &ir.ServingAccess{Namespaces: []string{"derm-web"}}
+	cases["kserve-gateway-api-nomesh-transformer"] = goldenCase{gx, false, ir.Ingress{API: "gateway-api", Mesh: "none",
+		Gateway: &ir.GatewayRef{Name: "models", Namespace: "gateways"}}}
+
 	// Seldon on the Gateway API: its predictors' Services are the
 	// backends.
 	sg := model("seldon", "sklearn")
