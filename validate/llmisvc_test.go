@@ -40,3 +40,27 @@ func TestPodViolationsLLMInferenceService(t *testing.T) {
 	assert.Empty(t, matching(missing, "storage-initializer"))
 	assert.NotEmpty(t, matching(missing, "(main)", "no cpu request"))
 }
+
+// The scheduler preset's tokenizer sidecar gets the model too: the
+// endpoint picker's pod has a storage-initializer without a security
+// context unless spec.router.scheduler.template gives it one. A pvc://
+// model is mounted and an existing pool runs no endpoint picker.
+func TestPodViolationsLLMInferenceServiceScheduler(t *testing.T) {
+	doc := func(uri, router string) []byte {
+		return []byte(strings.Replace(llmisvc, "URI", uri, 1) + "  router:\n" + router)
+	}
+	vs := PodViolations(doc("s3://b/m", "    scheduler: {}\n"), "restricted", Cluster{})
+	assert.NotEmpty(t, matching(vs, "spec.router.scheduler.template (storage-initializer, added by KServe's LLMInferenceService controller)", "allowPrivilegeEscalation"))
+	assert.Empty(t, matching(vs, "(tokenizer"), "the preset's containers meet restricted")
+	sched := "spec.router.scheduler"
+	assert.Empty(t, PodViolations(doc("pvc://claim/m", "    scheduler: {}\n"), "restricted", Cluster{}))
+	assert.Empty(t, matching(PodViolations(doc("s3://b/m", "    scheduler: {pool: {ref: {name: shared}}}\n"), "restricted", Cluster{}), sched))
+	assert.Empty(t, matching(PodViolations(doc("s3://b/m", "    route: {}\n"), "restricted", Cluster{}), sched), "no scheduler, no endpoint picker")
+	own := doc("s3://b/m", `    scheduler:
+      template:
+        initContainers:
+        - name: storage-initializer
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+`)
+	assert.Empty(t, matching(PodViolations(own, "restricted", Cluster{}), sched))
+}

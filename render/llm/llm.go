@@ -98,8 +98,18 @@ type GatewayRef struct {
 	Namespace string `json:"namespace"`
 }
 
-// Scheduler is spec.router.scheduler; kiln keeps KServe's defaults.
-type Scheduler struct{}
+// Scheduler is spec.router.scheduler; kiln keeps KServe's defaults but
+// for the security context of the storage-initializer the controller adds
+// to the endpoint picker's pod (see storageInitializerOverride).
+type Scheduler struct {
+	Template *SchedulerTemplate `json:"template,omitempty"`
+}
+
+// SchedulerTemplate is the part of spec.router.scheduler.template kiln
+// sets (a PodSpec, merged over the preset's by container name).
+type SchedulerTemplate struct {
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+}
 
 // Renderer renders serving entries with an llm served as
 // LLMInferenceServices.
@@ -192,6 +202,17 @@ func Object(env *ir.Environment, name string, s *ir.Serving, track string) *LLMI
 	}
 	if l.Scheduler {
 		spec.Router.Scheduler = &Scheduler{}
+		// The scheduler preset runs a tokenizer sidecar next to the
+		// endpoint picker, and the controller downloads the model for it
+		// with the same storage-initializer, which has no security
+		// context of its own: the endpoint picker's pod would fail
+		// admission in a restricted namespace. Its preset sets no pod
+		// security context, so this one carries the seccomp profile too.
+		if downloads(uri) {
+			sc := pod.ContainerSecurityContext(s.Security)
+			sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+			spec.Router.Scheduler.Template = &SchedulerTemplate{InitContainers: []corev1.Container{{Name: storageInitializer, SecurityContext: sc}}}
+		}
 	}
 	if ns, gw, ok := strings.Cut(l.Gateway, "/"); ok {
 		spec.Router.Gateway.Refs = []GatewayRef{{Name: gw, Namespace: ns}}
@@ -258,7 +279,7 @@ func podSpec(env *ir.Environment, s *ir.Serving, entry, uri string, leader bool)
 	}
 	// The controller adds a storage-initializer for every model but a
 	// pvc:// one, which it mounts.
-	if !strings.HasPrefix(uri, "pvc://") {
+	if downloads(uri) {
 		ps.InitContainers = []corev1.Container{{Name: storageInitializer, SecurityContext: pod.ContainerSecurityContext(s.Security)}}
 	}
 	switch {
@@ -270,6 +291,11 @@ func podSpec(env *ir.Environment, s *ir.Serving, entry, uri string, leader bool)
 	pod.Place(env, ps, s.Resources)
 	return ps
 }
+
+// downloads reports whether the controller downloads the model at uri
+// with a storage-initializer (hf://, s3://) rather than mounting it
+// (pvc://).
+func downloads(uri string) bool { return !strings.HasPrefix(uri, "pvc://") }
 
 func i32(v int) *int32 { n := int32(v); return &n }
 
