@@ -37,6 +37,7 @@ var health string
 const (
 	mainContainer      = "main"
 	storageInitializer = "storage-initializer"
+	shmVolume          = "dshm"
 )
 
 // LLMInferenceService is serving.kserve.io/v1alpha2 LLMInferenceService,
@@ -139,6 +140,10 @@ func (Renderer) Render(c *render.Context) diag.List {
 		out.Add(problems...)
 		if !Check(c, path, s) || len(problems) > 0 {
 			continue
+		}
+		if s.LLM.Nodes > 1 {
+			p := ir.Join(path, "llm", "nodes")
+			out.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "a replica on %d nodes is pipeline parallel, so KServe v0.20 merges its LLMInferenceServiceConfig kserve-config-llm-worker-pipeline-parallel, which KServe does not ship (only the data-parallel worker presets): until the platform installs one, in the kserve namespace or %s, the LLMInferenceService stays PresetsCombined=False (ConfigNotFound) and runs no pods", s.LLM.Nodes, c.Env.Namespace))
 		}
 		c.NeedPodSecurity(path, s.Security)
 		c.NeedResources(s.Resources)
@@ -271,11 +276,20 @@ func podSpec(env *ir.Environment, s *ir.Serving, entry, uri string, leader bool)
 		if s.LLM.MaxModelLength > 0 {
 			main.Args = append(main.Args, "--max-model-len="+strconv.Itoa(s.LLM.MaxModelLength))
 		}
+		main.Args = append(main.Args, singleNodeParallelism(s)...)
 		main.Args = append(main.Args, s.LLM.Args...)
 	}
 	ps := &corev1.PodSpec{
 		Containers:      []corev1.Container{main},
 		SecurityContext: pod.PodSecurityContext(s.Security),
+	}
+	// The preset mounts a memory-backed emptyDir named dshm at /dev/shm
+	// with a 1Gi limit; resources.shm resizes it (volumes merge by name).
+	if s.Resources.SHM != "" {
+		q := pod.Quantity(s.Resources.SHM)
+		ps.Volumes = []corev1.Volume{{Name: shmVolume, VolumeSource: corev1.VolumeSource{
+			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: &q},
+		}}}
 	}
 	// The controller adds a storage-initializer for every model but a
 	// pvc:// one, which it mounts.
@@ -290,6 +304,27 @@ func podSpec(env *ir.Environment, s *ir.Serving, entry, uri string, leader bool)
 	}
 	pod.Place(env, ps, s.Resources)
 	return ps
+}
+
+// singleNodeParallelism is the vLLM arguments for the parallelism of a
+// replica on one node beyond tensor. KServe's single-node preset
+// (kserve-config-llm-template) passes vLLM --tensor-parallel-size only:
+// spec.parallelism.data and .pipeline reach vLLM through the multi-node
+// worker presets alone, so on one node kiln passes them itself, or vLLM
+// would run one rank on a fraction of the GPUs.
+func singleNodeParallelism(s *ir.Serving) []string {
+	p := s.LLM.Parallelism
+	if p == nil || s.LLM.Nodes > 1 {
+		return nil
+	}
+	var args []string
+	if p.Pipeline > 1 {
+		args = append(args, "--pipeline-parallel-size="+strconv.Itoa(p.Pipeline))
+	}
+	if p.Data > 1 {
+		args = append(args, "--data-parallel-size="+strconv.Itoa(p.Data))
+	}
+	return args
 }
 
 // downloads reports whether the controller downloads the model at uri

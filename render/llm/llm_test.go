@@ -5,11 +5,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
@@ -78,7 +80,12 @@ func goldenCases() map[string]*ir.Serving {
 	canary.Canary = &ir.Canary{StorageURI: "s3://acme-llm/chat/v4", Percent: 10}
 	canary.Credentials = &ir.SecretRef{Secret: "s3-creds"}
 	canary.Replicas = ir.ReplicaRange{Min: 3, Max: 3}
-	return map[string]*ir.Serving{"single-node": single, "multi-node": multi, "canary": canary}
+	// Data parallel on one node: two ranks of tensor parallel 2 on 4
+	// GPUs, with a larger /dev/shm for NCCL.
+	dp := chat()
+	dp.Resources = ir.Resources{GPUs: 4, CPU: "16", Memory: "128Gi", SHM: "16Gi"}
+	dp.LLM.Parallelism = &ir.LLMParallelism{Data: 2, DataLocal: 2}
+	return map[string]*ir.Serving{"single-node": single, "multi-node": multi, "canary": canary, "single-node-data-parallel": dp}
 }
 
 func stream(t *testing.T, s *ir.Serving) []byte {
@@ -193,4 +200,108 @@ func TestCheck(t *testing.T) {
 			assert.True(t, found, "no error at %s containing %q in\n%v", tc.path, tc.error, diags)
 		})
 	}
+}
+
+// llmObjects renders one entry and returns its LLMInferenceServices.
+func llmObjects(t *testing.T, s *ir.Serving) []*LLMInferenceService {
+	t.Helper()
+	res, diags := renderEnv(environment(true, 128, map[string]*ir.Serving{"chat": s}))
+	require.False(t, diags.HasErrors(), "%v", diags)
+	var out []*LLMInferenceService
+	for _, it := range res.Environments[0].Items {
+		if o, ok := it.Object.(*LLMInferenceService); ok {
+			out = append(out, o)
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+// vllmWorld is how many GPUs vLLM uses in a single-node pod: the
+// --tensor-parallel-size KServe's single-node preset passes from
+// spec.parallelism.tensor (kserve-config-llm-template, v0.20.0, line
+// 172; nothing else of spec.parallelism), times the pipeline and data
+// parallel sizes among the container's arguments, which the preset
+// hands to vllm serve as they are.
+func vllmWorld(o *LLMInferenceService) int {
+	size := func(flag string) int {
+		for _, a := range o.Spec.Template.Containers[0].Args {
+			if v, ok := strings.CutPrefix(a, flag+"="); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		return 1
+	}
+	tensor := 1
+	if p := o.Spec.Parallelism; p != nil && p.Tensor != nil {
+		tensor = int(*p.Tensor)
+	}
+	return tensor * size("--pipeline-parallel-size") * size("--data-parallel-size")
+}
+
+// TestSingleNodeUsesEveryGPU: whatever single-node parallelism Check
+// accepts, vLLM as KServe's preset starts it uses every GPU of the pod.
+func TestSingleNodeUsesEveryGPU(t *testing.T) {
+	for _, p := range []ir.LLMParallelism{
+		{}, {Tensor: 4}, {Tensor: 2, Pipeline: 2}, {Pipeline: 4, Tensor: 1},
+		{Data: 2, DataLocal: 2}, {Data: 4, DataLocal: 4}, {Tensor: 1, Data: 4, DataLocal: 4},
+	} {
+		s := chat()
+		s.Resources.GPUs = 4
+		s.LLM.Parallelism = &p
+		for _, o := range llmObjects(t, s) {
+			assert.Equal(t, 4, vllmWorld(o), "%+v: %v", p, o.Spec.Template.Containers[0].Args)
+		}
+	}
+}
+
+// TestSHM: resources.shm resizes the preset's /dev/shm volume (dshm) in
+// every pod of a replica.
+func TestSHM(t *testing.T) {
+	for _, nodes := range []int{1, 2} {
+		s := chat()
+		s.Resources = ir.Resources{GPUs: 8, CPU: "32", Memory: "512Gi", SHM: "32Gi"}
+		if nodes > 1 {
+			s.LLM.Nodes = 2
+			s.LLM.Parallelism = &ir.LLMParallelism{Tensor: 8, Pipeline: 2}
+		}
+		for _, o := range llmObjects(t, s) {
+			pods := []*corev1.PodSpec{o.Spec.Template}
+			if o.Spec.Worker != nil {
+				pods = append(pods, o.Spec.Worker)
+			}
+			for _, ps := range pods {
+				require.Len(t, ps.Volumes, 1)
+				v := ps.Volumes[0]
+				assert.Equal(t, "dshm", v.Name, "the preset's volume, merged by name")
+				require.NotNil(t, v.EmptyDir)
+				assert.Equal(t, corev1.StorageMediumMemory, v.EmptyDir.Medium)
+				assert.Equal(t, "32Gi", v.EmptyDir.SizeLimit.String())
+			}
+		}
+	}
+	// Without shm the preset's 1Gi stands.
+	for _, o := range llmObjects(t, chat()) {
+		assert.Empty(t, o.Spec.Template.Volumes)
+	}
+}
+
+// TestMultiNodeWarns: KServe v0.20.0 picks the preset
+// kserve-config-llm-worker-pipeline-parallel for a pipeline-parallel
+// worker (llmisvc/config_merge.go:257-259) and ships none, so kiln warns
+// at llm.nodes.
+func TestMultiNodeWarns(t *testing.T) {
+	s := goldenCases()["multi-node"]
+	_, diags := renderEnv(environment(true, 128, map[string]*ir.Serving{"chat": s}))
+	require.False(t, diags.HasErrors(), "%v", diags)
+	var found bool
+	for _, d := range diags {
+		if d.Severity == diag.Warning && d.Path == "serving.chat.llm.nodes" && strings.Contains(d.Msg, "kserve-config-llm-worker-pipeline-parallel") {
+			found = true
+		}
+	}
+	assert.True(t, found, "%v", diags)
+	_, diags = renderEnv(environment(true, 128, map[string]*ir.Serving{"chat": chat()}))
+	assert.Empty(t, diags, "one node: no warning")
 }
