@@ -17,15 +17,29 @@
 // Inference Extension's endpoint picker (an InferencePool) behind it. A
 // canary is a second LLMInferenceService, <name>-canary, in the same
 // route group (router.route.group) with weights stable and percent: the
-// controller gives every member's HTTPRoute weighted backendRefs to all
-// members, so the split holds from the first sync.
+// controller gives every member's HTTPRoute weighted backendRefs to the
+// members that serve the same model name and are routable (router ready,
+// a ready replica), so the stable version keeps all of the traffic until
+// the canary is ready, and the split holds from then on. Each version
+// also answers on its own path, /<namespace>/<name>/v1/…, outside the
+// split. The route attaches to every listener of the Gateway that admits
+// it: router.gateway.refs has no sectionName.
+//
+// Parallelism: KServe's single-node preset passes vLLM
+// --tensor-parallel-size only, so on one node kiln passes pipeline and
+// data parallel sizes as vLLM arguments. A replica across nodes is
+// pipeline parallel, for which KServe v0.20 looks up a preset
+// (kserve-config-llm-worker-pipeline-parallel) it does not ship: kiln
+// warns. resources.shm resizes the preset's /dev/shm volume (dshm, 1Gi).
 //
 // Pod Security: the pods KServe's controller makes from the template
 // (and worker) meet restricted with what kiln writes there: the pod and
 // "main" security contexts, and the storage-initializer's, which the
-// controller merges over the one it builds (it has none of its own). Its
-// endpoint picker comes with a restricted security context from
-// KServe's scheduler template. Data parallelism across nodes uses KServe's
+// controller merges over the one it builds (it has none of its own). The
+// endpoint picker's containers come with restricted security contexts
+// from KServe's scheduler preset, but its tokenizer sidecar gets the
+// model through the same storage-initializer, so kiln secures that one
+// in router.scheduler.template too. Data parallelism across nodes uses KServe's
 // data-parallel worker template, whose vLLM container adds IPC_LOCK and
 // SYS_RAWIO, which no level below privileged admits, so Check refuses it.
 //
