@@ -22,8 +22,9 @@
 // a ready replica), so the stable version keeps all of the traffic until
 // the canary is ready, and the split holds from then on. Each version
 // also answers on its own path, /<namespace>/<name>/v1/…, outside the
-// split. The route attaches to every listener of the Gateway that admits
-// it: router.gateway.refs has no sectionName.
+// split. When llm.gateway names the environment's Gateway API ingress
+// gateway, the route attaches to its listener (sectionName); any other
+// Gateway, to every listener that admits it.
 //
 // Parallelism: KServe's single-node preset passes vLLM
 // --tensor-parallel-size only, so on one node kiln passes pipeline and

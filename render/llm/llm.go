@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	_ "embed"
 	"maps"
 	"slices"
@@ -93,10 +94,11 @@ type Gateway struct {
 	Refs []GatewayRef `json:"refs,omitempty"`
 }
 
-// GatewayRef names a Gateway API Gateway.
+// GatewayRef names a Gateway API Gateway and, optionally, its listener.
 type GatewayRef struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
+	Name        string `json:"name"`
+	Namespace   string `json:"namespace"`
+	SectionName string `json:"sectionName,omitempty"`
 }
 
 // Scheduler is spec.router.scheduler; kiln keeps KServe's defaults but
@@ -220,7 +222,15 @@ func Object(env *ir.Environment, name string, s *ir.Serving, track string) *LLMI
 		}
 	}
 	if ns, gw, ok := strings.Cut(l.Gateway, "/"); ok {
-		spec.Router.Gateway.Refs = []GatewayRef{{Name: gw, Namespace: ns}}
+		ref := GatewayRef{Name: gw, Namespace: ns}
+		// The environment's Gateway API ingress gateway, named again:
+		// attach to its listener, as every other model's route does.
+		// Without a sectionName the route takes every listener that
+		// admits it, a plain-HTTP one included.
+		if g := env.Ingress.Gateway; g != nil && env.Ingress.GatewayAPI() && g.Name == gw && cmp.Or(g.Namespace, env.Namespace) == ns {
+			ref.SectionName = g.SectionName
+		}
+		spec.Router.Gateway.Refs = []GatewayRef{ref}
 	}
 	if s.Canary != nil {
 		// Both versions are members of one route group named after the

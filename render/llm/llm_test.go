@@ -305,3 +305,31 @@ func TestMultiNodeWarns(t *testing.T) {
 	_, diags = renderEnv(environment(true, 128, map[string]*ir.Serving{"chat": chat()}))
 	assert.Empty(t, diags, "one node: no warning")
 }
+
+// TestGatewayListener: an llm.gateway that names the environment's
+// Gateway API ingress gateway attaches to its listener (sectionName), as
+// every other model's HTTPRoute does; without it KServe's route would
+// attach to every listener that admits it (plain HTTP included).
+// Another Gateway gets no listener.
+func TestGatewayListener(t *testing.T) {
+	for _, tc := range []struct {
+		gateway, want string
+	}{
+		{"gateway-system/inference", "sectionName: https"},
+		{"gateway-system/other", ""},
+		{"genai/inference", ""},
+	} {
+		s := chat()
+		s.LLM.Gateway = tc.gateway
+		env := environment(true, 128, map[string]*ir.Serving{"chat": s})
+		env.Ingress = ir.Ingress{API: "gateway-api", Mesh: "none", Gateway: &ir.GatewayRef{Name: "inference", Namespace: "gateway-system", SectionName: "https"}}
+		res, diags := renderEnv(env)
+		require.False(t, diags.HasErrors(), "%v", diags)
+		out := string(rendertest.Stream(t, res.Environments[0].Items))
+		if tc.want == "" {
+			assert.NotContains(t, out, "sectionName", tc.gateway)
+		} else {
+			assert.Contains(t, out, tc.want, tc.gateway)
+		}
+	}
+}
