@@ -289,7 +289,9 @@ func TestSHM(t *testing.T) {
 
 // TestMultiNodeWarns: KServe v0.20.0 picks the preset
 // kserve-config-llm-worker-pipeline-parallel for a pipeline-parallel
-// worker (llmisvc/config_merge.go:257-259) and ships none, so kiln warns
+// worker (llmisvc/config_merge.go:261-263) and ships none
+// (config/llmisvcconfig/kustomization.yaml lists only the data-parallel
+// worker presets), so kiln warns
 // at llm.nodes.
 func TestMultiNodeWarns(t *testing.T) {
 	s := goldenCases()["multi-node"]
