@@ -195,6 +195,10 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	if err := yaml.Unmarshal([]byte(manifest), &obj.Object); err != nil {
 		return false, err.Error()
 	}
+	if obj.GetNamespace() == "" {
+		// argoexec creates it in the workflow's namespace
+		obj.SetNamespace(e.ns)
+	}
 	if e.mutate != nil && action != "delete" {
 		e.mutate(&obj)
 	}

@@ -114,7 +114,8 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 		run := s.trials[job]
 		s.mu.Unlock()
 		if run == nil {
-			ok, msg = false, "no trial job "+job
+			in, _ := json.Marshal(tmpl["inputs"])
+			ok, msg = false, fmt.Sprintf("no trial job %q (inputs %s)", job, in)
 			break
 		}
 		var lines []string
@@ -233,6 +234,9 @@ func (s *sweepPlayer) run(ctx context.Context, timeout time.Duration) *unstructu
 		return phase == "Succeeded" || phase == "Failed" || phase == "Error", nil
 	})
 	s.wg.Wait()
+	for _, l := range s.log {
+		s.t.Logf("executor: %s", l)
+	}
 	require.NoError(s.t, err, "%s\n%s\nexecutor:\n  %s", nodesSummary(wf), eventsFor(s.ns, s.wf), strings.Join(s.log, "\n  "))
 	return wf
 }
