@@ -67,18 +67,6 @@ func newSweepPlayer(t *testing.T, ex *executor, cm *unstructured.Unstructured, m
 	return &sweepPlayer{executor: ex, dir: dir, metric: metric, trials: map[string]*trialRun{}}
 }
 
-func inputParams(tmpl map[string]any) map[string]string {
-	out := map[string]string{}
-	ps, _, _ := unstructured.NestedSlice(tmpl, "inputs", "parameters")
-	for _, p := range ps {
-		pm := p.(map[string]any)
-		n, _ := pm["name"].(string)
-		v, _ := pm["value"].(string)
-		out[n] = v
-	}
-	return out
-}
-
 // play plays one step pod and reports it.
 func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 	defer s.wg.Done()
@@ -94,10 +82,20 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 	case tmpl["resource"] != nil:
 		res := tmpl["resource"].(map[string]any)
 		manifest, _ := res["manifest"].(string)
-		job := decode(s.t, manifest).GetName()
-		in := inputParams(tmpl)
-		run := &trialRun{name: in["trial"], params: in, created: time.Now()}
-		delete(run.params, "trial")
+		obj := decode(s.t, manifest)
+		job := obj.GetName()
+		// The controller substituted the trial's inputs into the
+		// manifest: its name, and the arguments the job runs with.
+		run := &trialRun{name: strings.TrimPrefix(job, s.wf+"-"), params: map[string]string{}, created: time.Now()}
+		cs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers")
+		if len(cs) > 0 {
+			args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
+			for _, a := range args {
+				if k, v, ok := strings.Cut(strings.TrimPrefix(a, "--"), "="); ok {
+					run.params[k] = v
+				}
+			}
+		}
 		s.mu.Lock()
 		s.trials[job] = run
 		s.order = append(s.order, job)
@@ -109,13 +107,14 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 		// outputs.parameters.job: valueFrom jsonPath {.metadata.name}
 		outputs["parameters"] = []any{map[string]any{"name": "job", "value": job}}
 	case name == "logs":
-		job := inputParams(tmpl)["job"]
+		// KILN_POD_SELECTOR names the job whose master's log it reads.
+		sel := containerEnv(tmpl)["KILN_POD_SELECTOR"]
+		job, _, _ := strings.Cut(strings.TrimPrefix(sel, "training.kubeflow.org/job-name="), ",")
 		s.mu.Lock()
 		run := s.trials[job]
 		s.mu.Unlock()
 		if run == nil {
-			in, _ := json.Marshal(tmpl["inputs"])
-			ok, msg = false, fmt.Sprintf("no trial job %q (inputs %s)", job, in)
+			ok, msg = false, fmt.Sprintf("no trial job %q (pod selector %s)", job, sel)
 			break
 		}
 		var lines []string
@@ -302,8 +301,8 @@ func startSweep(t *testing.T, specDir, run string, metric func(map[string]string
 }
 
 // accuracy is the simulated result of a trial: best near lr=0.002,
-// slightly worse with batch 128, better with more epochs.
-func accuracy(base float64) func(map[string]string) map[string]float64 {
+// slightly worse with batch 128, better by perEpoch for each epoch.
+func accuracy(base, perEpoch float64) func(map[string]string) map[string]float64 {
 	return func(p map[string]string) map[string]float64 {
 		lr, _ := strconv.ParseFloat(p["lr"], 64)
 		acc := base - 0.1*math.Abs(math.Log10(lr)-math.Log10(0.002))
@@ -311,7 +310,7 @@ func accuracy(base float64) func(map[string]string) map[string]float64 {
 			acc -= 0.01
 		}
 		if e, err := strconv.Atoi(p["epochs"]); err == nil {
-			acc += 0.005 * float64(e)
+			acc += perEpoch * float64(e)
 		}
 		acc = math.Round(acc*1e4) / 1e4
 		return map[string]float64{"val_accuracy": acc, "val_loss": math.Round((1-acc)*1e4) / 1e4}
@@ -352,7 +351,7 @@ func TestSweepArgo(t *testing.T) {
 	ctx := context.Background()
 	t.Run("sobol", func(t *testing.T) {
 		start := time.Now()
-		metric := accuracy(0.95)
+		metric := accuracy(0.95, 0)
 		s, plan := startSweep(t, filepath.Join(repoRoot(), "examples", "skin-lesion"), "resnet-tune-e2e", metric)
 		wf := s.run(ctx, 10*time.Minute)
 		t.Logf("%s\nafter %s", nodesSummary(wf), time.Since(start).Round(time.Second))
@@ -404,7 +403,7 @@ func TestSweepArgo(t *testing.T) {
 		require.NotEqual(t, string(b), src)
 		require.NoError(t, os.WriteFile(filepath.Join(spec, "system.cue"), []byte(src), 0o644))
 		// Below the target: every bracket runs.
-		metric := accuracy(0.80)
+		metric := accuracy(0.80, 0.005)
 		start := time.Now()
 		s, plan := startSweep(t, spec, "resnet-tune-hb-e2e", metric)
 		wf := s.run(ctx, 10*time.Minute)
