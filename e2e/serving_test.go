@@ -21,6 +21,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kiln-ml/kiln/validate"
 )
 
 // predictorSpec is the part of an InferenceService's predictor kiln
@@ -150,7 +153,7 @@ func checkPredictor(t *testing.T, isvc *unstructured.Unstructured, ccsc *corev1.
 		}
 	}
 	require.NotNil(t, c, "the model server container")
-	t.Logf("  container %s: image %s, requests %v, limits %v", c.Name, c.Image, c.Resources.Requests, c.Resources.Limits)
+	t.Logf("  container %s: image %s, requests %s, limits %s", c.Name, c.Image, resourceList(c.Resources.Requests), resourceList(c.Resources.Limits))
 	assert.True(t, equality.Semantic.DeepEqual(want.Model.Resources, c.Resources),
 		"the model server runs with the resources kiln asked for:\nkiln:  %v\nKServe: %v", want.Model.Resources, c.Resources)
 	require.NotNil(t, c.SecurityContext)
@@ -213,8 +216,42 @@ func checkPredictor(t *testing.T, isvc *unstructured.Unstructured, ccsc *corev1.
 		require.NotNil(t, si, "KServe's webhook adds the storage initializer to pod %s", p.Name)
 		assert.Contains(t, si.Args, want.Model.StorageURI)
 		assert.Equal(t, ccsc.SecurityContext, si.SecurityContext, "the storage initializer runs with the securityContext of kiln's ClusterStorageContainer")
+		// The pod as the cluster made it meets restricted, whatever the
+		// namespace enforces (the API server admitted it under that).
+		b, err := yaml.Marshal(p)
+		require.NoError(t, err)
+		assert.Empty(t, validate.RestrictedViolations(b), "pod %s, with the storage initializer, meets restricted", p.Name)
 	}
 	return pods
+}
+
+// resourceList prints requests or limits as name=quantity.
+func resourceList(l corev1.ResourceList) string {
+	var out []string
+	for k, v := range l {
+		out = append(out, fmt.Sprintf("%s=%s", k, v.String()))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// defaulted logs what KServe's webhook and controller added to an
+// InferenceService kiln rendered: annotations, and the runtime the
+// controller chose.
+func defaulted(t *testing.T, kiln, cur *unstructured.Unstructured) {
+	t.Helper()
+	var added []string
+	for k, v := range cur.GetAnnotations() {
+		if _, ok := kiln.GetAnnotations()[k]; !ok && k != "kubectl.kubernetes.io/last-applied-configuration" {
+			added = append(added, k+"="+v)
+		}
+	}
+	sort.Strings(added)
+	runtime, _, _ := unstructured.NestedString(cur.Object, "status", "clusterServingRuntimeName")
+	if runtime == "" {
+		runtime, _, _ = unstructured.NestedString(cur.Object, "status", "servingRuntimeName")
+	}
+	t.Logf("InferenceService %s: KServe added annotations %v, finalizers %v; runtime %s", cur.GetName(), added, cur.GetFinalizers(), runtime)
 }
 
 func metricsOf(h *autoscalingv2.HorizontalPodAutoscaler) string {
@@ -303,6 +340,7 @@ func serveEnv(t *testing.T, example, env string) ([]*unstructured.Unstructured, 
 		}
 		cur := waitReady(t, o, 3*time.Minute)
 		t.Logf("InferenceService %s Ready after %s (deploymentMode %s)", o.GetName(), time.Since(start).Round(time.Second), cur.GetAnnotations()["serving.kserve.io/deploymentMode"])
+		defaulted(t, o, cur)
 		pods[o.GetName()] = checkPredictor(t, o, ccsc)
 	}
 	require.NotEmpty(t, pods, "%s/%s has Standard-mode InferenceServices", example, env)
@@ -323,6 +361,10 @@ func TestServingStandard(t *testing.T) {
 
 	t.Run("skin-lesion dev", func(t *testing.T) {
 		serveEnv(t, "skin-lesion", "dev")
+	})
+
+	t.Run("fraud-detect staging", func(t *testing.T) {
+		serveEnv(t, "fraud-detect", "staging")
 	})
 
 	t.Run("fraud-detect prod canary", func(t *testing.T) {
