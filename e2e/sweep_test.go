@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 )
 
 // trialRun is one trial's training job as the sweep ran it.
@@ -82,7 +83,12 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 	case tmpl["resource"] != nil:
 		res := tmpl["resource"].(map[string]any)
 		manifest, _ := res["manifest"].(string)
-		obj := decode(s.t, manifest)
+		// Not decode: t.Fatal must not be called off the test's goroutine.
+		var obj unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(manifest), &obj.Object); err != nil {
+			ok, msg = false, err.Error()
+			break
+		}
 		job := obj.GetName()
 		// The controller substituted the trial's inputs into the
 		// manifest: its name, and the arguments the job runs with.
