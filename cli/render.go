@@ -90,7 +90,11 @@ touches files it did not generate.`,
 				return err
 			}
 			scope := renderScope(res, len(o.envs) > 0)
-			r, err := write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun})
+			var r write.Result
+			err = a.guardWrite(cmd.Context(), func() (err error) {
+				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done()})
+				return err
+			})
 			if err != nil {
 				return err
 			}
