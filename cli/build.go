@@ -12,6 +12,7 @@ import (
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/policy"
 )
 
 // build compiles the spec in dir and renders it in memory: everything kiln
@@ -31,6 +32,9 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 	}
 	diags = append(diags, scheduleWarnings(sys)...)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
+	if res != nil {
+		rdiags = append(rdiags, policy.Check(res)...)
+	}
 	diags = append(diags, rdiags...).Sort()
 	if diags.HasErrors() {
 		return nil, diags, nil
