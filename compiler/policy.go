@@ -184,7 +184,19 @@ func (c *compilation) checkPolicy(p *policy, sys *ir.System, env *ir.Environment
 		}
 		diags.Add(d)
 	}
-	rule := func(name string) (policyRule, bool) { return c.policyRule(p, name, env.Name) }
+	rule := func(name string) (policyRule, bool) {
+		r, ok := c.policyRule(p, name, env.Name)
+		if ok && r.v.Validate() != nil {
+			// The rule for every environment and this one's
+			// contradict each other: nothing could satisfy both.
+			path := ir.Join(policyPath, "environments", env.Name, name)
+			d := diag.Errorf(r.pos, path, "policy rule %s cannot be satisfied in environment %s: %s", name, env.Name, r.text)
+			d.Envs = []string{env.Name}
+			diags.Add(d)
+			return r, false
+		}
+		return r, ok
+	}
 
 	if r, ok := rule("labels"); ok {
 		labels := map[string]string{}
