@@ -140,21 +140,24 @@ func (r policyRule) allows(x any) (bool, string) {
 	if err == nil {
 		return true, ""
 	}
-	errs := cueerrors.Errors(err)
-	if len(errs) == 0 {
-		return false, ""
-	}
-	format, args := errs[0].Msg()
-	msg := fmt.Sprintf(format, args...)
-	if p := errs[0].Path(); len(p) > 0 {
-		// The path inside the value (a label's key), after the rule's.
+	// Every complaint, each with the path inside the value (a label's
+	// key) after the rule's.
+	var msgs []string
+	for _, e := range cueerrors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		p := e.Path()
 		for i, s := range p {
 			if s == r.name && i+1 < len(p) {
 				msg = strings.Join(p[i+1:], ".") + ": " + msg
 				break
 			}
 		}
+		if !slices.Contains(msgs, msg) {
+			msgs = append(msgs, msg)
+		}
 	}
+	msg := strings.Join(msgs, "; ")
 	return false, msg
 }
 
