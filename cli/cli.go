@@ -62,8 +62,10 @@ func Main() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a := &app{stdout: os.Stdout, stderr: os.Stderr}
-	go a.onSignal(sigs, cancel, os.Exit)
+	done := make(chan struct{})
+	go a.onSignal(sigs, cancel, done, os.Exit)
 	code := a.execute(ctx, a.newRootCmd(), os.Args[1:])
+	close(done)
 	if a.writing.signalled.Load() {
 		select {} // the handler reports the signal and exits
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/kiln-ml/kiln/render/write"
 )
@@ -15,7 +16,9 @@ import (
 // Interrupts. CUE's evaluator cannot be stopped part way: a large spec
 // keeps it busy for seconds after the context is cancelled. So a signal
 // does not wait for the command to notice it. Main's handler cancels the
-// context and ends the process at once, unless files are being written:
+// context and ends the process within half a second (a command that
+// heeds the context, like publish, returns and cleans up in that time),
+// unless files are being written:
 // then it waits for the write to return. A write not yet begun never
 // begins (guardWrite checks the context under the same lock); one that is
 // staging its files (render/write writes them all to temporary files
@@ -47,15 +50,25 @@ func (a *app) guardWrite(ctx context.Context, f func() error) error {
 	return err
 }
 
-// onSignal waits for the first signal on sigs, cancels the run's context
-// and, once no write is under way, calls exit with 128 + the signal.
-func (a *app) onSignal(sigs <-chan os.Signal, cancel context.CancelFunc, exit func(int)) {
+// grace is how long the handler lets a command that heeds its context
+// (publish's git processes, killed with it) return and clean up after
+// itself, before ending the process anyway.
+const grace = 500 * time.Millisecond
+
+// onSignal waits for the first signal on sigs, cancels the run's context,
+// gives the command grace to return (done is closed when it has), and,
+// once no write is under way, calls exit with 128 + the signal.
+func (a *app) onSignal(sigs <-chan os.Signal, cancel context.CancelFunc, done <-chan struct{}, exit func(int)) {
 	sig, ok := <-sigs
 	if !ok {
 		return
 	}
 	a.writing.signalled.Store(true)
 	cancel()
+	select {
+	case <-done:
+	case <-time.After(grace):
+	}
 	a.writing.mu.Lock() // held until exit: no write starts after this
 	what := "nothing was written"
 	if a.writing.wrote {
