@@ -384,8 +384,17 @@ current-context: e2e
 	if err := c.installControllers(ctx, bins, env); err != nil {
 		return c, err
 	}
+	for _, a := range addons {
+		if err := a(ctx, c, env); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
 }
+
+// addons start what `make e2e-full` adds to the cluster (Trainer v2 and
+// JobSet, Argo CD); each is a no-op unless -e2e.full is set.
+var addons []func(ctx context.Context, c *cluster, env []string) error
 
 func waitHTTP(c *cluster, url, token string, timeout time.Duration) error {
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}

@@ -215,15 +215,15 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	default:
 		return false, "unsupported action " + action
 	}
-	// success and failure conditions: kiln's jobs end with a Succeeded or
-	// Failed condition.
+	// success and failure conditions: kiln's jobs end with a Succeeded
+	// (training operator) or Complete (Trainer v2) condition, or Failed.
 	var phase string
 	err = cl.waitFor(ctx, 3*time.Minute, obj.GetKind()+" "+obj.GetName()+" to finish", func() (bool, error) {
 		cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
-		for _, typ := range []string{"Succeeded", "Failed"} {
+		for _, typ := range []string{"Succeeded", "Complete", "Failed"} {
 			if s, _ := conditionOf(cur, typ); s == "True" {
 				phase = typ
 				return true, nil
@@ -234,7 +234,7 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	if err != nil {
 		return false, err.Error()
 	}
-	return phase == "Succeeded", obj.GetKind() + " " + obj.GetName() + " " + phase
+	return phase != "Failed", obj.GetKind() + " " + obj.GetName() + " " + phase
 }
 
 // run plays the executor until the workflow ends and returns it.
