@@ -48,6 +48,9 @@ type Environment struct {
 	Sync        SyncPolicy  `json:"sync"`
 	// Patches are kustomize patches by name, applied in name order.
 	Patches map[string]*Patch `json:"patches,omitempty"`
+	// Policy holds the rules of the spec's #Policy in this environment
+	// that need the rendered system to check (see PolicyRule).
+	Policy []PolicyRule `json:"-"`
 
 	// Spec is the base spec with this environment's overrides applied and
 	// entries limited to this environment removed where they do not apply.
