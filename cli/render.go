@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ type renderOptions struct {
 	out    string
 	stdout bool
 	dryRun bool
+	stats  bool
 }
 
 func (a *app) newRenderCmd() *cobra.Command {
@@ -63,7 +65,14 @@ touches files it did not generate.`,
 					return usageError{fmt.Errorf("--stdout prints one environment; -e names %d (%s)", len(envs), strings.Join(envs, ", "))}
 				}
 			}
-			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
+			var st *stats
+			if o.stats {
+				st = &stats{begin: time.Now()}
+				// Printed however the render ends, after its own
+				// messages: a failed render's time went somewhere too.
+				defer func() { st.print(a.stderr) }()
+			}
+			res, diags, err := buildWithStats(cmd.Context(), specDir(args), o.envs, st)
 			if err != nil {
 				return err
 			}
@@ -78,19 +87,27 @@ touches files it did not generate.`,
 					}
 					return usageError{fmt.Errorf("--stdout prints one environment, for kubectl apply -f -; %s has %d (%s): name one with -e", res.System.Name, n, strings.Join(names, ", "))}
 				}
+				stop := st.start(&st.Encode)
 				b, err := render.Stream(res)
+				stop()
 				if err != nil {
 					return err
 				}
+				stop = st.start(&st.Write)
 				_, err = a.stdout.Write(b)
+				stop()
 				return err
 			}
+			stop := st.start(&st.Encode)
 			files, err := render.Files(res)
+			stop()
 			if err != nil {
 				return err
 			}
 			scope := renderScope(res, len(o.envs) > 0)
+			stop = st.start(&st.Write)
 			r, err := write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun})
+			stop()
 			if err != nil {
 				return err
 			}
@@ -111,6 +128,7 @@ touches files it did not generate.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write) and the peak memory")
 	return cmd
 }
 

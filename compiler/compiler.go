@@ -36,6 +36,9 @@ type Options struct {
 	// Cwd is the directory positions are made relative to; the working
 	// directory when empty.
 	Cwd string
+	// Stats, when set, receives where the time went (added to what it
+	// holds).
+	Stats *Stats
 }
 
 // Compile loads the spec in dir and returns its IR. When the returned list
@@ -73,7 +76,9 @@ type compilation struct {
 }
 
 func (c *compilation) run(ctx context.Context) *ir.System {
+	stop := c.timer(loadPhase)
 	specInst, schemaInst, err := loadInstances(c.dir, c.opts.Overlay)
+	stop()
 	var dangling *danglingLinkError
 	if errors.As(err, &dangling) {
 		c.diags.Errorf(diag.Pos{File: c.pos.rel(dangling.file)}, "", "%s", dangling.msg())
@@ -95,6 +100,8 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: loading the embedded schema: %v", schemaInst.Err)
 		return nil
 	}
+	stop = c.timer(evaluatePhase)
+	defer func() { stop() }()
 	// The stable evaluator, whatever CUE_EXPERIMENT a user has set, so the
 	// same spec always means the same thing.
 	cctx := cuecontext.New(cuecontext.EvaluatorVersion(cuecontext.EvalStable))
@@ -103,10 +110,14 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: building the schema: %v", err)
 		return nil
 	}
+	stop()
+	stop = c.timer(loadPhase)
 	if !c.checkLimits(specInst) {
 		return nil
 	}
 	c.src = c.pos.collectSources(specInst.Files)
+	stop()
+	stop = c.timer(evaluatePhase)
 	user := cctx.BuildInstance(specInst)
 	c.user = user
 	if err := user.Err(); err != nil {
@@ -136,12 +147,18 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
 		return nil
 	}
+	stop()
+	stop = c.timer(decodePhase)
 	sys, envs := c.decodeSystem(v)
+	stop()
 	if sys == nil {
 		return nil
 	}
+	stop = c.timer(checksPhase)
 	c.checkOverrides(base)
-	if !c.checkEnvironmentNames(envs) {
+	ok := c.checkEnvironmentNames(envs)
+	stop()
+	if !ok {
 		return nil
 	}
 	c.envNames = slices.Sorted(maps.Keys(envs))
@@ -163,6 +180,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	if c.diags.HasErrors() {
 		return nil
 	}
+	stop = c.timer(checksPhase)
 	c.checkSystem(sys, envs)
 	c.check(sys)
 	return sys
@@ -218,6 +236,8 @@ func (c *compilation) selectEnvironments(envs map[string]*ir.Environment) []stri
 // resolveEnvironment applies env's overrides to the base spec, checks the
 // result against the schema and decodes it into env.Spec.
 func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment, base map[string]any) bool {
+	stop := c.timer(environmentsPhase)
+	defer func() { stop() }()
 	eff := clone(base).(map[string]any)
 	envPath := ir.Path("environments", env.Name)
 	src := maps.Clone(c.src)
@@ -273,6 +293,8 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 			return false
 		}
 	}
+	stop()
+	stop = c.timer(decodePhase)
 	var doc struct {
 		ir.Spec
 		// Metadata is decoded once, in decodeSystem.

@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/plugins"
+	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/write"
+)
+
+// kilnRender is what `kiln render` costs: kilnBuild, then writing the
+// tree into out (emptied first, so every file is created).
+func kilnRender(tb testing.TB, dir, out string) int {
+	ctx := context.Background()
+	sys, diags := compiler.Compile(ctx, dir, compiler.Options{})
+	if diags.HasErrors() {
+		tb.Fatalf("compile %s: %v", dir, diags.Err())
+	}
+	res, diags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	if diags.HasErrors() {
+		tb.Fatalf("render %s: %v", dir, diags.Err())
+	}
+	files, err := render.Files(res)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.RemoveAll(out); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := write.Tree(out, files, write.Options{}); err != nil {
+		tb.Fatal(err)
+	}
+	return len(files)
+}
+
+// benchNs are the sizes BenchmarkSynth renders; BENCH_N picks one.
+func benchNs(tb testing.TB) []int {
+	if s := os.Getenv("BENCH_N"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			tb.Fatalf("BENCH_N=%q: %v", s, err)
+		}
+		return []int{n}
+	}
+	return []int{10, 100}
+}
+
+// BenchmarkSynth renders and writes synthetic systems (SystemSpec) with
+// one and three environments: run it with -cpuprofile to see where a
+// large render spends its time (BENCH_N=1000).
+func BenchmarkSynth(b *testing.B) {
+	for _, n := range benchNs(b) {
+		for _, envs := range []int{1, 3} {
+			b.Run(fmt.Sprintf("models=%d/envs=%d", n, envs), func(b *testing.B) {
+				dir := b.TempDir()
+				if err := WriteSystem(dir, n, envs); err != nil {
+					b.Fatal(err)
+				}
+				out := filepath.Join(b.TempDir(), "out")
+				b.ReportAllocs()
+				for b.Loop() {
+					kilnRender(b, dir, out)
+				}
+			})
+		}
+	}
+}
