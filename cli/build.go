@@ -40,7 +40,7 @@ func buildWithStats(ctx context.Context, dir string, envs []string, st *stats) (
 		return nil, diags, nil
 	}
 	diags = append(diags, scheduleWarnings(sys)...)
-	stop := st.start(&st.Render)
+	stop := st.start(renderPhase)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
 	stop()
 	diags = append(diags, rdiags...).Sort()

@@ -87,25 +87,25 @@ touches files it did not generate.`,
 					}
 					return usageError{fmt.Errorf("--stdout prints one environment, for kubectl apply -f -; %s has %d (%s): name one with -e", res.System.Name, n, strings.Join(names, ", "))}
 				}
-				stop := st.start(&st.Encode)
+				stop := st.start(encodePhase)
 				b, err := render.Stream(res)
 				stop()
 				if err != nil {
 					return err
 				}
-				stop = st.start(&st.Write)
+				stop = st.start(writePhase)
 				_, err = a.stdout.Write(b)
 				stop()
 				return err
 			}
-			stop := st.start(&st.Encode)
+			stop := st.start(encodePhase)
 			files, err := render.Files(res)
 			stop()
 			if err != nil {
 				return err
 			}
 			scope := renderScope(res, len(o.envs) > 0)
-			stop = st.start(&st.Write)
+			stop = st.start(writePhase)
 			r, err := write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun})
 			stop()
 			if err != nil {

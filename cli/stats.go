@@ -17,15 +17,19 @@ type stats struct {
 	begin                 time.Time
 }
 
-// start returns a function that adds the time since the call to d; on a
-// nil *stats both do nothing.
-func (s *stats) start(d *time.Duration) func() {
+// start returns a function that adds the time since the call to the
+// phase pick chooses; on a nil *stats both do nothing.
+func (s *stats) start(pick func(*stats) *time.Duration) func() {
 	if s == nil {
 		return func() {}
 	}
 	t := time.Now()
-	return func() { *d += time.Since(t) }
+	return func() { *pick(s) += time.Since(t) }
 }
+
+func renderPhase(s *stats) *time.Duration { return &s.Render }
+func encodePhase(s *stats) *time.Duration { return &s.Encode }
+func writePhase(s *stats) *time.Duration  { return &s.Write }
 
 // print writes one line per phase, the total and the peak resident memory.
 func (s *stats) print(w io.Writer) error {
