@@ -9,9 +9,12 @@
 //     written. A bad path, a file kiln did not generate where a generated one
 //     should go, a regular file where a directory is needed or a symlink on
 //     the way fails the whole write with nothing changed.
-//   - Each file is written to a hidden temporary file in its own directory,
-//     synced, made 0644 and renamed over its target, so a reader sees either
-//     the old or the new content, never a mix. Directories are made 0755.
+//   - Each file is written to a hidden temporary file in its own directory
+//     and made 0644; once all are written their data is made durable (one
+//     syncfs of the file system on Linux, a sync per file elsewhere) and
+//     each is renamed over its target, so a reader, or the system after a
+//     crash, sees either the old or the new content, never a mix or a
+//     truncated file. Directories are made 0755.
 //     Files whose bytes did not change are not rewritten and keep their
 //     modification time.
 //   - Generated files the new tree lacks (and that are in Options.Scope) are
@@ -35,5 +38,6 @@
 // Nothing depends on map iteration order or scheduling: paths are handled in
 // sorted order and every list in a Result is sorted.
 //
-// write depends on the standard library only.
+// write depends on the standard library and, for syncfs,
+// golang.org/x/sys/unix.
 package write
