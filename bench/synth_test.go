@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -68,6 +70,57 @@ func BenchmarkSynth(b *testing.B) {
 					kilnRender(b, dir, out)
 				}
 			})
+		}
+	}
+}
+
+// renderFiles compiles and renders dir in memory.
+func renderFiles(tb testing.TB, dir string) map[string][]byte {
+	ctx := context.Background()
+	sys, diags := compiler.Compile(ctx, dir, compiler.Options{})
+	if diags.HasErrors() {
+		tb.Fatalf("compile %s: %v", dir, diags.Err())
+	}
+	res, diags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	if diags.HasErrors() {
+		tb.Fatalf("render %s: %v", dir, diags.Err())
+	}
+	files, err := render.Files(res)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return files
+}
+
+// TestSynthDeterministic renders a synthetic system with several
+// environments, which are rendered in parallel, at one and at four
+// procs: the bytes must be the same. It warns about nothing, so the
+// benchmark measures a clean render.
+func TestSynthDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteSystem(dir, 12, 4); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := compiler.Compile(context.Background(), dir, compiler.Options{})
+	if len(diags) > 0 {
+		t.Fatalf("the synthetic system has diagnostics:\n%v", diags)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first map[string][]byte
+	for _, procs := range []int{1, 4} {
+		runtime.GOMAXPROCS(procs)
+		files := renderFiles(t, dir)
+		if first == nil {
+			first = files
+			continue
+		}
+		if len(files) != len(first) {
+			t.Fatalf("GOMAXPROCS=%d: %d files, want %d", procs, len(files), len(first))
+		}
+		for p, b := range first {
+			if !bytes.Equal(files[p], b) {
+				t.Errorf("GOMAXPROCS=%d: %s differs", procs, p)
+			}
 		}
 	}
 }
