@@ -282,14 +282,15 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		if len(overImages) > 0 {
 			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, true)
 		}
-		var err error
-		if b, err = json.Marshal(eff); err != nil {
+		// Only what the overrides changed needs the schema again: the
+		// base was evaluated and validated against #System already.
+		changed := changedParts(base, eff)
+		pb, err := json.Marshal(changed)
+		if err != nil {
 			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
 			return false
 		}
-		// Only a patched spec needs the schema again: the base was
-		// evaluated and validated against #System already.
-		v := c.def.Unify(cctx.CompileBytes(b))
+		v := c.def.Unify(cctx.CompileBytes(pb))
 		if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 			for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
 				d.Envs = []string{env.Name}
@@ -297,7 +298,14 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 			}
 			return false
 		}
-		b, err = v.MarshalJSON()
+		pb, err = v.MarshalJSON()
+		if err == nil {
+			var checked map[string]any
+			if checked, err = toJSON(pb); err == nil {
+				spliceParts(eff, changed, checked)
+				b, err = json.Marshal(eff)
+			}
+		}
 		if err != nil {
 			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
 			return false
