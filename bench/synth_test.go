@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"testing"
 
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
@@ -122,5 +125,29 @@ func TestSynthDeterministic(t *testing.T) {
 				t.Errorf("GOMAXPROCS=%d: %s differs", procs, p)
 			}
 		}
+	}
+}
+
+// TestCUEPeer keeps the CUE package make bench compares kiln with valid:
+// it evaluates, with the five objects per model the table counts.
+func TestCUEPeer(t *testing.T) {
+	v := cuecontext.New().CompileString(CUEPackage(3))
+	objs := v.LookupPath(cue.ParsePath("objects"))
+	if err := objs.Validate(cue.Concrete(true)); err != nil {
+		t.Fatal(err)
+	}
+	it, err := objs.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if want := 3 * PeerObjectsPerModel; n != want {
+		t.Errorf("%d objects, want %d", n, want)
+	}
+	if len(HelmChart(3)["values.yaml"]) == 0 {
+		t.Error("the Helm chart has no values")
 	}
 }
