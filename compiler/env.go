@@ -101,6 +101,7 @@ func moveSources(src ir.Sources, moves []move) {
 	}
 	maps.Copy(src, copies)
 }
+
 // clone deep-copies a JSON value so patches never alias the base.
 func clone(v any) any {
 	switch v := v.(type) {
