@@ -66,8 +66,26 @@ fuzz:
 	$(GO) test ./diff -run '^$$' -fuzz FuzzCompare -fuzztime $(FUZZTIME)
 	$(GO) test ./cli -run '^$$' -fuzz FuzzRenderedObjectsValidate -fuzztime $(FUZZTIME)
 
-bench:
+# Benchmarks. First kiln's overhead against `cue export` of its own input
+# (Go benchmarks, as ratios measured in the same run); then kiln against its
+# peers on synthetic systems of BENCH_N models: `kiln render` against
+# `cue export` of an equivalent CUE package and `helm template` of an
+# equivalent chart, medians of BENCH_RUNS runs. The peers are installed
+# from the Go module proxy, at kiln's CUE version and HELM_VERSION, into
+# BENCH_CACHE once. `make bench BENCH_N=100` is a quick pass.
+CUE_VERSION  = $(shell $(GO) list -m -f '{{.Version}}' cuelang.org/go)
+HELM_VERSION ?= v3.22.1
+BENCH_CACHE  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kiln-bench
+BENCH_N      ?= 10,100,1000,3000
+BENCH_RUNS   ?= 3
+BENCH_ENVS   ?= 1
+CUE_BIN      = $(BENCH_CACHE)/cue-$(CUE_VERSION)/cue
+HELM_BIN     = $(BENCH_CACHE)/helm-$(HELM_VERSION)/helm
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	test -x $(CUE_BIN) || GOBIN=$(dir $(CUE_BIN)) $(GO) install cuelang.org/go/cmd/cue@$(CUE_VERSION)
+	test -x $(HELM_BIN) || GOBIN=$(dir $(HELM_BIN)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	$(GO) run ./bench/cmd/compare -kiln bin/kiln -cue $(CUE_BIN) -helm $(HELM_BIN) -n $(BENCH_N) -runs $(BENCH_RUNS) -envs $(BENCH_ENVS)
 
 lint:
 	test -z "$$(gofmt -l .)"

@@ -5,4 +5,11 @@
 // through the same cuelang.org/go library the cue command uses — and reports
 // kiln's cost as a ratio to it (the x-cue-export metrics). A ratio that grows
 // between commits is a regression wherever it was measured.
+//
+// `make bench` then compares kiln with its peers on synthetic systems of N
+// models (SystemSpec): `kiln render` against `cue export` of an equivalent
+// CUE package (CUEPackage) and `helm template` of an equivalent chart
+// (HelmChart), run as commands by bench/cmd/compare, which prints the
+// medians and the ratios. bench/cmd/synth writes a synthetic system for
+// profiling (`kiln render --stats`).
 package bench

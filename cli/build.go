@@ -18,12 +18,22 @@ import (
 // build compiles the spec in dir and renders it in memory: everything kiln
 // checks, without writing anything.
 func build(ctx context.Context, dir string, envs []string) (*render.Result, diag.List, error) {
+	return buildWithStats(ctx, dir, envs, nil)
+}
+
+// buildWithStats is build, adding where the time went to st when it is
+// not nil.
+func buildWithStats(ctx context.Context, dir string, envs []string, st *stats) (*render.Result, diag.List, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, nil, fmt.Errorf("spec directory: %w", err)
 	} else if !fi.IsDir() {
 		return nil, nil, fmt.Errorf("spec directory: %s is not a directory", dir)
 	}
-	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
+	var cst *compiler.Stats
+	if st != nil {
+		cst = &st.Compile
+	}
+	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs, Stats: cst})
 	if err := ctx.Err(); err != nil {
 		// Interrupted: what the compiler says about it is no finding.
 		return nil, nil, err
@@ -35,7 +45,9 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, diags, nil
 	}
 	diags = append(diags, scheduleWarnings(sys)...)
+	stop := st.start(renderPhase)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
+	stop()
 	if res != nil {
 		rdiags = append(rdiags, policy.Check(res)...)
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ type renderOptions struct {
 	out    string
 	stdout bool
 	dryRun bool
+	stats  bool
 }
 
 func (a *app) newRenderCmd() *cobra.Command {
@@ -78,7 +80,14 @@ touches files it did not generate.`,
 			if o.stdout && len(dirs) > 1 {
 				return usageError{fmt.Errorf("--stdout prints one environment of one system; %d spec directories given (%s)", len(dirs), strings.Join(dirs, ", "))}
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs)
+			var st *stats
+			if o.stats {
+				st = &stats{begin: time.Now()}
+				// Printed however the render ends, after its own
+				// messages: a failed render's time went somewhere too.
+				defer func() { st.print(a.stderr) }()
+			}
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, st)
 			if err != nil {
 				return err
 			}
@@ -94,11 +103,15 @@ touches files it did not generate.`,
 					}
 					return usageError{fmt.Errorf("--stdout prints one environment, for kubectl apply -f -; %s has %d (%s): name one with -e", res.System.Name, n, strings.Join(names, ", "))}
 				}
+				stop := st.start(encodePhase)
 				b, err := render.Stream(res)
+				stop()
 				if err != nil {
 					return err
 				}
+				stop = st.start(writePhase)
 				_, err = a.stdout.Write(b)
+				stop()
 				return err
 			}
 			// Several systems are written at once, into one tree with
@@ -107,6 +120,7 @@ touches files it did not generate.`,
 			files := map[string][]byte{}
 			var scopes []func(string) bool
 			objects := 0
+			stop := st.start(encodePhase)
 			for _, res := range results {
 				fs, err := render.Files(res)
 				if err != nil {
@@ -116,14 +130,17 @@ touches files it did not generate.`,
 				scopes = append(scopes, renderScope(res, len(o.envs) > 0))
 				objects += countObjects(res)
 			}
+			stop()
 			scope := func(p string) bool {
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
+			stop = st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
 				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done()})
 				return err
 			})
+			stop()
 			if err != nil {
 				return err
 			}
@@ -143,6 +160,7 @@ touches files it did not generate.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write) and the peak memory")
 	return cmd
 }
 

@@ -57,11 +57,11 @@ func specDirs(args []string) ([]string, error) {
 // buildAll builds every spec in dirs (see build) and, when none has
 // errors, checks them together. The results are those of the specs that
 // built, in the order of dirs; the diagnostics are everyone's, sorted.
-func buildAll(ctx context.Context, dirs []string, envs []string) ([]*render.Result, diag.List, error) {
+func buildAll(ctx context.Context, dirs []string, envs []string, st *stats) ([]*render.Result, diag.List, error) {
 	var results []*render.Result
 	var diags diag.List
 	for _, dir := range dirs {
-		res, d, err := build(ctx, dir, envs)
+		res, d, err := buildWithStats(ctx, dir, envs, st)
 		if err != nil {
 			return nil, nil, err
 		}

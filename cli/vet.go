@@ -38,7 +38,7 @@ namespace, expose host or object on a cluster, nor share a name.`,
 			if err != nil {
 				return err
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, nil)
 			if err != nil {
 				return err
 			}

@@ -123,7 +123,13 @@ func (k checker) checkReferences(sys *ir.System) {
 			k.errorf(path, "no %s named %q (have %s)", what, name, quoteList(have))
 		}
 	}
+	// The names a message lists, sorted once: sorting them for every
+	// reference made the check quadratic in the size of the spec.
 	datasets := slices.Sorted(maps.Keys(s.Datasets))
+	trainings := slices.Sorted(maps.Keys(s.Training))
+	pipelines := slices.Sorted(maps.Keys(s.Pipelines))
+	components := slices.Sorted(maps.Keys(s.Components))
+	servings := slices.Sorted(maps.Keys(s.Serving))
 	checkDatasets := func(path string, names []string) {
 		for i, n := range names {
 			_, ok := s.Datasets[n]
@@ -143,26 +149,26 @@ func (k checker) checkReferences(sys *ir.System) {
 			k.errorf(ir.Path("sweeps", name, "pipeline"), "a sweep runs trials of a training job or of a pipeline: set trial or pipeline, not both")
 		case sw.Pipeline != "":
 			_, ok := s.Pipelines[sw.Pipeline]
-			ref(ir.Path("sweeps", name, "pipeline"), "pipeline", sw.Pipeline, ok, slices.Sorted(maps.Keys(s.Pipelines)))
+			ref(ir.Path("sweeps", name, "pipeline"), "pipeline", sw.Pipeline, ok, pipelines)
 		case sw.Trial == "":
 			k.errorf(ir.Path("sweeps", name), "a sweep needs trial (the training job each trial runs) or pipeline (the pipeline each trial runs)")
 		default:
 			_, ok := s.Training[sw.Trial]
-			ref(ir.Path("sweeps", name, "trial"), "training job", sw.Trial, ok, slices.Sorted(maps.Keys(s.Training)))
+			ref(ir.Path("sweeps", name, "trial"), "training job", sw.Trial, ok, trainings)
 		}
 	}
 	checkStep := func(path string, st *ir.Step, steps map[string]*ir.Step) {
 		if st.Component != "" {
 			_, ok := s.Components[st.Component]
-			ref(ir.Join(path, "component"), "component", st.Component, ok, slices.Sorted(maps.Keys(s.Components)))
+			ref(ir.Join(path, "component"), "component", st.Component, ok, components)
 		}
 		if st.Training != "" {
 			_, ok := s.Training[st.Training]
-			ref(ir.Join(path, "training"), "training job", st.Training, ok, slices.Sorted(maps.Keys(s.Training)))
+			ref(ir.Join(path, "training"), "training job", st.Training, ok, trainings)
 		}
 		if st.Promote != nil {
 			_, ok := s.Serving[st.Promote.Serving]
-			ref(ir.Join(path, "promote", "serving"), "serving entry", st.Promote.Serving, ok, slices.Sorted(maps.Keys(s.Serving)))
+			ref(ir.Join(path, "promote", "serving"), "serving entry", st.Promote.Serving, ok, servings)
 		}
 		checkDatasets(ir.Join(path, "datasets"), st.Datasets)
 		if steps == nil {

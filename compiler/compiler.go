@@ -36,6 +36,9 @@ type Options struct {
 	// Cwd is the directory positions are made relative to; the working
 	// directory when empty.
 	Cwd string
+	// Stats, when set, receives where the time went (added to what it
+	// holds).
+	Stats *Stats
 }
 
 // Compile loads the spec in dir and returns its IR. When the returned list
@@ -73,7 +76,9 @@ type compilation struct {
 }
 
 func (c *compilation) run(ctx context.Context) *ir.System {
+	stop := c.timer(loadPhase)
 	specInst, schemaInst, err := loadInstances(c.dir, c.opts.Overlay)
+	stop()
 	var dangling *danglingLinkError
 	if errors.As(err, &dangling) {
 		c.diags.Errorf(diag.Pos{File: c.pos.rel(dangling.file)}, "", "%s", dangling.msg())
@@ -95,6 +100,8 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: loading the embedded schema: %v", schemaInst.Err)
 		return nil
 	}
+	stop = c.timer(evaluatePhase)
+	defer func() { stop() }()
 	// The stable evaluator, whatever CUE_EXPERIMENT a user has set, so the
 	// same spec always means the same thing.
 	cctx := cuecontext.New(cuecontext.EvaluatorVersion(cuecontext.EvalStable))
@@ -103,10 +110,14 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: building the schema: %v", err)
 		return nil
 	}
+	stop()
+	stop = c.timer(loadPhase)
 	if !c.checkLimits(specInst) {
 		return nil
 	}
 	c.src = c.pos.collectSources(specInst.Files)
+	stop()
+	stop = c.timer(evaluatePhase)
 	user := cctx.BuildInstance(specInst)
 	c.user = user
 	if err := user.Err(); err != nil {
@@ -123,7 +134,10 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
 		return nil
 	}
-	v := c.def.Unify(user)
+	v := user
+	if !embedsSystem(specInst.Files) {
+		v = c.def.Unify(user)
+	}
 	if !v.LookupPath(cue.ParsePath("environments")).Exists() {
 		v = v.FillPath(cue.ParsePath("environments."+DefaultEnvironment), map[string]any{})
 	}
@@ -131,17 +145,31 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		c.diags.Add(c.pos.convertErrors(err, c.src, schemaPathPrefix)...)
 		return nil
 	}
-	base, err := toJSON(v)
+	// One export: the base spec's JSON is decoded into the system's
+	// metadata, into the plain values overrides patch, and into the spec
+	// of every environment without overrides.
+	baseJSON, err := v.MarshalJSON()
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
 		return nil
 	}
-	sys, envs := c.decodeSystem(v)
+	stop()
+	stop = c.timer(decodePhase)
+	base, err := toJSON(baseJSON)
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+		return nil
+	}
+	sys, envs := c.decodeSystem(baseJSON)
+	stop()
 	if sys == nil {
 		return nil
 	}
+	stop = c.timer(checksPhase)
 	c.checkOverrides(base)
-	if !c.checkEnvironmentNames(envs) {
+	ok := c.checkEnvironmentNames(envs)
+	stop()
+	if !ok {
 		return nil
 	}
 	c.envNames = slices.Sorted(maps.Keys(envs))
@@ -155,7 +183,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		if env.Namespace == "" {
 			env.Namespace = sys.Namespace
 		}
-		if !c.resolveEnvironment(cctx, env, base) {
+		if !c.resolveEnvironment(cctx, env, base, baseJSON) {
 			continue
 		}
 		sys.Environments = append(sys.Environments, env)
@@ -163,23 +191,22 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	if c.diags.HasErrors() {
 		return nil
 	}
+	stop = c.timer(checksPhase)
 	c.checkSystem(sys, envs)
 	c.check(sys)
 	return sys
 }
 
-// decodeSystem decodes the system's metadata and environments.
-func (c *compilation) decodeSystem(v cue.Value) (*ir.System, map[string]*ir.Environment) {
+// decodeSystem decodes the system's metadata and environments from the
+// exported spec.
+func (c *compilation) decodeSystem(b []byte) (*ir.System, map[string]*ir.Environment) {
 	var doc struct {
 		ir.System
 		// The spec sections are decoded per environment, in
 		// resolveEnvironment.
 		Environments map[string]*ir.Environment `json:"environments"`
 	}
-	b, err := v.MarshalJSON()
-	if err == nil {
-		err = json.Unmarshal(b, &doc)
-	}
+	err := json.Unmarshal(b, &doc)
 	if err != nil && c.reportHugeNumber(err, b, c.src) {
 		return nil, nil
 	}
@@ -215,14 +242,20 @@ func (c *compilation) selectEnvironments(envs map[string]*ir.Environment) []stri
 	return slices.Compact(out)
 }
 
-// resolveEnvironment applies env's overrides to the base spec, checks the
-// result against the schema and decodes it into env.Spec.
-func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment, base map[string]any) bool {
-	eff := clone(base).(map[string]any)
+// resolveEnvironment applies env's overrides to the base spec (base, as
+// plain values; baseJSON, as exported), checks the result against the
+// schema and decodes it into env.Spec.
+func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment, base map[string]any, baseJSON []byte) bool {
+	stop := c.timer(environmentsPhase)
+	defer func() { stop() }()
 	envPath := ir.Path("environments", env.Name)
 	src := maps.Clone(c.src)
-	overrides, _ := eff["environments"].(map[string]any)[env.Name].(map[string]any)["overrides"].(map[string]any)
+	overrides, _ := base["environments"].(map[string]any)[env.Name].(map[string]any)["overrides"].(map[string]any)
+	// An environment without overrides is the base spec: its exported
+	// JSON is decoded as it is.
+	b := baseJSON
 	if len(overrides) > 0 {
+		eff := clone(base).(map[string]any)
 		baseImages, _ := base["images"].(map[string]any)
 		overImages, _ := overrides["images"].(map[string]any)
 		if len(overImages) > 0 {
@@ -249,17 +282,15 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		if len(overImages) > 0 {
 			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, true)
 		}
-	}
-	b, err := json.Marshal(eff)
-	if err != nil {
-		c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
-		return false
-	}
-	// An environment without overrides is the base spec, which was
-	// evaluated and validated against #System already: only a patched
-	// spec needs the schema again (half of compile time otherwise).
-	if len(overrides) > 0 {
-		v := c.def.Unify(cctx.CompileBytes(b))
+		// Only what the overrides changed needs the schema again: the
+		// base was evaluated and validated against #System already.
+		changed := changedParts(base, eff)
+		pb, err := json.Marshal(changed)
+		if err != nil {
+			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
+			return false
+		}
+		v := c.def.Unify(cctx.CompileBytes(pb))
 		if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 			for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
 				d.Envs = []string{env.Name}
@@ -267,12 +298,21 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 			}
 			return false
 		}
-		b, err = v.MarshalJSON()
+		pb, err = v.MarshalJSON()
+		if err == nil {
+			var checked map[string]any
+			if checked, err = toJSON(pb); err == nil {
+				spliceParts(eff, changed, checked)
+				b, err = json.Marshal(eff)
+			}
+		}
 		if err != nil {
 			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
 			return false
 		}
 	}
+	stop()
+	stop = c.timer(decodePhase)
 	var doc struct {
 		ir.Spec
 		// Metadata is decoded once, in decodeSystem.
@@ -299,13 +339,9 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	return true
 }
 
-// toJSON exports a concrete value as plain JSON values, keeping numbers as
-// CUE wrote them.
-func toJSON(v cue.Value) (map[string]any, error) {
-	b, err := v.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
+// toJSON decodes an exported value as plain JSON values, keeping numbers
+// as CUE wrote them.
+func toJSON(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any

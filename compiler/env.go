@@ -3,8 +3,8 @@ package compiler
 import (
 	"maps"
 	"slices"
-	"strings"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -20,6 +20,18 @@ import (
 // the override's position. patchPath is the CUE path of patch itself, so its
 // own positions can be found in src.
 func applyOverrides(dst, patch map[string]any, path, patchPath string, src ir.Sources) {
+	var moves []move
+	patchValues(dst, patch, path, patchPath, &moves)
+	moveSources(src, moves)
+}
+
+// move says that the positions under from (an override) become those of
+// to, replacing the ones to had.
+type move struct{ from, to string }
+
+// patchValues is applyOverrides on the values, recording the moves of
+// positions it implies, in order.
+func patchValues(dst, patch map[string]any, path, patchPath string, moves *[]move) {
 	for _, k := range slices.Sorted(maps.Keys(patch)) {
 		pv := patch[k]
 		child, patchChild := ir.Join(path, k), ir.Join(patchPath, k)
@@ -29,37 +41,65 @@ func applyOverrides(dst, patch map[string]any, path, patchPath string, src ir.So
 		case pIsMap && dIsMap:
 			// The struct itself stays where the base defined it; only
 			// the fields the override names move.
-			applyOverrides(dm, pm, child, patchChild, src)
+			patchValues(dm, pm, child, patchChild, moves)
 		case pIsMap:
 			// Where the base has no object, the override is merged into
 			// an empty one: its nulls delete nothing and do not remain.
 			m := map[string]any{}
-			moveSources(src, patchChild, child)
-			applyOverrides(m, pm, child, patchChild, src)
+			*moves = append(*moves, move{patchChild, child})
+			patchValues(m, pm, child, patchChild, moves)
 			dst[k] = m
 		case pv == nil:
 			delete(dst, k)
-			moveSources(src, patchChild, child)
+			*moves = append(*moves, move{patchChild, child})
 		default:
 			dst[k] = clone(pv)
-			moveSources(src, patchChild, child)
+			*moves = append(*moves, move{patchChild, child})
 		}
 	}
 }
 
-// moveSources makes the positions under from (an override) those of to,
-// dropping the positions to had before.
-func moveSources(src ir.Sources, from, to string) {
-	for _, p := range slices.Collect(maps.Keys(src)) {
-		if p == to || strings.HasPrefix(p, to+".") {
+// moveSources makes the positions under each move's from those of its to,
+// dropping the positions to had before, in one pass over src: moving them
+// one override at a time went over every position of the spec for each
+// overridden value. A move below another's to (a field of an object the
+// override adds) moves what the outer one moved already.
+func moveSources(src ir.Sources, moves []move) {
+	if len(moves) == 0 {
+		return
+	}
+	to := map[string]string{}   // to -> from
+	from := map[string]string{} // from -> to
+	for _, m := range moves {
+		to[m.to] = m.from
+		from[m.from] = m.to
+	}
+	// under returns the path of set that p is or is below, if any.
+	under := func(p string, set map[string]string) (string, bool) {
+		if _, ok := set[p]; ok {
+			return p, true
+		}
+		for i := len(p) - 1; i > 0; i-- {
+			if p[i] == '.' {
+				if _, ok := set[p[:i]]; ok {
+					return p[:i], true
+				}
+			}
+		}
+		return "", false
+	}
+	copies := map[string]diag.Pos{}
+	for p, pos := range src {
+		if f, ok := under(p, from); ok {
+			copies[from[f]+p[len(f):]] = pos
+		}
+	}
+	for p := range src {
+		if _, ok := under(p, to); ok {
 			delete(src, p)
 		}
 	}
-	for _, p := range slices.Collect(maps.Keys(src)) {
-		if p == from || strings.HasPrefix(p, from+".") {
-			src[to+strings.TrimPrefix(p, from)] = src[p]
-		}
-	}
+	maps.Copy(src, copies)
 }
 
 // clone deep-copies a JSON value so patches never alias the base.

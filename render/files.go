@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	goyaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -144,11 +145,45 @@ func Stream(res *Result) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Marshal encodes an object as YAML through JSON, so field names and
-// quoting follow the API types' JSON tags and keys come out sorted. It
+// MapMarshaler is implemented by objects that produce their JSON form as
+// decoded JSON values (numbers as json.Number) themselves, such as
+// argo.Object, which prunes what Argo's types marshal needlessly: Marshal
+// takes the map and saves a round trip through JSON text.
+type MapMarshaler interface {
+	MarshalMap() (map[string]any, error)
+}
+
+// Marshal encodes an object as YAML through its JSON form, so field names
+// and quoting follow the API types' JSON tags and keys come out sorted. It
 // drops what typed objects add but nobody wrote: null creationTimestamps
 // and status blocks, which would show up as noise in every diff.
+//
+// The bytes are exactly those of sigs.k8s.io/yaml.Marshal of the cleaned
+// map, which goes JSON text → go-yaml's parser → go-yaml's encoder; this
+// hands go-yaml the values its parser would have produced (the same
+// strings, numbers resolved as go-yaml resolves them) and skips the text
+// and the parse, most of the cost of encoding a large system.
 func Marshal(obj any) ([]byte, error) {
+	m, err := ToMap(obj)
+	if err != nil {
+		return nil, err
+	}
+	clean(m)
+	// kiln renders desired state only; some types (PodDisruptionBudget,
+	// HorizontalPodAutoscaler) marshal zero status fields regardless.
+	delete(m, "status")
+	if err := resolveNumbers(m); err != nil {
+		return nil, err
+	}
+	return goyaml.Marshal(m)
+}
+
+// ToMap returns obj's JSON form as decoded JSON values, numbers as
+// json.Number.
+func ToMap(obj any) (map[string]any, error) {
+	if mm, ok := obj.(MapMarshaler); ok {
+		return mm.MarshalMap()
+	}
 	b, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -159,11 +194,60 @@ func Marshal(obj any) ([]byte, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
-	clean(m)
-	// kiln renders desired state only; some types (PodDisruptionBudget,
-	// HorizontalPodAutoscaler) marshal zero status fields regardless.
-	delete(m, "status")
-	return yaml.Marshal(m)
+	return m, nil
+}
+
+// resolveNumbers replaces, in place, each json.Number with the value
+// go-yaml reads from the same literal (an int, a float64, …), so that
+// go-yaml writes it exactly as it did when it parsed the JSON text.
+func resolveNumbers(v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if n, ok := e.(json.Number); ok {
+				r, err := yamlNumber(n)
+				if err != nil {
+					return err
+				}
+				v[k] = r
+				continue
+			}
+			if err := resolveNumbers(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if n, ok := e.(json.Number); ok {
+				r, err := yamlNumber(n)
+				if err != nil {
+					return err
+				}
+				v[i] = r
+				continue
+			}
+			if err := resolveNumbers(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// yamlNumbers caches yamlNumber: objects repeat a few numbers many times.
+var yamlNumbers sync.Map // json.Number -> any
+
+// yamlNumber is what go-yaml's parser makes of the literal n.
+func yamlNumber(n json.Number) (any, error) {
+	if r, ok := yamlNumbers.Load(n); ok {
+		return r, nil
+	}
+	var r any
+	if err := goyaml.Unmarshal([]byte(n), &r); err != nil {
+		return nil, err
+	}
+	yamlNumbers.Store(n, r)
+	return r, nil
 }
 
 // clean removes null creationTimestamps at any depth (pod templates carry

@@ -3,8 +3,10 @@ package render
 import (
 	"context"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
@@ -153,40 +155,36 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
 		return nil, diags
 	}
-	for _, env := range sys.Environments {
+	// Environments are rendered in parallel, each into its own slot, and
+	// their results and diagnostics are taken in the environments' order,
+	// so the result does not depend on scheduling.
+	envs := make([]Environment, len(sys.Environments))
+	envDiags := make([]diag.List, len(sys.Environments))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(sys.Environments)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				envs[i], envDiags[i] = renderEnvironment(sys, sys.Environments[i], kinds, opts)
+			}
+		}()
+	}
+	rendered := 0
+	for i := range sys.Environments {
 		if err := ctx.Err(); err != nil {
 			diags.Errorf(diag.Pos{}, "", "%v", err)
 			break
 		}
-		c := &Context{System: sys, Env: env, Set: NewSetOf(kinds), Kinds: kinds}
-		var envDiags diag.List
-		for _, r := range opts.Renderers {
-			envDiags = append(envDiags, r.Render(c)...)
-		}
-		envDiags = append(envDiags, c.diags...)
-		c.failed = envDiags.HasErrors()
-		for _, d := range envDiags {
-			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
-		}
-		for _, it := range c.Set.Items() {
-			finish(sys, kinds, it)
-		}
-		c.diags = nil
-		for _, r := range opts.Renderers {
-			if t, ok := r.(Transformer); ok {
-				for _, d := range t.Transform(c) {
-					diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
-				}
-			}
-		}
-		for _, d := range c.diags {
-			diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
-		}
-		if err := nameByContent(c.Set); err != nil {
-			diags.Errorf(diag.Pos{}, "", "naming objects by their content: %v", err)
-		}
-		res.Environments = append(res.Environments, Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items(),
-			GPUDemands: c.needs.GPUDemands(), GPUQuota: env.GPU.Quota})
+		next <- i
+		rendered++
+	}
+	close(next)
+	wg.Wait()
+	for i := range rendered {
+		diags = append(diags, envDiags[i]...)
+		res.Environments = append(res.Environments, envs[i])
 	}
 	if !opts.Partial && !diags.HasErrors() {
 		sc := &SystemContext{System: sys, Environments: res.Environments, Kinds: kinds}
@@ -211,6 +209,43 @@ func Render(ctx context.Context, sys *ir.System, opts Options) (*Result, diag.Li
 		return nil, diags
 	}
 	return res, diags
+}
+
+// renderEnvironment runs every renderer for one environment, finishes its
+// objects, runs the transformers and names objects by their content. It
+// shares nothing it writes with other environments, so environments are
+// rendered in parallel.
+func renderEnvironment(sys *ir.System, env *ir.Environment, kinds *Kinds, opts Options) (Environment, diag.List) {
+	var diags diag.List
+	c := &Context{System: sys, Env: env, Set: NewSetOf(kinds), Kinds: kinds}
+	var envDiags diag.List
+	for _, r := range opts.Renderers {
+		envDiags = append(envDiags, r.Render(c)...)
+	}
+	envDiags = append(envDiags, c.diags...)
+	c.failed = envDiags.HasErrors()
+	for _, d := range envDiags {
+		diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
+	}
+	for _, it := range c.Set.Items() {
+		finish(sys, kinds, it)
+	}
+	c.diags = nil
+	for _, r := range opts.Renderers {
+		if t, ok := r.(Transformer); ok {
+			for _, d := range t.Transform(c) {
+				diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
+			}
+		}
+	}
+	for _, d := range c.diags {
+		diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
+	}
+	if err := nameByContent(c.Set); err != nil {
+		diags.Errorf(diag.Pos{}, "", "naming objects by their content: %v", err)
+	}
+	return Environment{Name: env.Name, Dir: env.Name + "/" + sys.Name, Items: c.Set.Items(),
+		GPUDemands: c.needs.GPUDemands(), GPUQuota: env.GPU.Quota}, diags
 }
 
 // withEnvironment says which environment a diagnostic is about, when the

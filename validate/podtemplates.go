@@ -32,6 +32,7 @@ func embeddedPodErrors(obj map[string]any) field.ErrorList {
 			return nil
 		}
 	}
+	claims := jobSetClaims(obj)
 	var errs field.ErrorList
 	var walk func(p *field.Path, v any)
 	walk = func(p *field.Path, v any) {
@@ -43,6 +44,7 @@ func embeddedPodErrors(obj map[string]any) field.ErrorList {
 					errs = append(errs, field.Invalid(p, "<pod template>", err.Error()))
 					return
 				}
+				t.Spec.Volumes = append(t.Spec.Volumes, claims...)
 				errs = append(errs, checkPodTemplate(&t, p, podSpecOptions{restartPolicies: allRestartPolicies})...)
 				return
 			}
@@ -66,6 +68,38 @@ func embeddedPodErrors(obj map[string]any) field.ErrorList {
 	}
 	walk(specPath, obj["spec"])
 	return errs
+}
+
+// jobSetClaims returns the volumes JobSet adds to every pod of a JobSet, or
+// of the JobSet template of a Trainer runtime, from its volumeClaimPolicies:
+// one per claim template, named as the template, so the pod templates'
+// volumeMounts of those names are not dangling.
+func jobSetClaims(obj map[string]any) []corev1.Volume {
+	spec, _ := obj["spec"].(map[string]any)
+	switch kind, _ := obj["kind"].(string); kind {
+	case "TrainingRuntime", "ClusterTrainingRuntime":
+		t, _ := spec["template"].(map[string]any)
+		spec, _ = t["spec"].(map[string]any)
+	case "JobSet":
+	default:
+		return nil
+	}
+	policies, _ := spec["volumeClaimPolicies"].([]any)
+	var vols []corev1.Volume
+	for _, p := range policies {
+		p, _ := p.(map[string]any)
+		templates, _ := p["templates"].([]any)
+		for _, t := range templates {
+			t, _ := t.(map[string]any)
+			meta, _ := t["metadata"].(map[string]any)
+			if name, _ := meta["name"].(string); name != "" {
+				vols = append(vols, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name},
+				}})
+			}
+		}
+	}
+	return vols
 }
 
 func hasContainers(v map[string]any) bool {

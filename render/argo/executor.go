@@ -3,6 +3,7 @@ package argo
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,7 +71,7 @@ func ExecutorSecurityContext() *corev1.SecurityContext {
 // kept, with the executor's merged into it. Templates without a pod
 // (steps, dag, suspend) are left alone.
 func Executor(spec *wfv1.WorkflowSpec) error {
-	wf, err := mergePatch(spec.PodSpecPatch, corev1.PodSpec{InitContainers: []corev1.Container{executorContainer(InitContainer)}})
+	wf, err := executorPatch(spec.PodSpecPatch, true, InitContainer)
 	if err != nil {
 		return fmt.Errorf("workflow podSpecPatch: %w", err)
 	}
@@ -111,13 +112,44 @@ func executorTemplate(t *wfv1.Template) error {
 		}
 		return nil
 	}
-	p, err := mergePatch(t.PodSpecPatch, corev1.PodSpec{Containers: []corev1.Container{executorContainer(name)}})
+	p, err := executorPatch(t.PodSpecPatch, false, name)
 	if err != nil {
 		return fmt.Errorf("template %s podSpecPatch: %w", t.Name, err)
 	}
 	t.PodSpecPatch = p
 	return nil
 }
+
+// executorPatch merges the patch of the executor container name (an init
+// container when init is set) into the patch existing. Most templates
+// have no patch of their own, and then the result is always the same:
+// it is made once per container, not once per template (a strategic merge
+// and a YAML encoding each, a tenth of rendering a large system).
+func executorPatch(existing string, init bool, name string) (string, error) {
+	add := func() (string, error) {
+		spec := corev1.PodSpec{Containers: []corev1.Container{executorContainer(name)}}
+		if init {
+			spec = corev1.PodSpec{InitContainers: spec.Containers}
+		}
+		return mergePatch(existing, spec)
+	}
+	if existing != "" {
+		return add()
+	}
+	key := fmt.Sprint(init, name)
+	if p, ok := executorPatches.Load(key); ok {
+		return p.(string), nil
+	}
+	p, err := add()
+	if err == nil {
+		executorPatches.Store(key, p)
+	}
+	return p, err
+}
+
+// executorPatches holds executorPatch's results for templates without a
+// patch of their own, by init and container name.
+var executorPatches sync.Map
 
 // executorContainer is the patch of one executor container: only the
 // fields kiln sets, so the merge leaves the rest as Argo built it.

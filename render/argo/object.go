@@ -52,6 +52,16 @@ func (o *Object) Unwrap() render.Object { return o.Object }
 
 // MarshalJSON implements json.Marshaler.
 func (o *Object) MarshalJSON() ([]byte, error) {
+	m, err := o.MarshalMap()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// MarshalMap implements render.MapMarshaler: render.Marshal encodes the
+// pruned map without a second trip through JSON text.
+func (o *Object) MarshalMap() (map[string]any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -67,7 +77,7 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 	}
 	delete(m, "status")
 	prune(m)
-	return json.Marshal(m)
+	return m, nil
 }
 
 // emptyMeansUnset are the keys whose empty object Argo treats exactly as

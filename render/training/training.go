@@ -142,7 +142,27 @@ func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
 	if t.Standalone != nil {
 		return *t.Standalone
 	}
-	return len(UsedBy(s, name)) == 0
+	return !usedBy(s, name)
+}
+
+// usedBy reports whether a pipeline step or sweep runs the training entry
+// name. It is UsedBy without building and sorting the list: Standalone
+// asks it for every entry, and sorting every pipeline for each made
+// rendering quadratic in the size of the spec.
+func usedBy(s *ir.Spec, name string) bool {
+	for _, p := range s.Pipelines {
+		for _, st := range p.Steps {
+			if st.Training == name {
+				return true
+			}
+		}
+	}
+	for _, sw := range s.Sweeps {
+		if sw.Trial == name {
+			return true
+		}
+	}
+	return false
 }
 
 // UsedBy lists the CUE paths of the pipeline steps and sweeps that run the training entry name, sorted.

@@ -10,9 +10,11 @@
 //     should go, a regular file where a directory is needed or a symlink on
 //     the way fails the whole write with nothing changed.
 //   - Every new or changed file is first written to a hidden temporary file
-//     in its own directory, synced and made 0644; only when all of them are
-//     staged are they renamed over their targets, so a reader sees either
-//     the old or the new content of a file, never a mix, and a write
+//     in its own directory and made 0644; once all of them are staged their
+//     data is made durable (one syncfs of the file system on Linux, a sync
+//     per file elsewhere) and they are renamed over their targets, so a
+//     reader, or the system after a crash, sees either the old or the new
+//     content of a file, never a mix or a truncated file, and a write
 //     stopped (Options.Stop) or failing while it stages leaves the
 //     directory exactly as it was. Directories are made 0755. Files whose
 //     bytes did not change are not rewritten and keep their modification
@@ -38,5 +40,6 @@
 // Nothing depends on map iteration order or scheduling: paths are handled in
 // sorted order and every list in a Result is sorted.
 //
-// write depends on the standard library only.
+// write depends on the standard library and, for syncfs,
+// golang.org/x/sys/unix.
 package write

@@ -1,0 +1,208 @@
+//go:build unix
+
+// Command compare is `make bench`'s comparison of kiln with its peers:
+// for each N it writes a synthetic system of N models (bench.SystemSpec),
+// the equivalent CUE package and Helm chart, runs `kiln render` (compile,
+// validate, render, write), `cue export` and `helm template` on them a few
+// times each, and prints the medians (wall, CPU, peak RSS, objects, bytes)
+// with kiln's CPU and memory as multiples of each peer's, measured in the
+// same run.
+//
+//	compare -kiln bin/kiln -cue CUE -helm HELM [-n 10,100,1000,3000] [-runs 3]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kiln-ml/kiln/bench"
+)
+
+type measure struct {
+	wall, cpu time.Duration
+	rss       int64 // bytes
+	objects   int
+	bytes     int64
+}
+
+func main() {
+	kiln := flag.String("kiln", "bin/kiln", "the kiln binary")
+	cue := flag.String("cue", "cue", "the cue binary")
+	helm := flag.String("helm", "helm", "the helm binary")
+	ns := flag.String("n", "10,100,1000,3000", "numbers of models, comma-separated")
+	runs := flag.Int("runs", 3, "runs of each tool per N (the median is shown)")
+	envs := flag.Int("envs", 1, "environments of the kiln system (with overrides beyond the first)")
+	flag.Parse()
+	if err := run(*kiln, *cue, *helm, *ns, *runs, *envs); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run(kiln, cue, helm, ns string, runs, envs int) error {
+	var sizes []int
+	for _, s := range strings.Split(ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-n: %q is not a number of models", s)
+		}
+		sizes = append(sizes, n)
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("kiln vs cue export vs helm template: %s, %d CPUs (GOMAXPROCS %d), %s, %d environment(s), median of %d runs\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOMAXPROCS(0), host, envs, runs)
+	fmt.Println("| N models | tool | wall s | CPU s | peak MiB | objects | MiB out | CPU kiln/x | RSS kiln/x |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, n := range sizes {
+		tmp, err := os.MkdirTemp("", "kiln-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		sys, cuePkg, chart := filepath.Join(tmp, "kiln"), filepath.Join(tmp, "cue"), filepath.Join(tmp, "chart")
+		if err := bench.WriteSystem(sys, n, envs); err != nil {
+			return err
+		}
+		if err := writeFiles(cuePkg, map[string]string{"peer.cue": bench.CUEPackage(n)}); err != nil {
+			return err
+		}
+		if err := writeFiles(chart, bench.HelmChart(n)); err != nil {
+			return err
+		}
+		out := filepath.Join(tmp, "out")
+		k, err := median(runs, func() (measure, error) {
+			if err := os.RemoveAll(out); err != nil {
+				return measure{}, err
+			}
+			m, _, err := timed(exec.Command(kiln, "render", "--out", out, sys))
+			if err != nil {
+				return m, err
+			}
+			m.objects, m.bytes, err = treeSize(out)
+			return m, err
+		})
+		if err != nil {
+			return fmt.Errorf("kiln, N=%d: %w", n, err)
+		}
+		c, err := median(runs, func() (measure, error) {
+			cmd := exec.Command(cue, "export", "--out", "yaml", "-e", "objects", ".")
+			cmd.Dir = cuePkg
+			m, stdout, err := timed(cmd)
+			m.objects, m.bytes = n*bench.PeerObjectsPerModel, int64(len(stdout))
+			return m, err
+		})
+		if err != nil {
+			return fmt.Errorf("cue, N=%d: %w", n, err)
+		}
+		h, err := median(runs, func() (measure, error) {
+			m, stdout, err := timed(exec.Command(helm, "template", "synth", chart))
+			m.objects, m.bytes = bytes.Count(stdout, []byte("\nkind: ")), int64(len(stdout))
+			return m, err
+		})
+		if err != nil {
+			return fmt.Errorf("helm, N=%d: %w", n, err)
+		}
+		row := func(tool string, m measure, ratios string) {
+			fmt.Printf("| %d | %s | %.2f | %.2f | %.0f | %d | %.1f | %s |\n", n, tool, m.wall.Seconds(), m.cpu.Seconds(),
+				float64(m.rss)/(1<<20), m.objects, float64(m.bytes)/(1<<20), ratios)
+		}
+		ratio := func(p measure) string {
+			return fmt.Sprintf("%.2f× | %.2f×", k.cpu.Seconds()/p.cpu.Seconds(), float64(k.rss)/float64(p.rss))
+		}
+		row("kiln render", k, "— | —")
+		row("cue export", c, ratio(c))
+		row("helm template", h, ratio(h))
+	}
+	return nil
+}
+
+// timed runs cmd and returns its wall and CPU time, peak RSS and stdout.
+func timed(cmd *exec.Cmd) (measure, []byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	m := measure{wall: time.Since(start)}
+	if err != nil {
+		return m, nil, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.Bytes())
+	}
+	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+		if runtime.GOOS == "darwin" {
+			m.rss = int64(ru.Maxrss)
+		}
+	}
+	return m, stdout.Bytes(), nil
+}
+
+// median runs f runs times and returns the median of each measure.
+func median(runs int, f func() (measure, error)) (measure, error) {
+	var ms []measure
+	for range max(runs, 1) {
+		m, err := f()
+		if err != nil {
+			return m, err
+		}
+		ms = append(ms, m)
+	}
+	mid := func(get func(measure) int64) int64 {
+		v := make([]int64, len(ms))
+		for i, m := range ms {
+			v[i] = get(m)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return measure{
+		wall:    time.Duration(mid(func(m measure) int64 { return int64(m.wall) })),
+		cpu:     time.Duration(mid(func(m measure) int64 { return int64(m.cpu) })),
+		rss:     mid(func(m measure) int64 { return m.rss }),
+		objects: ms[0].objects,
+		bytes:   ms[0].bytes,
+	}, nil
+}
+
+// treeSize counts the objects (YAML files other than kustomization.yaml)
+// and bytes kiln wrote under dir.
+func treeSize(dir string) (objects int, size int64, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		size += fi.Size()
+		if strings.HasSuffix(p, ".yaml") && d.Name() != "kustomization.yaml" && !strings.HasPrefix(d.Name(), "argocd-cm") {
+			objects++
+		}
+		return nil
+	})
+	return objects, size, err
+}
+
+func writeFiles(dir string, files map[string]string) error {
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

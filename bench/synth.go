@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kiln-ml/kiln/schema"
+)
+
+// SystemSpec is the spec of a synthetic system of n models, each a
+// distributed training job with GPUs, a pipeline whose one step runs that
+// job, a sweep over it and a KServe endpoint with a canary: the shape of a
+// repository that keeps many models in one system. envs environments
+// (dev, staging, prod, then env3, env4, …) each override a little of every
+// tenth model, as real environments do.
+func SystemSpec(n, envs int) string {
+	var s strings.Builder
+	s.WriteString(`package synth
+
+import "github.com/kiln-ml/kiln/schema"
+
+schema.#System & {
+	name:      "synth"
+	namespace: "synth-ml"
+	environments: {
+`)
+	for e := range max(envs, 1) {
+		name := envName(e)
+		fmt.Fprintf(&s, "\t\t%s: {\n\t\t\tgpu: quota: %d\n", name, 64*n+64)
+		if e == 2 {
+			s.WriteString("\t\t\tproduction: true\n")
+		}
+		if e > 0 {
+			s.WriteString("\t\t\toverrides: {\n")
+			for i := 0; i < n; i += 10 {
+				fmt.Fprintf(&s, "\t\t\t\ttraining: \"job-%d\": workers: %d\n", i, 1+e%3)
+				fmt.Fprintf(&s, "\t\t\t\tserving: \"model-%d\": replicas: max: %d\n", i, 4+e)
+			}
+			s.WriteString("\t\t\t}\n")
+		}
+		s.WriteString("\t\t}\n")
+	}
+	s.WriteString(`	}
+	// The operator is configured to secure init-pytorch, so the
+	// namespace stays restricted (and the render warns about nothing).
+	trainingOperator: restricted: true
+	images: {
+		trainer: "registry.example/trainer:1.0"
+		tools:   "registry.example/tools:1.0"
+	}
+	training: {
+`)
+	for i := range n {
+		fmt.Fprintf(&s, "\t\t\"job-%d\": {framework: \"pytorch\", image: images.trainer, command: [\"torchrun\", \"train.py\"], workers: %d, resources: {gpus: %d, cpu: \"4\", memory: \"16Gi\"}, args: {lr: 0.001, batch: 64, epochs: %d}}\n",
+			i, 2+i%3, 1+i%2, 10+i%7)
+	}
+	s.WriteString("\t}\n\tpipelines: {\n")
+	for i := range n {
+		fmt.Fprintf(&s, "\t\t\"retrain-%d\": steps: {\n", i)
+		fmt.Fprintf(&s, "\t\t\tprep: {image: images.tools, command: [\"prep\", \"--model\", \"%d\"], resources: {cpu: \"1\", memory: \"2Gi\"}}\n", i)
+		fmt.Fprintf(&s, "\t\t\ttrain: {after: [\"prep\"], training: \"job-%d\"}\n", i)
+		s.WriteString("\t\t}\n")
+	}
+	s.WriteString("\t}\n\tsweeps: {\n")
+	for i := range n {
+		fmt.Fprintf(&s, "\t\t\"tune-%d\": {trial: \"job-%d\", objective: {metric: \"val_accuracy\", goal: \"maximize\"}, algorithm: \"random\", parameters: lr: {min: 1e-4, max: 1e-1, scale: \"log\"}, maxTrials: 8, parallel: 2}\n", i, i)
+	}
+	s.WriteString("\t}\n\tserving: {\n")
+	for i := range n {
+		fmt.Fprintf(&s, "\t\t\"model-%d\": {model: {format: \"pytorch\", storageUri: \"s3://models/m%d/v1\"}, canary: {storageUri: \"s3://models/m%d/v2\", percent: 10}, replicas: {min: 1, max: 3}, resources: {gpus: 1, cpu: \"2\", memory: \"8Gi\"}}\n", i, i, i)
+	}
+	s.WriteString("\t}\n}\n")
+	return s.String()
+}
+
+func envName(e int) string {
+	if e < 3 {
+		return []string{"dev", "staging", "prod"}[e]
+	}
+	return fmt.Sprintf("env%d", e)
+}
+
+// WriteSystem writes SystemSpec(n, envs) into dir as a CUE module with the
+// schema vendored under cue.mod/pkg, so that plain `cue export` loads it
+// exactly as kiln does.
+func WriteSystem(dir string, n, envs int) error {
+	if err := writeFile(dir, "cue.mod/module.cue", "module: \"bench.example/synth@v0\"\nlanguage: version: \"v0.17.0\"\n"); err != nil {
+		return err
+	}
+	err := fs.WalkDir(schema.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := fs.ReadFile(schema.FS, p)
+		if err != nil {
+			return err
+		}
+		return writeFile(dir, "cue.mod/pkg/"+schema.ImportPath+"/"+p, string(src))
+	})
+	if err != nil {
+		return err
+	}
+	return writeFile(dir, "system.cue", SystemSpec(n, envs))
+}
+
+func writeFile(dir, rel, content string) error {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte(content), 0o644)
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kiln-ml/kiln/compiler"
+)
+
+// stats is where `kiln render --stats` says the time went: the compiler's
+// phases, then rendering the objects, encoding them as YAML and writing
+// the files.
+type stats struct {
+	Compile               compiler.Stats
+	Render, Encode, Write time.Duration
+	begin                 time.Time
+}
+
+// start returns a function that adds the time since the call to the
+// phase pick chooses; on a nil *stats both do nothing.
+func (s *stats) start(pick func(*stats) *time.Duration) func() {
+	if s == nil {
+		return func() {}
+	}
+	t := time.Now()
+	return func() { *pick(s) += time.Since(t) }
+}
+
+func renderPhase(s *stats) *time.Duration { return &s.Render }
+func encodePhase(s *stats) *time.Duration { return &s.Encode }
+func writePhase(s *stats) *time.Duration  { return &s.Write }
+
+// print writes one line per phase, the total and the peak resident memory.
+func (s *stats) print(w io.Writer) error {
+	c := s.Compile
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"load", c.Load},
+		{"evaluate", c.Evaluate},
+		{"environments", c.Environments},
+		{"decode", c.Decode},
+		{"checks", c.Checks},
+		{"render", s.Render},
+		{"encode", s.Encode},
+		{"write", s.Write},
+		{"total", time.Since(s.begin)},
+	} {
+		if _, err := fmt.Fprintf(w, "%-12s %8.3fs\n", p.name, p.d.Seconds()); err != nil {
+			return err
+		}
+	}
+	rss := "unknown"
+	if b := peakRSS(); b > 0 {
+		rss = fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+	}
+	_, err := fmt.Fprintf(w, "%-12s %9s\n", "peak RSS", rss)
+	return err
+}
