@@ -1,12 +1,13 @@
 # kiln — build, test, demo. `make demo` renders the bundled example;
-# `make test` runs every test (the same command .ci/run runs);
+# `make test` runs every test, unit then end-to-end (the command .ci/run
+# runs); `make unit` the unit tests alone;
 # `make image IMAGE=registry.example/kiln:TAG` builds the kiln image.
 
 GO      ?= go
 OUT     ?= deploy
 EXAMPLE ?= examples/skin-lesion
 
-.PHONY: all build demo test golden fuzz bench lint clean image e2e e2e-full
+.PHONY: all build demo test unit golden fuzz bench lint clean image e2e e2e-full
 
 all: build
 
@@ -18,14 +19,19 @@ demo: build
 	./bin/kiln vet $(EXAMPLE)
 	./bin/kiln render --out $(OUT) $(EXAMPLE)
 
-# Every test: unit, golden, testscript CLI, CRD validation (against
+# Every test: the unit tests, then the end-to-end suite on a live control
+# plane (its first run on a machine builds the upstream binaries: about 30
+# CPU-minutes, see e2e/README.md; later runs reuse them).
+test: unit e2e
+
+# The unit tests: unit, golden, testscript CLI, CRD validation (against
 # ../shared/crds or $$KILN_TEST_CRDS when present) and fuzz seed corpora.
 # The race detector then runs over the packages that start goroutines:
 # validate (ValidateAll, which calls Argo's validator) and render
 # (marshalAll); render's own tests do not write files, so render/pipeline,
 # whose tests render and validate every golden, exercises both.
 RACE_PKGS ?= ./validate ./render/pipeline
-test:
+unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 $(RACE_PKGS)
@@ -36,15 +42,16 @@ test:
 # later runs reuse them. E2E_RUN selects tests (go test -run).
 E2E_TIMEOUT ?= 30m
 E2E_RUN     ?= .
+E2E_BUILD_P ?= 2
 e2e:
-	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows kserve
+	KILN_E2E_BUILD_P=$(E2E_BUILD_P) e2e/build.sh etcd kubernetes kwok training-operator argo-workflows kserve
 	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e
 
 # `make e2e` and what it leaves out: Trainer v2 with JobSet, and Argo CD
 # syncing kiln's published output from a Git server on loopback. Builds
 # every tool build.sh knows (the first time: long, see e2e/README.md).
 e2e-full:
-	e2e/build.sh
+	KILN_E2E_BUILD_P=$(E2E_BUILD_P) e2e/build.sh
 	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full=all
 
 # Refresh golden files in the packages that have them: those whose tests
