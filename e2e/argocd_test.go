@@ -188,6 +188,9 @@ stringData:
 		"--metrics-port", fmt.Sprint(freePort()),
 		"--app-resync", "10",
 		"--self-heal-timeout-seconds", "1",
+		// Each resource's health in the Application's status, where the
+		// tests read it (else it is only in Redis, for Argo CD's UI).
+		"--persist-resource-health",
 	)
 }
 
@@ -341,6 +344,19 @@ func unhealthy(app *unstructured.Unstructured) string {
 	return strings.Join(lines, "\n")
 }
 
+// resourcesOf lists an Application's resources of a kind, as its status
+// reports them.
+func resourcesOf(app *unstructured.Unstructured, kind string) []map[string]any {
+	res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	var out []map[string]any
+	for _, r := range res {
+		if rm := r.(map[string]any); rm["kind"] == kind {
+			out = append(out, rm)
+		}
+	}
+	return out
+}
+
 // playReady plays the controller of a kind the cluster has no controller
 // for: it sets a Ready condition on every object of the kind in ns, as
 // KServe's controller does once the model serves.
@@ -452,14 +468,27 @@ func TestArgoCD(t *testing.T) {
 	for env, ns := range envs {
 		app := "llm-finetune-" + env
 		var cur *unstructured.Unstructured
+		// Once synced, before KServe (the test) says the models are
+		// ready, kiln's health check holds the application Progressing.
+		var before []string
 		err := cl.waitFor(ctx, 5*time.Minute, "Application "+app+" to be Synced and Healthy", func() (bool, error) {
-			playReady(t, llmGVR, ns)
 			var err error
 			cur, err = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err
 			}
 			s, h, _ := appStatus(cur)
+			if s == "Synced" && before == nil {
+				before = append(before, "application "+h)
+				for _, r := range resourcesOf(cur, "LLMInferenceService") {
+					hs, _, _ := unstructured.NestedString(r, "health", "status")
+					hm, _, _ := unstructured.NestedString(r, "health", "message")
+					before = append(before, fmt.Sprintf("%s %s: %s", r["name"], hs, hm))
+				}
+			}
+			if s == "Synced" {
+				playReady(t, llmGVR, ns)
+			}
 			return s == "Synced" && h == "Healthy", nil
 		})
 		if err != nil && cur != nil {
@@ -472,14 +501,16 @@ func TestArgoCD(t *testing.T) {
 		t.Logf("Application %s: Synced and Healthy at %.12s after %s, %d resources", app, rev, time.Since(start).Round(time.Second), len(res))
 		assert.Empty(t, unhealthy(cur), "every resource of %s is Synced and Healthy", app)
 		// The LLMInferenceServices' health is kiln's Lua check's verdict
-		// (its message), not Argo CD's built-in one.
-		for _, r := range res {
-			rm := r.(map[string]any)
-			if rm["kind"] == "LLMInferenceService" {
-				msg, _, _ := unstructured.NestedString(rm, "health", "message")
-				t.Logf("  %s/%s: %s (%s)", rm["kind"], rm["name"], msg, ns)
-				assert.Equal(t, "The LLMInferenceService is ready", msg, "kiln's health check judged %s", rm["name"])
-			}
+		// (its messages), before and after they are ready.
+		t.Logf("  synced, before the models are ready: %s", strings.Join(before, "; "))
+		assert.Equal(t, "application Progressing", before[0])
+		for _, b := range before[1:] {
+			assert.Contains(t, b, "Progressing: Waiting for the LLMInferenceService to become ready")
+		}
+		for _, r := range resourcesOf(cur, "LLMInferenceService") {
+			msg, _, _ := unstructured.NestedString(r, "health", "message")
+			t.Logf("  LLMInferenceService %s once ready: %s", r["name"], msg)
+			assert.Equal(t, "The LLMInferenceService is ready", msg, "kiln's health check judged %s", r["name"])
 		}
 	}
 
