@@ -37,7 +37,7 @@ test:
 E2E_TIMEOUT ?= 30m
 E2E_RUN     ?= .
 e2e:
-	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows
+	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows kserve
 	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e
 
 # `make e2e` and what it leaves out: Trainer v2 with JobSet, and Argo CD
@@ -46,7 +46,7 @@ e2e:
 # trainer, argocd or all.
 E2E_FULL_RUN ?= all
 e2e-full:
-	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows trainer jobset argo-cd kustomize redis
+	e2e/build.sh etcd kubernetes kwok training-operator argo-workflows kserve trainer jobset argo-cd kustomize redis
 	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full=$(E2E_FULL_RUN)
 
 # Refresh golden files in the packages that have them: those whose tests

@@ -12,6 +12,7 @@ import (
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/policy"
 )
 
 // build compiles the spec in dir and renders it in memory: everything kiln
@@ -23,6 +24,10 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 		return nil, nil, fmt.Errorf("spec directory: %s is not a directory", dir)
 	}
 	sys, diags := compiler.Compile(ctx, dir, compiler.Options{Environments: envs})
+	if err := ctx.Err(); err != nil {
+		// Interrupted: what the compiler says about it is no finding.
+		return nil, nil, err
+	}
 	if err := unknownEnvironments(diags, envs); err != nil {
 		return nil, nil, err
 	}
@@ -31,6 +36,12 @@ func build(ctx context.Context, dir string, envs []string) (*render.Result, diag
 	}
 	diags = append(diags, scheduleWarnings(sys)...)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
+	if res != nil {
+		rdiags = append(rdiags, policy.Check(res)...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	diags = append(diags, rdiags...).Sort()
 	if diags.HasErrors() {
 		return nil, diags, nil

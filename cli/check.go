@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/diff"
+	"github.com/kiln-ml/kiln/fleet"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/term"
 	"github.com/kiln-ml/kiln/validate"
@@ -27,7 +28,7 @@ type checkOptions struct {
 func (a *app) newCheckCmd() *cobra.Command {
 	var o checkOptions
 	cmd := &cobra.Command{
-		Use:   "check [DIR]",
+		Use:   "check [DIR...]",
 		Short: "Vet, render, validate and detect drift of the committed output (for CI)",
 		Long: `Check is what CI runs on every pull request. It vets the spec in DIR (default:
 the current directory), renders every environment in memory and then checks
@@ -53,6 +54,11 @@ the output:
     When the output is not committed beside the spec but published to
     another repository ('kiln publish'), pass --no-drift.
 
+Several spec directories, or DIR/... for every spec at or below DIR, are each
+checked as above (drift against the same --out, each system's own
+directories), then together, as vet does: no namespace, expose host or
+object claimed by two systems on one cluster, no two systems of one name.
+
 The summary counts the objects as vet and render do (every environment's and
 Argo CD's; not kustomization.yaml) and says how many of them were validated.
 
@@ -61,7 +67,6 @@ points at the output file). With -o github they become annotations on the pull
 request.`,
 		Example: `  kiln check examples/skin-lesion
   kiln check --crds ../crds -o github ./spec`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := o.diag.parse()
 			if err != nil {
@@ -82,16 +87,35 @@ request.`,
 			if o.noDrift {
 				out = ""
 			}
-			progress.Show("rendering and checking %s…", specDir(args))
-			diags, summary, err := runCheck(cmd.Context(), specDir(args), out, v)
-			progress.Clear()
+			dirs, err := specDirs(args)
 			if err != nil {
 				return err
 			}
-			if err := a.report(f, diags); err != nil {
+			var diags diag.List
+			var results []*render.Result
+			var summaries []string
+			for _, dir := range dirs {
+				progress.Show("rendering and checking %s…", dir)
+				res, d, summary, err := runCheck(cmd.Context(), dir, out, v)
+				if err != nil {
+					return err
+				}
+				diags = append(diags, d...)
+				if res != nil {
+					results = append(results, res)
+					summaries = append(summaries, summary)
+				}
+			}
+			progress.Clear()
+			if !diags.HasErrors() {
+				diags = append(diags, fleet.Check(results)...)
+			}
+			if err := a.report(f, diags.Sort()); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "%s %s\n", term.NewPainter(a.stderr).Paint(term.Green, "ok:"), summary)
+			for _, summary := range summaries {
+				fmt.Fprintf(a.stderr, "%s %s\n", term.NewPainter(a.stderr).Paint(term.Green, "ok:"), summary)
+			}
 			return nil
 		},
 	}
@@ -106,12 +130,12 @@ request.`,
 // it has no type for.
 const unknownKindPrefix = "no CRD or built-in type for "
 
-// runCheck runs every check and returns the diagnostics and, when they hold
-// no error, a one-line summary.
-func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag.List, string, error) {
+// runCheck runs every check of one system and returns its render (nil
+// when the spec has errors), the diagnostics and a one-line summary.
+func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (*render.Result, diag.List, string, error) {
 	res, files, scope, diags, err := freshTree(ctx, dir, nil)
 	if err != nil || files == nil {
-		return diags, "", err
+		return nil, diags, "", err
 	}
 	objDiags, checked, skipped := checkObjects(res, files, v)
 	diags = append(diags, objDiags...)
@@ -125,12 +149,12 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 		summary += fmt.Sprintf(": %d validated, %d not (no CRD for their kinds; pass --crds DIR)", checked-skipped, skipped)
 	}
 	if out == "" {
-		return diags.Sort(), summary, nil
+		return res, diags.Sort(), summary, nil
 	}
 	summary += ", output in " + out + " up to date"
 	committed, err := diff.ReadTree(out, scope)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	rep := diff.Compare(committed, files)
 	for _, f := range rep.Files {
@@ -144,7 +168,7 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (diag
 			diags.Errorf(pos, "", "drift: differs from a fresh render; run 'kiln render' and commit (see 'kiln diff')")
 		}
 	}
-	return diags.Sort(), summary, nil
+	return res, diags.Sort(), summary, nil
 }
 
 // podSecurityRestricted is the strictest Pod Security level.

@@ -29,7 +29,9 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  the spec or its output has errors (or diff --exit-code found changes)
   2  usage error (unknown command or flag, bad arguments)
-  3  environment or internal failure (unreadable files, write errors, a bug in kiln)`
+  3  environment or internal failure (unreadable files, write errors, a bug in kiln)
+  130, 143  stopped by SIGINT or SIGTERM: the output is as it was, or, if the
+     signal came while files were being written, the finished new output`
 
 // bugReport follows the message of a panic.
 const bugReport = "This is a kiln bug, please report it at https://github.com/kiln-ml/kiln/issues with the command you ran, the kiln version and the stack below."
@@ -37,6 +39,7 @@ const bugReport = "This is a kiln bug, please report it at https://github.com/ki
 // app holds what every command shares: where output goes.
 type app struct {
 	stdout, stderr io.Writer
+	writing        writing
 }
 
 // findingsError marks a run that found errors in the spec; they have been
@@ -52,10 +55,21 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // Main runs kiln with os.Args and returns the exit code.
+// SIGINT and SIGTERM end it promptly (see interrupt.go).
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := &app{stdout: os.Stdout, stderr: os.Stderr}
+	done := make(chan struct{})
+	go a.onSignal(sigs, cancel, done, os.Exit)
+	code := a.execute(ctx, a.newRootCmd(), os.Args[1:])
+	close(done)
+	if a.writing.signalled.Load() {
+		select {} // the handler reports the signal and exits
+	}
+	return code
 }
 
 // Run runs kiln with args, writing to stdout and stderr, and returns the
@@ -84,6 +98,9 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) (
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if a.writing.signalled.Load() {
+		return ExitInternal // Main's signal handler says why
 	}
 	var fe findingsError
 	if errors.As(err, &fe) || errors.As(err, new(changesError)) {
@@ -128,6 +145,7 @@ to sync.
 		a.newPromoteCmd(),
 		a.newSuggestCmd(),
 		a.newGraphCmd(),
+		a.newLineageCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long

@@ -91,6 +91,28 @@ func TestBrokenSpecsLeaveOutputUntouched(t *testing.T) {
 	}
 }
 
+// TestBrokenCorpusScripts: every spec of the broken corpus has its exact
+// expected diagnostics in a script of its own, and the corpus holds at
+// least 40 specs.
+func TestBrokenCorpusScripts(t *testing.T) {
+	root := repoRoot(t)
+	broken, _ := filepath.Glob(filepath.Join(root, "testdata", "broken", "*"))
+	if len(broken) < 40 {
+		t.Errorf("the broken corpus has %d specs, want at least 40", len(broken))
+	}
+	for _, dir := range broken {
+		script := filepath.Join("testdata", "script", "vet_broken_"+filepath.Base(dir)+".txtar")
+		b, err := os.ReadFile(script)
+		if err != nil {
+			t.Errorf("%s has no script: %v", filepath.Base(dir), err)
+			continue
+		}
+		if !bytes.Contains(b, []byte("cmp stderr want")) {
+			t.Errorf("%s does not compare the diagnostics", script)
+		}
+	}
+}
+
 type fileState struct {
 	Content string
 	ModTime int64

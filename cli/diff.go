@@ -114,6 +114,23 @@ type diffReport struct {
 	Kinds map[string]diffCount `json:"kinds"`
 	// GPUs sums GPU requests: environment -> resource -> before, after.
 	GPUs map[string]map[string]diffCount `json:"gpus"`
+	// Budgets is the fresh render's GPU demand at worst per environment
+	// and resource, against the quota, as the summary shows it.
+	Budgets []diffBudget `json:"budgets"`
+}
+
+// diffBudget is a diff.Budget: what long-running entries hold, the most
+// one run adds, their sum (worstCase), every entry at its peak at once,
+// the quota (0: none) and how the demand fits it (diff.Budget.Fit).
+type diffBudget struct {
+	Environment string `json:"environment"`
+	Resource    string `json:"resource"`
+	Held        int    `json:"held"`
+	Largest     int    `json:"largestRun"`
+	WorstCase   int    `json:"worstCase"`
+	AllAtOnce   int    `json:"allAtOnce"`
+	Quota       int    `json:"quota"`
+	Fit         string `json:"fit"`
 }
 
 type diffFile struct {
@@ -146,6 +163,13 @@ func diffJSON(r *diff.Report, unified bool) diffReport {
 		Objects: []diffObject{},
 		Kinds:   map[string]diffCount{},
 		GPUs:    map[string]map[string]diffCount{},
+		Budgets: []diffBudget{},
+	}
+	for _, b := range r.Budgets {
+		out.Budgets = append(out.Budgets, diffBudget{
+			Environment: b.Env, Resource: b.Resource, Held: b.Held, Largest: b.Largest,
+			WorstCase: b.Held + b.Largest, AllAtOnce: b.All, Quota: b.Quota, Fit: b.Fit(),
+		})
 	}
 	for _, f := range r.Files {
 		df := diffFile{Path: f.Path, Op: string(f.Op)}

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/githubpr"
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/plugins"
 	"github.com/kiln-ml/kiln/promote"
 	"github.com/kiln-ml/kiln/render"
@@ -22,12 +24,14 @@ type promoteOptions struct {
 	canary   int
 	spec     string
 	envs     []string
+	lineage  string
+	result   string
 }
 
 func (a *app) newPromoteCmd() *cobra.Command {
 	var o promoteOptions
 	cmd := &cobra.Command{
-		Use:   "promote [DIR] SYSTEM/SERVING --model-uri URI [--canary N] [-e ENV]",
+		Use:   "promote [DIR] SYSTEM/SERVING --model-uri URI [--canary N] [-e ENV] [--lineage URI]",
 		Short: "Roll a new model version into the spec's CUE source, locally or through Git",
 		Long: `Promote changes the serving entry SERVING of system SYSTEM in the CUE source
 of the spec in DIR (default: the current directory; --spec DIR says the same),
@@ -41,6 +45,14 @@ already has a canary, its storageUri and percent are set (in the base entry or
 the override that defines it, and a stated stablePercent to 100-N); where
 none has one, canary: {storageUri, percent} is added to the base entry. The stable model is left as it is; promoting again
 without --canary makes the new model the stable one.
+
+With --lineage URI the model's lineage record (the run that produced it) is
+written beside it, as model.lineage or canary.lineage, and the serving
+renderers annotate its InferenceService with it (kiln.dev/lineage); a model
+promoted without --lineage drops the lineage of the model it replaces.
+--result FILE writes what was promoted, with the commit pushed and the pull
+request opened, as JSON: a pipeline's promote step hands it to the run's
+lineage record.
 
 With -e ENV (repeatable or comma-separated) only those environments change,
 and every other one must serve exactly what it served before. A value written
@@ -76,7 +88,7 @@ KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 			if o.modelURI == "" {
 				return usageError{fmt.Errorf("--model-uri is required")}
 			}
-			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI, Environments: o.envs, Verify: verify}
+			req := promote.Request{System: sys, Serving: serving, ModelURI: o.modelURI, Environments: o.envs, Lineage: o.lineage, Verify: verify}
 			if cmd.Flags().Changed("canary") {
 				req.Canary = &o.canary
 			}
@@ -89,20 +101,20 @@ KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 					return a.promoteError(o.spec, err)
 				}
 				a.printEdits(filepath.ToSlash(o.spec), res)
-				return nil
+				return o.writeResult(req, githubpr.PublishResult{})
 			}
 			if !filepath.IsLocal(filepath.FromSlash(o.spec)) {
 				return usageError{fmt.Errorf("with --repo, the spec directory %q is its directory inside the repository and must be relative", o.spec)}
 			}
 			c := promote.NewCommit(req, o.spec, o.git.message)
-			err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, c.Branch), c.Subject, c.Body, c.Change, c.Comment)
+			pushed, err := a.push(cmd.Context(), &o.git, o.git.headBranch(cmd, c.Branch), c.Subject, c.Body, c.Change, c.Comment)
 			if err != nil {
 				return a.promoteError(o.spec, err)
 			}
 			if res := c.Result(); res != nil {
 				a.printEdits(filepath.ToSlash(o.spec), res)
 			}
-			return nil
+			return o.writeResult(req, pushed)
 		},
 	}
 	o.git.addFlags(cmd, "branch to push to (with --github: the pull request's branch, default kiln/promote-<system>-<serving>)")
@@ -110,7 +122,28 @@ KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 	cmd.Flags().IntVar(&o.canary, "canary", 0, "make the new model the canary with this percent of traffic (0-100)")
 	cmd.Flags().StringVar(&o.spec, "spec", ".", "spec directory, as DIR (with --repo: inside the repository); the form promote steps use")
 	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "promote only in these environments (repeatable or comma-separated); the others keep what they serve")
+	cmd.Flags().StringVar(&o.lineage, "lineage", "", "URI of the lineage record of the run that produced the model, written beside it (model.lineage or canary.lineage)")
+	cmd.Flags().StringVar(&o.result, "result", "", "write what was promoted (entry, model, commit, pull request) to this file as JSON, for the run's lineage record")
 	return cmd
+}
+
+// writeResult writes --result: the promotion, with the commit pushed and
+// the pull request opened, if any.
+func (o *promoteOptions) writeResult(req promote.Request, pushed githubpr.PublishResult) error {
+	if o.result == "" {
+		return nil
+	}
+	p := lineage.Promotion{
+		Serving:     req.Serving,
+		Environment: strings.Join(req.Environments, ","),
+		ModelURI:    req.ModelURI,
+		Canary:      req.Canary,
+		Commit:      pushed.Commit,
+	}
+	if pr := pushed.PullRequest; pr != nil {
+		p.PullRequest = pr.URL
+	}
+	return promotionResult(o.result, p)
 }
 
 // printEdits lists the changes made, one per line, on stderr.

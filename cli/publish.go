@@ -52,15 +52,15 @@ func (o *gitOptions) headBranch(cmd *cobra.Command, def string) string {
 
 // push runs a publish and, with --github, the pull request; what the
 // flags and the environment say is checked here, as usage errors.
-func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body string, change publish.Change, comment func() string) error {
+func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body string, change publish.Change, comment func() string) (githubpr.PublishResult, error) {
 	if o.github && os.Getenv(envGitHubToken) == "" {
-		return usageError{fmt.Errorf("--github needs a token in %s", envGitHubToken)}
+		return githubpr.PublishResult{}, usageError{fmt.Errorf("--github needs a token in %s", envGitHubToken)}
 	}
 	base := ""
 	if o.github {
 		base = o.base
 		if branch == base {
-			return usageError{fmt.Errorf("--github pushes to a branch of its own; --branch %s is the pull request's base", branch)}
+			return githubpr.PublishResult{}, usageError{fmt.Errorf("--github pushes to a branch of its own; --branch %s is the pull request's base", branch)}
 		}
 	}
 	token := os.Getenv(envGitToken)
@@ -72,7 +72,7 @@ func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body str
 	if o.github {
 		pr = &githubpr.Options{BaseURL: o.githubURL, Token: os.Getenv(envGitHubToken), Title: subject, Body: body}
 	}
-	_, err := githubpr.Publish(ctx, githubpr.PublishOptions{
+	return githubpr.Publish(ctx, githubpr.PublishOptions{
 		Git: publish.Options{
 			URL:      o.repo,
 			Branch:   branch,
@@ -85,7 +85,6 @@ func (a *app) push(ctx context.Context, o *gitOptions, branch, subject, body str
 		PullRequest: pr,
 		Comment:     comment,
 	}, change)
-	return err
 }
 
 type publishOptions struct {
@@ -147,7 +146,7 @@ when KILN_GIT_TOKEN is not set. SSH remotes use your SSH setup. git 2.31 or late
 			subject, body := publish.RenderMessage(res.System.Name, publish.Revision(cmd.Context(), dir), o.git.message)
 			tree := &publish.Tree{Path: o.path, Files: files, Scope: scope}
 			branch := o.git.headBranch(cmd, "kiln/"+res.System.Name)
-			err = a.push(cmd.Context(), &o.git, branch, subject, body, tree.Change, func() string {
+			_, err = a.push(cmd.Context(), &o.git, branch, subject, body, tree.Change, func() string {
 				return tree.Report().Markdown("kiln publish: " + res.System.Name)
 			})
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
@@ -43,7 +44,11 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diags.HasErrors() {
-				t.Logf("refused: %s: %s", diags[0].Path, diags[0].Msg)
+				for _, d := range diags {
+					if d.Severity == diag.Error {
+						t.Logf("refused: %s: %s", d.Path, d.Msg)
+					}
+				}
 				// A combination kiln refuses must say why, at a place.
 				for _, d := range diags {
 					if !d.Pos.IsValid() && d.Path == "" {
@@ -121,12 +126,11 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 	}
 	// Kubeflow Trainer v2: the system, the entry or one environment
 	// targets TrainJobs, for entries v2 can run (what it cannot is
-	// covered by vet_trainer_v2.txtar).
-	v2able := fw == "pytorch" || fw == "xgboost" || fw == "mpi"
-	for _, owned := range []string{"elastic", "gang", "priorityClass"} {
-		v2able = v2able && !strings.Contains(extra, owned)
-	}
-	if v2able && rng.IntN(3) == 0 {
+	// covered by vet_trainer_v2.txtar). Gang scheduling and priority
+	// classes get the entry a TrainingRuntime of its own.
+	v2able := (fw == "pytorch" || fw == "xgboost" || fw == "mpi") && !strings.Contains(extra, "elastic")
+	v2 := v2able && rng.IntN(3) == 0
+	if v2 {
 		b.WriteString(pick(rng, "trainer: api: \"v2\"\n", "training: train: api: \"v2\"\n", "environments: prod: overrides: trainer: api: \"v2\"\n"))
 		if fw == "mpi" {
 			fmt.Fprintf(&b, "training: train: runtime: %q\n", pick(rng, "deepspeed-distributed", "mlx-distributed"))
@@ -147,6 +151,10 @@ artifacts: s3: {bucket: "art", endpoint: "minio.minio:9000", insecure: true, cre
 		lr := `lr: {min: 0.0001, max: 0.1, scale: "log"}`
 		if algo == "grid" {
 			lr = `lr: values: [0.001, 0.01]`
+		}
+		if backend == "katib" && v2 {
+			// Katib runs TrainJob trials of v2 entries.
+			b.WriteString("katib: trainJobs: true\n")
 		}
 		fmt.Fprintf(&b, "sweeps: tune: {trial: \"train\", backend: %q, objective: {metric: \"acc\", goal: \"maximize\"}, algorithm: %q, parameters: {%s, batch: values: [32, 64]}%s}\n", backend, algo, lr, hb)
 	case 1:

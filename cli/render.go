@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,7 +25,7 @@ type renderOptions struct {
 func (a *app) newRenderCmd() *cobra.Command {
 	var o renderOptions
 	cmd := &cobra.Command{
-		Use:   "render [DIR]",
+		Use:   "render [DIR...]",
 		Short: "Compile a spec into manifests",
 		Long: `Render compiles the spec in DIR (default: the current directory) and writes one
 file per object to <out>/<environment>/<system>/, with a kustomization.yaml per
@@ -37,6 +38,13 @@ Lua health checks to merge into Argo CD's argocd-cm). They describe every
 environment, so a render limited with -e leaves them as they are, and --stdout
 (which the Argo CD plugin uses) leaves them out.
 
+Several spec directories, or DIR/... for every spec at or below DIR, render
+into one output directory in one write, each system into its own
+<environment>/<system>/ and argocd/<system>/ directories, after the checks
+vet makes across systems (no namespace, expose host or object claimed by two
+systems on one cluster, no two systems of one name). The output of each
+system is the same bytes it has when rendered alone.
+
 --stdout prints the objects of one environment as one YAML stream for kubectl
 apply -f - (each environment is meant for its own namespace or cluster): a
 system with several environments needs -e naming one of them. Diagnostics go
@@ -48,8 +56,8 @@ previous output is left as it was. kiln keeps an index of the files it wrote
 touches files it did not generate.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
+  kiln render --out deploy ./...   # every spec in the repository
   kiln render --stdout -e prod ./spec | kubectl apply --dry-run=server -f -`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := o.diag.parse()
 			if err != nil {
@@ -63,7 +71,14 @@ touches files it did not generate.`,
 					return usageError{fmt.Errorf("--stdout prints one environment; -e names %d (%s)", len(envs), strings.Join(envs, ", "))}
 				}
 			}
-			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
+			dirs, err := specDirs(args)
+			if err != nil {
+				return err
+			}
+			if o.stdout && len(dirs) > 1 {
+				return usageError{fmt.Errorf("--stdout prints one environment of one system; %d spec directories given (%s)", len(dirs), strings.Join(dirs, ", "))}
+			}
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs)
 			if err != nil {
 				return err
 			}
@@ -71,6 +86,7 @@ touches files it did not generate.`,
 				return err
 			}
 			if o.stdout {
+				res := results[0]
 				if n := len(res.Environments); n > 1 {
 					names := make([]string, n)
 					for i, e := range res.Environments {
@@ -85,12 +101,29 @@ touches files it did not generate.`,
 				_, err = a.stdout.Write(b)
 				return err
 			}
-			files, err := render.Files(res)
-			if err != nil {
-				return err
+			// Several systems are written at once, into one tree with
+			// one index: each owns its own directories (renderScope),
+			// and fleet made sure no two share a name.
+			files := map[string][]byte{}
+			var scopes []func(string) bool
+			objects := 0
+			for _, res := range results {
+				fs, err := render.Files(res)
+				if err != nil {
+					return err
+				}
+				maps.Copy(files, fs)
+				scopes = append(scopes, renderScope(res, len(o.envs) > 0))
+				objects += countObjects(res)
 			}
-			scope := renderScope(res, len(o.envs) > 0)
-			r, err := write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun})
+			scope := func(p string) bool {
+				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
+			}
+			var r write.Result
+			err = a.guardWrite(cmd.Context(), func() (err error) {
+				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done()})
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -100,7 +133,6 @@ touches files it did not generate.`,
 			}
 			// Files, not objects, are what a write creates and deletes;
 			// the objects are those vet and check count.
-			objects := countObjects(res)
 			fmt.Fprintf(a.stderr, "%s %s: %d files (%d objects + %d kustomization.yaml and config files): %d created, %d updated, %d deleted, %d unchanged\n",
 				verb, o.out, len(files), objects, len(files)-objects, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
 			return nil

@@ -22,6 +22,8 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"kiln": func() { os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		// kiln as cmd/kiln runs it, signal handling included.
+		"kiln-main": func() { os.Exit(cli.Main()) },
 	})
 }
 

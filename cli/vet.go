@@ -14,29 +14,40 @@ type vetOptions struct {
 func (a *app) newVetCmd() *cobra.Command {
 	var o vetOptions
 	cmd := &cobra.Command{
-		Use:   "vet [DIR]",
+		Use:   "vet [DIR...]",
 		Short: "Check a spec without writing anything",
 		Long: `Vet loads the CUE package in DIR (default: the current directory), checks it
 against kiln's schema and its own rules (references, cycles, names, GPU
 budgets) and renders it in memory. Every problem is reported at once, with
-file:line:col and the CUE path.`,
+file:line:col and the CUE path.
+
+Several directories, or DIR/... for every spec at or below DIR, are checked
+each on its own and then together: two systems must not claim one
+namespace, expose host or object on a cluster, nor share a name.`,
 		Example: `  kiln vet examples/skin-lesion
+  kiln vet ./...              # every spec in the repository, and their conflicts
   kiln vet -o json ./spec
   kiln vet -o github ./spec   # annotations on the pull request in GitHub Actions`,
-		Args: cobra.MaximumNArgs(1),
+
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := o.diag.parse()
 			if err != nil {
 				return err
 			}
-			res, diags, err := build(cmd.Context(), specDir(args), o.envs)
+			dirs, err := specDirs(args)
+			if err != nil {
+				return err
+			}
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs)
 			if err != nil {
 				return err
 			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(res), countObjects(res))
+			for _, res := range results {
+				fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(res), countObjects(res))
+			}
 			return nil
 		},
 	}

@@ -45,6 +45,8 @@ func (k checker) errorf(path, format string, args ...any) {
 // check runs the semantic checks on every environment of sys.
 func (c *compilation) check(sys *ir.System) {
 	c.checkSystemBounds(sys)
+	pol, _ := c.loadPolicy()
+	var policyDiags diag.List
 	for _, env := range sys.Environments {
 		k := checker{env: env, diags: &c.diags, user: c.user}
 		k.checkEnvironmentLists(c.envNames)
@@ -58,8 +60,14 @@ func (c *compilation) check(sys *ir.System) {
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {
 			k.checkCycles(ir.Path("pipelines", name), env.Spec.Pipelines[name])
 		}
+		if pol != nil {
+			// Before lowering: a component's values are checked where
+			// the component declares them.
+			policyDiags = append(policyDiags, c.checkPolicy(pol, sys, env)...)
+		}
 		lowerComponents(env)
 	}
+	c.diags.Add(policyDiags.MergeEnvs(sys.EnvironmentNames())...)
 }
 
 // checkNames checks entry names and their collisions after normalisation,

@@ -13,7 +13,7 @@ import (
 // kiln publishes no image anyone could pull by default, so a step that
 // runs kiln uses the image it names itself or this one; without either it
 // is an error, never a default that ends in ImagePullBackOff.
-const KilnImage = "kiln"
+const KilnImage = ir.KilnImage
 
 // resolveKilnImage gives every promote step that names no image the
 // system's images.kiln, and reports those that have neither; so does

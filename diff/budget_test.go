@@ -27,3 +27,21 @@ GPU demand at worst per environment (after):
 		t.Errorf("summary lacks\n%s\ngot\n%s", want, b.String())
 	}
 }
+
+// Fit is the verdict the summary and -o json give.
+func TestBudgetFit(t *testing.T) {
+	for _, tc := range []struct {
+		b    Budget
+		want string
+	}{
+		{Budget{Held: 2, Largest: 4, All: 6, Quota: 8}, Fits},
+		{Budget{Held: 2, Largest: 4, All: 6, Quota: 6}, Fits},
+		{Budget{Held: 2, Largest: 4, All: 10, Quota: 8}, FitsInTurns},
+		{Budget{Held: 4, Largest: 8, All: 14, Quota: 10}, DoesNotFit},
+		{Budget{Held: 4, Largest: 8, All: 14}, FitsNoQuota},
+	} {
+		if got := tc.b.Fit(); got != tc.want {
+			t.Errorf("%+v: Fit() = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+}

@@ -413,3 +413,24 @@ type Budget struct {
 	Env, Resource             string
 	Held, Largest, All, Quota int
 }
+
+// How a Budget fits its quota.
+const (
+	FitsNoQuota = "no quota"                // the environment sets no GPU quota
+	Fits        = "fits"                    // every entry at its peak at once fits
+	FitsInTurns = "fits if runs take turns" // what is held and the largest run fit, not all at once
+	DoesNotFit  = "does not fit"            // what is held and the largest run exceed the quota
+)
+
+// Fit says how b fits its quota: one of the Fit* constants.
+func (b Budget) Fit() string {
+	switch {
+	case b.Quota <= 0:
+		return FitsNoQuota
+	case b.Held+b.Largest > b.Quota:
+		return DoesNotFit
+	case b.All > b.Quota:
+		return FitsInTurns
+	}
+	return Fits
+}

@@ -51,11 +51,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, g := range r.Budgets {
 			verdict := ""
-			switch {
-			case g.Quota > 0 && g.Held+g.Largest > g.Quota:
-				verdict = "  (does not fit)"
-			case g.Quota > 0 && g.All > g.Quota:
-				verdict = "  (fits if runs take turns)"
+			if fit := g.Fit(); fit == DoesNotFit || fit == FitsInTurns {
+				verdict = "  (" + fit + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\theld %d + largest run %d = %d, all at once %d, quota %d%s\n", g.Env, g.Resource, g.Held, g.Largest, g.Held+g.Largest, g.All, g.Quota, verdict)
 		}

@@ -454,6 +454,7 @@ func (c *cluster) waitFor(ctx context.Context, timeout time.Duration, what strin
 const (
 	gpuProduct      = "NVIDIA-A100-SXM4-80GB"
 	otherGPUProduct = "NVIDIA-L4"
+	devGPUProduct   = "NVIDIA-A10G"
 )
 
 // addNodes registers the fake nodes: A100 nodes with 8 GPUs each, L4
@@ -486,8 +487,14 @@ func (c *cluster) addNodes(ctx context.Context) error {
 	for i := range 2 {
 		nodes = append(nodes, node(fmt.Sprintf("gpu-l4-%d", i), 8, otherGPUProduct))
 		nodes = append(nodes, node(fmt.Sprintf("cpu-%d", i), 0, ""))
+		// skin-lesion's dev environment asks for A10Gs.
+		nodes = append(nodes, node(fmt.Sprintf("gpu-a10g-%d", i), 4, devGPUProduct))
 	}
-	for _, n := range nodes {
+	for i, n := range nodes {
+		// Two zones, as cloud nodes are labelled: kiln spreads serving
+		// replicas over zones (whenUnsatisfiable: DoNotSchedule, which
+		// keeps pods off nodes without the label).
+		n.Labels["topology.kubernetes.io/zone"] = fmt.Sprintf("zone-%c", 'a'+i%2)
 		if _, err := c.kube.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}

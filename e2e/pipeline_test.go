@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ type executor struct {
 	mutate func(*unstructured.Unstructured)
 	sa     dynamic.Interface
 	done   map[string]bool
+	mu     sync.Mutex // guards log and refused
 	log    []string
 	// errors the cluster returned to the executor, by step
 	refused map[string]string
@@ -115,7 +117,14 @@ func (e *executor) step(ctx context.Context, p *corev1.Pod) {
 			}
 		}
 	}
-	// The executor reports with the pod's service account.
+	require.NoError(e.t, e.report(ctx, p, name, outputs, ok, msg))
+}
+
+// report does what argoexec does once a step's main container ended: it
+// writes the step's outputs to a WorkflowTaskResult, with the pod's
+// service account, and the pod ends (through KWOK) as the step did.
+// Steps may report concurrently.
+func (e *executor) report(ctx context.Context, p *corev1.Pod, name string, outputs map[string]any, ok bool, msg string) error {
 	tr := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTaskResult",
 		"metadata": map[string]any{
@@ -134,10 +143,19 @@ func (e *executor) step(ctx context.Context, p *corev1.Pod) {
 	if !ok {
 		outcome = "fail"
 	}
+	e.mu.Lock()
 	e.log = append(e.log, fmt.Sprintf("%s (pod %s on %s): %s %s", name, p.Name, p.Spec.NodeName, outcome, msg))
+	e.mu.Unlock()
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{"kiln.dev/e2e-outcome":%q}}}`, outcome)
-	_, err = cl.kube.CoreV1().Pods(e.ns).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	require.NoError(e.t, err)
+	_, err := cl.kube.CoreV1().Pods(e.ns).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	return err
+}
+
+// refuse records the cluster's refusal of a step's request.
+func (e *executor) refuse(step, msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.refused[step] = msg
 }
 
 // uploaded gives each output artifact the location argoexec would have
@@ -177,6 +195,10 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	if err := yaml.Unmarshal([]byte(manifest), &obj.Object); err != nil {
 		return false, err.Error()
 	}
+	if obj.GetNamespace() == "" {
+		// argoexec creates it in the workflow's namespace
+		obj.SetNamespace(e.ns)
+	}
 	if e.mutate != nil && action != "delete" {
 		e.mutate(&obj)
 	}
@@ -198,18 +220,18 @@ func (e *executor) resource(ctx context.Context, step string, res map[string]any
 	case "delete":
 		err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			e.refused[step] = err.Error()
+			e.refuse(step, err.Error())
 			return false, err.Error()
 		}
 		return true, "deleted " + obj.GetName()
 	case "create", "apply":
 		// kubectl apply of a new object: get, then create.
 		if _, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			e.refused[step] = err.Error()
+			e.refuse(step, err.Error())
 			return false, err.Error()
 		}
 		if _, err := ri.Create(ctx, &obj, metav1.CreateOptions{}); err != nil {
-			e.refused[step] = err.Error()
+			e.refuse(step, err.Error())
 			return false, err.Error()
 		}
 	default:

@@ -4,6 +4,12 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,8 +195,34 @@ func ptr[T any](v T) *T { return &v }
 // The namespace's ResourceQuota on requests.nvidia.com/gpu is the
 // cluster's: a training pod asking for more GPUs than prod's quota (64)
 // is refused at admission with the quota's message, which the operator
-// reports as an event on the job.
+// reports as an event on the job. A job whose pods fit one by one but
+// not all together is refused its last pod; kiln vet refuses the spec
+// that asks for that job with the same amounts.
 func TestQuotaRefusesGPUDemand(t *testing.T) {
+	t.Run("one pod over the quota", testQuotaPod)
+	t.Run("job over the quota, as kiln vet says", testQuotaJobVet)
+}
+
+// quotaRefusal waits for the operator's event that the API server refused
+// one of job's pods for its quota, and returns the message.
+func quotaRefusal(t *testing.T, ns string, job *unstructured.Unstructured) string {
+	t.Helper()
+	var refused string
+	err := cl.waitFor(context.Background(), 2*time.Minute, "the operator to report the quota refusal", func() (bool, error) {
+		for _, line := range strings.Split(eventsFor(ns, job.GetName()), "\n") {
+			if strings.Contains(line, "exceeded quota") {
+				refused = line
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	require.NoError(t, err, eventsFor(ns, job.GetName()))
+	t.Logf("cluster: %s", strings.TrimSpace(refused))
+	return refused
+}
+
+func testQuotaPod(t *testing.T) {
 	ctx := context.Background()
 	ns, job := prodTrainingJob(t, "e2e-quota")
 	q, err := cl.kube.CoreV1().ResourceQuotas(ns).Get(ctx, "skin-lesion", metav1.GetOptions{})
@@ -206,18 +238,68 @@ func TestQuotaRefusesGPUDemand(t *testing.T) {
 	}
 	require.NoError(t, unstructured.SetNestedSlice(job.Object, cs, "spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers"))
 	create(t, job)
-	var refused string
-	err = cl.waitFor(ctx, 2*time.Minute, "the operator to report the quota refusal", func() (bool, error) {
-		for _, line := range strings.Split(eventsFor(ns, job.GetName()), "\n") {
-			if strings.Contains(line, "exceeded quota") {
-				refused = line
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	require.NoError(t, err, eventsFor(ns, job.GetName()))
-	t.Logf("cluster: %s", strings.TrimSpace(refused))
+	refused := quotaRefusal(t, ns, job)
 	assert.Contains(t, refused, "exceeded quota: skin-lesion, requested: requests.nvidia.com/gpu=80")
 	assert.Contains(t, refused, "limited: requests.nvidia.com/gpu="+limit.String())
+}
+
+var (
+	vetGPUs   = regexp.MustCompile(`(training\.resnet) needs (\d+) GPUs in prod \((\d+) workers × (\d+)\); prod allows (\d+)`)
+	quotaGPUs = regexp.MustCompile(`exceeded quota: ([\w-]+), requested: requests\.nvidia\.com/gpu=(\d+), used: requests\.nvidia\.com/gpu=(\d+), limited: requests\.nvidia\.com/gpu=(\d+)`)
+)
+
+// skin-lesion with prod's resnet job at 9 workers of 8 GPUs: 72 GPUs, over
+// prod's quota of 64, with every pod within the 8 a node has. kiln vet
+// refuses the spec; the cluster, given the job kiln renders for it (the
+// bundled example's, scaled the same way: kiln renders nothing for a
+// spec it refuses), admits 8 pods and refuses the ninth. The amounts
+// agree: kiln's limit is the quota's, its per-pod GPUs what the refused
+// pod requested, and its total what was in use plus that request. The
+// API server names the ResourceQuota (skin-lesion, the one kiln renders
+// for prod) and counts pod by pod, as they are created; kiln names the
+// environment and sums the job.
+func testQuotaJobVet(t *testing.T) {
+	spec := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "skin-lesion", "system.cue"))
+	require.NoError(t, err)
+	const prodGPU = "\t\t\tgpu: {quota: 64, products: [\"NVIDIA-A100-SXM4-80GB\"]}\n"
+	src := strings.Replace(string(b), prodGPU, prodGPU+"\t\t\toverrides: training: resnet: {workers: 9, resources: gpus: 8}\n", 1)
+	require.NotEqual(t, string(b), src, "skin-lesion's prod GPU line moved")
+	require.NoError(t, os.WriteFile(filepath.Join(spec, "system.cue"), []byte(src), 0o644))
+	vet, err := exec.Command(cl.kiln, "vet", spec).CombinedOutput()
+	require.Error(t, err, "kiln vet accepts a job over the quota:\n%s", vet)
+	t.Logf("kiln vet: %s", strings.TrimSpace(string(vet)))
+	v := vetGPUs.FindStringSubmatch(string(vet))
+	require.NotNil(t, v, "kiln vet names the job's GPUs and prod's quota:\n%s", vet)
+	needs, workers, perPod, allows := atoi(t, v[2]), atoi(t, v[3]), atoi(t, v[4]), atoi(t, v[5])
+
+	ns, job := prodTrainingJob(t, "e2e-quota-vet")
+	specs, _, _ := unstructured.NestedMap(job.Object, "spec", "pytorchReplicaSpecs")
+	for role, rs := range specs {
+		r := rs.(map[string]any)
+		if role == "Worker" {
+			r["replicas"] = int64(workers - 1) // workers counts the master
+		}
+		cs, _, _ := unstructured.NestedSlice(r, "template", "spec", "containers")
+		for _, k := range []string{"requests", "limits"} {
+			require.NoError(t, unstructured.SetNestedField(cs[0].(map[string]any), fmt.Sprint(perPod), "resources", k, "nvidia.com/gpu"))
+		}
+		require.NoError(t, unstructured.SetNestedSlice(r, cs, "template", "spec", "containers"))
+	}
+	require.NoError(t, unstructured.SetNestedMap(job.Object, specs, "spec", "pytorchReplicaSpecs"))
+	create(t, job)
+	q := quotaGPUs.FindStringSubmatch(quotaRefusal(t, ns, job))
+	require.NotNil(t, q, "the refusal names the quota and its amounts")
+	quota, requested, used, limited := q[1], atoi(t, q[2]), atoi(t, q[3]), atoi(t, q[4])
+	assert.Equal(t, "skin-lesion", quota, "the ResourceQuota kiln renders for prod")
+	assert.Equal(t, allows, limited, "kiln's limit is the quota's")
+	assert.Equal(t, perPod, requested, "the refused pod asked for kiln's per-pod GPUs")
+	assert.Equal(t, needs, used+requested, "kiln's total is what was in use plus the refused request")
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }

@@ -48,6 +48,9 @@ type Environment struct {
 	Sync        SyncPolicy  `json:"sync"`
 	// Patches are kustomize patches by name, applied in name order.
 	Patches map[string]*Patch `json:"patches,omitempty"`
+	// Policy holds the rules of the spec's #Policy in this environment
+	// that need the rendered system to check (see PolicyRule).
+	Policy []PolicyRule `json:"-"`
 
 	// Spec is the base spec with this environment's overrides applied and
 	// entries limited to this environment removed where they do not apply.
@@ -166,6 +169,8 @@ type Katib struct {
 	// Restricted: katib-config secures the metrics collector and the
 	// suggestion containers (see the schema).
 	Restricted bool `json:"restricted"`
+	// TrainJobs: katib-config lists TrainJob among its trialResources.
+	TrainJobs bool `json:"trainJobs"`
 }
 
 // TrainingOperator describes how the cluster's Kubeflow training operator
@@ -376,6 +381,15 @@ type Initializers struct {
 	Dataset          string `json:"dataset,omitempty"`
 	Model            string `json:"model,omitempty"`
 	ModelCredentials string `json:"modelCredentials,omitempty"`
+	// Storage is the volume they fetch into when kiln renders the
+	// runtime's initializer jobs.
+	Storage InitializerStorage `json:"storage"`
+}
+
+// InitializerStorage is the volume of a rendered runtime's initializers.
+type InitializerStorage struct {
+	Size  Quantity `json:"size"`
+	Class string   `json:"class,omitempty"`
 }
 
 // SSH is how an MPI image runs sshd on its workers.

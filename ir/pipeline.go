@@ -39,7 +39,12 @@ type Pipeline struct {
 	Security       Security              `json:"security"`
 	ServiceAccount string                `json:"serviceAccount,omitempty"`
 	Environments   []string              `json:"environments,omitempty"`
+	Lineage        *bool                 `json:"lineage,omitempty"`
 }
+
+// KilnImage is the key in images that names the kiln image, which runs
+// kiln in the cluster (promote steps, lineage records, kiln's suggester).
+const KilnImage = "kiln"
 
 // Parameter is a pipeline parameter.
 type Parameter struct {

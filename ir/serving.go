@@ -27,6 +27,7 @@ type Serving struct {
 type ServingModel struct {
 	Format         string   `json:"format"`
 	StorageURI     string   `json:"storageUri"`
+	Lineage        string   `json:"lineage,omitempty"`
 	RuntimeVersion string   `json:"runtimeVersion,omitempty"`
 	Protocol       string   `json:"protocol,omitempty"`
 	Image          string   `json:"image,omitempty"`
@@ -38,6 +39,7 @@ type ServingModel struct {
 // Canary is a second model version receiving a share of traffic.
 type Canary struct {
 	StorageURI    string `json:"storageUri"`
+	Lineage       string `json:"lineage,omitempty"`
 	Percent       int    `json:"percent"`
 	StablePercent *int   `json:"stablePercent,omitempty"`
 }

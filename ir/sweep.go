@@ -43,6 +43,8 @@ type Sweep struct {
 		Python string `json:"python"`
 		Kiln   string `json:"kiln,omitempty"`
 	} `json:"tools"`
+	// NAS is the architecture search of an enas or darts sweep.
+	NAS          *NAS      `json:"nas,omitempty"`
 	Backend      string    `json:"backend"`
 	KeepHistory  bool      `json:"keepHistory"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
@@ -57,4 +59,14 @@ type SweepParameter struct {
 	Scale  string   `json:"scale"`
 	Step   *float64 `json:"step,omitempty"`
 	Values []Value  `json:"values,omitempty"`
+}
+
+// NAS is a neural architecture search (Katib's nasConfig).
+type NAS struct {
+	Layers      int   `json:"layers"`
+	InputSizes  []int `json:"inputSizes,omitempty"`
+	OutputSizes []int `json:"outputSizes,omitempty"`
+	// Operations are each operation type's parameters, by name.
+	Operations map[string]map[string]*SweepParameter `json:"operations"`
+	Settings   map[string]Value                      `json:"settings,omitempty"`
 }

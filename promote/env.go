@@ -207,6 +207,7 @@ func (s *scope) promote(env *ir.Environment, sv *ir.Serving) {
 	baseHasCanary := s.sys.Sources[canary].IsValid()
 	if req.Canary == nil {
 		s.set(env, sv.Model.StorageURI == req.ModelURI, req.ModelURI, "model", "storageUri")
+		s.setLineage(env, sv.Model.Lineage, "model")
 		switch {
 		case sv.Canary == nil:
 		case !baseHasCanary && s.own(env, canary):
@@ -224,6 +225,7 @@ func (s *scope) promote(env *ir.Environment, sv *ir.Serving) {
 	n := *req.Canary
 	if sv.Canary != nil {
 		s.set(env, sv.Canary.StorageURI == req.ModelURI, req.ModelURI, "canary", "storageUri")
+		s.setLineage(env, sv.Canary.Lineage, "canary")
 		s.set(env, sv.Canary.Percent == n, n, "canary", "percent")
 		if sv.Canary.StablePercent != nil {
 			s.set(env, *sv.Canary.StablePercent == 100-n, 100-n, "canary", "stablePercent")
@@ -232,7 +234,11 @@ func (s *scope) promote(env *ir.Environment, sv *ir.Serving) {
 	}
 	// No canary in env. The override merges into a base canary that
 	// env deleted with null, so a stablePercent stated there is set too.
-	fields := []any{ast.NewIdent("storageUri"), ast.NewString(req.ModelURI), ast.NewIdent("percent"), lit(n)}
+	fields := []any{ast.NewIdent("storageUri"), ast.NewString(req.ModelURI)}
+	if req.Lineage != "" {
+		fields = append(fields, ast.NewIdent("lineage"), ast.NewString(req.Lineage))
+	}
+	fields = append(fields, ast.NewIdent("percent"), lit(n))
 	if s.sys.Sources[ir.Join(canary, "stablePercent")].IsValid() {
 		fields = append(fields, ast.NewIdent("stablePercent"), lit(100-n))
 	}
@@ -242,6 +248,26 @@ func (s *scope) promote(env *ir.Environment, sv *ir.Serving) {
 		return
 	}
 	s.add(env.Name, v, "canary")
+}
+
+// setLineage makes env's lineage of the model struct rel (model or
+// canary) the request's: in place, through an override, or, when the
+// request names none and the replaced model had one, an override of null
+// (which deletes it).
+func (s *scope) setLineage(env *ir.Environment, old, rel string) {
+	uri := s.req.Lineage
+	if old == uri {
+		return
+	}
+	if uri == "" {
+		if path := ir.Path("serving", s.req.Serving, rel, "lineage"); s.own(env, path) {
+			s.removeLeaf(env.Sources, path, old)
+		} else {
+			s.add(env.Name, ast.NewNull(), rel, "lineage")
+		}
+		return
+	}
+	s.set(env, false, uri, rel, "lineage")
 }
 
 // replaceValue sets the value of the field whose label is at pos.
@@ -318,9 +344,11 @@ func (s *scope) place(pos diag.Pos, st *ast.StructLit, path string, n *node) {
 	if !st.Lbrace.IsValid() {
 		// a: b: c written short; a second field needs the braces.
 		st.Lbrace = token.Blank.Pos()
-		for _, d := range st.Elts {
-			ast.SetRelPos(d, token.Newline)
-		}
+	}
+	// One field per line: a field added on a line of its own after
+	// {a: 1, b: 2 would leave the brace's line half a struct.
+	for _, d := range st.Elts {
+		ast.SetRelPos(d, token.Newline)
 	}
 	ast.SetRelPos(fd, token.Newline)
 	st.Elts = append(st.Elts, fd)

@@ -34,6 +34,11 @@ type Request struct {
 	// Canary, when not nil, is the share of traffic the new model gets as
 	// the canary.
 	Canary *int
+	// Lineage is the URI of the lineage record of the run that produced
+	// the model, written beside its storageUri (model.lineage or
+	// canary.lineage). Empty removes a lineage the replaced model had:
+	// it would name the wrong run.
+	Lineage string
 	// Environments limits the promotion to these environments; empty
 	// means every environment that has the serving entry. Values shared
 	// with an environment left out are not edited: the selected ones get
@@ -136,6 +141,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		}
 		if req.Canary == nil {
 			e.setString(src, ir.Join(base, "model", "storageUri"), req.ModelURI)
+			e.setLineage(src, ir.Join(base, "model"), sv.Model.Lineage, req.Lineage)
 			if sv.Canary != nil {
 				e.remove(src, ir.Join(base, "canary"))
 			}
@@ -143,6 +149,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 		}
 		if sv.Canary != nil {
 			e.setString(src, ir.Join(base, "canary", "storageUri"), req.ModelURI)
+			e.setLineage(src, ir.Join(base, "canary"), sv.Canary.Lineage, req.Lineage)
 			e.setInt(src, ir.Join(base, "canary", "percent"), *req.Canary)
 			if sv.Canary.StablePercent != nil {
 				// The two must add up to 100; keep the stated one
@@ -151,7 +158,7 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 			}
 			continue
 		}
-		e.addCanary(src, base, req.ModelURI, *req.Canary)
+		e.addCanary(src, base, req.ModelURI, req.Lineage, *req.Canary)
 	}
 	sc.addOverrides()
 	if e.err != nil {
@@ -201,6 +208,8 @@ func Plan(ctx context.Context, dir string, req Request) (*Result, error) {
 			return nil, fmt.Errorf("after the edit, environment %s still serves %s (canary: %v); the value is set somewhere promote cannot edit; nothing was written", env.Name, sv.Model.StorageURI, sv.Canary != nil)
 		case req.Canary != nil && (sv.Canary == nil || sv.Canary.StorageURI != req.ModelURI || sv.Canary.Percent != *req.Canary):
 			return nil, fmt.Errorf("after the edit, environment %s does not have the canary %s at %d%%; nothing was written", env.Name, req.ModelURI, *req.Canary)
+		case req.Canary == nil && sv.Model.Lineage != req.Lineage, req.Canary != nil && sv.Canary.Lineage != req.Lineage:
+			return nil, fmt.Errorf("after the edit, environment %s does not name the lineage record %q for its new model; nothing was written", env.Name, req.Lineage)
 		}
 	}
 	return res, nil
@@ -693,9 +702,9 @@ func deleteChain(chain []frame) {
 	}
 }
 
-// addCanary adds canary: {storageUri, percent} to the struct defining
-// base, after its model field.
-func (e *editor) addCanary(src ir.Sources, base, uri string, percent int) {
+// addCanary adds canary: {storageUri, lineage, percent} to the struct
+// defining base, after its model field (no lineage when it is "").
+func (e *editor) addCanary(src ir.Sources, base, uri, lineage string, percent int) {
 	pos, f, ok := e.at(src, base)
 	if !ok || !e.once("add", pos) {
 		return
@@ -712,13 +721,12 @@ func (e *editor) addCanary(src ir.Sources, base, uri string, percent int) {
 		e.fail(pos, base, "%s is not written as a struct literal {…}; add canary: {storageUri: %q, percent: %d} by hand", base, uri, percent)
 		return
 	}
-	canary := &ast.Field{
-		Label: ast.NewIdent("canary"),
-		Value: ast.NewStruct(
-			ast.NewIdent("storageUri"), ast.NewString(uri),
-			ast.NewIdent("percent"), ast.NewLit(token.INT, strconv.Itoa(percent)),
-		),
+	fields := []any{ast.NewIdent("storageUri"), ast.NewString(uri)}
+	if lineage != "" {
+		fields = append(fields, ast.NewIdent("lineage"), ast.NewString(lineage))
 	}
+	fields = append(fields, ast.NewIdent("percent"), ast.NewLit(token.INT, strconv.Itoa(percent)))
+	canary := &ast.Field{Label: ast.NewIdent("canary"), Value: ast.NewStruct(fields...)}
 	ast.SetRelPos(canary, token.Newline)
 	at := len(st.Elts)
 	for i, d := range st.Elts {
@@ -730,5 +738,71 @@ func (e *editor) addCanary(src ir.Sources, base, uri string, percent int) {
 	}
 	st.Elts = slices.Insert(st.Elts, at, ast.Decl(canary))
 	e.structural[pos.File] = true
-	e.record(pos, fmt.Sprintf("%s.canary: added {storageUri: %q, percent: %d}", base, uri, percent))
+	e.record(pos, fmt.Sprintf("%s.canary: added %s", base, exprString(canary.Value)))
+}
+
+// removeLeaf deletes the field that defines the leaf path, whose value
+// was old.
+func (e *editor) removeLeaf(src ir.Sources, path, old string) {
+	pos, f, ok := e.at(src, path)
+	if !ok || !e.once("remove", pos) {
+		return
+	}
+	chain := fieldAt(f, pos)
+	if chain == nil {
+		e.fail(pos, path, "no field found at %s to remove; edit the spec by hand", pos)
+		return
+	}
+	e.structural[pos.File] = true
+	e.record(pos, fmt.Sprintf("%s: removed (was %q)", path, old))
+	deleteChain(chain)
+}
+
+// setLineage makes the lineage beside the storageUri of the model struct
+// at path (model or canary) say uri: edits it where it is written, adds
+// it after the storageUri the promotion set, or, for "", removes the old
+// one, which named the run of the model replaced.
+func (e *editor) setLineage(src ir.Sources, path, old, uri string) {
+	lpath := ir.Join(path, "lineage")
+	switch {
+	case old == uri:
+		return
+	case old != "" && uri != "":
+		e.setString(src, lpath, uri)
+		return
+	case old != "":
+		e.removeLeaf(src, lpath, old)
+		return
+	}
+	spath := ir.Join(path, "storageUri")
+	pos, f, ok := e.at(src, spath)
+	if !ok || !e.once("add lineage", pos) {
+		return
+	}
+	chain := fieldAt(f, pos)
+	if chain == nil {
+		e.fail(pos, spath, "no field found at %s to add lineage beside; edit the spec by hand", pos)
+		return
+	}
+	last := chain[len(chain)-1]
+	fd := &ast.Field{Label: ast.NewIdent("lineage"), Value: ast.NewString(uri)}
+	*last.decls = slices.Insert(*last.decls, last.index+1, ast.Decl(fd))
+	if len(chain) > 1 {
+		// One field per line from now on (model: {format: …,
+		// storageUri: …} would run far past the margin), with braces
+		// where model: storageUri: "…" was written short.
+		owner := chain[len(chain)-2]
+		if st, ok := (*owner.decls)[owner.index].(*ast.Field).Value.(*ast.StructLit); ok {
+			if !st.Lbrace.IsValid() {
+				st.Lbrace = token.Blank.Pos()
+			}
+			st.Rbrace = token.Newline.Pos()
+			for _, d := range st.Elts {
+				ast.SetRelPos(d, token.Newline)
+			}
+		}
+	}
+	ast.SetRelPos(fd, token.Newline)
+	e.structural[pos.File] = true
+	e.record(pos, fmt.Sprintf("%s: added %q", lpath, uri))
 }

@@ -17,6 +17,11 @@
 // That subset is written here from the upstream rules; it does not import
 // k8s.io/kubernetes and is therefore less complete than a real API server.
 //
+// The pod templates inside custom resources (a training job's replicas, a
+// Notebook, a Katib trial's job) are then held to the same pod validation
+// as built-in workloads, wrapped as the Pods their controllers create (see
+// podtemplates.go for the kinds left out and why).
+//
 // Argo Workflows, WorkflowTemplates and CronWorkflows that pass their CRD are
 // then checked by Argo's own validator (github.com/argoproj/argo-workflows/v3/
 // workflow/validate) in lint mode, as `argo lint` does: DAG dependencies,

@@ -95,6 +95,10 @@ func (cl Cluster) WithObjects(docs ...[]byte) Cluster {
 //     until it resolves; requests 50m CPU, 10Mi memory; no
 //     securityContext) in every Worker pod of a PyTorchJob that has a
 //     Master replica;
+//   - Kubeflow Trainer (v2.3.0): the runtime's dataset-initializer and
+//     model-initializer containers (Trainer's images, no securityContext,
+//     no resources) of a TrainJob that configures those initializers,
+//     merged with the TrainJob's runtime patch of them;
 //   - Katib: a metrics-collector sidecar in every trial pod unless the
 //     collector is None or Push, and the suggestion Deployment's pod
 //     (suggestion container; early-stopping container when the

@@ -142,6 +142,9 @@ func (r *restrictedChecker) walk(p *field.Path, v any) {
 		case r.inject && group == "kubeflow.org" && kind == "PyTorchJob" && spec != nil:
 			r.pytorchJob(p.Child("spec"), spec)
 			return
+		case r.inject && group == "trainer.kubeflow.org" && kind == "TrainJob" && spec != nil:
+			r.trainJob(p.Child("spec"), spec)
+			return
 		}
 		if _, ok := v["containers"].([]any); ok {
 			r.podSpec(p, v)

@@ -147,6 +147,16 @@ func TestValidateCustomResources(t *testing.T) {
 			want: []string{"spec.pytorchReplicaSpecs.Master.template.spec.containers[0].argz: unknown field"},
 		},
 		{
+			// The CRD accepts any string; the pod the operator creates
+			// from the template is refused.
+			name: "PyTorchJob pod template the API server refuses as a Pod",
+			doc:  edit(edit(pytorchJob, "          - name: pytorch\n            image: ghcr.io/example/train:1.0\n            args:", "          - name: PyTorch\n            image: ghcr.io/example/train:1.0\n            args:"), "            app: train", "            app: \"train me\""),
+			want: []string{
+				"spec.pytorchReplicaSpecs.Master.template.metadata.labels: Invalid value: \"train me\"",
+				"spec.pytorchReplicaSpecs.Master.template.spec.containers[0].name: Invalid value: \"PyTorch\"",
+			},
+		},
+		{
 			name: "PyTorchJob without namespace",
 			doc:  edit(pytorchJob, "  namespace: ml\n", ""),
 			want: []string{"metadata.namespace: Required value"},

@@ -60,6 +60,7 @@ func (v *Validator) validate(doc []byte, tmpls templates) []string {
 	var unknown []string
 	if cv, ok := v.crdFor(gvk); ok {
 		unknown, errs = validateCustomResource(u, cv)
+		errs = append(errs, embeddedPodErrors(u.Object)...)
 	} else if bk, ok := builtins[gvk]; ok {
 		unknown, errs = validateBuiltin(j, u, bk)
 	} else {

@@ -100,7 +100,13 @@ func outcome(t *testing.T, k render.Kind, obj fields) string {
 // The conditions a training step waits for, from the descriptors of every
 // training kind.
 func TestJobConditions(t *testing.T) {
-	kinds := training.Renderer{}.Kinds()
+	var kinds []render.Kind
+	for _, k := range (training.Renderer{}).Kinds() {
+		// A TrainingRuntime is configuration: no step waits on it.
+		if k.Done != "" {
+			kinds = append(kinds, k)
+		}
+	}
 	require.NotEmpty(t, kinds)
 	for _, k := range kinds {
 		_, err := ParseCondition(k.Done)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/serving"
@@ -205,9 +206,14 @@ func Object(env *ir.Environment, name string, s *ir.Serving, track string) *LLMI
 		}
 		spec.Router.Route = &Route{Group: render.ObjectName(name), Weight: i32(w)}
 	}
+	meta := metav1.ObjectMeta{Name: obj}
+	// Where the model came from: the run that produced it.
+	if l := serving.Lineage(s, track); l != "" {
+		meta.Annotations = map[string]string{lineage.Annotation: l}
+	}
 	return &LLMInferenceService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: Kind.APIVersion(), Kind: Kind.Kind},
-		ObjectMeta: metav1.ObjectMeta{Name: obj},
+		ObjectMeta: meta,
 		Spec:       spec,
 	}
 }

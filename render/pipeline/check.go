@@ -18,6 +18,11 @@ func Check(rc *render.Context, g *graph) bool {
 	c := &checker{Context: rc}
 	checkSchedule(c, g)
 	checkExit(c, g)
+	if l := g.p.Lineage; l != nil && *l {
+		if ok, why := recordsLineage(c.Env, g); !ok {
+			c.Errorf(ir.Join(g.path, "lineage"), "the pipeline's runs cannot write lineage records: %s (or set lineage: false)", why)
+		}
+	}
 	checkPinned(c, g)
 	for _, name := range g.stepNames() {
 		st := g.steps[name]

@@ -197,6 +197,7 @@ func (e *pathError) Error() string { return e.path + ": " + e.msg }
 func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.WorkflowTemplate, string, bool, error) {
 	p := g.p
 	sa := ServiceAccount(sys, p)
+	g.lineage, _ = recordsLineage(env, g)
 	wt := argo.WorkflowTemplate(render.ObjectName(g.name))
 	spec := &wt.Spec
 	spec.Entrypoint = entrypoint(g)
@@ -287,16 +288,22 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 		dag.Tasks = append(dag.Tasks, task)
 	}
 	spec.Templates = append([]wfv1.Template{{Name: spec.Entrypoint, DAG: dag}}, templates...)
-	exit, err := cleanupTemplates(env, g, userExit)
+	if (usesArtifacts || g.lineage) && env.Spec.Artifacts != nil {
+		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(sys)
+	}
+	var record *wfv1.Template
+	if g.lineage {
+		// The digest of everything but the step that records it.
+		t := lineageTemplate(sys, env, g, freeName(g, "lineage", "kiln-lineage"), sa, specDigest(spec))
+		record = &t
+	}
+	exit, err := exitTemplates(env, g, userExit, record)
 	if err != nil {
 		return nil, "", false, err
 	}
 	if len(exit) > 0 {
 		spec.OnExit = exit[0].Name
 		spec.Templates = append(spec.Templates, exit...)
-	}
-	if usesArtifacts && env.Spec.Artifacts != nil {
-		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(sys)
 	}
 	return wt, memo, usesArtifacts, nil
 }
@@ -348,12 +355,14 @@ func freeName(g *graph, candidates ...string) string {
 	}
 }
 
-// cleanupTemplates are the exit handler of a pipeline with training
-// steps: a DAG that, unless the run succeeded, deletes the jobs the run
-// created (a failed, timed-out or stopped run only stops its waiter pods,
-// and the jobs would train on until the run is deleted), next to the
-// user's own exit step, if any. The first template is the handler.
-func cleanupTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask) ([]wfv1.Template, error) {
+// exitTemplates are the exit handler of a pipeline with training steps
+// or a lineage record: a DAG that, unless the run succeeded, deletes the
+// jobs the run created (a failed, timed-out or stopped run only stops its
+// waiter pods, and the jobs would train on until the run is deleted), and
+// writes the run's lineage record, whatever the outcome, next to the
+// user's own exit step, if any. The first template is the handler; none
+// when there is nothing but the user's step, which is then the handler.
+func exitTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask, record *wfv1.Template) ([]wfv1.Template, error) {
 	var jobs []argo.JobRef
 	for _, n := range g.stepNames() {
 		st := g.steps[n]
@@ -370,19 +379,28 @@ func cleanupTemplates(env *ir.Environment, g *graph, userExit *wfv1.DAGTask) ([]
 		}
 		jobs = append(jobs, argo.JobRef{APIVersion: k.APIVersion(), Kind: k.Kind, Namespace: env.Namespace, Name: JobName(n)})
 	}
-	if len(jobs) == 0 {
+	if len(jobs) == 0 && record == nil {
 		return nil, nil
 	}
-	handler := freeName(g, "exit-handler", "kiln-exit-handler")
-	del, err := argo.DeleteJobsTemplate(freeName(g, "delete-jobs", "kiln-delete-jobs"), jobs)
-	if err != nil {
-		return nil, err
+	var tasks []wfv1.DAGTask
+	var templates []wfv1.Template
+	if len(jobs) > 0 {
+		del, err := argo.DeleteJobsTemplate(freeName(g, "delete-jobs", "kiln-delete-jobs"), jobs)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, wfv1.DAGTask{Name: del.Name, Template: del.Name, When: "'{{workflow.status}}' != 'Succeeded'"})
+		templates = append(templates, del)
 	}
-	tasks := []wfv1.DAGTask{{Name: del.Name, Template: del.Name, When: "'{{workflow.status}}' != 'Succeeded'"}}
+	if record != nil {
+		tasks = append(tasks, wfv1.DAGTask{Name: record.Name, Template: record.Name})
+		templates = append(templates, *record)
+	}
 	if userExit != nil {
 		tasks = append(tasks, *userExit)
 	}
-	return []wfv1.Template{{Name: handler, DAG: &wfv1.DAGTemplate{Tasks: tasks}}, del}, nil
+	handler := freeName(g, "exit-handler", "kiln-exit-handler")
+	return append([]wfv1.Template{{Name: handler, DAG: &wfv1.DAGTemplate{Tasks: tasks}}}, templates...), nil
 }
 
 // entrypoint names the DAG template: "main", unless a step has that name.
@@ -466,7 +484,12 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 			if !numeric[o] {
 				vf.Default = wfv1.AnyStringPtr("")
 			}
-			tmpl.Outputs.Parameters = append(tmpl.Outputs.Parameters, wfv1.Parameter{Name: o, ValueFrom: vf})
+			out := wfv1.Parameter{Name: o, ValueFrom: vf}
+			if g.lineage && g.exported(name) {
+				// For the lineage record, which the exit handler writes.
+				out.GlobalName = globalOutput(name, o)
+			}
+			tmpl.Outputs.Parameters = append(tmpl.Outputs.Parameters, out)
 		}
 		for _, a := range st.Outputs.Artifacts {
 			// Stored as they are, not as a tar.gz: a directory becomes
@@ -634,6 +657,12 @@ func promoteTemplate(sys *ir.System, env *ir.Environment, g *graph, name string,
 	if pr.Repository.Spec != "" {
 		args = append(args, "--spec", pr.Repository.Spec)
 	}
+	if g.lineage {
+		// The serving entry names the run's record (written when the
+		// run ends, at a key known now), and the record names the
+		// commit or pull request.
+		args = append(args, "--lineage", LineageURI(sys, env, g.name), "--result", OutputDir+"/"+promotionOutput)
+	}
 	secret := func(r ir.SecretRef) ir.EnvVar {
 		if r.Key == "" {
 			r.Key = GitTokenKey
@@ -657,7 +686,15 @@ func promoteTemplate(sys *ir.System, env *ir.Environment, g *graph, name string,
 		Resources: promoteResources,
 		Security:  g.p.Security,
 	}
-	return argo.ContainerTemplate(env, render.ObjectName(name), in, sa)
+	t := argo.ContainerTemplate(env, render.ObjectName(name), in, sa)
+	if g.lineage {
+		out := wfv1.Parameter{Name: promotionOutput, ValueFrom: &wfv1.ValueFrom{Path: OutputDir + "/" + promotionOutput, Default: wfv1.AnyStringPtr("")}}
+		if g.exported(name) {
+			out.GlobalName = globalOutput(name, promotionOutput)
+		}
+		t.Outputs.Parameters = append(t.Outputs.Parameters, out)
+	}
+	return t
 }
 
 // modelURI is the model a promote step rolls out: its storageUri, else

@@ -26,6 +26,9 @@ type graph struct {
 	steps map[string]*ir.Step
 	// ancestors[s] are the steps that finish before s starts.
 	ancestors map[string]map[string]bool
+	// lineage is set while rendering for an environment in which the
+	// runs write a lineage record.
+	lineage bool
 }
 
 // newGraph computes ancestors. The compiler has already reported dangling

@@ -35,7 +35,9 @@
 //     nothing on their own domain. Models downloaded by KServe's
 //     storage-initializer name a ClusterStorageContainer kiln renders
 //     (kiln-<namespace>) whose container KServe merges into the
-//     initializer, giving it the restricted security context.
+//     initializer, giving it the restricted security context. A model
+//     server's CPU is limited at its request: KServe merges the model
+//     container into its runtime's, whose CPU limit would otherwise stay.
 //   - TF Serving: a Deployment per version behind one Service, split the
 //     same way as Standard mode.
 //   - Seldon: one SeldonDeployment whose predictors carry the traffic

@@ -197,7 +197,17 @@ func checkGatewayAPI(c *render.Context, e *entry) {
 		return
 	}
 	if e.serverless() {
-		c.Errorf(ir.Join(e.path, "deploymentMode"), "the gateway-api ingress routes Standard-mode KServe; in Knative mode requests reach the model through Knative's own networking layer, which kiln routes with Istio only: set deploymentMode: \"Standard\", or the environment's ingress.api to \"istio\"")
+		// KServe v0.20 writes HTTPRoutes (ingress enableGatewayApi) for
+		// Standard mode only. A Knative-mode model is reached through
+		// Knative's ingress (net-istio, net-gateway-api, …), which routes
+		// the predictor's own host and splits canary traffic between
+		// revisions, and KServe's Istio VirtualService for the model's
+		// host. An HTTPRoute kiln wrote could only point at the
+		// predictor's placeholder Service, an ExternalName Service whose
+		// support as a backend Gateway API leaves to each implementation,
+		// and would route around the split Knative applies: no sound
+		// route to render.
+		c.Errorf(ir.Join(e.path, "deploymentMode"), "the gateway-api ingress routes Standard-mode KServe only: KServe v0.20 writes HTTPRoutes for Standard mode alone, and a Knative-mode model is reached through Knative's own ingress (which splits its canary traffic) and an Istio VirtualService for its host; a route kiln wrote could only point at Knative's ExternalName placeholder Service, which Gateway API implementations need not support as a backend. Set deploymentMode: \"Standard\", or the environment's ingress.api to \"istio\"")
 	}
 	x := e.s.Expose
 	if x == nil {

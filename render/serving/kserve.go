@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/pod"
 )
@@ -105,6 +106,10 @@ func inferenceService(e *entry, track string) *InferenceService {
 	if s.Metrics {
 		ann[PrometheusAnnotation] = "true"
 	}
+	// Where the model came from: the run that produced it.
+	if l := Lineage(s, track); l != "" {
+		ann[lineage.Annotation] = l
+	}
 	labels := map[string]string{VisibilityLabel: "cluster-local"}
 	if e.serverless() {
 		labels[KnativeVisibilityLabel] = "cluster-local"
@@ -148,7 +153,7 @@ func inferenceService(e *entry, track string) *InferenceService {
 			RuntimeVersion:  s.Model.RuntimeVersion,
 			ProtocolVersion: s.Model.Protocol,
 			StorageURI:      uri,
-			Resources:       requirements(s.Resources),
+			Resources:       modelRequirements(s.Resources),
 			SecurityContext: pod.ContainerSecurityContext(s.Security),
 			VolumeMounts:    mounts,
 			Args:            huggingfaceArgs(e),
@@ -173,6 +178,30 @@ func inferenceService(e *entry, track string) *InferenceService {
 		isvc.Spec.Transformer = &comp
 	}
 	return isvc
+}
+
+// modelRequirements are the resources of a model server KServe runs from
+// a ServingRuntime. KServe merges the predictor's model container into
+// the runtime's container (a strategic merge: every key kiln leaves out
+// keeps the runtime's value), and the runtimes KServe ships limit CPU
+// (kserve-torchserve and kserve-mlserver: 1 CPU). Were kiln to leave the
+// CPU limit out, as it does for other pods, the runtime's would stay:
+// below the request, the Deployment or Knative Service is invalid
+// ("must be less than or equal to cpu limit") and the model never runs;
+// above it, the model is throttled at a limit the spec never named. So a
+// model server's CPU is limited at its request, as memory is.
+func modelRequirements(r ir.Resources) *corev1.ResourceRequirements {
+	rr := requirements(r)
+	if rr == nil {
+		return nil
+	}
+	if cpu, ok := rr.Requests[corev1.ResourceCPU]; ok {
+		if rr.Limits == nil {
+			rr.Limits = corev1.ResourceList{}
+		}
+		rr.Limits[corev1.ResourceCPU] = cpu
+	}
+	return rr
 }
 
 // component is the pod and scaling part of one KServe component. Knative

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
@@ -353,4 +354,56 @@ func TestOldModeNames(t *testing.T) {
 		}
 		assert.Equal(t, []string{current}, modes)
 	}
+}
+
+// kserveRuntimeContainer is the container of the ClusterServingRuntimes
+// KServe v0.20.0 ships for PyTorch and XGBoost/sklearn (kserve-torchserve,
+// kserve-mlserver in config/runtimes), as far as resources go.
+var kserveRuntimeContainer = corev1.Container{
+	Name: "kserve-container",
+	Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")},
+	},
+}
+
+// TestModelServerResources merges each KServe model container kiln renders
+// into a runtime's container as KServe v0.20.0 does (a strategic merge
+// patch, pkg/utils/container_merge.go) and checks the result: the
+// resources kiln asked for, every request within its limit. Without a CPU
+// limit of kiln's the runtime's 1-CPU limit stayed under a 2-CPU request,
+// and the API server refused KServe's Deployment (found by make e2e).
+func TestModelServerResources(t *testing.T) {
+	checked := 0
+	for name, gc := range goldenCases() {
+		for _, isvc := range ofKind[InferenceService](objects(t, gc), "InferenceService") {
+			m := isvc.Spec.Predictor.Model
+			if m == nil || m.Resources == nil {
+				continue
+			}
+			base, err := json.Marshal(kserveRuntimeContainer)
+			require.NoError(t, err)
+			overlay, err := json.Marshal(corev1.Container{Resources: *m.Resources})
+			require.NoError(t, err)
+			b, err := strategicpatch.StrategicMergePatch(base, overlay, corev1.Container{})
+			require.NoError(t, err)
+			var merged corev1.Container
+			require.NoError(t, json.Unmarshal(b, &merged))
+			for res, req := range merged.Resources.Requests {
+				if lim, ok := merged.Resources.Limits[res]; ok {
+					assert.LessOrEqual(t, req.Cmp(lim), 0, "%s %s: %s request %s above its limit %s", name, isvc.Name, res, req.String(), lim.String())
+				}
+			}
+			for res, want := range m.Resources.Requests {
+				got := merged.Resources.Requests[res]
+				assert.Zero(t, want.Cmp(got), "%s %s: %s request", name, isvc.Name, res)
+			}
+			if cpu, ok := m.Resources.Requests[corev1.ResourceCPU]; ok {
+				lim := merged.Resources.Limits[corev1.ResourceCPU]
+				assert.Zero(t, cpu.Cmp(lim), "%s %s: the model server's CPU is limited at its request, not at the runtime's limit", name, isvc.Name)
+				checked++
+			}
+		}
+	}
+	assert.NotZero(t, checked, "some golden case has a model server with a CPU request")
 }

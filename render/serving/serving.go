@@ -193,6 +193,15 @@ func (e *entry) storageURI(track string) string {
 	return e.s.Model.StorageURI
 }
 
+// Lineage is the lineage record URI of a track's model, "" if it has
+// none; the model server carries it as the lineage.Annotation.
+func Lineage(s *ir.Serving, track string) string {
+	if track == Canary {
+		return s.Canary.Lineage
+	}
+	return s.Model.Lineage
+}
+
 // trackName is the name of a track's objects: <obj> or <obj>-canary.
 func (e *entry) trackName(track string) string {
 	if track == Canary {

@@ -44,6 +44,7 @@ func Check(rc *render.Context, name string, sw *ir.Sweep) bool {
 	path := ir.Path("sweeps", name)
 	c := &checker{Context: rc}
 	checkParameters(c, path, sw)
+	checkNAS(c, path, sw)
 	checkAlgorithm(c, path, sw)
 	checkMetrics(c, path, sw)
 	checkBackend(c, path, name, sw)
@@ -73,7 +74,9 @@ func (c *checker) Errorf(path, format string, args ...any) {
 
 func checkParameters(c *checker, path string, sw *ir.Sweep) {
 	if len(sw.Parameters) == 0 {
-		c.Errorf(ir.Join(path, "parameters"), "the sweep has no parameters to search")
+		if !IsNAS(sw) { // an architecture search's space is nas
+			c.Errorf(ir.Join(path, "parameters"), "the sweep has no parameters to search")
+		}
 		return
 	}
 	for _, pn := range paramNames(sw) {
@@ -280,12 +283,11 @@ func checkBackend(c *checker, path, name string, sw *ir.Sweep) {
 			c.Errorf(ir.Join(path, "earlyStopping"), "median stopping needs the intermediate metrics of running trials, which only Katib collects; use backend \"katib\", or algorithm \"hyperband\", which stops weak trials between rungs")
 		}
 	case "katib":
-		if t := c.Env.Spec.Training[sw.Trial]; t != nil && c.Env.Spec.TrainingAPI(t) == ir.TrainingV2 {
-			// Katib can run a custom kind as a trial only when katib-config
-			// lists it (trialResources) and its pods carry the primary pod
-			// label the metrics collector looks for: a cluster setting
-			// kiln cannot see, and not one Katib's stock config has.
-			c.Errorf(ir.Join(path, "trial"), "training.%s runs on Kubeflow Trainer v2, and kiln renders Katib trials for training operator (v1) jobs only: a TrainJob trial needs trainjobs.trainer.kubeflow.org in katib-config's trialResources; use backend \"argo\", or set api: \"v1\" on the entry for this environment", sw.Trial)
+		if t := c.Env.Spec.Training[sw.Trial]; t != nil && c.Env.Spec.TrainingAPI(t) == ir.TrainingV2 && !KatibRunsTrainJobs(c.Env.Spec) {
+			// Katib runs a kind as a trial only when katib-config lists it
+			// (trialResources): a cluster setting kiln cannot see, which
+			// some of Katib's installs have and others lack.
+			c.Errorf(ir.Join(path, "trial"), "training.%s runs on Kubeflow Trainer v2, and Katib runs a TrainJob as a trial only when katib-config lists TrainJob.v1alpha1.trainer.kubeflow.org in trialResources (Katib v0.19's standalone install does); say that it does with katib: trainJobs: true (or overrides: katib: trainJobs: true in this environment), use backend \"argo\", or set api: \"v1\" on the entry for this environment", sw.Trial)
 		}
 		if sw.Schedule != nil {
 			c.Errorf(ir.Join(path, "schedule"), "a Katib Experiment runs once and cannot be scheduled; use backend \"argo\" for a scheduled sweep")

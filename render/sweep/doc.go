@@ -31,7 +31,14 @@
 //
 // With the Katib backend a sweep becomes a Katib Experiment whose trial
 // template is the training job render/training renders, with the
-// parameters as ${trialParameters.<name>} in its args.
+// parameters as ${trialParameters.<name>} in its args. A Trainer v2
+// entry's trial is a TrainJob, judged by its Complete and Failed
+// conditions with the metrics read from the first node (or the MPI
+// launcher), when the environment says its katib-config runs TrainJobs
+// (katib.trainJobs); otherwise it is an error. With algorithm "enas" or
+// "darts" the Experiment searches architectures (nasConfig, from the
+// sweep's nas) and each trial gets the architecture Katib's NAS service
+// proposes as args; the Argo backend has no NAS.
 //
 // Check reports what would make a search meaningless or fail on the
 // cluster, with the spec's position and CUE path.

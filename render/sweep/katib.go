@@ -32,7 +32,8 @@ type ExperimentSpec struct {
 	Objective            KatibObjective        `json:"objective"`
 	Algorithm            KatibAlgorithm        `json:"algorithm"`
 	EarlyStopping        *KatibAlgorithm       `json:"earlyStopping,omitempty"`
-	Parameters           []KatibParameter      `json:"parameters"`
+	Parameters           []KatibParameter      `json:"parameters,omitempty"`
+	NasConfig            *NasConfig            `json:"nasConfig,omitempty"`
 	TrialTemplate        TrialTemplate         `json:"trialTemplate"`
 	ParallelTrialCount   int32                 `json:"parallelTrialCount"`
 	MaxTrialCount        int32                 `json:"maxTrialCount"`
@@ -107,10 +108,25 @@ type MetricsCollectorSpec struct {
 	Collector Collector        `json:"collector"`
 }
 
-// CollectorSource is where the file collector reads.
+// CollectorSource is where the file collector reads, and what the
+// collectors take for a metric line.
 type CollectorSource struct {
 	FileSystemPath *FileSystemPath `json:"fileSystemPath,omitempty"`
+	Filter         *MetricsFilter  `json:"filter,omitempty"`
 }
+
+// MetricsFilter lists the regular expressions (name and value groups) a
+// collector reads metrics with, in place of Katib's default.
+type MetricsFilter struct {
+	MetricsFormat []string `json:"metricsFormat"`
+}
+
+// Katib's default metric line, and DARTS's: its trials report the best
+// genotype found, which is not a number.
+const (
+	katibDefaultMetricFormat = `([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)`
+	dartsGenotypeFormat      = `([\w-]+)=(Genotype.*)`
+)
 
 // FileSystemPath is a metrics file.
 type FileSystemPath struct {
@@ -131,13 +147,22 @@ var katibAlgorithms = map[string]string{
 	"hyperband": "hyperband",
 	"bayesian":  "bayesianoptimization",
 	"tpe":       "tpe",
+	"enas":      "enas",
+	"darts":     "darts",
 }
 
-// Conditions Katib evaluates (GJSON) on a training job's status.
+// Conditions Katib evaluates (GJSON) on a training job's status: a v1
+// job succeeds with Succeeded, a TrainJob with Complete; both fail with
+// Failed.
 const (
-	jobSucceeded = `status.conditions.#(type=="Succeeded")#|#(status=="True")#`
-	jobFailed    = `status.conditions.#(type=="Failed")#|#(status=="True")#`
+	jobSucceeded     = `status.conditions.#(type=="Succeeded")#|#(status=="True")#`
+	trainJobComplete = `status.conditions.#(type=="Complete")#|#(status=="True")#`
+	jobFailed        = `status.conditions.#(type=="Failed")#|#(status=="True")#`
 )
+
+// KatibRunsTrainJobs reports whether the environment's Katib runs
+// TrainJobs as trials (katib.trainJobs).
+func KatibRunsTrainJobs(s *ir.Spec) bool { return s.Katib != nil && s.Katib.TrainJobs }
 
 // Katib renders sw as a Katib Experiment whose trials are the training
 // job of sw.Trial with the parameters substituted into its args.
@@ -208,6 +233,19 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 		trial.Args[p.Name] = placeholder(p.Name)
 		spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: p.Name, Reference: p.Name, Description: "sweep parameter " + p.Name})
 	}
+	if n := sw.NAS; n != nil {
+		// Katib's NAS service gives each trial the architecture to
+		// train, which the trial reads from its args.
+		spec.NasConfig = nasConfig(n)
+		spec.Algorithm.AlgorithmSettings = nasSettings(n)
+		for _, p := range nasAlgorithms[sw.Algorithm].trial {
+			trial.Args[p.arg] = placeholder(p.name)
+			spec.TrialTemplate.TrialParameters = append(spec.TrialTemplate.TrialParameters, TrialParameter{Name: p.name, Reference: p.reference, Description: "architecture from " + sw.Algorithm + ": " + p.reference})
+		}
+		if sw.Algorithm == "darts" && sw.Metrics.Collector != "file" {
+			spec.MetricsCollectorSpec.Source = &CollectorSource{Filter: &MetricsFilter{MetricsFormat: []string{katibDefaultMetricFormat, dartsGenotypeFormat}}}
+		}
+	}
 	if hb := sw.Hyperband; hb != nil && sw.Algorithm == "hyperband" {
 		spec.Parameters = append(spec.Parameters, KatibParameter{Name: hb.Resource, ParameterType: "int", FeasibleSpace: FeasibleSpace{Min: strconv.Itoa(hb.Min), Max: strconv.Itoa(hb.Max)}})
 		trial.Args[hb.Resource] = placeholder(hb.Resource)
@@ -236,6 +274,12 @@ func Katib(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) (*Exp
 	spec.TrialTemplate.SuccessCondition = jobSucceeded
 	spec.TrialTemplate.FailureCondition = jobFailed
 	spec.TrialTemplate.PrimaryContainerName, spec.TrialTemplate.PrimaryPodLabels = primaryPod(t)
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		// A TrainJob completes with a Complete condition; its metrics
+		// are in the log of the first node, or the MPI launcher.
+		spec.TrialTemplate.SuccessCondition = trainJobComplete
+		spec.TrialTemplate.PrimaryContainerName, spec.TrialTemplate.PrimaryPodLabels = training.PrimaryPodV2(t)
+	}
 
 	hashed, err := ExperimentName(name, spec)
 	if err != nil {

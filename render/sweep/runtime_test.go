@@ -548,7 +548,19 @@ func TestTrainerV2Trials(t *testing.T) {
 	for _, d := range diags {
 		paths = append(paths, fmt.Sprintf("%s:%d %s", d.Path, d.Pos.Line, d.Msg))
 	}
-	assert.Contains(t, strings.Join(paths, "\n"), `sweeps."resnet-tune".trial:11 training.resnet runs on Kubeflow Trainer v2`)
+	assert.Contains(t, strings.Join(paths, "\n"), `sweeps."resnet-tune".trial:11 training.resnet runs on Kubeflow Trainer v2, and Katib runs a TrainJob as a trial only when katib-config lists TrainJob.v1alpha1.trainer.kubeflow.org in trialResources (Katib v0.19's standalone install does); say that it does with katib: trainJobs: true`)
+
+	// Once the environment says its Katib runs TrainJobs, the trial is a
+	// TrainJob Katib judges by its Complete and Failed conditions.
+	items := renderCase(t, "katib-trainjob", goldenCase{t: v2, sw: sw, katib: &ir.Katib{TrainJobs: true}})
+	require.Len(t, items, 1)
+	exp := items[0].Object.(*Experiment)
+	tt := exp.Spec.TrialTemplate
+	assert.Equal(t, "TrainJob", tt.TrialSpec["kind"])
+	assert.Equal(t, `status.conditions.#(type=="Complete")#|#(status=="True")#`, tt.SuccessCondition)
+	assert.Equal(t, `status.conditions.#(type=="Failed")#|#(status=="True")#`, tt.FailureCondition)
+	assert.Equal(t, "node", tt.PrimaryContainerName)
+	assert.Equal(t, map[string]string{"jobset.sigs.k8s.io/replicatedjob-name": "node", "jobset.sigs.k8s.io/job-index": "0", "batch.kubernetes.io/job-completion-index": "0"}, tt.PrimaryPodLabels)
 
 	sw = newSweep("random")
 	sw.TrialTimeout = "2h"

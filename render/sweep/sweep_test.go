@@ -55,6 +55,44 @@ func queued(t *ir.Training) *ir.Training {
 	return t
 }
 
+// nasSweep is a Katib architecture search over the CNN operations of
+// Katib's ENAS and DARTS examples.
+func nasSweep(alg string) *ir.Sweep {
+	sw := newSweep(alg)
+	sw.Backend = "katib"
+	sw.Parameters = nil
+	sw.Objective.Target = nil
+	list := func(vs ...string) *ir.SweepParameter {
+		p := &ir.SweepParameter{Scale: "linear"}
+		for _, v := range vs {
+			p.Values = append(p.Values, val(v))
+		}
+		return p
+	}
+	switch alg {
+	case "enas":
+		sw.NAS = &ir.NAS{Layers: 8, InputSizes: []int{32, 32, 3}, OutputSizes: []int{10},
+			Operations: map[string]map[string]*ir.SweepParameter{
+				"convolution":           {"filter_size": list("3", "5", "7"), "num_filter": list("32", "64", "128"), "stride": list("1", "2")},
+				"separable_convolution": {"filter_size": list("3", "5"), "num_filter": list("32", "64"), "stride": list("1"), "depth_multiplier": list("1", "2")},
+				"reduction":             {"reduction_type": list(`"max_pooling"`, `"avg_pooling"`), "pool_size": {Min: fp(2), Max: fp(3), Scale: "linear"}},
+			},
+			Settings: map[string]ir.Value{"controller_train_steps": val("30"), "controller_hidden_size": val("64")},
+		}
+	case "darts":
+		sw.Objective.Metric = "Best-Genotype"
+		sw.NAS = &ir.NAS{Layers: 3,
+			Operations: map[string]map[string]*ir.SweepParameter{
+				"separable_convolution": {"filter_size": list("3", "5")},
+				"max_pooling":           {"filter_size": list("3")},
+				"skip_connection":       {"filter_size": list("3")},
+			},
+			Settings: map[string]ir.Value{"num_epochs": val("10"), "init_channels": val("16"), "w_lr": val("0.025")},
+		}
+	}
+	return sw
+}
+
 func newSweep(alg string) *ir.Sweep {
 	sw := &ir.Sweep{Trial: "resnet", Algorithm: alg, Seed: 1, MaxTrials: 12, Parallel: 2, Backend: "argo"}
 	sw.Objective.Metric = "val_accuracy"
@@ -111,6 +149,8 @@ type goldenCase struct {
 	sw *ir.Sweep
 	// artifacts gives the environment an artifact repository.
 	artifacts bool
+	// katib describes the environment's Katib.
+	katib *ir.Katib
 }
 
 func goldenCases() map[string]goldenCase {
@@ -135,6 +175,7 @@ func goldenCases() map[string]goldenCase {
 	// torch-distributed, and the cleanup deletes the run's TrainJobs.
 	v2 := resnet(4, 2)
 	v2.API = ir.TrainingV2
+	v2.RunPolicy = ir.RunPolicy{} // v1's clean-up policy is an error on v2, and retries need a runtime
 	cases["random-trainjob"] = goldenCase{t: v2, sw: newSweep("random")}
 
 	// A grid with a metrics file.
@@ -181,6 +222,29 @@ func goldenCases() map[string]goldenCase {
 	katib.EarlyStopping.Median.StartStep = ip(5)
 	cases["katib-random"] = goldenCase{t: resnet(4, 2), sw: katib}
 
+	// Katib over Trainer v2, on a cluster whose katib-config runs
+	// TrainJobs: each trial is a TrainJob (gang-scheduled, so on the
+	// entry's own TrainingRuntime), done when Complete, its metrics read
+	// from the first node.
+	kv2 := resnet(4, 2)
+	kv2.API = ir.TrainingV2
+	kv2.RunPolicy = ir.RunPolicy{}
+	kv2.Scheduling = &ir.Scheduling{Gang: "volcano"}
+	ksw := newSweep("random")
+	ksw.Backend = "katib"
+	cases["katib-trainjob"] = goldenCase{t: kv2, sw: ksw, katib: &ir.Katib{TrainJobs: true}}
+
+	// Neural architecture search with ENAS: the layers pick among
+	// convolutions and reductions; each trial gets the architecture and
+	// its config as args.
+	cases["katib-enas"] = goldenCase{t: resnet(1, 1), sw: nasSweep("enas")}
+
+	// DARTS: one trial searches the whole space; its genotype is read
+	// from the log as well as the numeric metrics.
+	darts := nasSweep("darts")
+	darts.MaxTrials, darts.Parallel = 1, 1
+	cases["katib-darts"] = goldenCase{t: resnet(1, 1), sw: darts}
+
 	// Katib Hyperband: the resource becomes a parameter; Katib runs the
 	// first rung's 27 trials at once, from 1 epoch.
 	khb := newSweep("hyperband")
@@ -214,6 +278,7 @@ func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 	if gc.artifacts {
 		env.Spec.Artifacts = &ir.ArtifactRepository{}
 	}
+	env.Spec.Katib = gc.katib
 	res, diags := renderEnv(env)
 	require.Empty(t, diags, "%s", name)
 	return res.Environments[0].Items

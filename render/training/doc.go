@@ -29,11 +29,14 @@
 // patch (manager kiln.dev/render) gives the runtime's trainer jobs, and
 // its initializer jobs when the entry has initializers, what kiln puts in
 // every pod: the security context, GPU product and tolerations, /dev/shm
-// and dataset volumes, the service account and pull secrets. What the
-// runtime owns and a patch cannot set (gang scheduling through
-// podGroupPolicy, priority class, retries, TTL, clean-up, elastic
-// ranges, sshd) is an error on a v2 entry, and frameworks without a v2
-// runtime (tensorflow, paddle, mxnet) stay on v1. KindFor gives a
+// and dataset volumes, the service account and pull secrets. An entry
+// that asks for what a patch cannot set (gang scheduling through
+// podGroupPolicy, a priority class, retries, TTL, sshd) gets a namespaced
+// TrainingRuntime of its own instead (NewTrainingRuntime): derived from
+// the stock runtime it names, with every pod laid out by kiln, named by
+// its content and synced a wave before the TrainJob that names it.
+// Clean-up policies and elastic ranges, which v2 lacks, are errors, and
+// frameworks without a v2 runtime (tensorflow, paddle, mxnet) stay on v1. KindFor gives a
 // workflow step the condition to wait for: Trainer sets no completion
 // time, so it is the Complete condition at the index Trainer puts it.
 //

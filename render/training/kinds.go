@@ -86,5 +86,5 @@ func (Renderer) Kinds() []render.Kind {
 	for _, f := range slices.Sorted(maps.Keys(kinds)) {
 		out = append(out, kinds[f])
 	}
-	return append(out, trainJobKind)
+	return append(out, trainJobKind, trainingRuntimeKind)
 }

@@ -88,6 +88,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 			warnings.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "initializers are for Kubeflow Trainer v2; %s runs this entry on the training operator (v1), where nothing fetches them", c.Env.Name))
 		}
 		warnings.Add(Check(c, name, t)...)
+		if v2 {
+			addRuntime(c, path, name, t)
+		}
 		if !Standalone(c.Env.Spec, name, t) {
 			continue
 		}

@@ -257,6 +257,43 @@ func goldenCases() map[string]*ir.Training {
 	tt.Resources = ir.Resources{GPUs: 2, CPU: "16", Memory: "128Gi", SHM: "16Gi"}
 	tt.Initializers = &ir.Initializers{Dataset: "isic", Model: "hf://meta-llama/Llama-3.2-1B-Instruct", ModelCredentials: "hf-token"}
 	cases["trainjob-torchtune"] = tt
+
+	// Trainer v2 with what a runtime patch cannot set: gang-scheduled with
+	// Volcano at a priority, retried and cleaned up after a day, on a
+	// TrainingRuntime kiln derives from torch-distributed.
+	own := job("pytorch")
+	own.API = ir.TrainingV2
+	own.Workers = 2
+	own.Command = torchrun
+	own.Resources = ir.Resources{GPUs: 4, CPU: "16", Memory: "128Gi", SHM: "8Gi"}
+	own.Scheduling = &ir.Scheduling{Gang: "volcano", Queue: "team-derm", PriorityClass: "training-high"}
+	own.RunPolicy = ir.RunPolicy{BackoffLimit: intp(2), TTLSecondsAfterFinished: intp(86400)}
+	cases["trainjob-own-runtime"] = own
+
+	// Trainer v2 MPI with an image laid out otherwise, coscheduling and a
+	// priority, on a TrainingRuntime derived from deepspeed-distributed.
+	ownMPI := job("mpi")
+	ownMPI.API = ir.TrainingV2
+	ownMPI.Runtime = "deepspeed-distributed"
+	ownMPI.Workers = 2
+	ownMPI.Command = []string{"deepspeed", "--hostfile=/etc/mpi/hostfile", "train.py"}
+	ownMPI.Resources = ir.Resources{GPUs: 8, CPU: "64", Memory: "512Gi", SHM: "64Gi"}
+	ownMPI.Security.RunAsUser, ownMPI.Security.RunAsGroup, ownMPI.Security.FSGroup = 1001, 1001, 1001
+	ownMPI.SSH = &ir.SSH{AuthMountPath: "/home/horovod/.ssh", WorkerCommand: []string{"/usr/sbin/sshd", "-De", "-f", "/home/horovod/.sshd_config", "-p", "2222"}}
+	ownMPI.Scheduling = &ir.Scheduling{Gang: "coscheduling", PriorityClass: "training-high"}
+	cases["trainjob-own-runtime-mpi"] = ownMPI
+
+	// Trainer v2 on torch-distributed with a dataset and a model to
+	// fetch: kiln adds the initializer jobs to a runtime of the entry's
+	// own, with a ReadWriteMany volume the two nodes mount at /workspace.
+	ini := job("pytorch")
+	ini.API = ir.TrainingV2
+	ini.Workers = 2
+	ini.Command = torchrun
+	ini.Resources = ir.Resources{GPUs: 8, CPU: "32", Memory: "256Gi", SHM: "32Gi"}
+	ini.Initializers = &ir.Initializers{Dataset: "isic", Model: "hf://meta-llama/Llama-3.1-8B-Instruct", ModelCredentials: "hf-token",
+		Storage: ir.InitializerStorage{Size: "200Gi", Class: "shared-rwx"}}
+	cases["trainjob-initializers"] = ini
 	return cases
 }
 
@@ -271,7 +308,11 @@ func TestGolden(t *testing.T) {
 			require.Empty(t, diags)
 			require.Len(t, res.Environments, 1)
 			items := res.Environments[0].Items
-			require.Len(t, items, 1)
+			want := 1
+			if tr.API == ir.TrainingV2 && NeedsOwnRuntime(tr) {
+				want = 2 // the TrainJob and its runtime
+			}
+			require.Len(t, items, want)
 
 			rendertest.Golden(t, filepath.Join("testdata", "golden", name+".yaml"), rendertest.Stream(t, items), *update)
 		})

@@ -346,6 +346,18 @@ func NewTrainJob(sys *ir.System, env *ir.Environment, name string, t *ir.Trainin
 			}},
 		},
 	}
+	// A pipeline step or a sweep trial renders a copy of the entry with
+	// its own arguments and deadline; its TrainJob names the runtime the
+	// training renderer rendered for the entry itself.
+	base := t
+	if e := env.Spec.Training[name]; e != nil {
+		base = e
+	}
+	if rt := NewTrainingRuntime(sys, env, name, base); rt != nil {
+		// The entry's own runtime lays out every pod already.
+		job.Spec.RuntimeRef = RuntimeRef{Name: rt.Name, APIGroup: TrainerGroup, Kind: RuntimeKind}
+		job.Spec.RuntimePatches = nil
+	}
 	if v := t.RunPolicy.ActiveDeadlineSeconds; v != nil {
 		d := int64(*v)
 		job.Spec.ActiveDeadlineSeconds = &d
@@ -398,8 +410,8 @@ func checkInitializers(c *render.Context, path string, t *ir.Training) {
 		return
 	}
 	p := ir.Join(path, "initializers")
-	if r := Runtime(t); runtimesWithoutInitializers[r] {
-		c.Errorf(p, "runtime %q has no %s or %s job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: \"torchtune-llama3.2-1b\" or one of the cluster's), or mount the data with datasets", r, DatasetInitializer, ModelInitializer)
+	if r := Runtime(t); runtimesWithoutInitializers[r] && !addsInitializers(t) {
+		c.Errorf(p, "runtime %q has no %s or %s job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: \"torchtune-llama3.2-1b\" or one of the cluster's) or one kiln adds them to (%s), or mount the data with datasets", r, DatasetInitializer, ModelInitializer, strings.Join(slices.Sorted(maps.Keys(stockRuntimes)), ", "))
 	}
 	if in.Dataset == "" {
 		return
@@ -461,46 +473,30 @@ func V2DerivedNames(name string, t *ir.Training) []string {
 }
 
 // v2Unsupported lists the entry's settings Trainer v2 has no place for,
-// by field path, with why. The runtime owns them: a platform team sets
-// them in the ClusterTrainingRuntime (podGroupPolicy for gang scheduling,
-// the JobSet's failurePolicy for retries, its ttl for cleanup).
+// by field path, with why. Settings a runtime holds but a runtime patch
+// cannot (gang scheduling, priority class, retries, TTL, sshd) are not
+// among them: the entry gets a
+// TrainingRuntime of its own (runtimeSettings).
 func v2Unsupported(t *ir.Training) map[string]string {
 	out := map[string]string{}
 	why := func(field, msg string) { out[field] = msg }
 	if t.Elastic != nil {
 		why("elastic", "Trainer v2 has no elastic training")
 	}
-	if t.SSH != nil {
-		why("ssh", "an MPI runtime sets how its nodes run sshd")
-	}
 	if t.MPIImplementation != "" && t.MPIImplementation != "OpenMPI" {
-		why("mpiImplementation", "the MPI runtime's mlPolicy.mpi.mpiImplementation chooses it")
+		why("mpiImplementation", "Trainer v2.3.0's MPI policy runs OpenMPI only")
 	}
-	rp := t.RunPolicy
-	if rp.CleanPodPolicy != "" {
-		why("runPolicy.cleanPodPolicy", "a TrainJob's pods are cleaned up as the runtime's JobSet says")
-	}
-	if rp.BackoffLimit != nil {
-		why("runPolicy.backoffLimit", "retries are the runtime's JobSet failurePolicy")
-	}
-	if rp.TTLSecondsAfterFinished != nil {
-		why("runPolicy.ttlSecondsAfterFinished", "the runtime's JobSet ttlSecondsAfterFinished decides")
-	}
-	if s := t.Scheduling; s != nil {
-		if s.Gang != "" {
-			why("scheduling.gang", "gang scheduling is the runtime's podGroupPolicy: name a runtime that sets it")
-		}
-		if s.PriorityClass != "" {
-			why("scheduling.priorityClass", "a TrainJob's runtime patches cannot set a priority class; set it in the runtime")
-		}
+	if t.RunPolicy.CleanPodPolicy != "" {
+		why("runPolicy.cleanPodPolicy", "a TrainJob's pods are cleaned up as its JobSet's, which has no such policy")
 	}
 	return out
 }
 
 // CheckV2 reports what keeps an entry from running on Trainer v2, at the
 // spec position of each setting: a framework v2 has no runtime for, an
-// MPI entry without a runtime, and settings the runtime owns. It reports
-// whether a TrainJob can be rendered at all.
+// MPI entry without a runtime, settings Trainer v2 has no place for, and
+// settings that need a runtime of the entry's own when kiln cannot derive
+// one. It reports whether a TrainJob can be rendered.
 func CheckV2(c *render.Context, path string, t *ir.Training) bool {
 	if !slices.Contains(V2Frameworks, t.Framework) {
 		c.Errorf(ir.Join(path, "framework"), "framework %q has no Kubeflow Trainer v2 runtime (v2 runs %s); set api: \"v1\" on this entry to run it on the training operator", t.Framework, strings.Join(V2Frameworks, ", "))
@@ -515,7 +511,7 @@ func CheckV2(c *render.Context, path string, t *ir.Training) bool {
 	for _, f := range slices.Sorted(maps.Keys(un)) {
 		c.Errorf(ir.Join(path, strings.Split(f, ".")...), "%s is not a TrainJob setting on Trainer v2: %s; leave it out, or set api: \"v1\" on this entry", f, un[f])
 	}
-	return true
+	return checkOwnRuntime(c, path, t)
 }
 
 // Labels JobSet puts on the pods of a replicated job.

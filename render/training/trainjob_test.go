@@ -106,8 +106,8 @@ func trainJobOf(t *testing.T, tr *ir.Training) *TrainJob {
 // a baseline entry's do not.
 func TestTrainJobPodsAreRestricted(t *testing.T) {
 	for name, tr := range goldenCases() {
-		if tr.API != ir.TrainingV2 {
-			continue
+		if tr.API != ir.TrainingV2 || NeedsOwnRuntime(tr) {
+			continue // TestOwnRuntimePodsAreRestricted
 		}
 		t.Run(name, func(t *testing.T) {
 			pods := admittedPods(t, trainJobOf(t, tr))
@@ -201,21 +201,59 @@ func TestTrainJobErrors(t *testing.T) {
 				return t
 			},
 			want: []want{
-				{"training.resnet.initializers", 10, `runtime "torch-distributed" has no dataset-initializer or model-initializer job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: "torchtune-llama3.2-1b" or one of the cluster's), or mount the data with datasets`},
 				{"training.resnet.initializers.dataset", 10, `dataset shards is pvc://derm-shards/v3, which Trainer's dataset initializer cannot fetch (it reads hf:// and s3://); list it in datasets to mount it instead`},
 			},
 		},
 		{
-			name: "settings the runtime owns",
+			name: "initializers on a runtime kiln does not add them to",
 			tr: func() *ir.Training {
 				t := job("pytorch")
+				t.Runtime = "jax-distributed"
+				t.Initializers = &ir.Initializers{Model: "hf://org/model"}
+				return t
+			},
+			want: []want{
+				{"training.resnet.initializers", 10, `runtime "jax-distributed" has no dataset-initializer or model-initializer job, and Trainer refuses a TrainJob with initializers on it; name a runtime that has them (runtime: "torchtune-llama3.2-1b" or one of the cluster's) or one kiln adds them to (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), or mount the data with datasets`},
+			},
+		},
+		{
+			name: "gang scheduling with initializers",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Initializers = &ir.Initializers{Model: "hf://org/model"}
+				t.Scheduling = &ir.Scheduling{Gang: "coscheduling"}
+				return t
+			},
+			want: []want{
+				{"training.resnet.scheduling.gang", 10, `gang scheduling with initializers never starts: Trainer's PodGroup counts the initializer pods with the nodes, and the nodes start only after the initializers finished; drop the gang, or fetch the data another way (datasets)`},
+			},
+		},
+		{
+			name: "runtime settings on a runtime kiln cannot derive from",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Runtime = "acme-torch"
 				t.Scheduling = &ir.Scheduling{Gang: "volcano"}
 				t.RunPolicy.TTLSecondsAfterFinished = intp(60)
 				return t
 			},
 			want: []want{
-				{"training.resnet.scheduling.gang", 10, `scheduling.gang is not a TrainJob setting on Trainer v2: gang scheduling is the runtime's podGroupPolicy: name a runtime that sets it; leave it out, or set api: "v1" on this entry`},
-				{"training.resnet.runPolicy.ttlSecondsAfterFinished", 27, `runPolicy.ttlSecondsAfterFinished is not a TrainJob setting on Trainer v2: the runtime's JobSet ttlSecondsAfterFinished decides; leave it out, or set api: "v1" on this entry`},
+				{"training.resnet.scheduling.gang", 10, `scheduling.gang needs a TrainingRuntime of the entry's own, which kiln derives only from Trainer's stock runtimes (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), and runtime "acme-torch" is not one of them; set it in that runtime, name a stock runtime, or set api: "v1" on this entry`},
+				{"training.resnet.runPolicy.ttlSecondsAfterFinished", 27, `runPolicy.ttlSecondsAfterFinished needs a TrainingRuntime of the entry's own, which kiln derives only from Trainer's stock runtimes (deepspeed-distributed, mlx-distributed, torch-distributed, xgboost-distributed), and runtime "acme-torch" is not one of them; set it in that runtime, name a stock runtime, or set api: "v1" on this entry`},
+			},
+		},
+		{
+			name: "settings v2 has no place for",
+			tr: func() *ir.Training {
+				t := job("pytorch")
+				t.Command = torchrun
+				t.Elastic = &ir.Elastic{MinReplicas: 1, MaxReplicas: 2}
+				t.RunPolicy.CleanPodPolicy = "All"
+				return t
+			},
+			want: []want{
+				{"training.resnet.runPolicy.cleanPodPolicy", 10, `runPolicy.cleanPodPolicy is not a TrainJob setting on Trainer v2: a TrainJob's pods are cleaned up as its JobSet's, which has no such policy; leave it out, or set api: "v1" on this entry`},
+				{"training.resnet.elastic", 15, `elastic is not a TrainJob setting on Trainer v2: Trainer v2 has no elastic training; leave it out, or set api: "v1" on this entry`},
 			},
 		},
 	}

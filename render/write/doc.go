@@ -9,18 +9,21 @@
 //     written. A bad path, a file kiln did not generate where a generated one
 //     should go, a regular file where a directory is needed or a symlink on
 //     the way fails the whole write with nothing changed.
-//   - Each file is written to a hidden temporary file in its own directory,
-//     synced, made 0644 and renamed over its target, so a reader sees either
-//     the old or the new content, never a mix. Directories are made 0755.
-//     Files whose bytes did not change are not rewritten and keep their
-//     modification time.
+//   - Every new or changed file is first written to a hidden temporary file
+//     in its own directory, synced and made 0644; only when all of them are
+//     staged are they renamed over their targets, so a reader sees either
+//     the old or the new content of a file, never a mix, and a write
+//     stopped (Options.Stop) or failing while it stages leaves the
+//     directory exactly as it was. Directories are made 0755. Files whose
+//     bytes did not change are not rewritten and keep their modification
+//     time.
 //   - Generated files the new tree lacks (and that are in Options.Scope) are
 //     deleted after the new files are in place, and directories this leaves
 //     empty are removed, up to but not including the output directory.
 //   - The index (IndexFile) is written last, also atomically, and only when
 //     its content changes.
 //
-// The write as a whole is not atomic: if it fails part way, the files
+// The write as a whole is not atomic: if a rename fails part way, the files
 // already renamed into place stay (each one complete), while temporary
 // files, and directories made for files that never arrived, are removed.
 // Nothing is deleted before every file is written. So that running the write

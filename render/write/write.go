@@ -33,7 +33,18 @@ type Options struct {
 	Scope func(path string) bool
 	// DryRun computes the Result without touching the disk.
 	DryRun bool
+	// Stop, when closed before the new files are in place, ends the
+	// write with ErrStopped and the directory exactly as it was: every
+	// file is first written to a temporary file beside its target, and
+	// nothing is renamed, deleted or indexed until all of them are. Once
+	// the renames begin (they are quick, as the data is already on
+	// disk), the write finishes. nil never stops.
+	Stop <-chan struct{}
 }
+
+// ErrStopped is returned when Options.Stop ended a write before it changed
+// anything.
+var ErrStopped = errors.New("write stopped before any file changed")
 
 // Result says what a write changed, each list sorted.
 type Result struct {
@@ -68,7 +79,7 @@ func Tree(dir string, files map[string][]byte, opts Options) (Result, error) {
 	if opts.DryRun {
 		return p.result, nil
 	}
-	if err := p.apply(); err != nil {
+	if err := p.apply(opts.Stop); err != nil {
 		return Result{}, err
 	}
 	return p.result, nil
@@ -440,13 +451,57 @@ func formatIndex(a, b []string) []byte {
 	return buf.Bytes()
 }
 
-// apply carries out the plan.
-func (p *plan) apply() (err error) {
+// apply carries out the plan in two phases. First every new or changed
+// file is staged: written to a temporary file in its target's directory
+// and synced. A failure or a stop here removes the temporary files and the
+// directories made for them, leaving the directory as it was. Then the
+// pre-index is written and the staged files are renamed over their
+// targets; a failure here leaves the files already renamed (each one
+// complete), which the next write converges.
+func (p *plan) apply(stop <-chan struct{}) (err error) {
+	var made []string             // directories made, to remove again on failure
+	staged := map[string]string{} // target -> temporary file not yet renamed
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, tmp := range staged {
+			os.Remove(tmp)
+		}
+		for _, d := range slices.Backward(made) {
+			os.Remove(p.full(d)) // fails, as it should, unless empty
+		}
+		if !p.rootExists {
+			os.Remove(p.root) // only if the write left it empty
+		}
+	}()
 	if !p.rootExists {
 		if err := os.MkdirAll(p.root, 0o755); err != nil {
 			return err
 		}
 	}
+	for _, f := range p.writes {
+		select {
+		case <-stop:
+			return ErrStopped
+		default:
+		}
+		if err := p.mkdirs(path.Dir(f), &made); err != nil {
+			return err
+		}
+		tmp, err := stage(p.full(f), p.files[f])
+		if err != nil {
+			return err
+		}
+		staged[f] = tmp
+	}
+	select {
+	case <-stop:
+		return ErrStopped
+	default:
+	}
+
+	// Commit: from here on the write runs to its end.
 	if p.preIndex != nil && !bytes.Equal(p.preIndex, p.curIndex) {
 		if err := p.writeFile(IndexFile, p.preIndex); err != nil {
 			return err
@@ -454,25 +509,12 @@ func (p *plan) apply() (err error) {
 		p.curIndex = p.preIndex
 		syncDir(p.root)
 	}
-
-	// New and changed files. If one fails, the directories made for files
-	// that never arrived are removed again; renamed files stay.
-	var made []string
-	defer func() {
-		if err != nil {
-			for _, d := range slices.Backward(made) {
-				os.Remove(p.full(d)) // fails, as it should, unless empty
-			}
-		}
-	}()
 	touched := map[string]bool{} // directories whose entries changed, to sync
 	for _, f := range p.writes {
-		if err := p.mkdirs(path.Dir(f), &made); err != nil {
+		if err := rename(staged[f], p.full(f)); err != nil {
 			return err
 		}
-		if err := p.writeFile(f, p.files[f]); err != nil {
-			return err
-		}
+		delete(staged, f)
 		touched[path.Dir(f)] = true
 	}
 	for _, d := range slices.Sorted(maps.Keys(touched)) {
@@ -553,14 +595,27 @@ func (p *plan) mkdirs(rel string, made *[]string) error {
 	return nil
 }
 
-// writeFile writes data to rel atomically: to a temporary file in the same
-// directory, synced and made 0644, then renamed over rel. The temporary file
-// is removed if anything fails.
-func (p *plan) writeFile(rel string, data []byte) (err error) {
+// writeFile writes data to rel atomically: it stages it and renames the
+// temporary file over rel.
+func (p *plan) writeFile(rel string, data []byte) error {
 	name := p.full(rel)
-	tmp, err := os.CreateTemp(filepath.Dir(name), tempPattern)
+	tmp, err := stage(name, data)
 	if err != nil {
 		return err
+	}
+	if err := rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// stage writes data to a temporary file in name's directory, synced and
+// made 0644, and returns its name; nothing is left behind on failure.
+func stage(name string, data []byte) (_ string, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), tempPattern)
+	if err != nil {
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -569,18 +624,18 @@ func (p *plan) writeFile(rel string, data []byte) (err error) {
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return err
+		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
-		return err
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return rename(tmp.Name(), name)
+	return tmp.Name(), nil
 }
 
 // removeEmptyDir removes the directory name if it is empty.

@@ -607,3 +607,29 @@ func TestOutputIsDeterministic(t *testing.T) {
 		assert.Equal(t, firstFiles, got)
 	}
 }
+
+// TestStop: a write whose Stop is closed before the files are in place
+// returns ErrStopped and leaves the directory exactly as it was: no file,
+// directory, index or temporary file changed or added, and an output
+// directory that did not exist still does not.
+func TestStop(t *testing.T) {
+	stopped := make(chan struct{})
+	close(stopped)
+
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"keep.yaml": "k\n", "stale/s.yaml": "s\n"}, Options{})
+	before := snapshot(t, dir)
+	next := map[string]string{"keep.yaml": "k2\n", "new/deep/a.yaml": "a\n"}
+	_, err := Tree(dir, bytesOf(next), Options{Stop: stopped})
+	require.ErrorIs(t, err, ErrStopped)
+	assert.Equal(t, before, snapshot(t, dir))
+
+	fresh := filepath.Join(t.TempDir(), "out")
+	_, err = Tree(fresh, bytesOf(next), Options{Stop: stopped})
+	require.ErrorIs(t, err, ErrStopped)
+	assert.NoDirExists(t, fresh)
+
+	// A Stop that stays open changes nothing about the write.
+	res := tree(t, dir, next, Options{Stop: make(chan struct{})})
+	assert.Equal(t, Result{Created: []string{"new/deep/a.yaml"}, Updated: []string{"keep.yaml"}, Deleted: []string{"stale/s.yaml"}}, res)
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/lineage"
+)
+
+type lineageOptions struct {
+	envs    []string
+	format  string
+	records string
+}
+
+func (a *app) newLineageCmd() *cobra.Command {
+	var o lineageOptions
+	cmd := &cobra.Command{
+		Use:   "lineage [DIR] [SYSTEM/SERVING]",
+		Short: "Trace served models back to the runs and data that produced them",
+		Long: `Lineage compiles the spec in DIR (default: the current directory) and, for every
+environment and serving entry (or SERVING alone), follows each served model
+version (the stable one and the canary) to the lineage record the spec names
+for it (model.lineage, canary.lineage: written by the promote step of the run
+that produced it) and prints the chain dataset → run → model → endpoint, with
+the run's parameters, metrics, spec digest and the commit or pull request that
+promoted it.
+
+Records are JSON (kiln.dev/lineage/v1, see 'kiln lineage record'). A file://
+record is read where it is; s3:// and gs:// records are read from --records,
+a local copy of the artifact repository's bucket (s3://BUCKET/KEY is read from
+DIR/KEY). A record that cannot be read is said so, and the rest still prints.
+
+-o text (the default) is for people, -o json for programs, -o mermaid draws
+the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
+		Example: `  aws s3 sync s3://acme-ml-artifacts/skin-lesion/lineage records/skin-lesion/lineage
+  kiln lineage examples/skin-lesion skin-lesion/classifier --records records
+  kiln lineage -e prod -o mermaid --records records ./spec`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(lineage.Formats, o.format) {
+				return usageError{fmt.Errorf("-o %s: want one of %s", o.format, strings.Join(lineage.Formats, ", "))}
+			}
+			dir, target := ".", ""
+			switch {
+			case len(args) == 2:
+				dir, target = args[0], args[1]
+			case len(args) == 1 && strings.Contains(args[0], "/") && !isDir(args[0]):
+				target = args[0]
+			case len(args) == 1:
+				dir = args[0]
+			}
+			system, serving := "", ""
+			if target != "" {
+				var ok bool
+				system, serving, ok = strings.Cut(target, "/")
+				if !ok || system == "" || serving == "" || strings.Contains(serving, "/") {
+					return usageError{fmt.Errorf("want [DIR] [SYSTEM/SERVING], such as ./spec skin-lesion/classifier; got %q", target)}
+				}
+			}
+			if !isDir(dir) {
+				return fmt.Errorf("spec directory: %s is not a directory", dir)
+			}
+			sys, diags := compiler.Compile(cmd.Context(), dir, compiler.Options{Environments: o.envs})
+			if err := unknownEnvironments(diags, o.envs); err != nil {
+				return err
+			}
+			if err := a.report(diag.Text, diags); err != nil {
+				return err
+			}
+			if system != "" && system != sys.Name {
+				return usageError{fmt.Errorf("the spec in %s is system %q, not %q", dir, sys.Name, system)}
+			}
+			chains := lineage.Trace(sys, serving, lineage.Source{Dir: o.records})
+			if serving != "" && len(chains) == 0 {
+				return usageError{fmt.Errorf("the spec has no serving entry %q", serving)}
+			}
+			return lineage.Write(a.stdout, chains, o.format)
+		},
+	}
+	cmd.Flags().StringVarP(&o.format, "output", "o", "text", "output format: "+strings.Join(lineage.Formats, ", "))
+	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "only these environments (repeatable or comma-separated)")
+	cmd.Flags().StringVar(&o.records, "records", "", "a local copy of the artifact repository's bucket to read s3:// and gs:// records from")
+	cmd.AddCommand(a.newLineageRecordCmd())
+	return cmd
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+type lineageRecordOptions struct {
+	in       lineage.Inputs
+	file     string
+	uriFile  string
+	finished string
+}
+
+func (a *app) newLineageRecordCmd() *cobra.Command {
+	var o lineageRecordOptions
+	cmd := &cobra.Command{
+		Use:   "record --file FILE [flags]",
+		Short: "Write a pipeline run's lineage record (run by the run's exit handler)",
+		Long: `Record writes the lineage record of a pipeline run to --file, as JSON
+(apiVersion kiln.dev/lineage/v1; its JSON Schema is lineage/record.schema.json
+in kiln's repository), and its --uri to --uri-file. A pipeline's exit handler
+runs it in the kiln image with every value as a flag: what kiln knew when it
+rendered the pipeline, and Argo's expressions for the rest, so a failed run
+gets a record too. Argo leaves the output of a step that never ran as written
+({{…}}): such a value is left out of the record.
+
+Output parameters that parse as numbers become metrics; those holding a
+storage URI (s3://, gs://, pvc://, hf://, …) become models; the rest stay
+outputs. A promotion is the JSON 'kiln promote --result' wrote; its commit is
+the spec revision of the record.`,
+		Example: `  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
+      --run-name retrain-x7k2p --phase Succeeded --started 2026-12-07T02:00:04Z \
+      --dataset isic=s3://acme-derm/isic-2020/ --param epochs=30 --output evaluate.accuracy=0.93 \
+      --uri s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/retrain/retrain-x7k2p.json \
+      --file /tmp/lineage/record.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "pipeline": o.in.Pipeline, "run-name": o.in.RunName, "file": o.file} {
+				if v == "" {
+					return usageError{fmt.Errorf("--%s is required", name)}
+				}
+			}
+			o.in.Finished = time.Now()
+			if o.finished != "" {
+				t, err := time.Parse(time.RFC3339, o.finished)
+				if err != nil {
+					return usageError{fmt.Errorf("--finished: %w", err)}
+				}
+				o.in.Finished = t
+			}
+			r, err := lineage.Build(o.in)
+			if err != nil {
+				return usageError{err}
+			}
+			b, err := r.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := writeOut(o.file, b); err != nil {
+				return err
+			}
+			if o.uriFile != "" {
+				if err := writeOut(o.uriFile, []byte(r.URI)); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(a.stderr, "lineage record of %s (%s) written to %s\n", r.Run.Name, r.Run.Phase, o.file)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	in := &o.in
+	f.StringVar(&in.System, "system", "", "the system's name")
+	f.StringVar(&in.Namespace, "namespace", "", "the namespace the run ran in")
+	f.StringVar(&in.Environment, "env", "", "the spec's environment")
+	f.StringVar(&in.Pipeline, "pipeline", "", "the pipeline entry")
+	f.StringVar(&in.RunName, "run-name", "", "the workflow's name ({{workflow.name}})")
+	f.StringVar(&in.RunUID, "run-uid", "", "the workflow's UID ({{workflow.uid}})")
+	f.StringVar(&in.Phase, "phase", "", "the run's status ({{workflow.status}})")
+	f.StringVar(&in.Started, "started", "", "when the run was created, RFC 3339 ({{workflow.creationTimestamp}})")
+	f.StringVar(&in.SpecDigest, "spec-digest", "", "digest of the pipeline as kiln rendered it")
+	f.StringArrayVar(&in.Datasets, "dataset", nil, "a dataset read, NAME=URI (repeatable)")
+	f.StringArrayVar(&in.Parameters, "param", nil, "a pipeline parameter, NAME=VALUE (repeatable)")
+	f.StringArrayVar(&in.Outputs, "output", nil, "a step's output parameter, STEP.OUTPUT=VALUE (repeatable)")
+	f.StringArrayVar(&in.Promotions, "promotion", nil, "what a promote step did, STEP=JSON from kiln promote --result (repeatable)")
+	f.StringVar(&in.URI, "uri", "", "where the record is stored")
+	f.StringVar(&o.file, "file", "", "file to write the record to")
+	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")
+	// Replaying a run's inputs (tests, a record rewritten by hand) gives
+	// the same bytes with the same finish time.
+	f.StringVar(&o.finished, "finished", "", "when the run finished, RFC 3339 (default: now)")
+	_ = f.MarkHidden("finished")
+	return cmd
+}
+
+// writeOut writes b to name, creating its directory.
+func writeOut(name string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(name, b, 0o644)
+}
+
+// promotionResult writes what a promotion did, for the run's lineage
+// record (lineage.Promotion as JSON).
+func promotionResult(name string, p lineage.Promotion) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return writeOut(name, append(b, '\n'))
+}

@@ -1,0 +1,132 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/lineage"
+)
+
+type stepTemplate struct {
+	Name      string `json:"name"`
+	Container *struct {
+		Command []string `json:"command"`
+		Args    []string `json:"args"`
+	} `json:"container"`
+	Outputs struct {
+		Parameters []struct {
+			Name       string `json:"name"`
+			GlobalName string `json:"globalName"`
+			ValueFrom  struct {
+				Path string `json:"path"`
+			} `json:"valueFrom"`
+		} `json:"parameters"`
+		Artifacts []struct {
+			Name string `json:"name"`
+			Path string `json:"path"`
+			S3   *struct {
+				Key string `json:"key"`
+			} `json:"s3"`
+		} `json:"artifacts"`
+	} `json:"outputs"`
+}
+
+var argoExpr = regexp.MustCompile(`\{\{[^}]+\}\}`)
+
+// TestLineageStepMatchesCommand runs the lineage step of skin-lesion's
+// retrain pipeline as Argo would after a run that promoted: its
+// expressions replaced with what the run produced (the promote step's
+// --result, made by this build's kiln promote flags), the outputs of a
+// step that did not run left as written. The record it writes is valid
+// against the schema, at the key the artifact is stored under, and names
+// what the run did.
+func TestLineageStepMatchesCommand(t *testing.T) {
+	files := renderExample(t, "skin-lesion")
+	var wt struct {
+		Spec struct {
+			Templates []stepTemplate `json:"templates"`
+		} `json:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(files["prod/skin-lesion/workflowtemplate-retrain.yaml"]), &wt))
+	i := slices.IndexFunc(wt.Spec.Templates, func(s stepTemplate) bool { return s.Name == "lineage" })
+	require.GreaterOrEqual(t, i, 0, "no lineage step")
+	step := wt.Spec.Templates[i]
+	require.Equal(t, []string{"kiln"}, step.Container.Command)
+
+	// What the run produced, by Argo expression.
+	tmp := t.TempDir()
+	promotion, err := json.Marshal(lineage.Promotion{Serving: "classifier", Environment: "prod", ModelURI: "s3://acme-models/skin/v9", Canary: new(10), Commit: "9f2c1e7a5b3d", PullRequest: "https://github.com/acme/derm-ml-deploy/pull/42"})
+	require.NoError(t, err)
+	values := map[string]string{
+		"{{workflow.name}}":                                       "retrain-x7k2p",
+		"{{workflow.uid}}":                                        "5b0c8a6e-3f1d-4c2a-9d7e-0a1b2c3d4e5f",
+		"{{workflow.status}}":                                     "Succeeded",
+		"{{workflow.creationTimestamp}}":                          "2026-12-07T02:00:04Z",
+		"{{workflow.parameters.epochs}}":                          "30",
+		"{{workflow.parameters.source}}":                          "s3://acme-derm/incoming/",
+		"{{workflow.outputs.parameters.evaluate__accuracy}}":      "0.934",
+		"{{workflow.outputs.parameters.promote__kiln-promotion}}": string(promotion),
+		// evaluate__model_uri left unresolved: the record does without.
+	}
+	var args []string
+	for _, a := range step.Container.Args {
+		a = argoExpr.ReplaceAllStringFunc(a, func(e string) string {
+			if v, ok := values[e]; ok {
+				return v
+			}
+			return e
+		})
+		// Paths in the pod become paths in the test's directory.
+		if strings.HasPrefix(a, "/tmp/") {
+			a = filepath.Join(tmp, a)
+		}
+		args = append(args, a)
+	}
+	var stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, &stderr, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+
+	// The record is where the artifact and the output parameter say.
+	require.Len(t, step.Outputs.Artifacts, 1)
+	art := step.Outputs.Artifacts[0]
+	b, err := os.ReadFile(filepath.Join(tmp, art.Path))
+	require.NoError(t, err)
+	uri, err := os.ReadFile(filepath.Join(tmp, step.Outputs.Parameters[0].ValueFrom.Path))
+	require.NoError(t, err)
+	assert.Equal(t, "s3://acme-ml-artifacts/"+strings.ReplaceAll(art.S3.Key, "{{workflow.name}}", "retrain-x7k2p"), string(uri))
+
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(lineage.Schema))
+	require.NoError(t, err)
+	require.NoError(t, c.AddResource("record.schema.json", schema))
+	sch, err := c.Compile("record.schema.json")
+	require.NoError(t, err)
+	require.NoError(t, sch.Validate(doc))
+
+	r, err := lineage.Decode(b)
+	require.NoError(t, err)
+	assert.Equal(t, string(uri), r.URI)
+	assert.Equal(t, "prod", r.Environment)
+	assert.Equal(t, "retrain-x7k2p", r.Run.Name)
+	assert.Equal(t, map[string]float64{"evaluate.accuracy": 0.934}, r.Metrics)
+	assert.Equal(t, []lineage.Dataset{{Name: "isic", URI: "s3://acme-derm/isic-2020/"}}, r.Datasets)
+	assert.Equal(t, "9f2c1e7a5b3d", r.Spec.Revision)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Spec.Digest)
+	require.Len(t, r.Promotions, 1)
+	assert.Equal(t, "https://github.com/acme/derm-ml-deploy/pull/42", r.Promotions[0].PullRequest)
+}

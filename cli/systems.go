@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kiln-ml/kiln/compiler"
+	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/fleet"
+	"github.com/kiln-ml/kiln/render"
+)
+
+// Several systems, one repository. vet, render and check take any number
+// of spec directories; DIR/... names every spec at or below DIR
+// (compiler.FindSpecs). Each system is built on its own, then, when all of
+// them are free of errors, fleet checks them together (one namespace,
+// expose host or object claimed by two systems on a cluster).
+
+// specDirs expands the spec directories of a command line: none is the
+// current directory; DIR/... (or ...) every spec at or below DIR, sorted.
+// A directory named twice is built once, where it first appears.
+func specDirs(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return []string{"."}, nil
+	}
+	var dirs []string
+	for _, arg := range args {
+		root, recursive := strings.CutSuffix(arg, "...")
+		if !recursive {
+			dirs = append(dirs, arg)
+			continue
+		}
+		root = strings.TrimSuffix(root, "/")
+		if root == "" {
+			root = "."
+		}
+		found, err := compiler.FindSpecs(root)
+		if err != nil {
+			return nil, fmt.Errorf("finding specs in %s: %w", root, err)
+		}
+		if len(found) == 0 {
+			return nil, usageError{fmt.Errorf("%s: no spec at or below %s (a spec's .cue files declare name or environments)", arg, root)}
+		}
+		dirs = append(dirs, found...)
+	}
+	var out []string
+	for _, d := range dirs {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// buildAll builds every spec in dirs (see build) and, when none has
+// errors, checks them together. The results are those of the specs that
+// built, in the order of dirs; the diagnostics are everyone's, sorted.
+func buildAll(ctx context.Context, dirs []string, envs []string) ([]*render.Result, diag.List, error) {
+	var results []*render.Result
+	var diags diag.List
+	for _, dir := range dirs {
+		res, d, err := build(ctx, dir, envs)
+		if err != nil {
+			return nil, nil, err
+		}
+		diags = append(diags, d...)
+		if res != nil {
+			results = append(results, res)
+		}
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, fleet.Check(results)...)
+	}
+	return results, diags.Sort(), nil
+}

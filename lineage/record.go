@@ -1,0 +1,127 @@
+package lineage
+
+import (
+	_ "embed"
+	"strings"
+	"time"
+)
+
+// APIVersion and Kind identify a record.
+const (
+	APIVersion = "kiln.dev/lineage/v1"
+	Kind       = "LineageRecord"
+)
+
+// Schema is the JSON Schema of a record, draft 2020-12.
+//
+//go:embed record.schema.json
+var Schema []byte
+
+// Annotation is the annotation on a served model (an InferenceService or
+// LLMInferenceService) that holds the URI of the lineage record of the
+// run that promoted it.
+const Annotation = "kiln.dev/lineage"
+
+// Record is what one run did: what it read, with which parameters, what
+// it measured and produced, and what it promoted. Fields follow
+// record.schema.json.
+type Record struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// URI is where the record itself is stored.
+	URI         string `json:"uri,omitempty"`
+	System      string `json:"system"`
+	Namespace   string `json:"namespace"`
+	Environment string `json:"environment"`
+	// Pipeline names the pipeline that ran.
+	Pipeline string `json:"pipeline"`
+	Run      Run    `json:"run"`
+	Spec     Spec   `json:"spec"`
+	// Datasets are the datasets the run's steps mount or read.
+	Datasets []Dataset `json:"datasets"`
+	// Parameters are the run's pipeline parameters as the run saw them.
+	Parameters map[string]string `json:"parameters"`
+	// Metrics are the numeric output parameters, as step.output.
+	Metrics map[string]float64 `json:"metrics"`
+	// Outputs are the other output parameters, as step.output.
+	Outputs map[string]string `json:"outputs"`
+	// Models are the storage URIs the run produced or promoted.
+	Models []Model `json:"models"`
+	// Promotions are the changes the run's promote steps made.
+	Promotions []Promotion `json:"promotions"`
+}
+
+// Run identifies the workflow run.
+type Run struct {
+	Name string `json:"name"`
+	UID  string `json:"uid,omitempty"`
+	// Phase is Argo's status of the run when its exit handler ran:
+	// Succeeded, Failed or Error.
+	Phase      string    `json:"phase"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+}
+
+// Spec says which spec the run ran.
+type Spec struct {
+	// Digest is a digest of the pipeline as kiln rendered it (before
+	// kustomize patches): equal digests, equal pipelines.
+	Digest string `json:"digest,omitempty"`
+	// Revision is the Git commit of the spec when the run knows it: the
+	// commit its promote step made.
+	Revision string `json:"revision,omitempty"`
+}
+
+// Dataset is a dataset the run read.
+type Dataset struct {
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+	// Version pins the data where the URI names one (an S3 versionId, a
+	// GCS generation, a Hugging Face revision).
+	Version string `json:"version,omitempty"`
+}
+
+// Model is a model artifact: a storage URI from an output parameter, or
+// the model a promote step rolled out.
+type Model struct {
+	URI string `json:"uri"`
+	// Step and Output name the output parameter that held it.
+	Step   string `json:"step,omitempty"`
+	Output string `json:"output,omitempty"`
+}
+
+// Promotion is what `kiln promote` changed in Git.
+type Promotion struct {
+	Step        string `json:"step,omitempty"`
+	Serving     string `json:"serving"`
+	Environment string `json:"environment,omitempty"`
+	ModelURI    string `json:"modelUri"`
+	Canary      *int   `json:"canary,omitempty"`
+	// Commit is the commit pushed (to the branch, or to the pull
+	// request's branch).
+	Commit      string `json:"commit,omitempty"`
+	PullRequest string `json:"pullRequest,omitempty"`
+}
+
+// Key is where the record of a run is stored in the artifact repository,
+// below its key prefix.
+func Key(prefix, namespace, system, pipeline, run string) string {
+	k := "lineage/" + namespace + "/" + system + "/" + pipeline + "/" + run + ".json"
+	if p := strings.Trim(prefix, "/"); p != "" {
+		k = p + "/" + k
+	}
+	return k
+}
+
+// storageSchemes are the URI schemes of model storage kiln serves from.
+var storageSchemes = []string{"s3://", "gs://", "pvc://", "hf://", "oci://", "https://", "http://", "file://"}
+
+// IsStorageURI reports whether v looks like a storage URI.
+func IsStorageURI(v string) bool {
+	for _, s := range storageSchemes {
+		if strings.HasPrefix(v, s) && len(v) > len(s) {
+			return true
+		}
+	}
+	return false
+}

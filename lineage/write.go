@@ -1,0 +1,202 @@
+package lineage
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Inputs are what the exit handler hands `kiln lineage record`: values
+// kiln knew when it rendered the pipeline, and Argo expressions the
+// controller resolved. An expression Argo could not resolve (the output
+// of a step that never ran) arrives as written, {{…}}, and counts as
+// absent.
+type Inputs struct {
+	System, Namespace, Environment, Pipeline string
+	// RunName, RunUID, Phase and Started are {{workflow.name}},
+	// {{workflow.uid}}, {{workflow.status}} and
+	// {{workflow.creationTimestamp}}.
+	RunName, RunUID, Phase, Started string
+	// Finished is when the record is written.
+	Finished time.Time
+	// SpecDigest is the rendered pipeline's digest.
+	SpecDigest string
+	// Datasets are name=URI pairs.
+	Datasets []string
+	// Parameters are name=value pairs.
+	Parameters []string
+	// Outputs are step.output=value pairs.
+	Outputs []string
+	// Promotions are the JSON results of promote steps (`kiln promote
+	// --result`), as step=JSON.
+	Promotions []string
+	// URI is where the record is stored.
+	URI string
+}
+
+// Unresolved reports whether v is an Argo expression left as written.
+func Unresolved(v string) bool {
+	return strings.Contains(v, "{{") && strings.Contains(v, "}}")
+}
+
+// Build makes the record of a run from its inputs. Malformed pairs are
+// errors: they come from kiln's own rendering, not from a user. A
+// promotion that is not the JSON kiln promote writes is kept in Outputs
+// as written (STEP.promotion): the record of a run matters more than
+// its form.
+func Build(in Inputs) (*Record, error) {
+	r := &Record{
+		APIVersion:  APIVersion,
+		Kind:        Kind,
+		URI:         in.URI,
+		System:      in.System,
+		Namespace:   in.Namespace,
+		Environment: in.Environment,
+		Pipeline:    in.Pipeline,
+		Run:         Run{Name: in.RunName, UID: resolved(in.RunUID), Phase: phase(in.Phase)},
+		Spec:        Spec{Digest: in.SpecDigest},
+		Datasets:    []Dataset{},
+		Parameters:  map[string]string{},
+		Metrics:     map[string]float64{},
+		Outputs:     map[string]string{},
+		Models:      []Model{},
+		Promotions:  []Promotion{},
+	}
+	if t, err := time.Parse(time.RFC3339, in.Started); err == nil {
+		r.Run.StartedAt = t.UTC()
+	}
+	if !in.Finished.IsZero() {
+		r.Run.FinishedAt = in.Finished.UTC().Truncate(time.Second)
+	}
+	for _, d := range in.Datasets {
+		name, uri, err := pair(d, "--dataset")
+		if err != nil {
+			return nil, err
+		}
+		r.Datasets = append(r.Datasets, Dataset{Name: name, URI: uri, Version: version(uri)})
+	}
+	slices.SortFunc(r.Datasets, func(a, b Dataset) int { return cmp.Compare(a.Name, b.Name) })
+	for _, p := range in.Parameters {
+		name, v, err := pair(p, "--param")
+		if err != nil {
+			return nil, err
+		}
+		if !Unresolved(v) {
+			r.Parameters[name] = v
+		}
+	}
+	for _, o := range in.Outputs {
+		key, v, err := pair(o, "--output")
+		if err != nil {
+			return nil, err
+		}
+		step, out, ok := strings.Cut(key, ".")
+		if !ok || step == "" || out == "" || strings.Contains(out, ".") {
+			return nil, fmt.Errorf("--output %s: want step.output=VALUE", o)
+		}
+		if Unresolved(v) || v == "" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			r.Metrics[key] = f
+			continue
+		}
+		if IsStorageURI(v) {
+			r.Models = append(r.Models, Model{URI: v, Step: step, Output: out})
+			continue
+		}
+		r.Outputs[key] = v
+	}
+	for _, p := range in.Promotions {
+		step, v, err := pair(p, "--promotion")
+		if err != nil {
+			return nil, err
+		}
+		if Unresolved(v) || strings.TrimSpace(v) == "" {
+			continue // the step did not run, or failed before it promoted
+		}
+		var pr Promotion
+		if err := json.Unmarshal([]byte(v), &pr); err != nil || pr.Serving == "" || pr.ModelURI == "" {
+			// Not what kiln promote --result writes: kept as written
+			// rather than lose the run's record over it.
+			r.Outputs[step+".promotion"] = v
+			continue
+		}
+		pr.Step = step
+		r.Promotions = append(r.Promotions, pr)
+		if !slices.ContainsFunc(r.Models, func(m Model) bool { return m.URI == pr.ModelURI }) {
+			r.Models = append(r.Models, Model{URI: pr.ModelURI, Step: step})
+		}
+		if r.Spec.Revision == "" {
+			r.Spec.Revision = pr.Commit
+		}
+	}
+	slices.SortFunc(r.Models, func(a, b Model) int {
+		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Output, b.Output), cmp.Compare(a.URI, b.URI))
+	})
+	slices.SortFunc(r.Promotions, func(a, b Promotion) int { return cmp.Compare(a.Step, b.Step) })
+	return r, nil
+}
+
+// Marshal is the record as it is stored: indented, keys in a fixed order.
+func (r *Record) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func pair(s, flag string) (string, string, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return "", "", fmt.Errorf("%s %s: want NAME=VALUE", flag, s)
+	}
+	return k, v, nil
+}
+
+func resolved(v string) string {
+	if Unresolved(v) {
+		return ""
+	}
+	return v
+}
+
+// phase maps Argo's workflow status onto the record's phases.
+func phase(s string) string {
+	switch s {
+	case "Succeeded", "Failed", "Error":
+		return s
+	}
+	return "Unknown"
+}
+
+// version is the version a dataset URI pins, if any: an S3 versionId, a
+// GCS generation (gs://b/o#123), a Hugging Face revision (hf://repo@rev,
+// hf://repo:rev).
+func version(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	switch u.Scheme {
+	case "s3":
+		return u.Query().Get("versionId")
+	case "gs":
+		if _, err := strconv.ParseInt(u.Fragment, 10, 64); err == nil {
+			return u.Fragment
+		}
+	case "hf":
+		rest := strings.TrimPrefix(uri, "hf://")
+		if i := strings.LastIndexAny(rest, "@:"); i > 0 && i < len(rest)-1 {
+			return rest[i+1:]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,93 @@
+package validate
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Pod templates inside custom resources. A CRD's schema rarely says more of
+// an embedded pod template than "an object" (the training operator's,
+// Kubeflow's Notebook and Seldon's keep the fields but not the rules), so
+// the API server accepts the custom resource and refuses the pods its
+// controller creates from it later, where nobody looks. Each pod template
+// (an object with spec.containers) or pod spec (an object with containers)
+// found in a custom resource is therefore held to core Pod validation, as
+// the Pod would be, and reported at its path in the custom resource.
+// Left out: KServe's component specs and Seldon's component specs, whose
+// model containers have no name or image until KServe's webhook or
+// Seldon's operator fills them in from the model's format; a TrainJob's
+// pod template overrides, which patch the runtime's pods field by field;
+// Argo's templates, which are no pods (Argo's validator checks them).
+
+// embeddedPodErrors returns the core validation errors of the pod
+// templates inside obj, a custom resource.
+func embeddedPodErrors(obj map[string]any) field.ErrorList {
+	if apiVersion, _ := obj["apiVersion"].(string); apiVersion != "" {
+		kind, _ := obj["kind"].(string)
+		if group, _, _ := cutGroup(apiVersion); group == "serving.kserve.io" || group == "machinelearning.seldon.io" || group == "argoproj.io" || kind == "TrainJob" {
+			return nil
+		}
+	}
+	var errs field.ErrorList
+	var walk func(p *field.Path, v any)
+	walk = func(p *field.Path, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if spec, ok := v["spec"].(map[string]any); ok && hasContainers(spec) {
+				var t corev1.PodTemplateSpec
+				if err := remarshal(v, &t); err != nil {
+					errs = append(errs, field.Invalid(p, "<pod template>", err.Error()))
+					return
+				}
+				errs = append(errs, checkPodTemplate(&t, p, podSpecOptions{restartPolicies: allRestartPolicies})...)
+				return
+			}
+			if hasContainers(v) {
+				var s corev1.PodSpec
+				if err := remarshal(v, &s); err != nil {
+					errs = append(errs, field.Invalid(p, "<pod spec>", err.Error()))
+					return
+				}
+				errs = append(errs, checkPodSpec(&s, p, podSpecOptions{restartPolicies: allRestartPolicies})...)
+				return
+			}
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				walk(p.Child(k), v[k])
+			}
+		case []any:
+			for i, e := range v {
+				walk(p.Index(i), e)
+			}
+		}
+	}
+	walk(specPath, obj["spec"])
+	return errs
+}
+
+func hasContainers(v map[string]any) bool {
+	_, ok := v["containers"].([]any)
+	return ok
+}
+
+// remarshal decodes v, a JSON-like value, into out.
+func remarshal(v, out any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+// cutGroup splits an apiVersion into group and version ("v1" has no group).
+func cutGroup(apiVersion string) (group, version string, ok bool) {
+	for i := range len(apiVersion) {
+		if apiVersion[i] == '/' {
+			return apiVersion[:i], apiVersion[i+1:], true
+		}
+	}
+	return "", apiVersion, false
+}
