@@ -48,11 +48,13 @@ e2e:
 	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e
 
 # `make e2e` and what it leaves out: Trainer v2 with JobSet, and Argo CD
-# syncing kiln's published output from a Git server on loopback. Builds
-# every tool build.sh knows (the first time: long, see e2e/README.md).
+# syncing kiln's published output from a Git server on loopback (the
+# first build is long: see e2e/README.md). E2E_FULL_RUN picks parts:
+# trainer, argocd or all.
+E2E_FULL_RUN ?= all
 e2e-full:
-	KILN_E2E_BUILD_P=$(E2E_BUILD_P) e2e/build.sh
-	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full=all
+	KILN_E2E_BUILD_P=$(E2E_BUILD_P) e2e/build.sh etcd kubernetes kwok training-operator argo-workflows kserve trainer jobset argo-cd kustomize redis
+	$(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' -v ./e2e -args -e2e.full=$(E2E_FULL_RUN)
 
 # Refresh golden files in the packages that have them: those whose tests
 # define the -update flag (any other package's test binary refuses it).

@@ -5,12 +5,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cgi"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -143,7 +146,16 @@ stringData:
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return err
 	}
-	path := filepath.Dir(bins["kustomize"]) + string(os.PathListSeparator) + filepath.Dir(bins["argocd-repo-server"]) + string(os.PathListSeparator) + os.Getenv("PATH")
+	// The repo server runs git-verify-wrapper.sh (a script of Argo CD's
+	// image) on every revision, and fails without it.
+	scripts := filepath.Join(c.dir, "argocd-scripts")
+	if err := os.MkdirAll(scripts, 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(filepath.Join(src, "hack", "git-verify-wrapper.sh"), filepath.Join(scripts, "git-verify-wrapper.sh")); err != nil {
+		return err
+	}
+	path := strings.Join([]string{filepath.Dir(bins["kustomize"]), filepath.Dir(bins["argocd-repo-server"]), scripts, os.Getenv("PATH")}, string(os.PathListSeparator))
 	argoEnv := append(env, "PATH="+path, "HOME="+home, "ARGOCD_GPG_ENABLED=false",
 		// The in-cluster destination is this cluster, through the
 		// kubeconfig rather than a pod's service account.
@@ -155,7 +167,8 @@ stringData:
 		"--metrics-address", "127.0.0.1",
 		"--metrics-port", fmt.Sprint(freePort()),
 		"--redis", redis,
-		"--disable-tls",
+		// Plaintext gRPC on loopback, and so no client CA either.
+		"--disable-tls", "--client-ca-path=",
 	); err != nil {
 		return err
 	}
@@ -178,6 +191,9 @@ stringData:
 		"--metrics-port", fmt.Sprint(freePort()),
 		"--app-resync", "10",
 		"--self-heal-timeout-seconds", "1",
+		// Each resource's health in the Application's status, where the
+		// tests read it (else it is only in Redis, for Argo CD's UI).
+		"--persist-resource-health",
 	)
 }
 
@@ -224,9 +240,14 @@ func loopbackSpec(t *testing.T, example, repo string, edits ...string) (spec, re
 // etcd revision of each creation, which orders them across kinds.
 type creations struct {
 	mu     sync.Mutex
-	rev    map[string]int64 // Kind/name → revision of its creation
-	wave   map[string]int   // Kind/name → its sync wave
+	rev    map[string]int64 // objectKey → revision of its creation
+	wave   map[string]int   // objectKey → its sync wave
 	cancel context.CancelFunc
+}
+
+// objectKey is namespace/Kind/name.
+func objectKey(o *unstructured.Unstructured) string {
+	return o.GetNamespace() + "/" + o.GetKind() + "/" + o.GetName()
 }
 
 func watchCreations(t *testing.T, objs []*unstructured.Unstructured, namespaces ...string) *creations {
@@ -237,7 +258,7 @@ func watchCreations(t *testing.T, objs []*unstructured.Unstructured, namespaces 
 	seen := map[schema.GroupVersionResource]bool{}
 	for _, o := range objs {
 		w, _ := strconv.Atoi(o.GetAnnotations()["argocd.argoproj.io/sync-wave"])
-		cr.wave[o.GetKind()+"/"+o.GetName()] = w
+		cr.wave[objectKey(o)] = w
 		gvk := o.GroupVersionKind()
 		m, err := cl.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		require.NoError(t, err)
@@ -264,7 +285,7 @@ func watchCreations(t *testing.T, objs []*unstructured.Unstructured, namespaces 
 					}
 					rv, _ := strconv.ParseInt(u.GetResourceVersion(), 10, 64)
 					cr.mu.Lock()
-					key := u.GetKind() + "/" + u.GetName()
+					key := objectKey(u)
 					if _, ok := cr.rev[key]; !ok {
 						cr.rev[key] = rv
 					}
@@ -326,125 +347,262 @@ func unhealthy(app *unstructured.Unstructured) string {
 	return strings.Join(lines, "\n")
 }
 
-// playReady plays the controller of a kind the cluster has no controller
-// for: it sets a Ready condition on every object of the kind in ns, as
-// KServe's controller does once the model serves.
-func playReady(t *testing.T, gvr schema.GroupVersionResource, ns string) []string {
-	t.Helper()
-	ctx := context.Background()
-	list, err := cl.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil
-	}
-	var names []string
-	for _, o := range list.Items {
-		if s, _ := conditionOf(&o, "Ready"); s == "True" {
-			continue
-		}
-		now := time.Now().UTC().Format(time.RFC3339)
-		patch := fmt.Sprintf(`{"status":{"observedGeneration":%d,"conditions":[{"type":"Ready","status":"True","reason":"Ready","lastTransitionTime":%q}]}}`, o.GetGeneration(), now)
-		_, err := cl.dyn.Resource(gvr).Namespace(ns).Patch(ctx, o.GetName(), types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
-		if err == nil {
-			names = append(names, o.GetName())
+// resourcesOf lists an Application's resources of a kind, as its status
+// reports them.
+func resourcesOf(app *unstructured.Unstructured, kind string) []map[string]any {
+	res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	var out []map[string]any
+	for _, r := range res {
+		if rm := r.(map[string]any); rm["kind"] == kind {
+			out = append(out, rm)
 		}
 	}
-	return names
+	return out
 }
 
-// servedOrInstall installs, from ../shared/crds, the CRD of a kind the
-// cluster does not serve yet (its controller is not part of the suite).
-func servedOrInstall(t *testing.T, gvk schema.GroupVersionKind, crdFile string) schema.GroupVersionResource {
+// gitopsExample is a bundled example as the Argo CD scenario deploys it:
+// edits to its spec (old, new, …: its gitops repository on the loopback
+// Git server as REPO, every environment on this cluster in a namespace of
+// its own) and the namespace of each environment after them.
+type gitopsExample struct {
+	name  string
+	edits []string
+	envs  map[string]string
+}
+
+var gitopsExamples = []gitopsExample{
+	{"llm-finetune", []string{
+		`destination: server: "https://prod.k8s.acme.example"`, `namespace: "genai-prod"`,
+		`https://github.com/acme/genai-config.git`, `REPO`,
+	}, map[string]string{"dev": "genai", "prod": "genai-prod"}},
+	{"skin-lesion", []string{
+		`destination: server: "https://prod.k8s.acme.example"`, `namespace: "derm-ml-prod"`,
+		`https://github.com/acme/derm-ml-config.git`, `REPO`,
+	}, map[string]string{"dev": "derm-ml", "prod": "derm-ml-prod"}},
+	{"fraud-detect", []string{
+		`destination: name: "payments-prod"`, `// (e2e: this cluster)`,
+		// The gitops repository only: the promote step's repository
+		// must stay https (the step does not run here).
+		`repoURL: "https://github.com/acme/risk-ml-deploy.git"`, `repoURL: "REPO"`,
+	}, map[string]string{"staging": "risk-ml-staging", "prod": "risk-ml"}},
+}
+
+// played are the status patches the test applies, as the controllers the
+// suite does not run would once their objects work: KServe (models
+// serving), the notebook controller (server ready), Katib (experiment
+// done).
+var played = map[string]string{
+	"InferenceService":    `{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Ready","lastTransitionTime":%q}]}}`,
+	"LLMInferenceService": `{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Ready","lastTransitionTime":%q}]}}`,
+	"Notebook":            `{"status":{"readyReplicas":1,"containerState":{"running":{"startedAt":%q}},"conditions":[]}}`,
+	"Experiment":          `{"status":{"trialsSucceeded":4,"conditions":[{"type":"Succeeded","status":"True","reason":"ExperimentMaxTrialsReached","message":"Experiment has succeeded because max trial count has reached","lastTransitionTime":%q}]}}`,
+}
+
+// play sets the played status on the objects of an environment that
+// have none yet; it returns what it changed.
+func play(t *testing.T, objs []*unstructured.Unstructured) []string {
+	ctx := context.Background()
+	var out []string
+	for _, o := range objs {
+		patch, ok := played[o.GetKind()]
+		if !ok {
+			continue
+		}
+		ri, err := cl.resource(o)
+		if err != nil {
+			continue
+		}
+		cur, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		if _, has := cur.Object["status"].(map[string]any); has {
+			if conds, _, _ := unstructured.NestedSlice(cur.Object, "status", "conditions"); len(conds) > 0 || o.GetKind() == "Notebook" {
+				continue
+			}
+		}
+		b := []byte(fmt.Sprintf(patch, time.Now().UTC().Format(time.RFC3339)))
+		if _, err := ri.Patch(ctx, o.GetName(), types.MergePatchType, b, metav1.PatchOptions{}, "status"); err == nil {
+			out = append(out, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	return out
+}
+
+// crdFor finds, in ../shared/crds, the CRD of a kind and installs it
+// unless the cluster serves the kind already (its controller is not part
+// of the suite: the test plays it).
+func crdFor(t *testing.T, gvk schema.GroupVersionKind) {
 	t.Helper()
 	ctx := context.Background()
-	if m, err := cl.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
-		return m.Resource
+	if _, err := cl.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
+		return
 	}
 	dir, ok := validate.FindCRDDir(repoRoot())
 	require.True(t, ok, "the CRDs in ../shared/crds (or $KILN_TEST_CRDS)")
-	require.NoError(t, cl.applyFiles(ctx, filepath.Join(dir, crdFile)))
+	var found *unstructured.Unstructured
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != nil || !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "validation_patches") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, doc := range splitYAML(b) {
+			var crd unstructured.Unstructured
+			if yaml.Unmarshal(doc, &crd.Object) != nil || crd.GetKind() != "CustomResourceDefinition" {
+				continue
+			}
+			g, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+			k, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+			if g == gvk.Group && k == gvk.Kind {
+				found = &crd
+				return nil
+			}
+		}
+		return nil
+	})
+	require.NotNil(t, found, "no CRD for %s in %s", gvk, dir)
+	require.NoError(t, cl.apply(ctx, found), "installing the CRD of %s", gvk.Kind)
 	require.NoError(t, cl.waitServed(ctx, gvk))
-	m, err := cl.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	require.NoError(t, err)
-	return m.Resource
 }
 
-// llm-finetune deployed the GitOps way: kiln publishes its output to a
-// Git repository on loopback, the AppProject and Applications kiln
-// renders go into Argo CD's namespace with kiln's health checks merged
-// into argocd-cm, and Argo CD syncs dev (automated) and prod (by hand, as
-// its policy says). Every object ends Synced and Healthy, by kiln's Lua
-// health check for LLMInferenceService (the test plays KServe's
-// controller: it sets Ready). The objects are created in wave order.
-// Then drift: a hand edit of dev's quota is reverted by selfHeal, and
-// `kiln check` on the published tree reports no drift.
+// The bundled examples deployed the GitOps way, each as its own subtest.
+// kiln publishes an example's output to a Git repository on loopback; the
+// AppProject and Applications kiln renders go into Argo CD's namespace,
+// kiln's health checks into argocd-cm (as the file's header says). Argo
+// CD syncs every environment (an explicit sync, as `argocd app sync`
+// does, for those synced by hand); every resource ends Synced and
+// Healthy. Kinds whose controllers the suite does not run get their CRDs
+// from ../shared/crds and their status from the test (played, above):
+// kiln's Lua checks hold them Progressing until then. Watches record the
+// order objects were created: every object of wave -1 before the first
+// of wave 0, in each namespace. Drift: a hand edit of the self-healing
+// environment's ResourceQuota is reverted by Argo CD, and `kiln check` on
+// the published tree reports no drift.
 func TestArgoCD(t *testing.T) {
 	needFull(t, "argocd")
+	for _, ex := range gitopsExamples {
+		t.Run(ex.name, func(t *testing.T) { gitopsSync(t, ex) })
+	}
+}
+
+func gitopsSync(t *testing.T, ex gitopsExample) {
 	ctx := context.Background()
-	// prod moves from its own cluster to this one, into a namespace of
-	// its own (dev has genai).
-	spec, repoPath, _ := loopbackSpec(t, "llm-finetune", "genai-config",
-		`destination: server: "https://prod.k8s.acme.example"`, `namespace: "genai-prod"`,
-		`https://github.com/acme/genai-config.git`, `REPO`)
-	cmd := exec.Command(cl.kiln, "publish", "--repo", repoPath, "--path", "deploy", spec)
-	out, err := cmd.CombinedOutput()
+	spec, repoPath, _ := loopbackSpec(t, ex.name, ex.name+"-config", ex.edits...)
+	out, err := exec.Command(cl.kiln, "publish", "--repo", repoPath, "--path", "deploy", spec).CombinedOutput()
 	require.NoError(t, err, "kiln publish: %s", out)
-	t.Logf("kiln publish: %s", strings.TrimSpace(string(out)))
+	t.Logf("kiln publish: %s", strings.SplitN(strings.TrimSpace(string(out)), "\n", 3)[:2])
 
 	rendered := t.TempDir()
 	b, err := exec.Command(cl.kiln, "render", "--out", rendered, spec).CombinedOutput()
 	require.NoError(t, err, "kiln render: %s", b)
-	llmGVR := servedOrInstall(t, schema.GroupVersionKind{Group: "serving.kserve.io", Version: "v1alpha2", Kind: "LLMInferenceService"},
-		"kserve/serving.kserve.io_llminferenceservices.yaml")
+	var objs []*unstructured.Unstructured
+	for env := range ex.envs {
+		objs = append(objs, envObjects(t, rendered, env, ex.name)...)
+	}
+	for _, o := range objs {
+		crdFor(t, o.GroupVersionKind())
+		// A claim binds to a volume a provisioner would have made.
+		if o.GetKind() == "PersistentVolumeClaim" {
+			size, _, _ := unstructured.NestedString(o.Object, "spec", "resources", "requests", "storage")
+			modes, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "accessModes")
+			freeVolume(t, size, corev1.PersistentVolumeAccessMode(modes[0]))
+		}
+	}
 
 	// kiln's health checks into argocd-cm, as its header says.
-	health, err := os.ReadFile(filepath.Join(rendered, "argocd", "llm-finetune", "argocd-cm-health.yaml"))
-	require.NoError(t, err)
-	var patch unstructured.Unstructured
-	require.NoError(t, yaml.Unmarshal(health, &patch.Object))
-	data, _, _ := unstructured.NestedStringMap(patch.Object, "data")
-	require.NotEmpty(t, data)
-	cm, err := cl.kube.CoreV1().ConfigMaps(argoCDNS).Get(ctx, "argocd-cm", metav1.GetOptions{})
-	require.NoError(t, err)
-	for k, v := range data {
-		cm.Data[k] = v
+	if health, err := os.ReadFile(filepath.Join(rendered, "argocd", ex.name, "argocd-cm-health.yaml")); err == nil {
+		var patch unstructured.Unstructured
+		require.NoError(t, yaml.Unmarshal(health, &patch.Object))
+		data, _, _ := unstructured.NestedStringMap(patch.Object, "data")
+		cm, err := cl.kube.CoreV1().ConfigMaps(argoCDNS).Get(ctx, "argocd-cm", metav1.GetOptions{})
+		require.NoError(t, err)
+		for k, v := range data {
+			cm.Data[k] = v
+		}
+		_, err = cl.kube.CoreV1().ConfigMaps(argoCDNS).Update(ctx, cm, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		t.Logf("argocd-cm: kiln's health checks for %s", strings.Join(slices.Sorted(maps.Keys(data)), ", "))
 	}
-	_, err = cl.kube.CoreV1().ConfigMaps(argoCDNS).Update(ctx, cm, metav1.UpdateOptions{})
-	require.NoError(t, err)
 
-	envs := map[string]string{"dev": "genai", "prod": "genai-prod"}
-	var objs []*unstructured.Unstructured
-	for env := range envs {
-		objs = append(objs, envObjects(t, rendered, env, "llm-finetune")...)
+	var namespaces []string
+	for _, ns := range ex.envs {
+		namespaces = append(namespaces, ns)
 	}
-	created := watchCreations(t, objs, "genai", "genai-prod")
-	for _, f := range []string{"appproject-llm-finetune.yaml", "application-llm-finetune-dev.yaml", "application-llm-finetune-prod.yaml"} {
-		b, err := os.ReadFile(filepath.Join(rendered, "argocd", "llm-finetune", f))
+	created := watchCreations(t, objs, namespaces...)
+	// The AppProject first: an Application naming a project that does
+	// not exist yet fails its sync operation for good.
+	apps, _ := filepath.Glob(filepath.Join(rendered, "argocd", ex.name, "application-*.yaml"))
+	for _, f := range append([]string{filepath.Join(rendered, "argocd", ex.name, "appproject-"+ex.name+".yaml")}, apps...) {
+		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		require.NoError(t, cl.applyYAML(ctx, b, ""), f)
 	}
 	t.Cleanup(func() {
-		for env, ns := range envs {
-			_ = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Delete(context.Background(), "llm-finetune-"+env, metav1.DeleteOptions{})
+		for env, ns := range ex.envs {
+			_ = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Delete(context.Background(), ex.name+"-"+env, metav1.DeleteOptions{})
 			deleteNamespace(t, ns)
 		}
+		// Cluster-scoped objects (a ClusterStorageContainer) go too: the
+		// next example's Application would find them tracked by this one.
+		for _, o := range objs {
+			if o.GetNamespace() == "" && o.GetKind() != "Namespace" {
+				if ri, err := cl.resource(o); err == nil {
+					_ = ri.Delete(context.Background(), o.GetName(), metav1.DeleteOptions{})
+				}
+			}
+		}
 	})
-	// prod is synced by hand (automated: false), as `argocd app sync` does.
-	_, err = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Patch(ctx, "llm-finetune-prod", types.MergePatchType,
-		[]byte(`{"operation":{"initiatedBy":{"username":"kiln-e2e"},"sync":{"revision":"HEAD","syncOptions":["ServerSideApply=true"]}}}`), metav1.PatchOptions{})
-	require.NoError(t, err)
+	selfHealing := ""
+	for env := range ex.envs {
+		app := ex.name + "-" + env
+		cur, err := cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Get(ctx, app, metav1.GetOptions{})
+		require.NoError(t, err)
+		if heal, _, _ := unstructured.NestedBool(cur.Object, "spec", "syncPolicy", "automated", "selfHeal"); heal {
+			selfHealing = env
+			continue
+		}
+		// Synced by hand, as `argocd app sync` does.
+		_, err = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Patch(ctx, app, types.MergePatchType,
+			[]byte(`{"operation":{"initiatedBy":{"username":"kiln-e2e"},"sync":{"revision":"HEAD"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	}
 
 	start := time.Now()
-	for env, ns := range envs {
-		app := "llm-finetune-" + env
+	for env, ns := range ex.envs {
+		app := ex.name + "-" + env
+		var envObjs []*unstructured.Unstructured
+		for _, o := range objs {
+			if o.GetNamespace() == ns {
+				envObjs = append(envObjs, o)
+			}
+		}
 		var cur *unstructured.Unstructured
+		// Once synced, before the played controllers report, kiln's
+		// health checks hold the application Progressing.
+		var before, playedNow []string
 		err := cl.waitFor(ctx, 5*time.Minute, "Application "+app+" to be Synced and Healthy", func() (bool, error) {
-			playReady(t, llmGVR, ns)
 			var err error
 			cur, err = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err
 			}
 			s, h, _ := appStatus(cur)
+			if s == "Synced" && before == nil {
+				before = append(before, "application "+h)
+				for kind := range played {
+					for _, r := range resourcesOf(cur, kind) {
+						hs, _, _ := unstructured.NestedString(r, "health", "status")
+						hm, _, _ := unstructured.NestedString(r, "health", "message")
+						before = append(before, fmt.Sprintf("%s/%s %s: %s", kind, r["name"], hs, hm))
+					}
+				}
+			}
+			if s == "Synced" {
+				playedNow = append(playedNow, play(t, envObjs)...)
+			}
 			return s == "Synced" && h == "Healthy", nil
 		})
 		if err != nil && cur != nil {
@@ -455,23 +613,34 @@ func TestArgoCD(t *testing.T) {
 		res, _, _ := unstructured.NestedSlice(cur.Object, "status", "resources")
 		rev, _, _ := unstructured.NestedString(cur.Object, "status", "sync", "revision")
 		t.Logf("Application %s: Synced and Healthy at %.12s after %s, %d resources", app, rev, time.Since(start).Round(time.Second), len(res))
+		assert.Empty(t, unhealthy(cur), "every resource of %s is Synced and Healthy", app)
+		t.Logf("  synced, before the test played their controllers: %s", strings.Join(before, "; "))
+		if len(playedNow) > 0 {
+			t.Logf("  played: %s", strings.Join(playedNow, ", "))
+			assert.Equal(t, "application Progressing", before[0], "kiln's health checks wait for the played objects")
+		}
+		for kind := range played {
+			for _, r := range resourcesOf(cur, kind) {
+				msg, _, _ := unstructured.NestedString(r, "health", "message")
+				t.Logf("  %s %s, healthy: %s", kind, r["name"], msg)
+			}
+		}
 	}
 
 	// Sync waves: nothing of wave 0 was created before the last object
-	// of wave -1 (per Application, each syncing on its own).
-	order := created.order()
-	t.Logf("created, in order:\n  %s", strings.Join(order, "\n  "))
-	for _, ns := range envs {
+	// of wave -1, in each namespace (each Application syncs on its own).
+	t.Logf("created, in order:\n  %s", strings.Join(created.order(), "\n  "))
+	for _, ns := range ex.envs {
 		var lastLow, firstHigh int64 = -1, -1
 		for _, o := range objs {
 			if o.GetNamespace() != ns && !(o.GetKind() == "Namespace" && o.GetName() == ns) {
 				continue
 			}
-			key := o.GetKind() + "/" + o.GetName()
+			key := objectKey(o)
 			created.mu.Lock()
 			rv, ok := created.rev[key]
 			created.mu.Unlock()
-			if !assert.True(t, ok, "Argo CD created %s in %s", key, ns) {
+			if !assert.True(t, ok, "Argo CD created %s", key) {
 				continue
 			}
 			if created.wave[key] < 0 && rv > lastLow {
@@ -484,29 +653,33 @@ func TestArgoCD(t *testing.T) {
 		assert.Less(t, lastLow, firstHigh, "namespace %s: every object of wave -1 is created before the first of wave 0", ns)
 	}
 
-	// Drift: a hand edit of dev's quota; dev self-heals.
-	q, err := cl.kube.CoreV1().ResourceQuotas("genai").Get(ctx, "llm-finetune", metav1.GetOptions{})
+	// Drift: a hand edit of the self-healing environment's quota.
+	require.NotEmpty(t, selfHealing, "an environment of %s self-heals", ex.name)
+	ns := ex.envs[selfHealing]
+	q, err := cl.kube.CoreV1().ResourceQuotas(ns).Get(ctx, ex.name, metav1.GetOptions{})
 	require.NoError(t, err)
 	want := q.Spec.Hard["requests.nvidia.com/gpu"]
 	edited := q.DeepCopy()
 	edited.Spec.Hard["requests.nvidia.com/gpu"] = resource.MustParse("999")
-	_, err = cl.kube.CoreV1().ResourceQuotas("genai").Update(ctx, edited, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+	_, err = cl.kube.CoreV1().ResourceQuotas(ns).Update(ctx, edited, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
 	require.NoError(t, err)
 	edit := time.Now()
 	require.NoError(t, cl.waitFor(ctx, 2*time.Minute, "Argo CD to revert the hand edit", func() (bool, error) {
-		q, err := cl.kube.CoreV1().ResourceQuotas("genai").Get(ctx, "llm-finetune", metav1.GetOptions{})
+		q, err := cl.kube.CoreV1().ResourceQuotas(ns).Get(ctx, ex.name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
 		got := q.Spec.Hard["requests.nvidia.com/gpu"]
 		return got.Cmp(want) == 0, nil
 	}))
-	t.Logf("hand edit of ResourceQuota genai/llm-finetune (requests.nvidia.com/gpu %s → 999) reverted by selfHeal after %s", want.String(), time.Since(edit).Round(time.Second))
+	t.Logf("hand edit of ResourceQuota %s/%s (requests.nvidia.com/gpu %s → 999) reverted by selfHeal after %s", ns, ex.name, want.String(), time.Since(edit).Round(time.Second))
 
 	// kiln check on the published tree: no drift.
 	clone := t.TempDir()
 	git(t, clone, "clone", "--quiet", repoPath, "tree")
-	b, err = exec.Command(cl.kiln, "check", "--out", filepath.Join(clone, "tree", "deploy"), spec).CombinedOutput()
+	crds, _ := validate.FindCRDDir(repoRoot())
+	b, err = exec.Command(cl.kiln, "check", "--crds", crds, "--out", filepath.Join(clone, "tree", "deploy"), spec).CombinedOutput()
 	t.Logf("kiln check on the published tree: %s", strings.TrimSpace(string(b)))
 	require.NoError(t, err, "kiln check: %s", b)
+	assert.Contains(t, string(b), "up to date", "kiln check finds the published tree equal to a fresh render")
 }
