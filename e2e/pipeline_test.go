@@ -346,7 +346,6 @@ func nodesSummary(wf *unstructured.Unstructured) string {
 // WorkflowTemplate, as the CronWorkflow does (workflowTemplateRef).
 func startRetrain(t *testing.T, name string, changeRole func(*unstructured.Unstructured)) (string, *executor) {
 	t.Helper()
-	ctx := context.Background()
 	out := renderExample(t, "skin-lesion")
 	objs := envObjects(t, out, "prod", "skin-lesion")
 	if changeRole != nil {
@@ -366,8 +365,7 @@ func startRetrain(t *testing.T, name string, changeRole func(*unstructured.Unstr
 		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec":     spec,
 	}}
-	_, err := cl.dyn.Resource(workflowsGVR).Namespace(ns).Create(ctx, wf, metav1.CreateOptions{})
-	require.NoError(t, err)
+	submitWorkflow(t, wf)
 	wt := find(t, objs, "WorkflowTemplate", "retrain")
 	sa, _, _ := unstructured.NestedString(wt.Object, "spec", "serviceAccountName")
 	return ns, newExecutor(t, ns, name, sa)
@@ -444,4 +442,40 @@ func TestPipeline(t *testing.T) {
 		t.Logf("cluster, to the train step: %s", ex.refused["train"])
 		assert.Contains(t, ex.refused["train"], `is forbidden: User "system:serviceaccount:derm-ml:skin-lesion-workflow" cannot create resource "pytorchjobs" in API group "kubeflow.org"`)
 	})
+}
+
+// submitWorkflow creates wf and waits until Argo's controller has taken it
+// up. Each scenario recreates its namespace, and the controller resolves
+// workflowTemplateRef through an informer that may not have seen the new
+// WorkflowTemplate yet: the workflow then ends at once in Error ("not
+// found"). That is the test's haste, not kiln's output, so such a
+// workflow is deleted and submitted again, a few times.
+func submitWorkflow(t *testing.T, wf *unstructured.Unstructured) {
+	t.Helper()
+	ctx := context.Background()
+	res := cl.dyn.Resource(workflowsGVR).Namespace(wf.GetNamespace())
+	for attempt := 1; ; attempt++ {
+		_, err := res.Create(ctx, wf.DeepCopy(), metav1.CreateOptions{})
+		require.NoError(t, err)
+		var phase, message string
+		require.NoError(t, cl.waitFor(ctx, time.Minute, "workflow "+wf.GetName()+" to be taken up", func() (bool, error) {
+			got, err := res.Get(ctx, wf.GetName(), metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			phase, _, _ = unstructured.NestedString(got.Object, "status", "phase")
+			message, _, _ = unstructured.NestedString(got.Object, "status", "message")
+			return phase != "" && phase != "Pending", nil
+		}))
+		if phase != "Error" || !strings.Contains(message, "not found") || attempt == 5 {
+			return
+		}
+		t.Logf("workflow %s: %s (the controller has not seen the template yet); submitting again", wf.GetName(), message)
+		require.NoError(t, res.Delete(ctx, wf.GetName(), metav1.DeleteOptions{}))
+		require.NoError(t, cl.waitFor(ctx, time.Minute, "workflow "+wf.GetName()+" to be deleted", func() (bool, error) {
+			_, err := res.Get(ctx, wf.GetName(), metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		}))
+		time.Sleep(2 * time.Second)
+	}
 }

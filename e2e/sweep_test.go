@@ -301,8 +301,7 @@ func startSweep(t *testing.T, specDir, run string, metric func(map[string]string
 		"metadata": map[string]any{"name": run, "namespace": ns},
 		"spec":     map[string]any{"workflowTemplateRef": map[string]any{"name": wt.GetName()}},
 	}}
-	_, err := cl.dyn.Resource(workflowsGVR).Namespace(ns).Create(context.Background(), wf, metav1.CreateOptions{})
-	require.NoError(t, err)
+	submitWorkflow(t, wf)
 	return newSweepPlayer(t, newExecutor(t, ns, run, sa), cm, metric), plan
 }
 

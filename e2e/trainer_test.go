@@ -357,7 +357,6 @@ func TestTrainJob(t *testing.T) {
 // the eval-promote WorkflowTemplate, as its CronWorkflow does.
 func startEvalPromote(t *testing.T, name string, changeRole func(*unstructured.Unstructured)) *executor {
 	t.Helper()
-	ctx := context.Background()
 	out := renderExample(t, "llm-finetune")
 	objs := envObjects(t, out, "prod", "llm-finetune")
 	if changeRole != nil {
@@ -372,8 +371,7 @@ func startEvalPromote(t *testing.T, name string, changeRole func(*unstructured.U
 		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec":     spec,
 	}}
-	_, err := cl.dyn.Resource(workflowsGVR).Namespace(ns).Create(ctx, wf, metav1.CreateOptions{})
-	require.NoError(t, err)
+	submitWorkflow(t, wf)
 	wt := find(t, objs, "WorkflowTemplate", "eval-promote")
 	sa, _, _ := unstructured.NestedString(wt.Object, "spec", "serviceAccountName")
 	return newExecutor(t, ns, name, sa)
