@@ -175,7 +175,9 @@ func Marshal(obj any) ([]byte, error) {
 	if err := resolveNumbers(m); err != nil {
 		return nil, err
 	}
-	return goyaml.Marshal(m)
+	// Maps go to go-yaml in a fixed order: its own sort depends on Go's
+	// map iteration for some keys (see ordered).
+	return goyaml.Marshal(ordered(m))
 }
 
 // ToMap returns obj's JSON form as decoded JSON values, numbers as
