@@ -162,7 +162,10 @@ type MapMarshaler interface {
 // map, which goes JSON text → go-yaml's parser → go-yaml's encoder; this
 // hands go-yaml the values its parser would have produced (the same
 // strings, numbers resolved as go-yaml resolves them) and skips the text
-// and the parse, most of the cost of encoding a large system.
+// and the parse, most of the cost of encoding a large system. One
+// difference: for map keys go-yaml cannot order consistently, which it
+// wrote in an order that varied from run to run, Marshal writes one
+// fixed order (see ordered).
 func Marshal(obj any) ([]byte, error) {
 	m, err := ToMap(obj)
 	if err != nil {
@@ -175,7 +178,9 @@ func Marshal(obj any) ([]byte, error) {
 	if err := resolveNumbers(m); err != nil {
 		return nil, err
 	}
-	return goyaml.Marshal(m)
+	// Maps go to go-yaml in a fixed order: its own sort depends on Go's
+	// map iteration for some keys (see ordered).
+	return goyaml.Marshal(ordered(m))
 }
 
 // ToMap returns obj's JSON form as decoded JSON values, numbers as

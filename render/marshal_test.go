@@ -66,8 +66,9 @@ var scalars = []any{
 
 // yamlKeys are map keys go-yaml quotes or orders in its own way (digits
 // compare as numbers). go-yaml's order is not a total one for keys that
-// mix digits and letters ("1e-4" < "9" < "10" < "1e-4"), where any route
-// depends on map order; kiln's keys are not like that, and these are not.
+// mix digits and letters ("1e-4" < "9" < "10" < "1e-4"), where the JSON
+// route depends on map order and Marshal does not (keyorder_test.go);
+// these keys are not like that, so the two routes must agree.
 var yamlKeys = []string{"a", "b", "Z", "a9", "a10", "9", "10", "true", "null", "yes", "", " ", "x y", "ünï", "-", "#", "a:b", "{x}"}
 
 // TestMarshalMatchesJSONRoute proves that Marshal writes the bytes the
