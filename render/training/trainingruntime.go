@@ -191,6 +191,14 @@ func runtimeSettings(t *ir.Training) []string {
 	if isMPIRuntime(t) && t.SSH != nil {
 		out = append(out, "ssh")
 	}
+	if stock, ok := stockRuntimes[Runtime(t)]; ok && stock.mpi && t.Workers > 1 {
+		// Trainer sets the TrainJob's image only on the job labelled as
+		// the trainer's ancestor (jobset/builder.go, v2.3.0): in the MPI
+		// runtimes that is the launcher, so the other nodes would run
+		// the runtime's stock image, without the entry's code. kiln's
+		// own runtime gives every node the entry's image.
+		out = append(out, "image")
+	}
 	if addsInitializers(t) {
 		out = append(out, "initializers")
 	}

@@ -209,3 +209,25 @@ func TestOwnRuntimeInitializers(t *testing.T) {
 	assert.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, rt.Spec.Template.Spec.VolumeClaimPolicies[0].Templates[0].Spec.AccessModes)
 	assert.Len(t, rt.Spec.Template.Spec.ReplicatedJobs, 2)
 }
+
+// On an MPI runtime Trainer sets the TrainJob's image on the launcher only
+// (the job labelled as the trainer's ancestor), so an entry with more than
+// one node runs on a runtime of its own whose every node runs the entry's
+// image; a single node (the launcher alone) needs none.
+func TestMPINodesRunTheEntrysImage(t *testing.T) {
+	for _, runtime := range []string{"deepspeed-distributed", "mlx-distributed"} {
+		tr := job("mpi")
+		tr.API, tr.Runtime, tr.Workers = ir.TrainingV2, runtime, 3
+		job, rt := ownRuntimeOf(t, tr)
+		assert.Equal(t, RuntimeKind, job.Spec.RuntimeRef.Kind, runtime)
+		jobs := rt.Spec.Template.Spec.ReplicatedJobs
+		require.Len(t, jobs, 2, runtime)
+		for _, rj := range jobs {
+			for _, c := range rj.Template.Spec.Template.Spec.Containers {
+				assert.Equal(t, tr.Image, c.Image, "%s: job %s container %s", runtime, rj.Name, c.Name)
+			}
+		}
+		tr.Workers = 1
+		assert.False(t, NeedsOwnRuntime(tr), "%s with one node: the launcher is the only node", runtime)
+	}
+}

@@ -123,7 +123,7 @@ func TestTrainJobPodsAreRestricted(t *testing.T) {
 			}
 		})
 	}
-	base := goldenCases()["trainjob-deepspeed"]
+	base := goldenCases()["trainjob-pytorch"]
 	base.Security = ir.Security{Profile: "baseline", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
 	for rj, p := range admittedPods(t, trainJobOf(t, base)) {
 		b, err := yaml.Marshal(p)
