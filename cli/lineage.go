@@ -178,6 +178,7 @@ the spec revision of the record.`,
 	f.StringArrayVar(&in.Parameters, "param", nil, "a pipeline parameter, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&in.Outputs, "output", nil, "a step's output parameter, STEP.OUTPUT=VALUE (repeatable)")
 	f.StringArrayVar(&in.Promotions, "promotion", nil, "what a promote step did, STEP=JSON from kiln promote --result (repeatable)")
+	f.StringArrayVar(&in.Images, "image", nil, "an image the run built, NAME=REF@DIGEST (repeatable)")
 	f.StringVar(&in.URI, "uri", "", "where the record is stored")
 	f.StringVar(&o.file, "file", "", "file to write the record to")
 	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")
