@@ -33,7 +33,7 @@ func (k checker) checkBuilds() {
 		for _, arg := range slices.Sorted(maps.Keys(b.Args)) {
 			ap := ir.Join(p, "args", arg)
 			if why := looksLikeCredential(arg, b.Args[arg]); why != "" && !k.notSecret(ap) {
-				k.errorf(ap, "this build argument %s, and kiln would write it in plain text into the pipeline: pass credentials to a build through a Secret, or, if it is not a secret, mark the field @kiln(notsecret)", why)
+				k.errorf(ap, "this build argument %s, and kiln would write it in plain text into the pipeline: keep credentials out of build arguments (build.credentials reads the repository, build.push pushes), or, if it is not a secret, mark the field @kiln(notsecret)", why)
 			}
 		}
 	}
@@ -54,7 +54,7 @@ func (k checker) checkBuildContext(p string, b *ir.ImageBuild) {
 		case err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "":
 			k.errorf(cp, "context %q: want https://host/org/repo.git, optionally followed by #branch, tag or commit", c)
 		case u.User != nil:
-			k.errorf(cp, "context %q holds credentials, which kiln would write in plain text into the pipeline: name a Secret in build.repository.credentials instead", c)
+			k.errorf(cp, "context %q holds credentials, which kiln would write in plain text into the pipeline: name a Secret with a token in build.credentials instead", c)
 		case u.RawQuery != "":
 			k.errorf(cp, "context %q: a Git URL takes no query", c)
 		case strings.Contains(c, "#") && (rev == "" || strings.Contains(rev, "#")):

@@ -8,23 +8,24 @@ import "strings"
 type ImageBuild struct {
 	// Ref is the images entry's ref: the repository and tag the build
 	// pushes.
-	Ref        string            `json:"-"`
-	Context    string            `json:"context"`
-	Repository *BuildRepository  `json:"repository,omitempty"`
-	Dockerfile string            `json:"dockerfile"`
-	Args       map[string]string `json:"args,omitempty"`
-	Push       SecretRef         `json:"push"`
-	Security   string            `json:"security,omitempty"`
-	Builder    string            `json:"builder"`
-	Resources  Resources         `json:"resources"`
-	Timeout    string            `json:"timeout,omitempty"`
+	Ref        string           `json:"-"`
+	Context    string           `json:"context"`
+	Repository *BuildRepository `json:"repository,omitempty"`
+	// Credentials read the context's repository.
+	Credentials *SecretRef        `json:"credentials,omitempty"`
+	Dockerfile  string            `json:"dockerfile"`
+	Args        map[string]string `json:"args,omitempty"`
+	Push        SecretRef         `json:"push"`
+	Security    string            `json:"security,omitempty"`
+	Builder     string            `json:"builder"`
+	Resources   Resources         `json:"resources"`
+	Timeout     string            `json:"timeout,omitempty"`
 }
 
 // BuildRepository is a Git repository an image build reads.
 type BuildRepository struct {
-	URL         string     `json:"url"`
-	Revision    string     `json:"revision,omitempty"`
-	Credentials *SecretRef `json:"credentials,omitempty"`
+	URL      string `json:"url"`
+	Revision string `json:"revision,omitempty"`
 }
 
 // BuiltImage is the long form of an images entry.

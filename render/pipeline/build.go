@@ -196,8 +196,8 @@ func buildTemplate(env *ir.Environment, g *graph, b *imageBuild, sa string) wfv1
 	sec := g.p.Security
 	sec.Profile = render.PodSecurityBaseline
 	envs := map[string]ir.EnvVar{"DOCKER_CONFIG": {Value: buildDockerConfig}}
-	if r := b.b.Repository; r != nil && r.Credentials != nil {
-		c := *r.Credentials
+	if b.b.Credentials != nil {
+		c := *b.b.Credentials
 		if c.Key == "" {
 			c.Key = GitTokenKey
 		}
