@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -25,6 +26,9 @@ func (k checker) checkBuilds() {
 			k.errorf(p, `an image build runs Kaniko as root, which Pod Security "restricted" forbids (no builder runs under it: BuildKit's rootless mode needs seccomp and AppArmor unconfined, which even baseline forbids); set security: "baseline" on the build to run it under baseline, which its pipeline's namespace then enforces`)
 		}
 		k.checkBuildContext(p, b)
+		// Builds are no field of the IR's spec (they come from the long
+		// form of images), so the spec-wide walk does not see them.
+		bounds{report: func(path, format string, args ...any) { k.errorf(path, format, args...) }}.walk(p, reflect.ValueOf(b))
 		for _, other := range slices.Sorted(maps.Keys(s.Images)) {
 			if other != name && s.Images[other] == b.Ref {
 				k.errorf(ir.Path("images", name, "ref"), "images.%s has the same reference %q: a pipeline could not tell which of the two its steps run, the one it builds or the other; give the built image a reference of its own", other, b.Ref)

@@ -9,6 +9,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
@@ -239,4 +240,24 @@ func buildTemplate(env *ir.Environment, g *graph, b *imageBuild, sa string) wfv1
 	t.Outputs.Parameters = []wfv1.Parameter{out}
 	t.Timeout = b.b.Timeout
 	return t
+}
+
+// unbuilt warns about builds no pipeline runs: nothing would build
+// their images, and entries outside pipelines run the ref as it is.
+func unbuilt(c *render.Context) diag.List {
+	s := c.Env.Spec
+	used := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
+		for img := range planBuilds(c.Env, newGraph(name, s.Pipelines[name])).byImage {
+			used[img] = true
+		}
+	}
+	var diags diag.List
+	for _, name := range slices.Sorted(maps.Keys(s.Builds)) {
+		if !used[name] {
+			p := ir.Path("images", name, "build")
+			diags.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "no pipeline step runs images.%s (%s), so no pipeline builds it; a pipeline builds the images its container and training steps run", name, s.Builds[name].Ref))
+		}
+	}
+	return diags
 }

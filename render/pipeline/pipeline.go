@@ -58,8 +58,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.NeedResources(*r)
 		}
 	}
+	diags := unbuilt(c)
 	if len(s.Pipelines) == 0 {
-		return nil
+		return diags
 	}
 	c.NeedWorkflows()
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
@@ -130,7 +131,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 		c.Add(role, origin)
 		c.Add(binding, origin)
 	}
-	return nil
+	return diags
 }
 
 // needs declares what a pipeline's pods need of the environment: their
