@@ -25,6 +25,9 @@ func (k checker) checkBuilds() {
 			// Never a silent default: the build loosens its namespace.
 			k.errorf(p, `an image build runs Kaniko as root, which Pod Security "restricted" forbids (no builder runs under it: BuildKit's rootless mode needs seccomp and AppArmor unconfined, which even baseline forbids); set security: "baseline" on the build to run it under baseline, which its pipeline's namespace then enforces`)
 		}
+		if strings.Contains(b.Ref, "@") {
+			k.errorf(ir.Path("images", name, "ref"), "%q names a digest, which only the build knows once it has pushed: give a built image a repository and tag (the pipeline's steps then run the digest the build pushed)", b.Ref)
+		}
 		k.checkBuildContext(p, b)
 		// Builds are no field of the IR's spec (they come from the long
 		// form of images), so the spec-wide walk does not see them.
