@@ -21,6 +21,10 @@ func (k checker) checkBuilds() {
 	for _, name := range slices.Sorted(maps.Keys(s.Builds)) {
 		b := s.Builds[name]
 		p := ir.Path("images", name, "build")
+		if !nameRE.MatchString(name) || len(name) > maxNameLen {
+			// It names the build's step in every pipeline that runs it.
+			k.errorf(p, "a built image's name names its pipeline step (build-%s): use at most %d lowercase letters, digits, '-' or '_', starting with a letter and ending with a letter or digit", name, maxNameLen)
+		}
 		if b.Security != "baseline" {
 			// Never a silent default: the build loosens its namespace.
 			k.errorf(p, `an image build runs Kaniko as root, which Pod Security "restricted" forbids (no builder runs under it: BuildKit's rootless mode needs seccomp and AppArmor unconfined, which even baseline forbids); set security: "baseline" on the build to run it under baseline, which its pipeline's namespace then enforces`)
