@@ -87,7 +87,11 @@ touches files it did not generate.`,
 				// messages: a failed render's time went somewhere too.
 				defer func() { st.print(a.stderr) }()
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, st)
+			mode := buildFiles
+			if o.stdout {
+				mode = buildResult
+			}
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st)
 			if err != nil {
 				return err
 			}
@@ -95,7 +99,7 @@ touches files it did not generate.`,
 				return err
 			}
 			if o.stdout {
-				res := results[0]
+				res := results[0].res
 				if n := len(res.Environments); n > 1 {
 					names := make([]string, n)
 					for i, e := range res.Environments {
@@ -116,26 +120,22 @@ touches files it did not generate.`,
 			}
 			// Several systems are written at once, into one tree with
 			// one index: each owns its own directories (renderScope),
-			// and fleet made sure no two share a name.
+			// and fleet made sure no two share a name. Their files were
+			// encoded as they were built (the encode phase), or read
+			// from the render cache.
 			files := map[string][]byte{}
 			var scopes []func(string) bool
 			objects := 0
-			stop := st.start(encodePhase)
-			for _, res := range results {
-				fs, err := render.Files(res)
-				if err != nil {
-					return err
-				}
-				maps.Copy(files, fs)
-				scopes = append(scopes, renderScope(res, len(o.envs) > 0))
-				objects += countObjects(res)
+			for _, b := range results {
+				maps.Copy(files, b.Files)
+				scopes = append(scopes, renderScope(b.Name, b.Envs, len(o.envs) > 0))
+				objects += b.Objects
 			}
-			stop()
 			scope := func(p string) bool {
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
-			stop = st.start(writePhase)
+			stop := st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
 				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done()})
 				return err
@@ -170,12 +170,11 @@ touches files it did not generate.`,
 // directory of the system, including environments the spec no longer has,
 // and the system's Argo CD directory, argocd/<system>/, which only a full
 // render writes (its objects describe every environment).
-func renderScope(res *render.Result, partial bool) func(string) bool {
+func renderScope(sysName string, envs []builtEnv, partial bool) func(string) bool {
 	var prefixes []string
-	for _, e := range res.Environments {
+	for _, e := range envs {
 		prefixes = append(prefixes, e.Dir+"/")
 	}
-	sysName := res.System.Name
 	return func(p string) bool {
 		if partial {
 			for _, pre := range prefixes {

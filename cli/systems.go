@@ -9,7 +9,6 @@ import (
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/fleet"
-	"github.com/kiln-ml/kiln/render"
 )
 
 // Several systems, one repository. vet, render and check take any number
@@ -54,24 +53,36 @@ func specDirs(args []string) ([]string, error) {
 	return out, nil
 }
 
-// buildAll builds every spec in dirs (see build) and, when none has
-// errors, checks them together. The results are those of the specs that
-// built, in the order of dirs; the diagnostics are everyone's, sorted.
-func buildAll(ctx context.Context, dirs []string, envs []string, st *stats) ([]*render.Result, diag.List, error) {
-	var results []*render.Result
+// buildAll builds every spec in dirs (see build), or reads it from the
+// render cache (buildCached), keeping what mode says of each, and, when
+// none has errors, checks them together. The results are those of the
+// specs that built, in the order of dirs; the diagnostics are everyone's,
+// sorted.
+func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats) ([]*built, diag.List, error) {
+	var sc *systemCache
+	if mode != buildResult {
+		sc = openSystemCache()
+		defer sc.close()
+	}
+	var results []*built
 	var diags diag.List
 	for _, dir := range dirs {
-		res, d, err := buildWithStats(ctx, dir, envs, st)
+		b, d, err := buildCached(ctx, sc, dir, envs, mode, st)
 		if err != nil {
 			return nil, nil, err
 		}
 		diags = append(diags, d...)
-		if res != nil {
-			results = append(results, res)
+		if b != nil {
+			results = append(results, b)
 		}
 	}
+	st.cached(sc)
 	if !diags.HasErrors() {
-		diags = append(diags, fleet.Check(results)...)
+		sums := make([]fleet.System, len(results))
+		for i, b := range results {
+			sums[i] = b.Fleet
+		}
+		diags = append(diags, fleet.CheckSystems(sums)...)
 	}
 	return results, diags.Sort(), nil
 }

@@ -38,15 +38,15 @@ namespace, expose host or object on a cluster, nor share a name.`,
 			if err != nil {
 				return err
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, nil)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, buildVet, nil)
 			if err != nil {
 				return err
 			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			for _, res := range results {
-				fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(res), countObjects(res))
+			for _, b := range results {
+				fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(b.Name, b.Envs), b.Objects)
 			}
 			return nil
 		},
