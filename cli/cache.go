@@ -121,8 +121,7 @@ func systemKey(dir string, envs []string) (k cache.Key, ok bool) {
 		h.String(e)
 	}
 	for _, name := range cueEnv {
-		v, set := os.LookupEnv(name)
-		h.String(name + "=" + strconv.FormatBool(set) + ":" + v)
+		h.String(name + "=" + os.Getenv(name)) // unset is empty to CUE too
 	}
 	h.String(strconv.Itoa(len(files)))
 	for _, f := range files {
