@@ -152,6 +152,9 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 	cacheable := sc != nil && mode != buildResult
 	if cacheable {
 		key, cacheable = systemKey(dir, envs)
+		if !cacheable {
+			sc.misses++
+		}
 	}
 	if cacheable {
 		modes := []buildMode{mode}
