@@ -55,7 +55,15 @@ to stderr as text with it, so stdout holds nothing but the stream.
 Writing is all or nothing: when the spec has errors nothing is written and the
 previous output is left as it was. kiln keeps an index of the files it wrote
 (<out>/.kiln-index); it deletes only those, when they become stale, and never
-touches files it did not generate.`,
+touches files it did not generate.
+
+Each system built is kept in a cache (KILN_CACHE, default kiln/ in the
+user's cache directory; KILN_CACHE=off disables it), keyed by the kiln
+binary, the options, CUE_EXPERIMENT and CUE_DEBUG and the bytes of every
+file the spec can read (its package, the module's cue.mod and the packages
+it imports): a system whose inputs did not change is read back, its files,
+warnings and cross-system checks the same as a build's. Deleting the cache
+changes no output. --stats says how many systems it served.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
   kiln render --out deploy ./...   # every spec in the repository
@@ -160,7 +168,7 @@ touches files it did not generate.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
-	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write) and the peak memory")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write), the render cache's hits and misses, and the peak memory")
 	return cmd
 }
 

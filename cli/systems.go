@@ -76,7 +76,9 @@ func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode,
 			results = append(results, b)
 		}
 	}
-	st.cached(sc)
+	if mode != buildResult {
+		st.cached(sc)
+	}
 	if !diags.HasErrors() {
 		sums := make([]fleet.System, len(results))
 		for i, b := range results {
