@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/kiln-ml/kiln/cache"
 	"github.com/kiln-ml/kiln/compiler"
@@ -65,11 +66,32 @@ const (
 )
 
 // systemCache is the render cache of a run, with its hits and misses for
-// --stats; nil when off.
+// --stats; nil when off. Systems are built in parallel: the counts are
+// added up afterwards (count), and put is atomic.
 type systemCache struct {
 	c            *cache.Cache
 	hits, misses int
-	put          bool // an entry was written: trim at the end
+	put          atomic.Bool // an entry was written: trim at the end
+}
+
+// cacheOutcome is what the cache did for one system.
+type cacheOutcome int
+
+const (
+	cacheUnused cacheOutcome = iota // off, or --stdout
+	cacheHit
+	cacheMiss
+)
+
+// count adds one system's outcome to the run's.
+func (sc *systemCache) count(o cacheOutcome) {
+	switch {
+	case sc == nil:
+	case o == cacheHit:
+		sc.hits++
+	case o == cacheMiss:
+		sc.misses++
+	}
 }
 
 // openSystemCache opens the cache the environment asks for (cache.Dir);
@@ -87,7 +109,7 @@ func openSystemCache() *systemCache {
 
 // close trims the cache when this run added to it.
 func (sc *systemCache) close() {
-	if sc != nil && sc.put {
+	if sc != nil && sc.put.Load() {
 		sc.c.Trim()
 	}
 }
@@ -146,15 +168,15 @@ func modeKey(k cache.Key, mode buildMode) cache.Key {
 
 // buildCached is build for buildAll: read from the cache when it holds
 // the system (for vet, a render entry serves as well), else built and,
-// when free of errors, kept. A nil result comes with errors.
-func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats) (*built, diag.List, error) {
+// when free of errors, kept. A nil result comes with errors. It may run
+// for several systems at once.
+func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats) (*built, diag.List, cacheOutcome, error) {
 	var key cache.Key
+	outcome := cacheUnused
 	cacheable := sc != nil && mode != buildResult
 	if cacheable {
+		outcome = cacheMiss
 		key, cacheable = systemKey(dir, envs)
-		if !cacheable {
-			sc.misses++
-		}
 	}
 	if cacheable {
 		modes := []buildMode{mode}
@@ -163,15 +185,13 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 		}
 		for _, m := range modes {
 			if b := sc.get(modeKey(key, m)); b != nil {
-				sc.hits++
-				return b, b.Diags, nil
+				return b, b.Diags, cacheHit, nil
 			}
 		}
-		sc.misses++
 	}
 	res, diags, err := buildWithStats(ctx, dir, envs, st)
 	if err != nil || res == nil {
-		return nil, diags, err
+		return nil, diags, outcome, err
 	}
 	b := &built{Name: res.System.Name, Envs: envsOf(res), Objects: countObjects(res), Fleet: fleet.Summarize(res), Diags: diags}
 	switch mode {
@@ -182,7 +202,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 		b.Files, err = render.Files(res)
 		stop()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, outcome, err
 		}
 	}
 	// Kept only when the inputs did not change while it was built: the
@@ -192,7 +212,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 			sc.store(modeKey(key, mode), b)
 		}
 	}
-	return b, diags, nil
+	return b, diags, outcome, nil
 }
 
 // get decodes an entry; anything that does not decode is a miss.
@@ -214,6 +234,6 @@ func (sc *systemCache) store(k cache.Key, b *built) {
 		return
 	}
 	if sc.c.Put(k, buf.Bytes()) == nil {
-		sc.put = true
+		sc.put.Store(true)
 	}
 }

@@ -19,6 +19,23 @@ type stats struct {
 	cache string
 }
 
+// add adds the phases of one system's build (buildAll gives each its own
+// stats) to s; either may be nil.
+func (s *stats) add(o *stats) {
+	if s == nil || o == nil {
+		return
+	}
+	c, oc := &s.Compile, o.Compile
+	c.Load += oc.Load
+	c.Evaluate += oc.Evaluate
+	c.Environments += oc.Environments
+	c.Decode += oc.Decode
+	c.Checks += oc.Checks
+	s.Render += o.Render
+	s.Encode += o.Encode
+	s.Write += o.Write
+}
+
 // cached records how the render cache fared (sc nil: off).
 func (s *stats) cached(sc *systemCache) {
 	if s == nil {
