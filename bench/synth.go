@@ -114,10 +114,11 @@ func FleetSystemDir(i int) string { return fmt.Sprintf("systems/sys-%03d", i) }
 
 // WriteFleet writes a repository of several systems into dir: one CUE
 // module holding systems/sys-NNN/ (FleetSystemDir), each a system of n
-// models as SystemSpec writes them with a name and namespace of its own,
-// all importing their images from a shared package, shared/: the shape of
-// a repository that CI renders with kiln render ./... .
-func WriteFleet(dir string, systems, n int) error {
+// models over envs environments as SystemSpec writes them, with a name and
+// namespace of its own, all importing their images from a shared package,
+// shared/: the shape of a repository that CI renders with kiln render
+// ./... .
+func WriteFleet(dir string, systems, n, envs int) error {
 	if err := writeModule(dir, FleetModule); err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func WriteFleet(dir string, systems, n int) error {
 	}
 	for i := range systems {
 		spec := synthSpec{pkg: "system", name: fmt.Sprintf("sys-%03d", i), images: "shared.images", imports: []string{FleetModule + "/shared"}}
-		if err := writeFile(dir, FleetSystemDir(i)+"/system.cue", systemSpec(spec, n, 1)); err != nil {
+		if err := writeFile(dir, FleetSystemDir(i)+"/system.cue", systemSpec(spec, n, envs)); err != nil {
 			return err
 		}
 	}

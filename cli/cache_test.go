@@ -62,7 +62,7 @@ func TestCacheSameBytes(t *testing.T) {
 		n     int // systems
 	}{
 		{"large", func(dir string) error { return bench.WriteSystem(dir, 50, 3) }, []string{"."}, 1},
-		{"fleet", func(dir string) error { return bench.WriteFleet(dir, 50, 2) }, []string{"./..."}, 50},
+		{"fleet", func(dir string) error { return bench.WriteFleet(dir, 50, 2, 1) }, []string{"./..."}, 50},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if testing.Short() {

@@ -17,15 +17,15 @@ import (
 func main() {
 	n := flag.Int("n", 100, "number of models")
 	envs := flag.Int("envs", 1, "number of environments")
-	systems := flag.Int("systems", 0, "write a repository of this many systems (one environment each) instead of one system")
+	systems := flag.Int("systems", 0, "write a repository of this many systems instead of one system")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: synth [-n N] [-envs E | -systems S] DIR")
+		fmt.Fprintln(os.Stderr, "usage: synth [-n N] [-envs E] [-systems S] DIR")
 		os.Exit(2)
 	}
 	write := func() error { return bench.WriteSystem(flag.Arg(0), *n, *envs) }
 	if *systems > 0 {
-		write = func() error { return bench.WriteFleet(flag.Arg(0), *systems, *n) }
+		write = func() error { return bench.WriteFleet(flag.Arg(0), *systems, *n, *envs) }
 	}
 	if err := write(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
