@@ -148,7 +148,7 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (*ren
 	}
 	objDiags, checked, skipped := checkObjects(res, files, v)
 	diags = append(diags, objDiags...)
-	summary := fmt.Sprintf("%s, %d objects", envSummary(res), checked)
+	summary := fmt.Sprintf("%s, %d objects", envSummary(res.System.Name, envsOf(res)), checked)
 	switch {
 	case skipped == 0:
 		summary += ", all validated"
