@@ -130,6 +130,11 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 		sort.Strings(lines)
 		outputs["parameters"] = []any{map[string]any{"name": "metrics", "value": strings.Join(lines, "\n") + "\n"}}
 		msg = strings.Join(lines, " ")
+	case isKilnStep(tmpl):
+		outputs, ok, msg = s.kilnStep(ctx, tmpl)
+		if outputs == nil {
+			outputs = map[string]any{}
+		}
 	case name == "delete-trial-jobs":
 		// selector.py cleanup: delete the run's jobs, as the workflow's
 		// service account.
