@@ -108,7 +108,7 @@ func (e *executor) kilnStep(ctx context.Context, tmpl map[string]any) (outputs m
 			}
 			v = def
 		}
-		params = append(params, map[string]any{"name": pn, "value": v})
+		params = append(params, reportedParam(pm, v))
 	}
 	if params != nil {
 		outputs["parameters"] = params

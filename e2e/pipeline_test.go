@@ -121,7 +121,7 @@ func (e *executor) step(ctx context.Context, p *corev1.Pod) {
 				if !set {
 					v = "e2e-" + pn
 				}
-				params = append(params, map[string]any{"name": pn, "value": v})
+				params = append(params, reportedParam(pm, v))
 			}
 			if params != nil {
 				outputs["parameters"] = params
@@ -163,6 +163,16 @@ func (e *executor) report(ctx context.Context, p *corev1.Pod, name string, outpu
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{"kiln.dev/e2e-outcome":%q}}}`, outcome)
 	_, err := cl.kube.CoreV1().Pods(e.ns).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 	return err
+}
+
+// reportedParam is an output parameter as argoexec reports it: the
+// template's declaration (its globalName above all, which makes the
+// controller publish it as workflow.outputs.parameters.<globalName>)
+// with the value the step produced.
+func reportedParam(decl map[string]any, value string) map[string]any {
+	p := runtime.DeepCopyJSON(decl)
+	p["value"] = value
+	return p
 }
 
 // refuse records the cluster's refusal of a step's request.

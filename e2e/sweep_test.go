@@ -209,7 +209,7 @@ func (s *sweepPlayer) selector(tmpl map[string]any) (map[string]any, bool, strin
 		if err != nil {
 			return nil, false, fmt.Sprintf("selector.py %s wrote no %s", cmd[2], pm["name"])
 		}
-		params = append(params, map[string]any{"name": pm["name"], "value": string(b)})
+		params = append(params, reportedParam(pm, string(b)))
 	}
 	if params != nil {
 		outputs["parameters"] = params
