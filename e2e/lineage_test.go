@@ -90,10 +90,10 @@ func kilnOut(t *testing.T, args ...string) string {
 func chainOf(t *testing.T, spec, serving, env, records string) lineage.Chain {
 	t.Helper()
 	t.Logf("kiln lineage %s %s -e %s --records DIR:\n%s", spec, serving, env, kilnOut(t, "lineage", spec, serving, "-e", env, "--records", records))
-	var chains []lineage.Chain
-	require.NoError(t, json.Unmarshal([]byte(kilnOut(t, "lineage", spec, serving, "-e", env, "--records", records, "-o", "json")), &chains))
-	require.Len(t, chains, 1)
-	return chains[0]
+	var out struct{ Chains []lineage.Chain }
+	require.NoError(t, json.Unmarshal([]byte(kilnOut(t, "lineage", spec, serving, "-e", env, "--records", records, "-o", "json")), &out))
+	require.Len(t, out.Chains, 1)
+	return out.Chains[0]
 }
 
 // lineageChain checks the chain a successful retrain run leaves: its
