@@ -298,12 +298,36 @@ func TestArgoCDPromote(t *testing.T) {
 		synced, _, _ := unstructured.NestedString(cur.Object, "status", "operationState", "syncResult", "revision")
 		return (rev == rev3 || synced == rev3 || rev == "HEAD") && (phase == "Failed" || phase == "Error"), nil
 	}))
+	refused := `ResourceQuota "fraud-detect" is invalid: spec.hard[requests.cpu]: Invalid value: "-1": must be greater than or equal to 0`
+	t.Logf("Application %s after the hand edit: operation %s: %s", prod.name, phase, msg)
+	// Argo CD v3.5.1 diffs on the server (a server-side apply dry run)
+	// before it applies anything: the refusal ends the operation in Error
+	// at that comparison, and the Application carries it as a
+	// ComparisonError condition.
+	assert.Equal(t, "Error", phase)
+	assert.Contains(t, msg, "ComparisonError")
+	assert.Contains(t, msg, refused)
+	var cond string
+	require.NoError(t, cl.waitFor(ctx, 2*time.Minute, "a ComparisonError condition on "+prod.name, func() (bool, error) {
+		cur, err = cl.dyn.Resource(applicationGVR).Namespace(argoCDNS).Get(ctx, prod.name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		conds, _, _ := unstructured.NestedSlice(cur.Object, "status", "conditions")
+		for _, c := range conds {
+			cm := c.(map[string]any)
+			if cm["type"] == "ComparisonError" {
+				cond, _ = cm["message"].(string)
+				return true, nil
+			}
+		}
+		return false, nil
+	}))
 	s, h, _ := appStatus(cur)
-	conds, _, _ := unstructured.NestedSlice(cur.Object, "status", "conditions")
-	t.Logf("Application %s after the hand edit: %s %s, operation %s: %s; conditions %v", prod.name, s, h, phase, msg, conds)
-	assert.Equal(t, "Failed", phase)
-	assert.Contains(t, msg, `ResourceQuota "fraud-detect" is invalid: spec.hard[requests.cpu]: Invalid value: "-1": must be greater than or equal to 0`)
-	assert.Equal(t, "OutOfSync", s)
+	at, _, _ := unstructured.NestedString(cur.Object, "status", "sync", "revision")
+	t.Logf("Application %s: sync %s at %.12s, health %s; condition ComparisonError: %s", prod.name, s, at, h, cond)
+	assert.Contains(t, cond, refused)
+	assert.False(t, s == "Synced" && at == rev3, "never Synced at the refused revision")
 	q, err := cl.kube.CoreV1().ResourceQuotas(prod.ns).Get(ctx, ex.name, metav1.GetOptions{})
 	require.NoError(t, err)
 	cpu := q.Spec.Hard[corev1.ResourceRequestsCPU]
