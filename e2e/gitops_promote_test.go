@@ -93,6 +93,9 @@ func headOf(t *testing.T, repo string) string {
 	return strings.TrimSpace(git(t, filepath.Dir(repo), "--git-dir", repo, "rev-parse", "main"))
 }
 
+// (In a file that sorts after argocd_test.go: TestArgoCD runs first, in
+// a cluster where KServe has not been started, as it expects.)
+//
 // Scenario 5, a canary promoted the GitOps way: fraud-detect's staging
 // and prod on this cluster, published with `kiln publish` to the
 // loopback Git server, synced by Argo CD, served by the real KServe
