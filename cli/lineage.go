@@ -101,6 +101,7 @@ func isDir(p string) bool {
 
 type lineageRecordOptions struct {
 	in       lineage.Inputs
+	history  string
 	file     string
 	uriFile  string
 	finished string
@@ -110,8 +111,8 @@ func (a *app) newLineageRecordCmd() *cobra.Command {
 	var o lineageRecordOptions
 	cmd := &cobra.Command{
 		Use:   "record --file FILE [flags]",
-		Short: "Write a pipeline run's lineage record (run by the run's exit handler)",
-		Long: `Record writes the lineage record of a pipeline run to --file, as JSON
+		Short: "Write a pipeline or sweep run's lineage record (run by the run's exit handler)",
+		Long: `Record writes the lineage record of a pipeline or sweep run to --file, as JSON
 (apiVersion kiln.dev/lineage/v1; its JSON Schema is lineage/record.schema.json
 in kiln's repository), and its --uri to --uri-file. A pipeline's exit handler
 runs it in the kiln image with every value as a flag: what kiln knew when it
@@ -122,7 +123,12 @@ gets a record too. Argo leaves the output of a step that never ran as written
 Output parameters that parse as numbers become metrics; those holding a
 storage URI (s3://, gs://, pvc://, hf://, …) become models; the rest stay
 outputs. A promotion is the JSON 'kiln promote --result' wrote; its commit is
-the spec revision of the record.`,
+the spec revision of the record.
+
+A sweep's run (--sweep instead of --pipeline) records its search: the
+algorithm, the objective, every trial (parameters, status, metrics) from
+--history-file, the JSON history the sweep's bookkeeping keeps, and the best
+trial (--best), whose parameters and metrics become the record's own.`,
 		Example: `  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
       --run-name retrain-x7k2p --phase Succeeded --started 2026-12-07T02:00:04Z \
       --dataset isic=s3://acme-derm/isic-2020/ --param epochs=30 --output evaluate.accuracy=0.93 \
@@ -130,10 +136,27 @@ the spec revision of the record.`,
       --file /tmp/lineage/record.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "pipeline": o.in.Pipeline, "run-name": o.in.RunName, "file": o.file} {
+			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "run-name": o.in.RunName, "file": o.file} {
 				if v == "" {
 					return usageError{fmt.Errorf("--%s is required", name)}
 				}
+			}
+			if (o.in.Pipeline == "") == (o.in.Sweep == "") {
+				return usageError{fmt.Errorf("give one of --pipeline and --sweep")}
+			}
+			if o.in.Sweep != "" {
+				for name, v := range map[string]string{"algorithm": o.in.Algorithm, "objective": o.in.Objective, "goal": o.in.Goal} {
+					if v == "" {
+						return usageError{fmt.Errorf("--%s is required with --sweep", name)}
+					}
+				}
+			}
+			if o.history != "" {
+				b, err := os.ReadFile(o.history)
+				if err != nil {
+					return err
+				}
+				o.in.History = string(b)
 			}
 			o.in.Finished = time.Now()
 			if o.finished != "" {
@@ -178,6 +201,13 @@ the spec revision of the record.`,
 	f.StringArrayVar(&in.Parameters, "param", nil, "a pipeline parameter, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&in.Outputs, "output", nil, "a step's output parameter, STEP.OUTPUT=VALUE (repeatable)")
 	f.StringArrayVar(&in.Promotions, "promotion", nil, "what a promote step did, STEP=JSON from kiln promote --result (repeatable)")
+	f.StringVar(&in.Sweep, "sweep", "", "the sweep entry, for a sweep's run (instead of --pipeline)")
+	f.StringVar(&in.Algorithm, "algorithm", "", "the sweep's algorithm")
+	f.StringVar(&in.Objective, "objective", "", "the sweep's objective metric")
+	f.StringVar(&in.Goal, "goal", "", "the sweep's goal: maximize or minimize")
+	f.StringVar(&in.Target, "target", "", "the sweep's target value of the objective, if any")
+	f.StringVar(&o.history, "history-file", "", "file holding the sweep's history of trials (JSON, as its bookkeeping keeps it)")
+	f.StringVar(&in.Best, "best", "", "the sweep's best trial ({{workflow.outputs.parameters.kiln-best-trial}})")
 	f.StringVar(&in.URI, "uri", "", "where the record is stored")
 	f.StringVar(&o.file, "file", "", "file to write the record to")
 	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")

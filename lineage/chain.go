@@ -191,7 +191,7 @@ func writeText(w io.Writer, chains []Chain) error {
 			}
 			r := v.Record
 			fmt.Fprintf(&b, "    record   %s\n", v.Lineage)
-			run := fmt.Sprintf("%s of pipeline %s, %s", r.Run.Name, r.Pipeline, r.Run.Phase)
+			run := fmt.Sprintf("%s of %s, %s", r.Run.Name, r.Of(), r.Run.Phase)
 			if !r.Run.StartedAt.IsZero() {
 				run += ", " + r.Run.StartedAt.Format("2006-01-02 15:04")
 				if !r.Run.FinishedAt.IsZero() {
@@ -216,6 +216,9 @@ func writeText(w io.Writer, chains []Chain) error {
 					s += " (version " + d.Version + ")"
 				}
 				fmt.Fprintf(&b, "    data     %s\n", s)
+			}
+			if sw := r.Sweep; sw != nil {
+				fmt.Fprintf(&b, "    search   %s\n", searchLine(sw))
 			}
 			if len(r.Parameters) > 0 {
 				var ps []string
@@ -247,6 +250,25 @@ func writeText(w io.Writer, chains []Chain) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// searchLine sums up a sweep's search: the algorithm, the trials, the
+// best one and why it stopped.
+func searchLine(sw *Sweep) string {
+	ok := 0
+	for _, t := range sw.Trials {
+		if t.Status == "Succeeded" {
+			ok++
+		}
+	}
+	s := fmt.Sprintf("%s, %s %s, %d trials (%d succeeded)", sw.Algorithm, sw.Objective.Goal, sw.Objective.Metric, len(sw.Trials), ok)
+	if sw.Best != "" {
+		s += ", best " + sw.Best
+	}
+	if sw.Stopped != "" {
+		s += ": " + sw.Stopped
+	}
+	return s
 }
 
 // writeMermaid draws dataset → run → model → endpoint, one subgraph per
@@ -297,7 +319,11 @@ func writeMermaid(w io.Writer, chains []Chain) error {
 					continue
 				}
 				r := v.Record
-				run := node(env+"\x00run\x00"+r.Run.Name, "["+quote("run "+r.Run.Name+"<br/>"+r.Pipeline+", "+r.Run.Phase)+"]")
+				what := r.Pipeline
+				if r.Sweep != nil {
+					what = r.Of()
+				}
+				run := node(env+"\x00run\x00"+r.Run.Name, "["+quote("run "+r.Run.Name+"<br/>"+what+", "+r.Run.Phase)+"]")
 				edge(run, "", m)
 				for _, d := range r.Datasets {
 					edge(node(env+"\x00data\x00"+d.URI, "[("+quote(d.Name+"<br/>"+d.URI)+")]"), "", run)
