@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,13 +14,16 @@ import (
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/lineage"
+	"github.com/kiln-ml/kiln/lineage/store"
 )
 
 type lineageOptions struct {
 	envs    []string
 	format  string
 	records string
+	find    bool
 }
 
 func (a *app) newLineageCmd() *cobra.Command {
@@ -36,15 +40,25 @@ the run's parameters, metrics, spec digest and the commit or pull request that
 promoted it.
 
 Records are JSON (kiln.dev/lineage/v1, see 'kiln lineage record'). A file://
-record is read where it is; s3:// and gs:// records are read from --records,
-a local copy of the artifact repository's bucket (s3://BUCKET/KEY is read from
-DIR/KEY). A record that cannot be read is said so, and the rest still prints.
+record is read where it is; s3:// and gs:// records straight from the bucket:
+S3 with the AWS SDK's standard credentials (environment, shared files, SSO,
+the instance's role) at the endpoint and region the spec's artifacts.s3 gives
+for that bucket (MinIO and other S3-compatible stores included), Cloud Storage
+through its JSON API with Google Application Default Credentials
+(STORAGE_EMULATOR_HOST is honoured). --records DIR reads a local copy of the
+bucket instead (s3://BUCKET/KEY is read from DIR/KEY). A record that cannot be
+read is said so, and the rest still prints.
+
+--find looks, for a served model whose spec names no record (promoted by
+hand), through the records of the environment's runs in its artifact
+repository for the newest that produced or promoted it.
 
 -o text (the default) is for people, -o json for programs, -o mermaid draws
 the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
-		Example: `  aws s3 sync s3://acme-ml-artifacts/skin-lesion/lineage records/skin-lesion/lineage
-  kiln lineage examples/skin-lesion skin-lesion/classifier --records records
-  kiln lineage -e prod -o mermaid --records records ./spec`,
+		Example: `  kiln lineage examples/skin-lesion skin-lesion/classifier
+  kiln lineage -e prod -o mermaid --find ./spec
+  aws s3 sync s3://acme-ml-artifacts/skin-lesion/lineage records/skin-lesion/lineage
+  kiln lineage examples/skin-lesion skin-lesion/classifier --records records`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(lineage.Formats, o.format) {
@@ -80,7 +94,8 @@ the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
 			if system != "" && system != sys.Name {
 				return usageError{fmt.Errorf("the spec in %s is system %q, not %q", dir, sys.Name, system)}
 			}
-			chains := lineage.Trace(sys, serving, lineage.Source{Dir: o.records})
+			src := lineage.Source{Dir: o.records, Bucket: buckets(sys)}
+			chains := lineage.Trace(cmd.Context(), sys, serving, src, o.find)
 			if serving != "" && len(chains) == 0 {
 				return usageError{fmt.Errorf("the spec has no serving entry %q", serving)}
 			}
@@ -89,9 +104,44 @@ the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
 	}
 	cmd.Flags().StringVarP(&o.format, "output", "o", "text", "output format: "+strings.Join(lineage.Formats, ", "))
 	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "only these environments (repeatable or comma-separated)")
-	cmd.Flags().StringVar(&o.records, "records", "", "a local copy of the artifact repository's bucket to read s3:// and gs:// records from")
+	cmd.Flags().StringVar(&o.records, "records", "", "a local copy of the artifact repository's bucket to read s3:// and gs:// records from, instead of the bucket")
+	cmd.Flags().BoolVar(&o.find, "find", false, "for a model the spec names no record for, find the newest run that produced it among the environment's records")
 	cmd.AddCommand(a.newLineageRecordCmd())
 	return cmd
+}
+
+// buckets opens the buckets records are read from, each once: an S3
+// bucket where the spec's artifact repository for it says (endpoint,
+// region), else AWS S3 itself; a Cloud Storage bucket.
+func buckets(sys *ir.System) func(context.Context, string, string) (lineage.Store, error) {
+	opened := map[string]lineage.Store{}
+	return func(ctx context.Context, scheme, bucket string) (lineage.Store, error) {
+		if st, ok := opened[scheme+"://"+bucket]; ok {
+			return st, nil
+		}
+		var st lineage.Store
+		switch scheme {
+		case "s3":
+			var repo *ir.S3Repository
+			for _, env := range sys.Environments {
+				if r := env.Spec.Artifacts; r != nil && r.S3 != nil && r.S3.Bucket == bucket {
+					repo = r.S3
+					break
+				}
+			}
+			s3, err := store.NewS3(ctx, bucket, repo)
+			if err != nil {
+				return nil, err
+			}
+			st = s3
+		case "gs":
+			st = store.NewGCS(bucket)
+		default:
+			return nil, fmt.Errorf("%s://%s: not a bucket kiln reads", scheme, bucket)
+		}
+		opened[scheme+"://"+bucket] = st
+		return st, nil
+	}
 }
 
 func isDir(p string) bool {

@@ -23,16 +23,16 @@ func TestSourceRead(t *testing.T) {
 
 	// s3:// and gs:// from the copy of the bucket, file:// where it is.
 	for _, uri := range []string{"s3://acme-ml-artifacts/" + key, "gs://acme-ml-artifacts/" + key, "file://" + filepath.ToSlash(filepath.Join(dir, key))} {
-		got, err := lineage.Source{Dir: dir}.Read(uri)
+		got, err := lineage.Source{Dir: dir}.Read(t.Context(), uri)
 		if assert.NoError(t, err, uri) {
 			assert.Equal(t, r, got, uri)
 		}
 	}
-	_, err = lineage.Source{}.Read("s3://acme-ml-artifacts/" + key)
+	_, err = lineage.Source{}.Read(t.Context(), "s3://acme-ml-artifacts/"+key)
 	assert.ErrorIs(t, err, lineage.ErrNoStore)
-	_, err = lineage.Source{Dir: dir}.Read("s3://acme-ml-artifacts/lineage/none.json")
+	_, err = lineage.Source{Dir: dir}.Read(t.Context(), "s3://acme-ml-artifacts/lineage/none.json")
 	assert.ErrorContains(t, err, "no record at")
-	_, err = lineage.Source{Dir: dir}.Read("ftp://x/y.json")
+	_, err = lineage.Source{Dir: dir}.Read(t.Context(), "ftp://x/y.json")
 	assert.Error(t, err)
 }
 

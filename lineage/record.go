@@ -147,10 +147,16 @@ type Promotion struct {
 	PullRequest string `json:"pullRequest,omitempty"`
 }
 
-// Key is where the record of a run is stored in the artifact repository,
-// below its key prefix.
+// Key is where the record of a run of a pipeline or sweep is stored in
+// the artifact repository, below its key prefix.
 func Key(prefix, namespace, system, pipeline, run string) string {
-	k := "lineage/" + namespace + "/" + system + "/" + pipeline + "/" + run + ".json"
+	return SystemKeys(prefix, namespace, system) + pipeline + "/" + run + ".json"
+}
+
+// SystemKeys is the key prefix of the records of a system's runs in a
+// namespace, ending in '/'.
+func SystemKeys(prefix, namespace, system string) string {
+	k := "lineage/" + namespace + "/" + system + "/"
 	if p := strings.Trim(prefix, "/"); p != "" {
 		k = p + "/" + k
 	}
