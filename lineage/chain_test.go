@@ -118,12 +118,13 @@ func TestTraceFromBucket(t *testing.T) {
 		Serving: map[string]*ir.Serving{
 			"classifier": {Model: ir.ServingModel{StorageURI: "s3://acme-models/skin/v7"}, Canary: &ir.Canary{StorageURI: "s3://acme-models/skin/v9", Percent: 10, Lineage: succeeded.URI}},
 			"triage":     {Model: ir.ServingModel{StorageURI: "s3://acme-models/triage/v1"}},
+			"tuned":      {Model: ir.ServingModel{StorageURI: "s3://acme-models/skin/tune-5e0c7d2a91"}},
 		},
 	}}
 	sys := &ir.System{Name: "skin-lesion", Environments: []*ir.Environment{env}}
 
 	chains := lineage.Trace(t.Context(), sys, "", src, false)
-	require.Len(t, chains, 2)
+	require.Len(t, chains, 3)
 	assert.Nil(t, chains[0].Versions[0].Record, "without search, no record for v7")
 	require.NotNil(t, chains[0].Versions[1].Record)
 	assert.Equal(t, "retrain-x7k2p", chains[0].Versions[1].Record.Run.Name)
@@ -137,6 +138,11 @@ func TestTraceFromBucket(t *testing.T) {
 	assert.False(t, chains[0].Versions[1].Found)
 	assert.Nil(t, chains[1].Versions[0].Record, "no run produced triage/v1")
 	assert.Empty(t, chains[1].Versions[0].Problem)
+	// A model a sweep's best trial produced is found in the sweep's record.
+	require.Len(t, chains, 3)
+	require.NotNil(t, chains[2].Versions[0].Record)
+	assert.Equal(t, "s3://acme-ml-artifacts/"+dir+"resnet-tune/sweep-1.json", chains[2].Versions[0].Lineage)
+	assert.Equal(t, "sweep resnet-tune", chains[2].Versions[0].Record.Of())
 	assert.Equal(t, []string{dir}, st.lists, "listed once per environment")
 	assert.Contains(t, opened, "s3://acme-ml-artifacts")
 

@@ -85,6 +85,9 @@ type Trial struct {
 	Status     string             `json:"status"`
 	Parameters map[string]string  `json:"parameters"`
 	Metrics    map[string]float64 `json:"metrics"`
+	// Models are the storage URIs among the outputs of a trial that ran a
+	// pipeline, by the pipeline's step and output.
+	Models []Model `json:"models,omitempty"`
 }
 
 // Of says what ran: "pipeline NAME" or "sweep NAME".

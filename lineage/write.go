@@ -167,13 +167,14 @@ type history struct {
 		Status     string                     `json:"status"`
 		Parameters map[string]json.RawMessage `json:"parameters"`
 		Metrics    map[string]float64         `json:"metrics"`
+		Models     map[string]string          `json:"models"`
 	} `json:"trials"`
 	Reason string `json:"reason"`
 }
 
 // sweep fills in a sweep's search from its inputs. The best trial's
-// parameters and metrics are the record's own, so the record of a sweep
-// reads like that of a pipeline run that trained the best model.
+// parameters, metrics and models are the record's own, so the record of
+// a sweep reads like that of a pipeline run that trained the best model.
 func (r *Record) sweep(in Inputs) error {
 	sw := &Sweep{Name: in.Sweep, Algorithm: in.Algorithm, Objective: Objective{Metric: in.Objective, Goal: in.Goal}, Trials: []Trial{}}
 	if in.Goal != "maximize" && in.Goal != "minimize" {
@@ -200,6 +201,10 @@ func (r *Record) sweep(in Inputs) error {
 			for k, v := range t.Parameters {
 				tr.Parameters[k] = scalar(v)
 			}
+			for _, k := range slices.Sorted(maps.Keys(t.Models)) {
+				step, out, _ := strings.Cut(k, ".")
+				tr.Models = append(tr.Models, Model{URI: t.Models[k], Step: step, Output: out})
+			}
 			sw.Trials = append(sw.Trials, tr)
 		}
 	}
@@ -213,6 +218,8 @@ func (r *Record) sweep(in Inputs) error {
 		for k, v := range sw.Trials[i].Metrics {
 			r.Metrics[b+"."+k] = v
 		}
+		// The best trial's models are what the sweep produced.
+		r.Models = append(r.Models, sw.Trials[i].Models...)
 	}
 	r.Sweep = sw
 	return nil

@@ -75,9 +75,10 @@ var failed = lineage.Inputs{
 	URI:        "s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/retrain/retrain-q2m8d.json",
 }
 
-// The exit handler of skin-lesion's resnet-tune sweep after a run that
-// reached its target on the third trial; the history is what the sweep's
-// bookkeeping (selector.py record) kept.
+// The exit handler of a sweep after a run that reached its target on the
+// third trial; the history is what the sweep's bookkeeping (selector.py
+// record) kept. Its trials run a pipeline whose evaluate step outputs the
+// model's URI.
 var sweepRun = lineage.Inputs{
 	System: "skin-lesion", Namespace: "derm-ml", Environment: "prod",
 	Sweep: "resnet-tune", Algorithm: "sobol", Objective: "val_accuracy", Goal: "maximize", Target: "0.92",
@@ -89,7 +90,7 @@ var sweepRun = lineage.Inputs{
 	History: `{"reason":"target reached by trial 5e0c7d2a91","rounds":2,"trials":[` +
 		`{"metrics":{"val_accuracy":0.884,"val_loss":0.41},"name":"a41f09c3b2","parameters":{"batch":"32","lr":"0.0001"},"round":0,"status":"Succeeded"},` +
 		`{"metrics":{},"name":"c7d1e2f3a4","parameters":{"batch":"128","lr":"0.1"},"round":0,"status":"Failed"},` +
-		`{"metrics":{"val_accuracy":0.931,"val_loss":0.22},"name":"5e0c7d2a91","parameters":{"batch":64,"lr":"0.00316"},"round":1,"status":"Succeeded"}]}`,
+		`{"metrics":{"val_accuracy":0.931,"val_loss":0.22},"models":{"evaluate.model_uri":"s3://acme-models/skin/tune-5e0c7d2a91"},"name":"5e0c7d2a91","parameters":{"batch":64,"lr":"0.00316"},"round":1,"status":"Succeeded"}]}`,
 	Best: "5e0c7d2a91",
 	URI:  "s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/resnet-tune/resnet-tune-4wq9z.json",
 }
@@ -163,6 +164,11 @@ func TestSweepRecord(t *testing.T) {
 	// the record's own.
 	assert.Equal(t, map[string]string{"batch": "64", "lr": "0.00316"}, r.Parameters)
 	assert.Equal(t, map[string]float64{"5e0c7d2a91.val_accuracy": 0.931, "5e0c7d2a91.val_loss": 0.22}, r.Metrics)
+	// ... and so are its models.
+	want := []lineage.Model{{URI: "s3://acme-models/skin/tune-5e0c7d2a91", Step: "evaluate", Output: "model_uri"}}
+	assert.Equal(t, want, r.Sweep.Trials[2].Models)
+	assert.Equal(t, want, r.Models)
+	assert.Empty(t, r.Sweep.Trials[0].Models)
 
 	r, err = lineage.Build(sweepStopped)
 	require.NoError(t, err)

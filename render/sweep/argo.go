@@ -383,8 +383,14 @@ func (b *builder) trial() wfv1.Template {
 		}}})
 		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.parameters." + metricsKey + " : ''}}"
 	}
+	collectArgs := []string{"item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output}
+	if b.p != nil {
+		// The models the trial's pipeline run produced, for the lineage
+		// record: guarded as the metrics are.
+		collectArgs = append(collectArgs, "models", "{{=steps.outputs.status == 'Succeeded' ? steps.outputs.outputs.parameters.models : ''}}")
+	}
 	steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "collect", Template: "collect",
-		Arguments: args("item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output)}}})
+		Arguments: args(collectArgs...)}}})
 	return wfv1.Template{
 		Name:    "trial",
 		Inputs:  wfv1.Inputs{Parameters: in},
@@ -586,7 +592,10 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 	}, "")
 	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
-	read.Outputs.Parameters = []wfv1.Parameter{{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}}}
+	read.Outputs.Parameters = []wfv1.Parameter{
+		{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}},
+		{Name: "models", ValueFrom: &wfv1.ValueFrom{Path: outDir + "/models", Default: wfv1.AnyStringPtr("{}")}},
+	}
 	read.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
 	return []wfv1.Template{run, read}, nil
 }
@@ -631,9 +640,14 @@ func (b *builder) selector(mode string, inputs []string, env map[string]ir.EnvVa
 	return t
 }
 
-// collect turns one trial's output into its record.
+// collect turns one trial's output into its record: its metrics, and a
+// pipeline trial's models.
 func (b *builder) collect() wfv1.Template {
-	t := b.selector("collect", []string{"output"}, map[string]ir.EnvVar{
+	inputs := []string{"output"}
+	if b.p != nil {
+		inputs = append(inputs, "models")
+	}
+	t := b.selector("collect", inputs, map[string]ir.EnvVar{
 		"KILN_TRIAL":  {Value: argo.InputParameter("item")},
 		"KILN_STATUS": {Value: argo.InputParameter("status")},
 	}, []string{"record"})
