@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,6 +153,7 @@ func isDir(p string) bool {
 type lineageRecordOptions struct {
 	in       lineage.Inputs
 	history  string
+	katib    string
 	file     string
 	uriFile  string
 	finished string
@@ -178,14 +180,34 @@ the spec revision of the record.
 A sweep's run (--sweep instead of --pipeline) records its search: the
 algorithm, the objective, every trial (parameters, status, metrics) from
 --history-file, the JSON history the sweep's bookkeeping keeps, and the best
-trial (--best), whose parameters and metrics become the record's own.`,
-		Example: `  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
+trial (--best), whose parameters and metrics become the record's own.
+
+A Katib sweep's Experiment has no exit handler to run this: after it ended,
+--katib FILE writes its record from the Experiment and its Trials as kubectl
+prints them (the sweep, algorithm, objective, trials, best trial and run times
+come from them; give --system, --namespace, --env, --dataset, --uri).`,
+		Example: `  kubectl -n derm-ml get experiment/resnet-tune-d0ec9304 trials -l katib.kubeflow.org/experiment=resnet-tune-d0ec9304 -o json |
+    kiln lineage record --katib - --system skin-lesion --namespace derm-ml --env prod \
+      --dataset isic=s3://acme-derm/isic-2020/ --file record.json
+  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
       --run-name retrain-x7k2p --phase Succeeded --started 2026-12-07T02:00:04Z \
       --dataset isic=s3://acme-derm/isic-2020/ --param epochs=30 --output evaluate.accuracy=0.93 \
       --uri s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/retrain/retrain-x7k2p.json \
       --file /tmp/lineage/record.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.in.Finished = time.Now()
+			if o.katib != "" {
+				// A Katib Experiment's record, from what the cluster
+				// holds of it.
+				b, err := readInput(o.katib)
+				if err != nil {
+					return err
+				}
+				if err := lineage.KatibInputs(b, &o.in); err != nil {
+					return usageError{err}
+				}
+			}
 			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "run-name": o.in.RunName, "file": o.file} {
 				if v == "" {
 					return usageError{fmt.Errorf("--%s is required", name)}
@@ -208,7 +230,6 @@ trial (--best), whose parameters and metrics become the record's own.`,
 				}
 				o.in.History = string(b)
 			}
-			o.in.Finished = time.Now()
 			if o.finished != "" {
 				t, err := time.Parse(time.RFC3339, o.finished)
 				if err != nil {
@@ -258,6 +279,7 @@ trial (--best), whose parameters and metrics become the record's own.`,
 	f.StringVar(&in.Target, "target", "", "the sweep's target value of the objective, if any")
 	f.StringVar(&o.history, "history-file", "", "file holding the sweep's history of trials (JSON, as its bookkeeping keeps it)")
 	f.StringVar(&in.Best, "best", "", "the sweep's best trial ({{workflow.outputs.parameters.kiln-best-trial}})")
+	f.StringVar(&o.katib, "katib", "", "a Katib sweep's Experiment and Trials, as 'kubectl get experiment/NAME trials -l katib.kubeflow.org/experiment=NAME -o json' prints them (- for stdin): the sweep, search, trials and run come from them")
 	f.StringVar(&in.URI, "uri", "", "where the record is stored")
 	f.StringVar(&o.file, "file", "", "file to write the record to")
 	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")
@@ -266,6 +288,14 @@ trial (--best), whose parameters and metrics become the record's own.`,
 	f.StringVar(&o.finished, "finished", "", "when the run finished, RFC 3339 (default: now)")
 	_ = f.MarkHidden("finished")
 	return cmd
+}
+
+// readInput reads the file name, or standard input for "-".
+func readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(name)
 }
 
 // writeOut writes b to name, creating its directory.

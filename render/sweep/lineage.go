@@ -41,7 +41,7 @@ const (
 var lineageResources = ir.Resources{CPU: "50m", Memory: "128Mi"}
 
 // katibNoLineage is why a Katib sweep writes no record.
-const katibNoLineage = "a Katib Experiment has no exit handler: nothing of kiln's runs when it ends to write the record (use the Argo backend for lineage, or set lineage: false)"
+const katibNoLineage = "a Katib Experiment has no exit handler: nothing of kiln's runs when it ends to write the record. Write it once the Experiment has ended with 'kiln lineage record --katib' (from kubectl's JSON of the Experiment and its Trials), use the Argo backend, or set lineage: false"
 
 // lineageImage is the image that runs `kiln lineage record`: the
 // system's images.kiln, else the sweep's tools.kiln.
