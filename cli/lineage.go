@@ -51,8 +51,9 @@ bucket instead (s3://BUCKET/KEY is read from DIR/KEY). A record that cannot be
 read is said so, and the rest still prints.
 
 --find looks, for a served model whose spec names no record (promoted by
-hand, such as a sweep's best model), through the records of the environment's runs in its artifact
-repository for the newest that produced or promoted it.
+hand, such as a sweep's best model), through the records of the
+environment's runs in its artifact repository for the newest that produced
+or promoted it.
 
 -o text (the default) is for people, -o json for programs, -o mermaid draws
 the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
