@@ -281,6 +281,7 @@ come from them; give --system, --namespace, --env, --dataset, --uri).`,
 	f.StringVar(&o.history, "history-file", "", "file holding the sweep's history of trials (JSON, as its bookkeeping keeps it)")
 	f.StringVar(&in.Best, "best", "", "the sweep's best trial ({{workflow.outputs.parameters.kiln-best-trial}})")
 	f.StringVar(&o.katib, "katib", "", "a Katib sweep's Experiment and Trials, as 'kubectl get experiment/NAME trials -l katib.kubeflow.org/experiment=NAME -o json' prints them (- for stdin): the sweep, search, trials and run come from them")
+	f.StringArrayVar(&in.Images, "image", nil, "an image the run built, NAME=REF@DIGEST (repeatable)")
 	f.StringVar(&in.URI, "uri", "", "where the record is stored")
 	f.StringVar(&o.file, "file", "", "file to write the record to")
 	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")

@@ -53,6 +53,20 @@ type Record struct {
 	Models []Model `json:"models"`
 	// Promotions are the changes the run's promote steps made.
 	Promotions []Promotion `json:"promotions"`
+	// Images are the images the run built (images.<name>.build) and its
+	// steps ran; absent when it built none.
+	Images []Image `json:"images,omitempty"`
+}
+
+// Image is an image a run built and pushed.
+type Image struct {
+	// Name is the spec's images entry.
+	Name string `json:"name"`
+	// Ref is the reference the build pushed to (repository and tag).
+	Ref string `json:"ref"`
+	// Digest is what the build pushed, which the run's steps ran as
+	// repository@digest; absent when the build did not finish.
+	Digest string `json:"digest,omitempty"`
 }
 
 // Sweep is what a sweep's run searched and found.

@@ -38,6 +38,9 @@ type Inputs struct {
 	Promotions []string
 	// URI is where the record is stored.
 	URI string
+	// Images are the images the run built, as NAME=REF@DIGEST, the
+	// digest being the build step's output.
+	Images []string
 
 	// A sweep's run names the sweep instead of a pipeline, with its
 	// search: the algorithm, the objective (Goal: maximize or minimize;
@@ -152,6 +155,24 @@ func Build(in Inputs) (*Record, error) {
 			r.Spec.Revision = pr.Commit
 		}
 	}
+	for _, im := range in.Images {
+		name, v, err := pair(im, "--image")
+		if err != nil {
+			return nil, err
+		}
+		// The digest follows the last '@': a ref may hold none, a
+		// registry host may hold a port (host:5000/repo:tag).
+		i := strings.LastIndex(v, "@")
+		if i <= 0 {
+			return nil, fmt.Errorf("--image %s: want NAME=REF@DIGEST", im)
+		}
+		img := Image{Name: name, Ref: v[:i]}
+		if d := strings.TrimSpace(v[i+1:]); d != "" && !Unresolved(d) {
+			img.Digest = d
+		}
+		r.Images = append(r.Images, img)
+	}
+	slices.SortFunc(r.Images, func(a, b Image) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(r.Models, func(a, b Model) int {
 		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Output, b.Output), cmp.Compare(a.URI, b.URI))
 	})
