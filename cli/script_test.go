@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/lineage/store/storetest"
 )
 
 // update rewrites the cmp files of failing scripts: go test ./cli -update.
@@ -62,6 +63,22 @@ func TestScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			// Each script has a render cache of its own, empty at first.
 			env.Setenv("KILN_CACHE", filepath.Join(env.WorkDir, ".kiln-cache"))
+			// Object storage for kiln lineage: S3 and Cloud Storage
+			// served from $WORK/buckets/<bucket>/<key>, with credentials
+			// that are only ever sent there.
+			buckets := storetest.New(filepath.Join(env.WorkDir, "buckets"))
+			env.Defer(buckets.Close)
+			for k, v := range map[string]string{
+				"AWS_ENDPOINT_URL_S3":         buckets.URL,
+				"AWS_ACCESS_KEY_ID":           "AKIDKILNTEST",
+				"AWS_SECRET_ACCESS_KEY":       "kiln-test",
+				"AWS_EC2_METADATA_DISABLED":   "true",
+				"AWS_CONFIG_FILE":             filepath.Join(env.WorkDir, ".aws-config"),
+				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(env.WorkDir, ".aws-credentials"),
+				"STORAGE_EMULATOR_HOST":       strings.TrimPrefix(buckets.URL, "http://"),
+			} {
+				env.Setenv(k, v)
+			}
 			for _, dir := range []string{"examples", filepath.Join("testdata", "broken")} {
 				if err := os.CopyFS(filepath.Join(env.WorkDir, filepath.Base(dir)), os.DirFS(filepath.Join(root, dir))); err != nil {
 					return err
