@@ -76,6 +76,28 @@ func (e *executor) kilnStep(ctx context.Context, tmpl map[string]any) (outputs m
 	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
 		return nil, false, err.Error()
 	}
+	// Raw input artifacts (a sweep's history for its lineage step) are
+	// files argoexec's init container writes before the main container
+	// starts; any other input artifact is not simulated.
+	ins, _, _ := unstructured.NestedSlice(tmpl, "inputs", "artifacts")
+	for _, a := range ins {
+		am, _ := a.(map[string]any)
+		path, _ := am["path"].(string)
+		data, isRaw, _ := unstructured.NestedString(am, "raw", "data")
+		if !isRaw || path == "" {
+			return nil, false, fmt.Sprintf("input artifact %v: only raw artifacts are simulated", am["name"])
+		}
+		dst := inPod(path)
+		if dst == path {
+			return nil, false, fmt.Sprintf("input artifact %v: path %s is outside the simulated /tmp", am["name"], path)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, false, err.Error()
+		}
+		if err := os.WriteFile(dst, []byte(data), 0o644); err != nil {
+			return nil, false, err.Error()
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, cl.kiln, argv...)
