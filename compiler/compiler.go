@@ -118,6 +118,8 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	c.src = c.pos.collectSources(specInst.Files)
 	stop()
 	stop = c.timer(evaluatePhase)
+	restoreGC := relaxGC()
+	defer restoreGC()
 	user := cctx.BuildInstance(specInst)
 	c.user = user
 	if err := user.Err(); err != nil {
@@ -149,6 +151,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	// metadata, into the plain values overrides patch, and into the spec
 	// of every environment without overrides.
 	baseJSON, err := v.MarshalJSON()
+	restoreGC()
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
 		return nil
