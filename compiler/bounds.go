@@ -54,55 +54,23 @@ type bounds struct {
 // their JSON names (the schema's names), map entries by key and list
 // elements by index.
 func (b bounds) walk(path string, v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			b.walk(path, v.Elem())
-		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" {
-				continue
+	walkFields(path, v, func(at *irPath, _ string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.String:
+			if v.Type() != quantityType || v.String() == "" {
+				return
 			}
-			if f.Anonymous && name == "" {
-				b.walk(path, v.Field(i))
-				continue
+			if _, err := resource.ParseQuantity(v.String()); err != nil {
+				b.report(at.String(), "%q is not a quantity Kubernetes accepts (%v); write a number with an optional suffix, such as 500m, 8, 64Gi or 1e3", v.String(), err)
 			}
-			if name == "" {
-				name = f.Name
+		case reflect.Int:
+			// int64 fields in the IR (user and group IDs) are int64 in
+			// Kubernetes too; int fields are int32 there.
+			if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
+				b.report(at.String(), "%d is out of range: at most %d (Kubernetes stores counts such as replicas, ports and limits as 32-bit integers)", n, math.MaxInt32)
 			}
-			b.walk(ir.Join(path, name), v.Field(i))
 		}
-	case reflect.Map:
-		if v.Type().Key().Kind() != reflect.String {
-			return
-		}
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		for _, key := range keys {
-			b.walk(ir.Join(path, key.String()), v.MapIndex(key))
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			b.walk(ir.Index(path, i), v.Index(i))
-		}
-	case reflect.String:
-		if v.Type() != quantityType || v.String() == "" {
-			return
-		}
-		if _, err := resource.ParseQuantity(v.String()); err != nil {
-			b.report(path, "%q is not a quantity Kubernetes accepts (%v); write a number with an optional suffix, such as 500m, 8, 64Gi or 1e3", v.String(), err)
-		}
-	case reflect.Int:
-		// int64 fields in the IR (user and group IDs) are int64 in
-		// Kubernetes too; int fields are int32 there.
-		if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
-			b.report(path, "%d is out of range: at most %d (Kubernetes stores counts such as replicas, ports and limits as 32-bit integers)", n, math.MaxInt32)
-		}
-	}
+	})
 }
 
 // reportHugeNumber turns a decoding failure on a whole number too large

@@ -118,6 +118,8 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	c.src = c.pos.collectSources(specInst.Files)
 	stop()
 	stop = c.timer(evaluatePhase)
+	restoreGC := relaxGC()
+	defer restoreGC()
 	user := cctx.BuildInstance(specInst)
 	c.user = user
 	if err := user.Err(); err != nil {
@@ -149,6 +151,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	// metadata, into the plain values overrides patch, and into the spec
 	// of every environment without overrides.
 	baseJSON, err := v.MarshalJSON()
+	restoreGC()
 	if err != nil {
 		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
 		return nil
@@ -255,15 +258,6 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	// JSON is decoded as it is.
 	b := baseJSON
 	if len(overrides) > 0 {
-		eff := clone(base).(map[string]any)
-		baseImages, _ := base["images"].(map[string]any)
-		overImages, _ := overrides["images"].(map[string]any)
-		if len(overImages) > 0 {
-			if c.imageRefs == nil {
-				c.imageRefs = collectImageRefs(c.user)
-			}
-			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, false)
-		}
 		patch := clone(overrides).(map[string]any)
 		// Overrides of entries the base lacks were reported by
 		// checkOverrides; applying them would only add noise about the
@@ -277,6 +271,19 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 					}
 				}
 			}
+		}
+		baseImages, _ := base["images"].(map[string]any)
+		overImages, _ := overrides["images"].(map[string]any)
+		var eff map[string]any
+		if len(overImages) > 0 {
+			// An image override changes fields anywhere in the spec.
+			eff = clone(base).(map[string]any)
+			if c.imageRefs == nil {
+				c.imageRefs = collectImageRefs(c.user)
+			}
+			substituteImageRefs(eff, c.imageRefs, env.Name, baseImages, overImages, false)
+		} else {
+			eff = copyAlong(base, patch)
 		}
 		applyOverrides(eff, patch, "", ir.Join(envPath, "overrides"), src)
 		if len(overImages) > 0 {
@@ -343,6 +350,26 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	env.Spec = &doc.Spec
 	env.Sources = src
 	return true
+}
+
+// copyAlong returns base for applyOverrides to patch with patch: the
+// objects patch merges into (those it names that are objects in both) are
+// copies, the rest is shared with base, which the patching leaves as it
+// is. An environment's overrides name a few entries of a large spec, and
+// changedParts sees an entry that is still base's own at once
+// (reflect.DeepEqual stops at a map that is the same map), where copying
+// the whole spec and comparing it value by value cost more than checking
+// what changed against the schema.
+func copyAlong(base, patch map[string]any) map[string]any {
+	out := maps.Clone(base)
+	for k, pv := range patch {
+		pm, pIsMap := pv.(map[string]any)
+		bm, bIsMap := base[k].(map[string]any)
+		if pIsMap && bIsMap {
+			out[k] = copyAlong(bm, pm)
+		}
+	}
+	return out
 }
 
 // toJSON decodes an exported value as plain JSON values, keeping numbers

@@ -238,9 +238,9 @@ func (c *compilation) checkPolicy(p *policy, sys *ir.System, env *ir.Environment
 		}
 	})
 	if r, ok := rule("images"); ok {
-		walkFields("", reflect.ValueOf(env.Spec), func(path, field string, v reflect.Value) {
+		walkFields("", reflect.ValueOf(env.Spec), func(at *irPath, field string, v reflect.Value) {
 			if field == "image" && v.Kind() == reflect.String && v.String() != "" {
-				breaks(r, path, fmt.Sprintf("image %q", v.String()), v.String())
+				breaks(r, at.String(), fmt.Sprintf("image %q", v.String()), v.String())
 			}
 		})
 		// The image that builds images runs in the cluster too.

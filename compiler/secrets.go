@@ -114,21 +114,21 @@ func (k checker) checkCredentials() {
 		}
 		k.errorf(path, "this literal %s, and kiln would write it in plain text into the manifests: put it in a Secret and refer to it ({secret: \"<name>\", key: \"<key>\"} in env), or, if it is not a secret, mark the field @kiln(notsecret)", why)
 	}
-	walkFields("", reflect.ValueOf(k.env.Spec), func(path, field string, v reflect.Value) {
+	walkFields("", reflect.ValueOf(k.env.Spec), func(at *irPath, field string, v reflect.Value) {
 		switch {
 		case v.Type() == envMapType:
 			for _, name := range slices.Sorted(maps.Keys(v.Interface().(map[string]ir.EnvVar))) {
 				e := v.Interface().(map[string]ir.EnvVar)[name]
 				if e.Secret == nil {
 					if why := looksLikeCredential(name, e.Value); why != "" {
-						report(ir.Join(path, name), why)
+						report(ir.Join(at.String(), name), why)
 					}
 				}
 			}
 		case v.Type() == argsMapType:
 			for _, name := range slices.Sorted(maps.Keys(v.Interface().(map[string]ir.Value))) {
 				if why := looksLikeCredential(name, v.Interface().(map[string]ir.Value)[name].String()); why != "" {
-					report(ir.Join(path, name), why)
+					report(ir.Join(at.String(), name), why)
 				}
 			}
 		case v.Type() == stringsType && slices.Contains(argListNames, field):
@@ -141,7 +141,7 @@ func (k checker) checkCredentials() {
 					name = strings.TrimLeft(args[i-1], "-")
 				}
 				if why := looksLikeCredential(name, value); why != "" {
-					report(ir.Index(path, i), why)
+					report(ir.Index(at.String(), i), why)
 				}
 			}
 		}
@@ -177,57 +177,4 @@ func toCUEPath(path string) cue.Path {
 		sels = append(sels, cue.Str(label))
 	}
 	return cue.MakePath(sels...)
-}
-
-// walkFields calls f with every value in v, the value at CUE path, and the
-// name of the field holding it, following fields by their JSON names as
-// checkBounds does.
-func walkFields(path string, v reflect.Value, f func(path, field string, v reflect.Value)) {
-	var walk func(path, field string, v reflect.Value)
-	walk = func(path, field string, v reflect.Value) {
-		if !v.IsValid() {
-			return
-		}
-		f(path, field, v)
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if !v.IsNil() {
-				walk(path, field, v.Elem())
-			}
-		case reflect.Struct:
-			t := v.Type()
-			for i := range t.NumField() {
-				fd := t.Field(i)
-				name, _, _ := strings.Cut(fd.Tag.Get("json"), ",")
-				if !fd.IsExported() || name == "-" {
-					continue
-				}
-				if fd.Anonymous && name == "" {
-					walk(path, field, v.Field(i))
-					continue
-				}
-				if name == "" {
-					name = fd.Name
-				}
-				walk(ir.Join(path, name), name, v.Field(i))
-			}
-		case reflect.Map:
-			if v.Type().Key().Kind() != reflect.String {
-				return
-			}
-			keys := v.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-			for _, key := range keys {
-				walk(ir.Join(path, key.String()), key.String(), v.MapIndex(key))
-			}
-		case reflect.Slice, reflect.Array:
-			if v.Type() == stringsType || v.Type().Elem().Kind() == reflect.Uint8 {
-				return
-			}
-			for i := range v.Len() {
-				walk(ir.Index(path, i), field, v.Index(i))
-			}
-		}
-	}
-	walk(path, "", v)
 }

@@ -126,13 +126,13 @@ func (k checker) checkValues() {
 			k.errorf(ir.Join(path, "gpuProduct"), "invalid GPU product %q: it becomes the value of node selector nvidia.com/gpu.product, and the pods would be refused: %s; write the node label's value, such as NVIDIA-A100-SXM4-80GB", r.GPUProduct, strings.Join(errs, "; "))
 		}
 	})
-	walkFields("", reflect.ValueOf(s), func(path, _ string, v reflect.Value) {
+	walkFields("", reflect.ValueOf(s), func(at *irPath, _ string, v reflect.Value) {
 		if v.Type() != envMapType {
 			return
 		}
 		for _, name := range slices.Sorted(maps.Keys(v.Interface().(map[string]ir.EnvVar))) {
 			if errs := validation.IsEnvVarName(name); len(errs) > 0 {
-				k.errorf(ir.Join(path, name), "invalid environment variable name %q: %s", name, strings.Join(errs, "; "))
+				k.errorf(ir.Join(at.String(), name), "invalid environment variable name %q: %s", name, strings.Join(errs, "; "))
 			}
 		}
 	})
@@ -189,10 +189,10 @@ var resourcesType = reflect.TypeFor[ir.Resources]()
 // walkResources calls f with every ir.Resources in v, the value at CUE
 // path.
 func walkResources(path string, v reflect.Value, f func(string, *ir.Resources)) {
-	walkFields(path, v, func(path, _ string, v reflect.Value) {
+	walkFields(path, v, func(at *irPath, _ string, v reflect.Value) {
 		if v.Type() == resourcesType {
 			r := v.Interface().(ir.Resources)
-			f(path, &r)
+			f(at.String(), &r)
 		}
 	})
 }
