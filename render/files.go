@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -175,6 +176,18 @@ func Marshal(obj any) ([]byte, error) {
 	// kiln renders desired state only; some types (PodDisruptionBudget,
 	// HorizontalPodAutoscaler) marshal zero status fields regardless.
 	delete(m, "status")
+	b, err := appendYAML(nil, m)
+	if errors.Is(err, errFallback) {
+		return marshalGoYAML(m)
+	}
+	return b, err
+}
+
+// marshalGoYAML is what Marshal did before kiln had its own emitter, and
+// what it still does for the documents that emitter leaves to go-yaml
+// (emit.go): the values, numbers resolved, to go-yaml in kiln's key
+// order. It changes m.
+func marshalGoYAML(m map[string]any) ([]byte, error) {
 	if err := resolveNumbers(m); err != nil {
 		return nil, err
 	}
