@@ -50,7 +50,9 @@ the output:
     reported;
   - the committed output directory (--out) must equal a fresh render: any
     file that differs, is missing or is stale is reported as drift, with its
-    path, and fails the check. Run 'kiln render' and commit to fix it.
+    path, and fails the check (so is the output of a system whose spec was
+    removed or renamed, as render would delete it). Run 'kiln render' and
+    commit to fix it.
     When the output is not committed beside the spec but published to
     another repository ('kiln publish'), pass --no-drift.
 
@@ -109,6 +111,13 @@ request.`,
 			progress.Clear()
 			if !diags.HasErrors() {
 				diags = append(diags, fleet.Check(results)...)
+			}
+			if out != "" && !diags.HasErrors() {
+				d, err := goneDrift(out, args, results, dirs)
+				if err != nil {
+					return err
+				}
+				diags = append(diags, d...)
 			}
 			if err := a.report(f, diags.Sort()); err != nil {
 				return err

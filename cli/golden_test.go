@@ -34,6 +34,15 @@ func renderExample(t *testing.T, name string) map[string]string {
 		}
 		files[filepath.ToSlash(p)] = st.Content
 	}
+	// The index records the spec's directory relative to the output,
+	// here a temporary directory: the golden holds it as if the output
+	// were examples/deploy (render_gone_systems.txtar tests the paths).
+	src := filepath.ToSlash(filepath.Join(repoRoot(t), "examples", name))
+	rel, err := filepath.Rel(out, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[".kiln-index"] = strings.Replace(files[".kiln-index"], " "+filepath.ToSlash(rel)+"\n", " ../"+name+"\n", 1)
 	return files
 }
 

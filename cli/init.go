@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -64,7 +65,7 @@ and 'cue vet' check what kiln checks.`,
   kiln init --force ./spec     # after upgrading kiln: refresh the vendored schema`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runInit(args[0], o)
+			return a.runInit(cmd.Context(), args[0], o)
 		},
 	}
 	cmd.Flags().StringVar(&o.name, "name", "", "system name (default: the directory name)")
@@ -74,7 +75,7 @@ and 'cue vet' check what kiln checks.`,
 	return cmd
 }
 
-func (a *app) runInit(dir string, o initOptions) error {
+func (a *app) runInit(ctx context.Context, dir string, o initOptions) error {
 	tmpl, ok := initTemplates[o.template]
 	if !ok {
 		return usageError{fmt.Errorf("unknown template %q: want one of %s", o.template, strings.Join(slices.Sorted(maps.Keys(initTemplates)), ", "))}
@@ -87,7 +88,7 @@ func (a *app) runInit(dir string, o initOptions) error {
 		if !o.force {
 			return usageError{fmt.Errorf("%s already has .cue files; use --force to refresh its vendored schema", dir)}
 		}
-		return a.refreshSchema(dir, abs)
+		return a.refreshSchema(ctx, dir, abs)
 	}
 	name := o.name
 	if name == "" {
@@ -139,7 +140,7 @@ func (a *app) runInit(dir string, o initOptions) error {
 			return err
 		}
 	}
-	if err := writeFiles(abs, files); err != nil {
+	if err := a.guardWrite(ctx, func() error { return writeFiles(abs, files) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "created %s: edit system.cue, then run: kiln vet %s && kiln render %s\n", dir, dir, dir)
@@ -185,7 +186,7 @@ func writeFiles(root string, files map[string][]byte) error {
 // longer has are removed, and nothing else is touched. A spec without a
 // module gets one in dir, as init would have written it, so the vendored
 // schema resolves.
-func (a *app) refreshSchema(dir, abs string) error {
+func (a *app) refreshSchema(ctx context.Context, dir, abs string) error {
 	root := moduleRoot(abs)
 	if root != "" {
 		// kiln's own repository imports the schema from its source;
@@ -211,26 +212,36 @@ func (a *app) refreshSchema(dir, abs string) error {
 	if err != nil {
 		return err
 	}
-	changed, removed := 0, 0
+	var stale []string
 	for _, p := range old {
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		if _, keep := files[rel]; keep {
-			continue
+		if _, keep := files[rel]; !keep {
+			stale = append(stale, p)
 		}
-		if err := os.Remove(p); err != nil {
-			return err
-		}
-		removed++
 	}
+	changed, removed := 0, len(stale)
 	for rel, b := range files {
 		if cur, err := os.ReadFile(filepath.Join(root, rel)); err != nil || !bytes.Equal(cur, b) {
 			changed++
 		}
 	}
-	if err := writeFiles(root, files); err != nil {
+	// A signal waits for the files to be written and the stale ones
+	// removed: the vendored schema is never half old, half new.
+	err = a.guardWrite(ctx, func() error {
+		if err := writeFiles(root, files); err != nil {
+			return err
+		}
+		for _, p := range stale {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	shown := filepath.Join(dir, schemaVendorDir)

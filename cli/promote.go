@@ -96,8 +96,13 @@ KILN_GIT_TOKEN and GITHUB_TOKEN.`,
 				if o.git.github {
 					return usageError{fmt.Errorf("--github needs --repo")}
 				}
-				res, err := promote.Apply(cmd.Context(), o.spec, req)
+				// Planning evaluates CUE, which a signal does not wait for;
+				// only the write holds off the handler's exit.
+				res, err := promote.Plan(cmd.Context(), o.spec, req)
 				if err != nil {
+					return a.promoteError(o.spec, err)
+				}
+				if err := a.guardWrite(cmd.Context(), func() error { return promote.Write(o.spec, res) }); err != nil {
 					return a.promoteError(o.spec, err)
 				}
 				a.printEdits(filepath.ToSlash(o.spec), res)

@@ -55,7 +55,10 @@ to stderr as text with it, so stdout holds nothing but the stream.
 Writing is all or nothing: when the spec has errors nothing is written and the
 previous output is left as it was. kiln keeps an index of the files it wrote
 (<out>/.kiln-index); it deletes only those, when they become stale, and never
-touches files it did not generate.`,
+touches files it did not generate. The index also records the spec directory
+each system was rendered from: a full render (no -e) of that directory, or of
+a DIR/... above it, that no longer produces the system (its spec was removed
+or renamed) deletes the system's files.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
   kiln render --out deploy ./...   # every spec in the repository
@@ -131,13 +134,21 @@ touches files it did not generate.`,
 				objects += countObjects(res)
 			}
 			stop()
+			var sources map[string]string
+			if len(o.envs) == 0 {
+				gone, srcs, err := goneSystems(o.out, args, results, dirs)
+				if err != nil {
+					return err
+				}
+				scopes, sources = append(scopes, gone), srcs
+			}
 			scope := func(p string) bool {
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
 			stop = st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
-				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done()})
+				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done(), Sources: sources})
 				return err
 			})
 			stop()

@@ -221,12 +221,38 @@ func Apply(ctx context.Context, dir string, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range slices.Sorted(maps.Keys(res.Files)) {
-		if err := writeFile(filepath.Join(dir, filepath.FromSlash(name)), res.Files[name]); err != nil {
-			return nil, err
-		}
+	if err := Write(dir, res); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// Write writes a planned promotion's changed files into the spec in dir,
+// all or none as far as it can: each file is first written to a temporary
+// file beside it, and only once all of them are does any replace its
+// target, so a failure while writing leaves the spec as it was.
+func Write(dir string, res *Result) error {
+	names := slices.Sorted(maps.Keys(res.Files))
+	staged := map[string]string{}
+	defer func() {
+		for _, tmp := range staged {
+			os.Remove(tmp)
+		}
+	}()
+	for _, name := range names {
+		tmp, err := stage(filepath.Join(dir, filepath.FromSlash(name)), res.Files[name])
+		if err != nil {
+			return err
+		}
+		staged[name] = tmp
+	}
+	for _, name := range names {
+		if err := os.Rename(staged[name], filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+			return err
+		}
+		delete(staged, name)
+	}
+	return nil
 }
 
 func checkRequest(req Request) error {
@@ -242,29 +268,34 @@ func checkRequest(req Request) error {
 	return nil
 }
 
-// writeFile replaces name atomically, keeping its mode.
-func writeFile(name string, b []byte) error {
+// stage writes b to a temporary file beside name, with name's mode (0644
+// for a new file), and returns the temporary file's name.
+func stage(name string, b []byte) (_ string, err error) {
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(name); err == nil {
 		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".kiln-tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp.Name(), name)
+	return tmp.Name(), nil
 }
 
 type file struct {

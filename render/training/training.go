@@ -81,6 +81,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 		if v2 && !CheckV2(c, path, t) {
 			continue
 		}
+		if v2 {
+			warnings.Add(checkClusterMPIImage(c, path, t)...)
+		}
 		if !v2 && t.Initializers != nil {
 			// An environment may run the entry on v1 while another runs
 			// it on v2: not an error, but nothing is fetched here.
@@ -515,4 +518,21 @@ func podInput(sys *ir.System, t *ir.Training, container string) pod.Input {
 		// own (mpiuser) with a home.
 		ImageHome: t.Framework == "mpi",
 	}
+}
+
+// checkClusterMPIImage warns of an entry with more than one node on an
+// MPI runtime of the cluster's own: Trainer sets the TrainJob's image
+// only on the job labelled as the trainer's ancestor (jobset/builder.go,
+// v2.3.0), in an MPI runtime usually the launcher, so the other nodes run
+// whatever image the runtime names. kiln gives every node the entry's
+// image only on runtimes it derives from Trainer's stock ones, and it
+// cannot see a cluster's runtime to say which case this is.
+func checkClusterMPIImage(c *render.Context, path string, t *ir.Training) diag.List {
+	if _, stock := stockRuntimes[Runtime(t)]; stock || !isMPIRuntime(t) || t.Workers <= 1 {
+		return nil
+	}
+	p := ir.Join(path, "workers")
+	return diag.List{diag.Warnf(c.Env.Sources.Pos(p), p,
+		"runtime %q is the cluster's own MPI runtime: Trainer v2 sets this entry's image only on the runtime's job labelled %s: trainer (usually the launcher), so the other nodes run the image the runtime names, without this entry's code unless that image has it; make the runtime's node image carry the code, or run on deepspeed-distributed or mlx-distributed (kiln then gives every node the entry's image)",
+		Runtime(t), AncestorLabel)}
 }

@@ -324,3 +324,27 @@ func TestTrainJobDatasetCredentials(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, crdValidator(t).Validate(b))
 }
+
+// On an MPI runtime of the cluster's own, kiln cannot give every node the
+// entry's image, nor see which job Trainer sets it on: an entry with more
+// than one node renders with a warning at its workers; one node, or a
+// stock runtime (kiln derives a runtime for it), has none.
+func TestClusterMPIRuntimeImageWarns(t *testing.T) {
+	tr := job("mpi")
+	tr.API, tr.Runtime, tr.Workers = ir.TrainingV2, "openmpi-cluster", 4
+	diags, items := renderOne(t, tr)
+	require.NotEmpty(t, items)
+	got := diagsOf(diags)
+	require.Len(t, got, 1)
+	assert.Equal(t, "training.resnet.workers", got[0].Path)
+	assert.Contains(t, got[0].Msg, `runtime "openmpi-cluster" is the cluster's own MPI runtime`)
+	assert.Contains(t, got[0].Msg, AncestorLabel+": trainer")
+
+	tr.Workers = 1
+	diags, _ = renderOne(t, tr)
+	assert.Empty(t, diagsOf(diags), "one node is the launcher alone")
+
+	tr.Runtime, tr.Workers = "deepspeed-distributed", 4
+	diags, _ = renderOne(t, tr)
+	assert.Empty(t, diagsOf(diags), "kiln derives a runtime with the entry's image on every node")
+}

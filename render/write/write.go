@@ -40,6 +40,12 @@ type Options struct {
 	// the renames begin (they are quick, as the data is already on
 	// disk), the write finishes. nil never stops.
 	Stop <-chan struct{}
+	// Sources, when not nil, replaces the sources the index records (see
+	// ReadSources): which spec directory each system in the output was
+	// rendered from, so that a later render of that directory, or of a
+	// tree holding it, knows a system it no longer produces is gone. nil
+	// keeps the sources the index already records.
+	Sources map[string]string
 }
 
 // ErrStopped is returned when Options.Stop ended a write before it changed
@@ -174,8 +180,9 @@ type plan struct {
 	writes  []string // paths to create or update, sorted
 	deletes []string // stale generated files to delete, sorted
 
-	curIndex   []byte // the index on disk, nil if there is none
-	preIndex   []byte // index to write before creating files, nil if not needed
+	curIndex   []byte   // the index on disk, nil if there is none
+	sources    []string // the index's source lines, old or from Options.Sources
+	preIndex   []byte   // index to write before creating files, nil if not needed
 	finalIndex []byte
 
 	result Result
@@ -224,6 +231,12 @@ func newPlan(dir string, files map[string][]byte, opts Options) (*plan, error) {
 	old, err := p.readIndex()
 	if err != nil {
 		return nil, err
+	}
+	if opts.Sources != nil {
+		p.sources, err = sourceLines(opts.Sources)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	// Files to write.
@@ -314,9 +327,9 @@ func newPlan(dir string, files map[string][]byte, opts Options) (*plan, error) {
 		}
 	}
 	if needPre {
-		p.preIndex = formatIndex(oldPaths, paths)
+		p.preIndex = formatIndex(p.sources, oldPaths, paths)
 	}
-	p.finalIndex = formatIndex(keep, paths)
+	p.finalIndex = formatIndex(p.sources, keep, paths)
 	return p, nil
 }
 
@@ -424,6 +437,10 @@ func (p *plan) readIndex() (map[string]bool, error) {
 	}
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSuffix(line, "\r") // a checkout may have turned \n into \r\n
+		if rest, ok := strings.CutPrefix(line, sourcePrefix); ok {
+			p.sources = append(p.sources, rest)
+			continue
+		}
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -436,14 +453,60 @@ func (p *plan) readIndex() (map[string]bool, error) {
 	return old, nil
 }
 
-// formatIndex returns the index listing the union of the given paths.
-func formatIndex(a, b []string) []byte {
+// sourcePrefix starts an index line that records a system's spec
+// directory: "#source <system> <directory>". It is a comment line, so an
+// index with sources stays readable by a kiln that predates them.
+const sourcePrefix = "#source "
+
+// ReadSources returns the sources dir's index records: for each system,
+// the slash-separated spec directory it was rendered from, relative to
+// dir. An output without an index, or whose index records none, has none.
+func ReadSources(dir string) (map[string]string, error) {
+	p := &plan{root: dir, rootExists: true}
+	if _, err := p.readIndex(); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return map[string]string{}, nil
+		}
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, l := range p.sources {
+		name, src, ok := strings.Cut(l, " ")
+		if !ok || name == "" || src == "" {
+			continue // not one kiln wrote; ignored, as any comment
+		}
+		out[name] = src
+	}
+	return out, nil
+}
+
+// sourceLines formats sources as index lines, sorted by system.
+func sourceLines(sources map[string]string) ([]string, error) {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		src := sources[name]
+		if name == "" || strings.ContainsAny(name, " \n\r") || src == "" || strings.ContainsAny(src, "\n\r") {
+			return nil, fmt.Errorf("cannot record source %q of system %q in the index", src, name)
+		}
+		out = append(out, name+" "+src)
+	}
+	return out, nil
+}
+
+// formatIndex returns the index recording the sources and listing the
+// union of the given paths.
+func formatIndex(sources, a, b []string) []byte {
 	all := slices.Concat(a, b)
 	slices.Sort(all)
 	all = slices.Compact(all)
 	var buf bytes.Buffer
 	buf.WriteString(indexHeader)
 	buf.WriteByte('\n')
+	for _, s := range sources {
+		buf.WriteString(sourcePrefix)
+		buf.WriteString(s)
+		buf.WriteByte('\n')
+	}
 	for _, f := range all {
 		buf.WriteString(f)
 		buf.WriteByte('\n')

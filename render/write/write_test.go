@@ -633,3 +633,34 @@ func TestStop(t *testing.T) {
 	res := tree(t, dir, next, Options{Stop: make(chan struct{})})
 	assert.Equal(t, Result{Created: []string{"new/deep/a.yaml"}, Updated: []string{"keep.yaml"}, Deleted: []string{"stale/s.yaml"}}, res)
 }
+
+// The index records the sources a write is given, keeps them when a later
+// write gives none, replaces them when it gives some, and a kiln that
+// reads it as before sees comment lines; an index without sources (an
+// older kiln's) has none.
+func TestSources(t *testing.T) {
+	dir := t.TempDir()
+	got, err := ReadSources(filepath.Join(dir, "missing"))
+	require.NoError(t, err)
+	assert.Empty(t, got, "no output, no sources")
+
+	tree(t, dir, map[string]string{"dev/a/x.yaml": "x"}, Options{})
+	got, err = ReadSources(dir)
+	require.NoError(t, err)
+	assert.Empty(t, got, "an index without sources")
+
+	tree(t, dir, map[string]string{"dev/a/x.yaml": "x", "dev/b/y.yaml": "y"}, Options{Sources: map[string]string{"b": "../specs/b", "a": "../specs/a"}})
+	assert.Equal(t, []string{"#source a ../specs/a", "#source b ../specs/b", "dev/a/x.yaml", "dev/b/y.yaml"}, index(t, dir))
+
+	res := tree(t, dir, map[string]string{"dev/a/x.yaml": "x", "dev/b/y.yaml": "y"}, Options{})
+	assert.Equal(t, []string{"dev/a/x.yaml", "dev/b/y.yaml"}, res.Unchanged)
+	got, err = ReadSources(dir)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "../specs/a", "b": "../specs/b"}, got, "kept when a write gives none")
+
+	tree(t, dir, map[string]string{"dev/a/x.yaml": "x"}, Options{Sources: map[string]string{"a": "../specs/a"}})
+	assert.Equal(t, []string{"#source a ../specs/a", "dev/a/x.yaml"}, index(t, dir))
+
+	_, err = Tree(dir, bytesOf(map[string]string{"dev/a/x.yaml": "x"}), Options{Sources: map[string]string{"a b": "s"}})
+	assert.ErrorContains(t, err, `cannot record source "s" of system "a b"`)
+}
