@@ -125,7 +125,9 @@ or renamed) deletes the system's files.`,
 			objects := 0
 			stop := st.start(encodePhase)
 			for _, res := range results {
-				fs, err := render.Files(res)
+				// The objects are not needed once encoded: TakeFiles
+				// drops them as it goes.
+				fs, err := render.TakeFiles(res)
 				if err != nil {
 					return err
 				}
