@@ -81,20 +81,25 @@ fuzz:
 # `cue export` of an equivalent CUE package and `helm template` of an
 # equivalent chart, medians of BENCH_RUNS runs. The peers are installed
 # from the Go module proxy, at kiln's CUE version and HELM_VERSION, into
-# BENCH_CACHE once. `make bench BENCH_N=100` is a quick pass.
+# BENCH_CACHE once. Then the render cache: `kiln render ./...` of a
+# repository of BENCH_FLEET systems of BENCH_FLEET_N models, full, after
+# one system changed and unchanged (BENCH_FLEET=0 skips it). `make bench
+# BENCH_N=100` is a quick pass.
 CUE_VERSION  = $(shell $(GO) list -m -f '{{.Version}}' cuelang.org/go)
 HELM_VERSION ?= v3.22.1
 BENCH_CACHE  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kiln-bench
 BENCH_N      ?= 10,100,1000,3000
 BENCH_RUNS   ?= 3
 BENCH_ENVS   ?= 1
+BENCH_FLEET  ?= 50
+BENCH_FLEET_N ?= 20
 CUE_BIN      = $(BENCH_CACHE)/cue-$(CUE_VERSION)/cue
 HELM_BIN     = $(BENCH_CACHE)/helm-$(HELM_VERSION)/helm
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	test -x $(CUE_BIN) || GOBIN=$(dir $(CUE_BIN)) $(GO) install cuelang.org/go/cmd/cue@$(CUE_VERSION)
 	test -x $(HELM_BIN) || GOBIN=$(dir $(HELM_BIN)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
-	$(GO) run ./bench/cmd/compare -kiln bin/kiln -cue $(CUE_BIN) -helm $(HELM_BIN) -n $(BENCH_N) -runs $(BENCH_RUNS) -envs $(BENCH_ENVS)
+	$(GO) run ./bench/cmd/compare -kiln bin/kiln -cue $(CUE_BIN) -helm $(HELM_BIN) -n $(BENCH_N) -runs $(BENCH_RUNS) -envs $(BENCH_ENVS) -fleet $(BENCH_FLEET) -fleet-n $(BENCH_FLEET_N)
 
 lint:
 	test -z "$$(gofmt -l .)"

@@ -10,6 +10,10 @@
 // models (SystemSpec): `kiln render` against `cue export` of an equivalent
 // CUE package (CUEPackage) and `helm template` of an equivalent chart
 // (HelmChart), run as commands by bench/cmd/compare, which prints the
-// medians and the ratios. bench/cmd/synth writes a synthetic system for
-// profiling (`kiln render --stats`).
+// medians and the ratios (those renders run with KILN_CACHE=off). With
+// -fleet it also measures the render cache on a repository of systems
+// (WriteFleet): `kiln render ./...` into an empty cache, after one system
+// changed, and unchanged. bench/cmd/synth writes a synthetic system, or
+// with -systems a repository of them, for profiling (`kiln render
+// --stats`).
 package bench

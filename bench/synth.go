@@ -17,16 +17,32 @@ import (
 // (dev, staging, prod, then env3, env4, …) each override a little of every
 // tenth model, as real environments do.
 func SystemSpec(n, envs int) string {
+	return systemSpec(synthSpec{pkg: "synth", name: "synth", images: `{
+		trainer: "registry.example/trainer:1.0"
+		tools:   "registry.example/tools:1.0"
+	}`}, n, envs)
+}
+
+// synthSpec is what differs between the systems of a fleet: the package,
+// the system's name (its namespace is <name>-ml), the value of images,
+// and imports besides the schema.
+type synthSpec struct {
+	pkg, name, images string
+	imports           []string
+}
+
+func systemSpec(spec synthSpec, n, envs int) string {
 	var s strings.Builder
-	s.WriteString(`package synth
-
-import "github.com/kiln-ml/kiln/schema"
-
+	fmt.Fprintf(&s, "package %s\n\nimport \"github.com/kiln-ml/kiln/schema\"\n", spec.pkg)
+	for _, imp := range spec.imports {
+		fmt.Fprintf(&s, "import %q\n", imp)
+	}
+	fmt.Fprintf(&s, `
 schema.#System & {
-	name:      "synth"
-	namespace: "synth-ml"
+	name:      %q
+	namespace: "%s-ml"
 	environments: {
-`)
+`, spec.name, spec.name)
 	for e := range max(envs, 1) {
 		name := envName(e)
 		fmt.Fprintf(&s, "\t\t%s: {\n\t\t\tgpu: quota: %d\n", name, 64*n+64)
@@ -47,12 +63,8 @@ schema.#System & {
 	// The operator is configured to secure init-pytorch, so the
 	// namespace stays restricted (and the render warns about nothing).
 	trainingOperator: restricted: true
-	images: {
-		trainer: "registry.example/trainer:1.0"
-		tools:   "registry.example/tools:1.0"
-	}
-	training: {
 `)
+	fmt.Fprintf(&s, "\timages: %s\n\ttraining: {\n", spec.images)
 	for i := range n {
 		fmt.Fprintf(&s, "\t\t\"job-%d\": {framework: \"pytorch\", image: images.trainer, command: [\"torchrun\", \"train.py\"], workers: %d, resources: {gpus: %d, cpu: \"4\", memory: \"16Gi\"}, args: {lr: 0.001, batch: 64, epochs: %d}}\n",
 			i, 2+i%3, 1+i%2, 10+i%7)
@@ -87,10 +99,54 @@ func envName(e int) string {
 // schema vendored under cue.mod/pkg, so that plain `cue export` loads it
 // exactly as kiln does.
 func WriteSystem(dir string, n, envs int) error {
-	if err := writeFile(dir, "cue.mod/module.cue", "module: \"bench.example/synth@v0\"\nlanguage: version: \"v0.17.0\"\n"); err != nil {
+	if err := writeModule(dir, "bench.example/synth"); err != nil {
 		return err
 	}
-	err := fs.WalkDir(schema.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	return writeFile(dir, "system.cue", SystemSpec(n, envs))
+}
+
+// FleetModule is the module path of WriteFleet's repository.
+const FleetModule = "bench.example/fleet"
+
+// FleetSystemDir is where WriteFleet puts system i, relative to its
+// directory.
+func FleetSystemDir(i int) string { return fmt.Sprintf("systems/sys-%03d", i) }
+
+// WriteFleet writes a repository of several systems into dir: one CUE
+// module holding systems/sys-NNN/ (FleetSystemDir), each a system of n
+// models over envs environments as SystemSpec writes them, with a name and
+// namespace of its own, all importing their images from a shared package,
+// shared/: the shape of a repository that CI renders with kiln render
+// ./... .
+func WriteFleet(dir string, systems, n, envs int) error {
+	if err := writeModule(dir, FleetModule); err != nil {
+		return err
+	}
+	if err := writeFile(dir, "shared/images.cue", FleetImages("1.0")); err != nil {
+		return err
+	}
+	for i := range systems {
+		spec := synthSpec{pkg: "system", name: fmt.Sprintf("sys-%03d", i), images: "shared.images", imports: []string{FleetModule + "/shared"}}
+		if err := writeFile(dir, FleetSystemDir(i)+"/system.cue", systemSpec(spec, n, envs)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FleetImages is the shared package of WriteFleet, with the images at
+// tag.
+func FleetImages(tag string) string {
+	return fmt.Sprintf("package shared\n\nimages: {\n\ttrainer: \"registry.example/trainer:%s\"\n\ttools:   \"registry.example/tools:%s\"\n}\n", tag, tag)
+}
+
+// writeModule writes a CUE module's module.cue and vendors kiln's schema
+// under its cue.mod/pkg.
+func writeModule(dir, module string) error {
+	if err := writeFile(dir, "cue.mod/module.cue", fmt.Sprintf("module: %q\nlanguage: version: \"v0.17.0\"\n", module+"@v0")); err != nil {
+		return err
+	}
+	return fs.WalkDir(schema.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -100,10 +156,6 @@ func WriteSystem(dir string, n, envs int) error {
 		}
 		return writeFile(dir, "cue.mod/pkg/"+schema.ImportPath+"/"+p, string(src))
 	})
-	if err != nil {
-		return err
-	}
-	return writeFile(dir, "system.cue", SystemSpec(n, envs))
 }
 
 func writeFile(dir, rel, content string) error {

@@ -119,18 +119,27 @@ func countObjects(res *render.Result) int {
 	return n
 }
 
+// envsOf is the names and output directories of res's environments.
+func envsOf(res *render.Result) []builtEnv {
+	var envs []builtEnv
+	for _, e := range res.Environments {
+		envs = append(envs, builtEnv{e.Name, e.Dir})
+	}
+	return envs
+}
+
 // envSummary names the system and its environments: "demo: 2
 // environments (dev, prod)".
-func envSummary(res *render.Result) string {
+func envSummary(system string, built []builtEnv) string {
 	var envs []string
-	for _, e := range res.Environments {
+	for _, e := range built {
 		envs = append(envs, e.Name)
 	}
 	noun := "environments"
 	if len(envs) == 1 {
 		noun = "environment"
 	}
-	return fmt.Sprintf("%s: %d %s (%s)", res.System.Name, len(envs), noun, strings.Join(envs, ", "))
+	return fmt.Sprintf("%s: %d %s (%s)", system, len(envs), noun, strings.Join(envs, ", "))
 }
 
 func specDir(args []string) string {

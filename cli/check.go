@@ -148,7 +148,7 @@ func runCheck(ctx context.Context, dir, out string, v *validate.Validator) (*ren
 	}
 	objDiags, checked, skipped := checkObjects(res, files, v)
 	diags = append(diags, objDiags...)
-	summary := fmt.Sprintf("%s, %d objects", envSummary(res), checked)
+	summary := fmt.Sprintf("%s, %d objects", envSummary(res.System.Name, envsOf(res)), checked)
 	switch {
 	case skipped == 0:
 		summary += ", all validated"
@@ -273,15 +273,6 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 		for _, msg := range all {
 			diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): %s", it.GVK().Kind+" "+it.Object.GetName(), p, msg)
 		}
-		// Pods built for baseline (their entry, or the training entry a
-		// sweep's trials run, asks for it) are not held to restricted.
-		if baseline[p] {
-			continue
-		}
-		// The namespace decides what admission does with a violation:
-		// under restricted the pod is refused; under a weaker level that
-		// some entry asked for, the pod runs and the namespace's
-		// warn=restricted label reports it.
 		// Pods are checked as admission sees them: with the containers
 		// Argo, KServe, Seldon and Katib add at run time.
 		cl := validate.Cluster{}
@@ -289,6 +280,22 @@ func checkObjects(res *render.Result, files map[string][]byte, v *validate.Valid
 			cl = *c
 		}
 		lvl := enforced[p]
+		// Pods built for baseline (their entry, or the training entry a
+		// sweep's trials run, or an image build, asks for it) are not
+		// held to restricted, but still to baseline, which their
+		// namespace enforces.
+		if baseline[p] {
+			if lvl == render.PodSecurityBaseline {
+				for _, msg := range validate.PodViolations(docs[p], lvl, cl) {
+					diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security %s: %s", it.GVK().Kind+" "+it.Object.GetName(), p, lvl, msg)
+				}
+			}
+			continue
+		}
+		// The namespace decides what admission does with a violation:
+		// under restricted the pod is refused; under a weaker level that
+		// some entry asked for, the pod runs and the namespace's
+		// warn=restricted label reports it.
 		if lvl != "" && lvl != podSecurityRestricted {
 			for _, msg := range validate.PodViolations(docs[p], lvl, cl) {
 				diags.Errorf(it.Origin.Pos, it.Origin.Path, "%s (%s): Pod Security %s: %s", it.GVK().Kind+" "+it.Object.GetName(), p, lvl, msg)

@@ -215,7 +215,7 @@ func freshTree(ctx context.Context, dir string, envs []string) (*render.Result, 
 	if err != nil {
 		return nil, nil, nil, diags, err
 	}
-	return res, files, renderScope(res, len(envs) > 0), diags, nil
+	return res, files, renderScope(res.System.Name, envsOf(res), len(envs) > 0), diags, nil
 }
 
 // diffTree compares a fresh render with the output under out and returns

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,13 +15,16 @@ import (
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/lineage"
+	"github.com/kiln-ml/kiln/lineage/store"
 )
 
 type lineageOptions struct {
 	envs    []string
 	format  string
 	records string
+	find    bool
 }
 
 func (a *app) newLineageCmd() *cobra.Command {
@@ -36,15 +41,26 @@ the run's parameters, metrics, spec digest and the commit or pull request that
 promoted it.
 
 Records are JSON (kiln.dev/lineage/v1, see 'kiln lineage record'). A file://
-record is read where it is; s3:// and gs:// records are read from --records,
-a local copy of the artifact repository's bucket (s3://BUCKET/KEY is read from
-DIR/KEY). A record that cannot be read is said so, and the rest still prints.
+record is read where it is; s3:// and gs:// records straight from the bucket:
+S3 with the AWS SDK's standard credentials (environment, shared files, SSO,
+the instance's role) at the endpoint and region the spec's artifacts.s3 gives
+for that bucket (MinIO and other S3-compatible stores included), Cloud Storage
+through its JSON API with Google Application Default Credentials
+(STORAGE_EMULATOR_HOST is honoured). --records DIR reads a local copy of the
+bucket instead (s3://BUCKET/KEY is read from DIR/KEY). A record that cannot be
+read is said so, and the rest still prints.
+
+--find looks, for a served model whose spec names no record (promoted by
+hand, such as a sweep's best model), through the records of the
+environment's runs in its artifact repository for the newest that produced
+or promoted it.
 
 -o text (the default) is for people, -o json for programs, -o mermaid draws
 the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
-		Example: `  aws s3 sync s3://acme-ml-artifacts/skin-lesion/lineage records/skin-lesion/lineage
-  kiln lineage examples/skin-lesion skin-lesion/classifier --records records
-  kiln lineage -e prod -o mermaid --records records ./spec`,
+		Example: `  kiln lineage examples/skin-lesion skin-lesion/classifier
+  kiln lineage -e prod -o mermaid --find ./spec
+  aws s3 sync s3://acme-ml-artifacts/skin-lesion/lineage records/skin-lesion/lineage
+  kiln lineage examples/skin-lesion skin-lesion/classifier --records records`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(lineage.Formats, o.format) {
@@ -80,7 +96,8 @@ the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
 			if system != "" && system != sys.Name {
 				return usageError{fmt.Errorf("the spec in %s is system %q, not %q", dir, sys.Name, system)}
 			}
-			chains := lineage.Trace(sys, serving, lineage.Source{Dir: o.records})
+			src := lineage.Source{Dir: o.records, Bucket: buckets(sys)}
+			chains := lineage.Trace(cmd.Context(), sys, serving, src, o.find)
 			if serving != "" && len(chains) == 0 {
 				return usageError{fmt.Errorf("the spec has no serving entry %q", serving)}
 			}
@@ -89,9 +106,44 @@ the chains (GitHub renders it in Markdown, as 'kiln graph' pictures).`,
 	}
 	cmd.Flags().StringVarP(&o.format, "output", "o", "text", "output format: "+strings.Join(lineage.Formats, ", "))
 	cmd.Flags().StringSliceVarP(&o.envs, "env", "e", nil, "only these environments (repeatable or comma-separated)")
-	cmd.Flags().StringVar(&o.records, "records", "", "a local copy of the artifact repository's bucket to read s3:// and gs:// records from")
+	cmd.Flags().StringVar(&o.records, "records", "", "a local copy of the artifact repository's bucket to read s3:// and gs:// records from, instead of the bucket")
+	cmd.Flags().BoolVar(&o.find, "find", false, "for a model the spec names no record for, find the newest run that produced it among the environment's records")
 	cmd.AddCommand(a.newLineageRecordCmd())
 	return cmd
+}
+
+// buckets opens the buckets records are read from, each once: an S3
+// bucket where the spec's artifact repository for it says (endpoint,
+// region), else AWS S3 itself; a Cloud Storage bucket.
+func buckets(sys *ir.System) func(context.Context, string, string) (lineage.Store, error) {
+	opened := map[string]lineage.Store{}
+	return func(ctx context.Context, scheme, bucket string) (lineage.Store, error) {
+		if st, ok := opened[scheme+"://"+bucket]; ok {
+			return st, nil
+		}
+		var st lineage.Store
+		switch scheme {
+		case "s3":
+			var repo *ir.S3Repository
+			for _, env := range sys.Environments {
+				if r := env.Spec.Artifacts; r != nil && r.S3 != nil && r.S3.Bucket == bucket {
+					repo = r.S3
+					break
+				}
+			}
+			s3, err := store.NewS3(ctx, bucket, repo)
+			if err != nil {
+				return nil, err
+			}
+			st = s3
+		case "gs":
+			st = store.NewGCS(bucket)
+		default:
+			return nil, fmt.Errorf("%s://%s: not a bucket kiln reads", scheme, bucket)
+		}
+		opened[scheme+"://"+bucket] = st
+		return st, nil
+	}
 }
 
 func isDir(p string) bool {
@@ -101,6 +153,8 @@ func isDir(p string) bool {
 
 type lineageRecordOptions struct {
 	in       lineage.Inputs
+	history  string
+	katib    string
 	file     string
 	uriFile  string
 	finished string
@@ -110,8 +164,8 @@ func (a *app) newLineageRecordCmd() *cobra.Command {
 	var o lineageRecordOptions
 	cmd := &cobra.Command{
 		Use:   "record --file FILE [flags]",
-		Short: "Write a pipeline run's lineage record (run by the run's exit handler)",
-		Long: `Record writes the lineage record of a pipeline run to --file, as JSON
+		Short: "Write a pipeline or sweep run's lineage record (run by the run's exit handler)",
+		Long: `Record writes the lineage record of a pipeline or sweep run to --file, as JSON
 (apiVersion kiln.dev/lineage/v1; its JSON Schema is lineage/record.schema.json
 in kiln's repository), and its --uri to --uri-file. A pipeline's exit handler
 runs it in the kiln image with every value as a flag: what kiln knew when it
@@ -122,20 +176,61 @@ gets a record too. Argo leaves the output of a step that never ran as written
 Output parameters that parse as numbers become metrics; those holding a
 storage URI (s3://, gs://, pvc://, hf://, …) become models; the rest stay
 outputs. A promotion is the JSON 'kiln promote --result' wrote; its commit is
-the spec revision of the record.`,
-		Example: `  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
+the spec revision of the record.
+
+A sweep's run (--sweep instead of --pipeline) records its search: the
+algorithm, the objective, every trial (parameters, status, metrics) from
+--history-file, the JSON history the sweep's bookkeeping keeps, and the best
+trial (--best), whose parameters and metrics become the record's own.
+
+A Katib sweep's Experiment has no exit handler to run this: after it ended,
+--katib FILE writes its record from the Experiment and its Trials as kubectl
+prints them (the sweep, algorithm, objective, trials, best trial and run times
+come from them; give --system, --namespace, --env, --dataset, --uri).`,
+		Example: `  kubectl -n derm-ml get experiment/resnet-tune-d0ec9304 trials -l katib.kubeflow.org/experiment=resnet-tune-d0ec9304 -o json |
+    kiln lineage record --katib - --system skin-lesion --namespace derm-ml --env prod \
+      --dataset isic=s3://acme-derm/isic-2020/ --file record.json
+  kiln lineage record --system skin-lesion --namespace derm-ml --env prod --pipeline retrain \
       --run-name retrain-x7k2p --phase Succeeded --started 2026-12-07T02:00:04Z \
       --dataset isic=s3://acme-derm/isic-2020/ --param epochs=30 --output evaluate.accuracy=0.93 \
       --uri s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/retrain/retrain-x7k2p.json \
       --file /tmp/lineage/record.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "pipeline": o.in.Pipeline, "run-name": o.in.RunName, "file": o.file} {
+			o.in.Finished = time.Now()
+			if o.katib != "" {
+				// A Katib Experiment's record, from what the cluster
+				// holds of it.
+				b, err := readInput(o.katib)
+				if err != nil {
+					return err
+				}
+				if err := lineage.KatibInputs(b, &o.in); err != nil {
+					return usageError{err}
+				}
+			}
+			for name, v := range map[string]string{"system": o.in.System, "namespace": o.in.Namespace, "env": o.in.Environment, "run-name": o.in.RunName, "file": o.file} {
 				if v == "" {
 					return usageError{fmt.Errorf("--%s is required", name)}
 				}
 			}
-			o.in.Finished = time.Now()
+			if (o.in.Pipeline == "") == (o.in.Sweep == "") {
+				return usageError{fmt.Errorf("give one of --pipeline and --sweep")}
+			}
+			if o.in.Sweep != "" {
+				for name, v := range map[string]string{"algorithm": o.in.Algorithm, "objective": o.in.Objective, "goal": o.in.Goal} {
+					if v == "" {
+						return usageError{fmt.Errorf("--%s is required with --sweep", name)}
+					}
+				}
+			}
+			if o.history != "" {
+				b, err := os.ReadFile(o.history)
+				if err != nil {
+					return err
+				}
+				o.in.History = string(b)
+			}
 			if o.finished != "" {
 				t, err := time.Parse(time.RFC3339, o.finished)
 				if err != nil {
@@ -178,6 +273,15 @@ the spec revision of the record.`,
 	f.StringArrayVar(&in.Parameters, "param", nil, "a pipeline parameter, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&in.Outputs, "output", nil, "a step's output parameter, STEP.OUTPUT=VALUE (repeatable)")
 	f.StringArrayVar(&in.Promotions, "promotion", nil, "what a promote step did, STEP=JSON from kiln promote --result (repeatable)")
+	f.StringVar(&in.Sweep, "sweep", "", "the sweep entry, for a sweep's run (instead of --pipeline)")
+	f.StringVar(&in.Algorithm, "algorithm", "", "the sweep's algorithm")
+	f.StringVar(&in.Objective, "objective", "", "the sweep's objective metric")
+	f.StringVar(&in.Goal, "goal", "", "the sweep's goal: maximize or minimize")
+	f.StringVar(&in.Target, "target", "", "the sweep's target value of the objective, if any")
+	f.StringVar(&o.history, "history-file", "", "file holding the sweep's history of trials (JSON, as its bookkeeping keeps it)")
+	f.StringVar(&in.Best, "best", "", "the sweep's best trial ({{workflow.outputs.parameters.kiln-best-trial}})")
+	f.StringVar(&o.katib, "katib", "", "a Katib sweep's Experiment and Trials, as 'kubectl get experiment/NAME trials -l katib.kubeflow.org/experiment=NAME -o json' prints them (- for stdin): the sweep, search, trials and run come from them")
+	f.StringArrayVar(&in.Images, "image", nil, "an image the run built, NAME=REF@DIGEST (repeatable)")
 	f.StringVar(&in.URI, "uri", "", "where the record is stored")
 	f.StringVar(&o.file, "file", "", "file to write the record to")
 	f.StringVar(&o.uriFile, "uri-file", "", "file to write the record's URI to (an output parameter)")
@@ -186,6 +290,14 @@ the spec revision of the record.`,
 	f.StringVar(&o.finished, "finished", "", "when the run finished, RFC 3339 (default: now)")
 	_ = f.MarkHidden("finished")
 	return cmd
+}
+
+// readInput reads the file name, or standard input for "-".
+func readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(name)
 }
 
 // writeOut writes b to name, creating its directory.

@@ -21,7 +21,16 @@ import (
 )
 
 type stepTemplate struct {
-	Name      string `json:"name"`
+	Name   string `json:"name"`
+	Inputs struct {
+		Artifacts []struct {
+			Name string `json:"name"`
+			Path string `json:"path"`
+			Raw  *struct {
+				Data string `json:"data"`
+			} `json:"raw"`
+		} `json:"artifacts"`
+	} `json:"inputs"`
 	Container *struct {
 		Command []string `json:"command"`
 		Args    []string `json:"args"`
@@ -129,4 +138,95 @@ func TestLineageStepMatchesCommand(t *testing.T) {
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Spec.Digest)
 	require.Len(t, r.Promotions, 1)
 	assert.Equal(t, "https://github.com/acme/derm-ml-deploy/pull/42", r.Promotions[0].PullRequest)
+}
+
+// TestSweepLineageStepMatchesCommand runs the lineage step of
+// skin-lesion's resnet-tune sweep as Argo would: the history its rounds
+// recorded written where its raw input artifact goes, the best trial
+// from the summary. The record is valid against the schema, at the key
+// the artifact is stored under, and holds every trial.
+func TestSweepLineageStepMatchesCommand(t *testing.T) {
+	files := renderExample(t, "skin-lesion")
+	var wt struct {
+		Spec struct {
+			OnExit    string         `json:"onExit"`
+			Templates []stepTemplate `json:"templates"`
+		} `json:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(files["prod/skin-lesion/workflowtemplate-resnet-tune.yaml"]), &wt))
+	require.Equal(t, "exit-handler", wt.Spec.OnExit)
+	i := slices.IndexFunc(wt.Spec.Templates, func(s stepTemplate) bool { return s.Name == "lineage" })
+	require.GreaterOrEqual(t, i, 0, "no lineage step")
+	step := wt.Spec.Templates[i]
+	require.Equal(t, []string{"kiln"}, step.Container.Command)
+
+	tmp := t.TempDir()
+	history := `{"reason":"target reached by trial 5e0c7d2a91","rounds":2,"trials":[` +
+		`{"metrics":{"val_accuracy":0.884,"val_loss":0.41},"name":"a41f09c3b2","parameters":{"batch":"32","lr":"0.0001"},"round":0,"status":"Succeeded"},` +
+		`{"metrics":{},"name":"c7d1e2f3a4","parameters":{"batch":"128","lr":"0.1"},"round":0,"status":"Failed"},` +
+		`{"metrics":{"val_accuracy":0.931,"val_loss":0.22},"name":"5e0c7d2a91","parameters":{"batch":"64","lr":"0.00316"},"round":1,"status":"Succeeded"}]}`
+	values := map[string]string{
+		"{{workflow.name}}":                               "resnet-tune-4wq9z",
+		"{{workflow.uid}}":                                "0f6e2d1c-8b7a-4c3d-9e8f-1a2b3c4d5e6f",
+		"{{workflow.status}}":                             "Succeeded",
+		"{{workflow.creationTimestamp}}":                  "2026-12-07T03:00:00Z",
+		"{{workflow.outputs.parameters.kiln-history}}":    history,
+		"{{workflow.outputs.parameters.kiln-best-trial}}": "5e0c7d2a91",
+	}
+	resolve := func(a string) string {
+		return argoExpr.ReplaceAllStringFunc(a, func(e string) string {
+			if v, ok := values[e]; ok {
+				return v
+			}
+			return e
+		})
+	}
+	// Argo's init container writes the raw input artifact.
+	require.Len(t, step.Inputs.Artifacts, 1)
+	in := step.Inputs.Artifacts[0]
+	require.NotNil(t, in.Raw)
+	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(tmp, in.Path)), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, in.Path), []byte(resolve(in.Raw.Data)), 0o644))
+	var args []string
+	for _, a := range step.Container.Args {
+		a = resolve(a)
+		if strings.HasPrefix(a, "/tmp/") {
+			a = filepath.Join(tmp, a)
+		}
+		args = append(args, a)
+	}
+	var stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, &stderr, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+
+	require.Len(t, step.Outputs.Artifacts, 1)
+	art := step.Outputs.Artifacts[0]
+	b, err := os.ReadFile(filepath.Join(tmp, art.Path))
+	require.NoError(t, err)
+	uri, err := os.ReadFile(filepath.Join(tmp, step.Outputs.Parameters[0].ValueFrom.Path))
+	require.NoError(t, err)
+	assert.Equal(t, "s3://acme-ml-artifacts/"+strings.ReplaceAll(art.S3.Key, "{{workflow.name}}", "resnet-tune-4wq9z"), string(uri))
+	assert.Equal(t, "s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/resnet-tune/resnet-tune-4wq9z.json", string(uri))
+
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(lineage.Schema))
+	require.NoError(t, err)
+	require.NoError(t, c.AddResource("record.schema.json", schema))
+	sch, err := c.Compile("record.schema.json")
+	require.NoError(t, err)
+	require.NoError(t, sch.Validate(doc))
+
+	r, err := lineage.Decode(b)
+	require.NoError(t, err)
+	require.NotNil(t, r.Sweep)
+	assert.Equal(t, "resnet-tune", r.Sweep.Name)
+	assert.Equal(t, "sobol", r.Sweep.Algorithm)
+	assert.Equal(t, lineage.Objective{Metric: "val_accuracy", Goal: "maximize", Target: new(0.92)}, r.Sweep.Objective)
+	assert.Len(t, r.Sweep.Trials, 3)
+	assert.Equal(t, "5e0c7d2a91", r.Sweep.Best)
+	assert.Equal(t, map[string]string{"batch": "64", "lr": "0.00316"}, r.Parameters)
+	assert.Equal(t, []lineage.Dataset{{Name: "isic", URI: "s3://acme-derm/isic-2020/"}}, r.Datasets)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Spec.Digest)
 }

@@ -10,12 +10,14 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/diag"
+	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/validate/validatetest"
 )
 
 // TestGeneratedSpecsRenderValidObjects renders specs drawn at random (with
 // a fixed seed) from the combinations kiln supports — every framework,
-// serving runtime and mode, canary, sweep algorithm and backend, pipeline
+// serving runtime and mode, canary, sweep algorithm and backend (neural
+// architecture search with ENAS and DARTS included), pipeline
 // step kind, LLM on one node or several, production or not, MIG or whole
 // GPUs, baseline or restricted — and holds every object of every spec kiln
 // accepts to the CRDs, Argo's validator and Pod Security as `kiln check`
@@ -25,14 +27,19 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 	validatetest.CRDs(t) // skip early without the CRDs
 	rng := rand.New(rand.NewPCG(seedFromEnv(), 11))
 	llmRng := rand.New(rand.NewPCG(seedFromEnv(), 14))
+	nasRng := rand.New(rand.NewPCG(seedFromEnv(), 18))
 	n := countFromEnv()
-	accepted := 0
+	accepted, nasAccepted := 0, 0
 	for i := range n {
 		src := randomSpec(rng)
 		// LLM entries draw from their own stream, so the specs above
 		// stay the ones earlier versions of this test drew.
 		if llmRng.IntN(2) == 0 {
 			src += randomLLM(llmRng)
+		}
+		// So do architecture searches.
+		if nasRng.IntN(3) == 0 {
+			src += randomNAS(nasRng)
 		}
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			dir := t.TempDir()
@@ -58,6 +65,22 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 				return
 			}
 			accepted++
+			if strings.Contains(src, "nas: {") {
+				nasAccepted++
+				files, err := render.Files(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				experiments := 0
+				for _, f := range files {
+					if strings.Contains(string(f), "kind: Experiment") && strings.Contains(string(f), "nasConfig:") {
+						experiments++
+					}
+				}
+				if experiments == 0 {
+					t.Errorf("a spec with an architecture search rendered no Experiment with a nasConfig")
+				}
+			}
 			checkRendered(t, src, res)
 		})
 	}
@@ -65,6 +88,9 @@ func TestGeneratedSpecsRenderValidObjects(t *testing.T) {
 	// checks nothing.
 	if accepted < n*3/4 {
 		t.Errorf("only %d of %d generated specs were accepted", accepted, n)
+	}
+	if nasAccepted == 0 {
+		t.Errorf("no generated spec with an architecture search was accepted")
 	}
 }
 
@@ -259,6 +285,54 @@ func randomLLM(rng *rand.Rand) string {
 		out += "environments: dev: overrides: serving: chat: llm: api: \"InferenceService\"\n"
 	}
 	return out
+}
+
+// randomNAS draws a neural architecture search: a Katib sweep with
+// algorithm enas or darts over a training entry of its own (one process
+// or several workers, with or without GPUs), with the search space in
+// nas (layers, each algorithm's operations with list or integer-range
+// parameters, some of its settings), so Katib's nasConfig is covered.
+// katib.trainJobs is on, in case the system's trainer is v2.
+func randomNAS(rng *rand.Rand) string {
+	var b strings.Builder
+	alg := pick(rng, "enas", "darts")
+	workers := pick(rng, 1, 1, 2)
+	res := pick(rng, `{cpu: "4", memory: "8Gi"}`, `{gpus: 1, cpu: "4", memory: "16Gi"}`)
+	fmt.Fprintf(&b, "training: nasnet: {framework: \"pytorch\", image: \"ghcr.io/acme/nas:1\", command: [\"python\", \"run_trial.py\"], args: num_epochs: 1, workers: %d, resources: %s}\n", workers, res)
+	b.WriteString("katib: trainJobs: true\n")
+	choice := func(vs ...string) string { return `values: ["` + strings.Join(vs, `", "`) + `"]` }
+	var ops []string
+	var metric, sizes, settings string
+	switch alg {
+	case "enas":
+		metric = "Validation-Accuracy"
+		sizes = fmt.Sprintf(", inputSizes: [%d, %d, 3], outputSizes: [%d]", pick(rng, 28, 32), pick(rng, 28, 32), pick(rng, 10, 100))
+		ops = append(ops, fmt.Sprintf("convolution: {filter_size: %s, num_filter: %s, stride: %s}", choice("3", "5", "7"), choice("32", "64"), choice("1", "2")))
+		if rng.IntN(2) == 0 {
+			ops = append(ops, fmt.Sprintf("separable_convolution: {filter_size: %s, num_filter: %s, stride: %s, depth_multiplier: %s}", choice("3", "5"), choice("32", "64"), choice("1"), choice("1", "2")))
+		}
+		if rng.IntN(2) == 0 {
+			ops = append(ops, fmt.Sprintf("depthwise_convolution: {filter_size: %s, stride: %s, depth_multiplier: %s}", choice("3", "5"), choice("1"), choice("1", "2")))
+		}
+		if rng.IntN(2) == 0 {
+			ops = append(ops, fmt.Sprintf("reduction: {reduction_type: %s, pool_size: {min: 2, max: 3}}", choice("max_pooling", "avg_pooling")))
+		}
+		settings = pick(rng, "", ", settings: {controller_train_steps: 30, controller_hidden_size: 64}", ", settings: controller_temperature: 5")
+	case "darts":
+		metric = "Best-Genotype"
+		ops = append(ops, fmt.Sprintf("separable_convolution: filter_size: %s", choice("3", "5")))
+		for _, op := range []string{"dilated_convolution", "avg_pooling", "max_pooling", "skip_connection"} {
+			if rng.IntN(2) == 0 {
+				ops = append(ops, fmt.Sprintf("%s: filter_size: %s", op, choice("3")))
+			}
+		}
+		settings = pick(rng, "", ", settings: {num_epochs: 10, init_channels: 16, w_lr: 0.025}", `, settings: {num_nodes: 4, batch_size: 64}`)
+	}
+	trials := pick(rng, 1, 4, 12)
+	parallel := min(trials, pick(rng, 1, 2, 3))
+	fmt.Fprintf(&b, "sweeps: arch: {trial: \"nasnet\", backend: \"katib\", algorithm: %q, objective: {metric: %q, goal: \"maximize\"}, maxTrials: %d, parallel: %d%s, nas: {layers: %d%s, operations: {%s}%s}}\n",
+		alg, metric, trials, parallel, pick(rng, "", `, trialTimeout: "2h"`), pick(rng, 1, 3, 8), sizes, strings.Join(ops, ", "), settings)
+	return b.String()
 }
 
 // KILN_GEN_SEED and KILN_GEN_N explore further than the default run:

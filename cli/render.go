@@ -58,7 +58,15 @@ previous output is left as it was. kiln keeps an index of the files it wrote
 touches files it did not generate. The index also records the spec directory
 each system was rendered from: a full render (no -e) of that directory, or of
 a DIR/... above it, that no longer produces the system (its spec was removed
-or renamed) deletes the system's files.`,
+or renamed) deletes the system's files.
+
+Each system built is kept in a cache (KILN_CACHE, default kiln/ in the
+user's cache directory; KILN_CACHE=off disables it), keyed by the kiln
+binary, the options, CUE_EXPERIMENT and CUE_DEBUG and the bytes of every
+file the spec can read (its package, the module's cue.mod and the packages
+it imports): a system whose inputs did not change is read back, its files,
+warnings and cross-system checks the same as a build's. Deleting the cache
+changes no output. --stats says how many systems it served.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
   kiln render --out deploy ./...   # every spec in the repository
@@ -90,7 +98,11 @@ or renamed) deletes the system's files.`,
 				// messages: a failed render's time went somewhere too.
 				defer func() { st.print(a.stderr) }()
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, st)
+			mode := buildFiles
+			if o.stdout {
+				mode = buildResult
+			}
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st)
 			if err != nil {
 				return err
 			}
@@ -98,7 +110,7 @@ or renamed) deletes the system's files.`,
 				return err
 			}
 			if o.stdout {
-				res := results[0]
+				res := results[0].res
 				if n := len(res.Environments); n > 1 {
 					names := make([]string, n)
 					for i, e := range res.Environments {
@@ -119,26 +131,24 @@ or renamed) deletes the system's files.`,
 			}
 			// Several systems are written at once, into one tree with
 			// one index: each owns its own directories (renderScope),
-			// and fleet made sure no two share a name.
+			// and fleet made sure no two share a name. Their files were
+			// encoded as they were built (the encode phase), or read
+			// from the render cache.
 			files := map[string][]byte{}
 			var scopes []func(string) bool
 			objects := 0
-			stop := st.start(encodePhase)
-			for _, res := range results {
-				// The objects are not needed once encoded: TakeFiles
-				// drops them as it goes.
-				fs, err := render.TakeFiles(res)
-				if err != nil {
-					return err
-				}
-				maps.Copy(files, fs)
-				scopes = append(scopes, renderScope(res, len(o.envs) > 0))
-				objects += countObjects(res)
+			for _, b := range results {
+				maps.Copy(files, b.Files)
+				scopes = append(scopes, renderScope(b.Name, b.Envs, len(o.envs) > 0))
+				objects += b.Objects
 			}
-			stop()
 			var sources map[string]string
 			if len(o.envs) == 0 {
-				gone, srcs, err := goneSystems(o.out, args, results, dirs)
+				names := make([]string, len(results))
+				for i, b := range results {
+					names[i] = b.Name
+				}
+				gone, srcs, err := goneSystems(o.out, args, names, dirs)
 				if err != nil {
 					return err
 				}
@@ -148,7 +158,7 @@ or renamed) deletes the system's files.`,
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
-			stop = st.start(writePhase)
+			stop := st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
 				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done(), Sources: sources})
 				return err
@@ -173,7 +183,7 @@ or renamed) deletes the system's files.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
-	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write) and the peak memory")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write), the render cache's hits and misses, and the peak memory")
 	return cmd
 }
 
@@ -183,12 +193,11 @@ or renamed) deletes the system's files.`,
 // directory of the system, including environments the spec no longer has,
 // and the system's Argo CD directory, argocd/<system>/, which only a full
 // render writes (its objects describe every environment).
-func renderScope(res *render.Result, partial bool) func(string) bool {
+func renderScope(sysName string, envs []builtEnv, partial bool) func(string) bool {
 	var prefixes []string
-	for _, e := range res.Environments {
+	for _, e := range envs {
 		prefixes = append(prefixes, e.Dir+"/")
 	}
-	sysName := res.System.Name
 	return func(p string) bool {
 		if partial {
 			for _, pre := range prefixes {

@@ -14,17 +14,38 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kiln-ml/kiln/cli"
+	"github.com/kiln-ml/kiln/lineage/store/storetest"
 )
 
 // update rewrites the cmp files of failing scripts: go test ./cli -update.
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/script")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(ownCache{m}, map[string]func(){
 		"kiln": func() { os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 		// kiln as cmd/kiln runs it, signal handling included.
 		"kiln-main": func() { os.Exit(cli.Main()) },
 	})
+}
+
+// ownCache runs the tests with a render cache of their own, which starts
+// empty and goes with them, unless KILN_CACHE says otherwise: the tests
+// then render through the cache as users do, without reading or filling
+// the user's.
+type ownCache struct{ m *testing.M }
+
+func (o ownCache) Run() int {
+	if os.Getenv("KILN_CACHE") != "" {
+		return o.m.Run()
+	}
+	dir, err := os.MkdirTemp("", "kiln-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("KILN_CACHE", dir)
+	return o.m.Run()
 }
 
 // TestScript runs the CLI end to end: testdata/script/<command>_<topic>.txtar.
@@ -40,6 +61,24 @@ func TestScript(t *testing.T) {
 		UpdateScripts:       *update,
 		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"jsondoc": jsonDoc},
 		Setup: func(env *testscript.Env) error {
+			// Each script has a render cache of its own, empty at first.
+			env.Setenv("KILN_CACHE", filepath.Join(env.WorkDir, ".kiln-cache"))
+			// Object storage for kiln lineage: S3 and Cloud Storage
+			// served from $WORK/buckets/<bucket>/<key>, with credentials
+			// that are only ever sent there.
+			buckets := storetest.New(filepath.Join(env.WorkDir, "buckets"))
+			env.Defer(buckets.Close)
+			for k, v := range map[string]string{
+				"AWS_ENDPOINT_URL_S3":         buckets.URL,
+				"AWS_ACCESS_KEY_ID":           "AKIDKILNTEST",
+				"AWS_SECRET_ACCESS_KEY":       "kiln-test",
+				"AWS_EC2_METADATA_DISABLED":   "true",
+				"AWS_CONFIG_FILE":             filepath.Join(env.WorkDir, ".aws-config"),
+				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(env.WorkDir, ".aws-credentials"),
+				"STORAGE_EMULATOR_HOST":       strings.TrimPrefix(buckets.URL, "http://"),
+			} {
+				env.Setenv(k, v)
+			}
 			for _, dir := range []string{"examples", filepath.Join("testdata", "broken")} {
 				if err := os.CopyFS(filepath.Join(env.WorkDir, filepath.Base(dir)), os.DirFS(filepath.Join(root, dir))); err != nil {
 					return err

@@ -14,7 +14,7 @@ import (
 )
 
 // goneSystems finds the systems an output holds that a full render of
-// args no longer produces: the index records the spec directory each
+// args, which built the named systems from dirs, no longer produces: the index records the spec directory each
 // system came from (write.Options.Sources), and a system whose directory
 // this render covers — a directory it rendered, or one at or below the
 // root of a DIR/... pattern — but which no system of this render is named
@@ -25,10 +25,10 @@ import (
 //
 // It returns the scope of the gone systems' files and the sources to
 // record: the old ones, less the gone systems, with this render's.
-func goneSystems(out string, args []string, results []*render.Result, dirs []string) (func(string) bool, map[string]string, error) {
-	if len(results) != len(dirs) {
+func goneSystems(out string, args []string, systems []string, dirs []string) (func(string) bool, map[string]string, error) {
+	if len(systems) != len(dirs) {
 		// Only a render where every spec built knows what it covers.
-		return nil, nil, fmt.Errorf("internal error: %d systems rendered from %d spec directories", len(results), len(dirs))
+		return nil, nil, fmt.Errorf("internal error: %d systems rendered from %d spec directories", len(systems), len(dirs))
 	}
 	old, err := write.ReadSources(out)
 	if err != nil {
@@ -40,14 +40,14 @@ func goneSystems(out string, args []string, results []*render.Result, dirs []str
 	}
 	sources := map[string]string{}
 	rendered := map[string]bool{}
-	for i, res := range results {
-		rendered[res.System.Name] = true
+	for i, name := range systems {
+		rendered[name] = true
 		abs, err := filepath.Abs(dirs[i])
 		if err != nil {
 			return nil, nil, err
 		}
 		if rel, err := filepath.Rel(absOut, abs); err == nil {
-			sources[res.System.Name] = filepath.ToSlash(rel)
+			sources[name] = filepath.ToSlash(rel)
 		}
 	}
 	var covered, roots []string
@@ -105,7 +105,11 @@ func isCovered(abs string, dirs, roots []string) bool {
 // goneDrift reports, as check's drift, the committed files of systems a
 // render of args would delete as gone (see goneSystems).
 func goneDrift(out string, args []string, results []*render.Result, dirs []string) (diag.List, error) {
-	gone, _, err := goneSystems(out, args, results, dirs)
+	names := make([]string, len(results))
+	for i, res := range results {
+		names[i] = res.System.Name
+	}
+	gone, _, err := goneSystems(out, args, names, dirs)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,43 @@ type stats struct {
 	Compile               compiler.Stats
 	Render, Encode, Write time.Duration
 	begin                 time.Time
+	// cache is the render cache's "N hits, M misses", or "off".
+	cache string
+}
+
+// add adds the phases of one system's build (buildAll gives each its own
+// stats) to s; either may be nil.
+func (s *stats) add(o *stats) {
+	if s == nil || o == nil {
+		return
+	}
+	c, oc := &s.Compile, o.Compile
+	c.Load += oc.Load
+	c.Evaluate += oc.Evaluate
+	c.Environments += oc.Environments
+	c.Decode += oc.Decode
+	c.Checks += oc.Checks
+	s.Render += o.Render
+	s.Encode += o.Encode
+	s.Write += o.Write
+}
+
+// cached records how the render cache fared (sc nil: off).
+func (s *stats) cached(sc *systemCache) {
+	if s == nil {
+		return
+	}
+	s.cache = "off"
+	if sc != nil {
+		s.cache = fmt.Sprintf("%d %s, %d %s", sc.hits, plural(sc.hits, "hit", "hits"), sc.misses, plural(sc.misses, "miss", "misses"))
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // start returns a function that adds the time since the call to the
@@ -31,7 +68,8 @@ func renderPhase(s *stats) *time.Duration { return &s.Render }
 func encodePhase(s *stats) *time.Duration { return &s.Encode }
 func writePhase(s *stats) *time.Duration  { return &s.Write }
 
-// print writes one line per phase, the total and the peak resident memory.
+// print writes one line per phase, the total, how the render cache fared
+// and the peak resident memory.
 func (s *stats) print(w io.Writer) error {
 	c := s.Compile
 	for _, p := range []struct {
@@ -49,6 +87,11 @@ func (s *stats) print(w io.Writer) error {
 		{"total", time.Since(s.begin)},
 	} {
 		if _, err := fmt.Fprintf(w, "%-12s %8.3fs\n", p.name, p.d.Seconds()); err != nil {
+			return err
+		}
+	}
+	if s.cache != "" {
+		if _, err := fmt.Fprintf(w, "%-12s %s\n", "cache", s.cache); err != nil {
 			return err
 		}
 	}

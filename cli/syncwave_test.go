@@ -17,7 +17,10 @@ import (
 // PersistentVolumeClaim) is in that earlier wave.
 func TestExampleSyncWaves(t *testing.T) {
 	files := renderExample(t, "skin-lesion")
-	platform := map[string]bool{"Namespace": true, "ResourceQuota": true, "LimitRange": true, "ServiceAccount": true, "Role": true, "RoleBinding": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true, "ConfigMap": true}
+	platform := map[string]bool{"Namespace": true, "ResourceQuota": true, "LimitRange": true, "ServiceAccount": true, "Role": true, "RoleBinding": true, "ClusterRole": true, "ClusterRoleBinding": true, "PriorityClass": true, "ConfigMap": true,
+		// KServe's pod mutator refuses model server pods until their
+		// storage container exists.
+		"ClusterStorageContainer": true}
 	type obj struct{ kind, file string }
 	waves := map[string]map[int][]obj{} // environment directory → wave → objects
 	for _, p := range slices.Sorted(maps.Keys(files)) {

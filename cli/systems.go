@@ -3,13 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/fleet"
-	"github.com/kiln-ml/kiln/render"
 )
 
 // Several systems, one repository. vet, render and check take any number
@@ -54,24 +56,103 @@ func specDirs(args []string) ([]string, error) {
 	return out, nil
 }
 
-// buildAll builds every spec in dirs (see build) and, when none has
-// errors, checks them together. The results are those of the specs that
-// built, in the order of dirs; the diagnostics are everyone's, sorted.
-func buildAll(ctx context.Context, dirs []string, envs []string, st *stats) ([]*render.Result, diag.List, error) {
-	var results []*render.Result
+// buildAll builds every spec in dirs (see build), or reads it from the
+// render cache (buildCached), keeping what mode says of each, and, when
+// none has errors, checks them together. The results are those of the
+// specs that built, in the order of dirs; the diagnostics are everyone's,
+// sorted.
+//
+// Systems are built in parallel (GOMAXPROCS at a time), each into its own
+// slot, and taken in the order of dirs, so nothing depends on scheduling.
+// With --stats, each system's phases are added up: with several systems
+// the phases may sum to more than the wall-clock total.
+func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats) ([]*built, diag.List, error) {
+	var sc *systemCache
+	if mode != buildResult {
+		sc = openSystemCache()
+		defer sc.close()
+	}
+	type slot struct {
+		b     *built
+		diags diag.List
+		err   error
+		st    *stats
+		hit   cacheOutcome
+	}
+	slots := make([]slot, len(dirs))
+	parallel(min(runtime.GOMAXPROCS(0), len(dirs)), len(dirs), func(i int) {
+		s := &slots[i]
+		if st != nil {
+			s.st = &stats{}
+		}
+		s.b, s.diags, s.hit, s.err = buildCached(ctx, sc, dirs[i], envs, mode, s.st)
+	})
+	var results []*built
 	var diags diag.List
-	for _, dir := range dirs {
-		res, d, err := buildWithStats(ctx, dir, envs, st)
-		if err != nil {
-			return nil, nil, err
+	for _, s := range slots {
+		if s.err != nil {
+			return nil, nil, s.err
 		}
-		diags = append(diags, d...)
-		if res != nil {
-			results = append(results, res)
+		st.add(s.st)
+		sc.count(s.hit)
+		diags = append(diags, s.diags...)
+		if s.b != nil {
+			results = append(results, s.b)
 		}
+	}
+	if mode != buildResult {
+		st.cached(sc)
 	}
 	if !diags.HasErrors() {
-		diags = append(diags, fleet.Check(results)...)
+		sums := make([]fleet.System, len(results))
+		for i, b := range results {
+			sums[i] = b.Fleet
+		}
+		diags = append(diags, fleet.CheckSystems(sums)...)
 	}
 	return results, diags.Sort(), nil
+}
+
+// parallel calls f(0) … f(n-1) on up to workers goroutines. A panic in f
+// stops the feeding of further calls and is raised again on the caller's
+// goroutine once every worker is done, where execute reports it as kiln's
+// bug (a panic on another goroutine would end the process unreported).
+func parallel(workers, n int, f func(i int)) {
+	var (
+		wg       sync.WaitGroup
+		panicked sync.Once
+		failure  any
+		stop     = make(chan struct{})
+		next     = make(chan int)
+	)
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.Do(func() {
+						failure = fmt.Sprintf("%v\n\n[recovered on a build worker]\n%s", r, debug.Stack())
+						close(stop)
+					})
+				}
+			}()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-stop:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if failure != nil {
+		panic(failure)
+	}
 }

@@ -23,7 +23,10 @@ file:line:col and the CUE path.
 
 Several directories, or DIR/... for every spec at or below DIR, are checked
 each on its own and then together: two systems must not claim one
-namespace, expose host or object on a cluster, nor share a name.`,
+namespace, expose host or object on a cluster, nor share a name.
+
+A system whose inputs did not change since an earlier vet or render is read
+from render's cache (see kiln render --help), with the same findings.`,
 		Example: `  kiln vet examples/skin-lesion
   kiln vet ./...              # every spec in the repository, and their conflicts
   kiln vet -o json ./spec
@@ -38,15 +41,15 @@ namespace, expose host or object on a cluster, nor share a name.`,
 			if err != nil {
 				return err
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, nil)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, buildVet, nil)
 			if err != nil {
 				return err
 			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
-			for _, res := range results {
-				fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(res), countObjects(res))
+			for _, b := range results {
+				fmt.Fprintf(a.stderr, "ok: %s, %d objects\n", envSummary(b.Name, b.Envs), b.Objects)
 			}
 			return nil
 		},

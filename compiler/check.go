@@ -55,6 +55,7 @@ func (c *compilation) check(sys *ir.System) {
 		k.checkBounds(sys)
 		k.checkValues()
 		k.checkCredentials()
+		k.checkBuilds()
 		k.resolveKilnImage()
 		k.checkReferences(sys)
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Pipelines)) {

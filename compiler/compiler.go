@@ -315,6 +315,8 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 	stop = c.timer(decodePhase)
 	var doc struct {
 		ir.Spec
+		// Images take two forms (decodeImages).
+		Images json.RawMessage `json:"images"`
 		// Metadata is decoded once, in decodeSystem.
 		Name         json.RawMessage `json:"name"`
 		Namespace    json.RawMessage `json:"namespace"`
@@ -331,6 +333,10 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		if c.reportHugeNumber(err, b, src) {
 			return false
 		}
+		c.diags.Errorf(diag.Pos{}, envPath, "internal error: the IR does not match the schema: %v", err)
+		return false
+	}
+	if err := decodeImages(doc.Images, &doc.Spec); err != nil {
 		c.diags.Errorf(diag.Pos{}, envPath, "internal error: the IR does not match the schema: %v", err)
 		return false
 	}

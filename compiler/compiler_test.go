@@ -175,6 +175,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add(base + `environments: {"../x": {}, dev: destination: name: "c", qa: destination: name: "c"}` + "\nlabels: {\"a b\": \"c d\"}\n")
 	f.Add(base + `environments: prod: overrides: images: trainer: "t:2"` + "\ntraining: bert: env: {API_TOKEN: \"abc\", \"1X\": \"y\" @kiln(notsecret)}\n")
 	f.Add(base + `pipelines: p: {parameters: "a b": {}, steps: s: {image: "i", outputs: parameters: ["x.y"]}}`)
+	f.Add(base + `images: b: {ref: "t:2", build: {context: "../x/", push: secret: "p"}}` + "\nenvironments: prod: overrides: images: b: \"t:3\"\npipelines: p: steps: s: image: images.b.ref\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		if !strings.HasPrefix(src, "package") {
 			src = "package x\n" + src

@@ -85,9 +85,27 @@ func (p positioner) convertErrors(err error, src ir.Sources, pathPrefix string) 
 			d.Pos = src.Pos(d.Path)
 		}
 		d.Related = dedupe(related, d.Pos)
+		longFormImage(&d, src)
 		out = append(out, d)
 	}
 	return simplifyDisjunctions(out)
+}
+
+// longFormImageRE matches CUE's report of an image field that refers to
+// an images entry in the long form ({ref: …, build: …}) as a whole.
+var longFormImageRE = regexp.MustCompile(`^conflicting values (string and \{ref:.*|\{ref:.* and string) \(mismatched types (string and struct|struct and string)\)$`)
+
+// longFormImage says what to write instead of image: images.X when X is
+// in the long form, at the image field rather than at the entry.
+func longFormImage(d *diag.Diagnostic, src ir.Sources) {
+	if !strings.HasSuffix(d.Path, ".image") || !longFormImageRE.MatchString(d.Msg) {
+		return
+	}
+	d.Msg = "refers to an images entry of the long form {ref: …, build: …}: an image field takes its reference, image: images.<name>.ref"
+	if pos := src.Pos(d.Path); pos.IsValid() && pos != d.Pos {
+		d.Related = dedupe(append([]diag.Pos{d.Pos}, d.Related...), pos)
+		d.Pos = pos
+	}
 }
 
 var (

@@ -1,6 +1,9 @@
 package compiler
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -71,7 +74,9 @@ func collectImageRefs(user cue.Value) map[string]imageRef {
 func imageRefOf(v cue.Value) imageRef {
 	if root, p := v.ReferencePath(); root.Exists() {
 		sels := p.Selectors()
-		if len(sels) == 2 && sels[0].Type() == cue.StringLabel && sels[0].Unquoted() == "images" && sels[1].Type() == cue.StringLabel {
+		// images.X, or images.X.ref of the long form.
+		long := len(sels) == 3 && sels[2].Type() == cue.StringLabel && sels[2].Unquoted() == "ref"
+		if (len(sels) == 2 || long) && sels[0].Type() == cue.StringLabel && sels[0].Unquoted() == "images" && sels[1].Type() == cue.StringLabel {
 			return imageRef{name: sels[1].Unquoted(), known: true}
 		}
 		return imageRef{}
@@ -103,7 +108,7 @@ func substituteImageRefs(doc map[string]any, refs map[string]imageRef, env strin
 	// its value belongs to exactly one images entry.
 	byValue := map[string][]string{}
 	for name, img := range baseImages {
-		if s, ok := img.(string); ok {
+		if s, ok := imageRefValue(img); ok {
 			byValue[s] = append(byValue[s], name)
 		}
 	}
@@ -134,7 +139,7 @@ func substituteImageRefs(doc map[string]any, refs map[string]imageRef, env strin
 		if name == "" {
 			continue
 		}
-		if img, ok := over[name].(string); ok {
+		if img, ok := imageRefValue(over[name]); ok {
 			setJSON(doc, labels, img)
 		}
 	}
@@ -189,4 +194,60 @@ func setJSON(doc any, labels []string, val any) {
 			c[i] = val
 		}
 	}
+}
+
+// imageRefValue is the reference an images entry (or an override of
+// one) gives, in either form: "repo:tag", or {ref: "repo:tag", …}. An
+// override of the long form that leaves ref alone gives none.
+func imageRefValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case map[string]any:
+		s, ok := v["ref"].(string)
+		return s, ok
+	}
+	return "", false
+}
+
+// decodeImages decodes the images section, whose entries are a reference
+// or the long form, into the refs of spec.Images and the builds of
+// spec.Builds. Unknown fields are an error, as for the rest of the IR.
+func decodeImages(raw json.RawMessage, spec *ir.Spec) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var entries map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		b := entries[name]
+		var ref string
+		if json.Unmarshal(b, &ref) == nil {
+			if spec.Images == nil {
+				spec.Images = map[string]string{}
+			}
+			spec.Images[name] = ref
+			continue
+		}
+		var long ir.BuiltImage
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&long); err != nil {
+			return fmt.Errorf("images.%s: %w", name, err)
+		}
+		if spec.Images == nil {
+			spec.Images = map[string]string{}
+		}
+		spec.Images[name] = long.Ref
+		if long.Build != nil {
+			long.Build.Ref = long.Ref
+			if spec.Builds == nil {
+				spec.Builds = map[string]*ir.ImageBuild{}
+			}
+			spec.Builds[name] = long.Build
+		}
+	}
+	return nil
 }

@@ -53,3 +53,65 @@ pipelines: p: steps: s: image: images.trainer
 		}
 	}
 }
+
+// TestBuiltImageOverrides overrides the long form of images.trainer: its
+// ref by a partial override in prod (the build stays), its whole entry by
+// the short form in dev (the build goes). Fields that refer to it as
+// images.trainer.ref follow both; a literal with the same value does not.
+func TestBuiltImageOverrides(t *testing.T) {
+	const spec = `package x
+
+name:      "demo"
+namespace: "demo"
+images: trainer: {
+	ref: "reg.example/t:1"
+	build: {
+		context: "https://git.example/acme/t.git#main"
+		push: secret: "push"
+		security: "baseline"
+	}
+}
+environments: {
+	dev: overrides: images: trainer: "reg.example/t:dev"
+	prod: overrides: images: trainer: ref: "reg.example/t:2"
+	staging: {}
+}
+training: {
+	direct: {framework: "pytorch", image: images.trainer.ref}
+	literal: {framework: "pytorch", image: "reg.example/t:1"}
+}
+notebooks: explore: image: images.trainer.ref
+`
+	sys, diags := compileString(t, spec, Options{})
+	if sys == nil {
+		t.Fatal(diags)
+	}
+	want := map[string]string{"dev": "reg.example/t:dev", "prod": "reg.example/t:2", "staging": "reg.example/t:1"}
+	for _, env := range sys.Environments {
+		s := env.Spec
+		if got := s.Images["trainer"]; got != want[env.Name] {
+			t.Errorf("%s: images.trainer = %q, want %q", env.Name, got, want[env.Name])
+		}
+		for _, got := range []string{s.Training["direct"].Image, s.Notebooks["explore"].Image} {
+			if got != want[env.Name] {
+				t.Errorf("%s: image = %q, want %q", env.Name, got, want[env.Name])
+			}
+		}
+		if got := s.Training["literal"].Image; got != "reg.example/t:1" {
+			t.Errorf("%s: the literal became %q", env.Name, got)
+		}
+		b := s.Builds["trainer"]
+		if env.Name == "dev" {
+			if b != nil {
+				t.Errorf("dev: the short form kept the build: %+v", b)
+			}
+			continue
+		}
+		if b == nil {
+			t.Fatalf("%s: no build", env.Name)
+		}
+		if b.Ref != want[env.Name] || b.Dockerfile != "Dockerfile" || b.Builder == "" || b.Resources.Memory != "2Gi" || b.Push.Secret != "push" {
+			t.Errorf("%s: build = %+v", env.Name, b)
+		}
+	}
+}

@@ -243,6 +243,11 @@ func (c *compilation) checkPolicy(p *policy, sys *ir.System, env *ir.Environment
 				breaks(r, path, fmt.Sprintf("image %q", v.String()), v.String())
 			}
 		})
+		// The image that builds images runs in the cluster too.
+		for _, name := range slices.Sorted(maps.Keys(env.Spec.Builds)) {
+			img := env.Spec.Builds[name].Builder
+			breaks(r, ir.Path("images", name, "build", "builder"), fmt.Sprintf("image %q", img), img)
+		}
 	}
 	if r, ok := rule("servingModes"); ok {
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Serving)) {

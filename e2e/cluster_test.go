@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"flag"
 	"fmt"
@@ -563,9 +564,7 @@ func (c *cluster) installControllers(ctx context.Context, bins map[string]string
 	}
 
 	// The training operator runs its webhook's certificate rotation
-	// before its controllers; give it the Secret and an (empty)
-	// ValidatingWebhookConfiguration it expects. Its webhook is not
-	// wired in: the API server could not reach it by Service name.
+	// before its controllers: give it the Secret it keeps its CA in.
 	if err := c.applyYAML(ctx, []byte(`apiVersion: v1
 kind: Namespace
 metadata: {name: kubeflow}
@@ -573,10 +572,6 @@ metadata: {name: kubeflow}
 apiVersion: v1
 kind: Secret
 metadata: {name: training-operator-webhook-cert, namespace: kubeflow}
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: validating-webhook-configuration}
 ---
 apiVersion: v1
 kind: Namespace
@@ -595,20 +590,39 @@ data:
 `), ""); err != nil {
 		return err
 	}
-	// Its webhook server reads its serving certificate from a fixed
-	// directory that the kubelet fills from the Secret in a real
-	// installation; give it one up front so that it starts.
-	if err := writeServingCert("/tmp/k8s-webhook-server/serving-certs"); err != nil {
+	// In a real installation the kubelet mounts that Secret where the
+	// webhook server reads its certificate. Here the rotator only waits
+	// for a file to exist at the fixed path /tmp/k8s-webhook-server/
+	// serving-certs (its content is never read: give it any), while the
+	// webhook server reads $TMPDIR/k8s-webhook-server/serving-certs
+	// (controller-runtime's default): a loopback certificate of this
+	// cluster's own, which the webhook configuration below trusts. (Other
+	// runs on the machine may rewrite the shared /tmp one at any time.)
+	if _, err := os.Stat("/tmp/k8s-webhook-server/serving-certs/tls.crt"); err != nil {
+		if err := writeServingCert("/tmp/k8s-webhook-server/serving-certs"); err != nil {
+			return err
+		}
+	}
+	toTmp := filepath.Join(c.dir, "training-operator-tmp")
+	toCert, err := newLoopbackCert()
+	if err != nil {
 		return err
 	}
-	if err := c.start("training-operator", bins["training-operator"], append(env, "MY_POD_NAMESPACE=kubeflow"),
+	if err := toCert.write(filepath.Join(toTmp, "k8s-webhook-server", "serving-certs")); err != nil {
+		return err
+	}
+	toWebhookPort, toProbePort := freePort(), freePort()
+	if err := c.start("training-operator", bins["training-operator"], append(env, "MY_POD_NAMESPACE=kubeflow", "TMPDIR="+toTmp),
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort()),
-		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort()),
-		"--webhook-server-port", fmt.Sprint(freePort()),
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", toProbePort),
+		"--webhook-server-port", fmt.Sprint(toWebhookPort),
 		"--enable-scheme", "pytorchjob", "--enable-scheme", "tfjob", "--enable-scheme", "xgboostjob",
 		// As skin-lesion's trainingOperator.restricted says the cluster does.
 		"--pytorch-init-container-template-file", filepath.Join(repoRoot(), "e2e", "testdata", "pytorch-init-container.yaml"),
 	); err != nil {
+		return err
+	}
+	if err := c.wireTrainingOperatorWebhooks(ctx, toProbePort, toWebhookPort, toCert); err != nil {
 		return err
 	}
 	if err := c.start("workflow-controller", bins["workflow-controller"], append(env, "LEADER_ELECTION_DISABLE=true"),
@@ -620,6 +634,53 @@ data:
 		return err
 	}
 	return nil
+}
+
+// trainingOperatorSchemes are the job kinds the suite's training
+// operator runs (--enable-scheme), by resource: each has a validating
+// webhook.
+var trainingOperatorSchemes = []string{"pytorchjob", "tfjob", "xgboostjob"}
+
+// wireTrainingOperatorWebhooks registers the training operator's
+// validating webhooks, as upstream declares them
+// (manifests/base/webhook/manifests.yaml: one per job kind, on CREATE
+// and UPDATE, failurePolicy Fail), by URL on loopback since the API
+// server cannot reach a Service here, once the operator serves them. So
+// every PyTorchJob, TFJob and XGBoostJob the tests create, kiln's
+// included, is judged by the operator's own validation.
+func (c *cluster) wireTrainingOperatorWebhooks(ctx context.Context, probePort, port int, cert loopbackCert) error {
+	if err := waitHTTP(c, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), "", 2*time.Minute); err != nil {
+		return fmt.Errorf("training operator: %w", err)
+	}
+	// Ready is certificates and a listening server; the webhooks are
+	// registered just after (setupControllers): wait for each path.
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(cert.cert)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	var hooks strings.Builder
+	hooks.WriteString("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: validating-webhook-configuration}\nwebhooks:\n")
+	for _, kind := range trainingOperatorSchemes {
+		url := fmt.Sprintf("https://localhost:%d/validate-kubeflow-org-v1-%s", port, kind)
+		if err := c.waitFor(ctx, time.Minute, "the training operator's "+kind+" webhook", func() (bool, error) {
+			resp, err := client.Post(url, "application/json", strings.NewReader("{}"))
+			if err != nil {
+				return false, nil
+			}
+			resp.Body.Close()
+			return resp.StatusCode != http.StatusNotFound, nil
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(&hooks, `- name: validator.%[1]s.training-operator.kubeflow.org
+  clientConfig: {url: %[2]q, caBundle: %[3]s}
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  rules:
+  - {apiGroups: [kubeflow.org], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [%[1]ss]}
+`, kind, url, base64.StdEncoding.EncodeToString(cert.cert))
+	}
+	return c.applyYAML(ctx, []byte(hooks.String()), "")
 }
 
 // writeServingCert writes a self-signed serving certificate and key as

@@ -25,10 +25,16 @@ import (
 // directory and returns it (<dir>/<env>/<system>/*.yaml).
 func renderExample(t *testing.T, example string) string {
 	t.Helper()
+	return renderSpec(t, filepath.Join(repoRoot(), "examples", example))
+}
+
+// renderSpec runs `kiln render` on a spec directory, likewise.
+func renderSpec(t *testing.T, spec string) string {
+	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command(cl.kiln, "render", "--out", out, filepath.Join(repoRoot(), "examples", example))
+	cmd := exec.Command(cl.kiln, "render", "--out", out, spec)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("kiln render %s: %v\n%s", example, err, b)
+		t.Fatalf("kiln render %s: %v\n%s", spec, err, b)
 	}
 	return out
 }

@@ -55,6 +55,15 @@ type executor struct {
 	log    []string
 	// errors the cluster returned to the executor, by step
 	refused map[string]string
+
+	// For the steps that run kiln (kilnStep): records stands in for the
+	// artifact repository (a copy of its bucket, as `kiln lineage
+	// --records` reads it), repos maps a Git URL a step pushes to onto a
+	// local bare repository, pods holds each step's filesystem, and
+	// kilnRuns logs what ran.
+	records, pods string
+	repos         map[string]string
+	kilnRuns      []string
 }
 
 func newExecutor(t *testing.T, ns, wf, serviceAccount string) *executor {
@@ -62,7 +71,8 @@ func newExecutor(t *testing.T, ns, wf, serviceAccount string) *executor {
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", ns, serviceAccount)}
 	sa, err := dynamic.NewForConfig(cfg)
 	require.NoError(t, err)
-	return &executor{t: t, ns: ns, wf: wf, sa: sa, done: map[string]bool{}, refused: map[string]string{}, params: map[string]string{}}
+	return &executor{t: t, ns: ns, wf: wf, sa: sa, done: map[string]bool{}, refused: map[string]string{}, params: map[string]string{},
+		records: t.TempDir(), pods: t.TempDir(), repos: map[string]string{}}
 }
 
 // template is the template the controller gave a pod (ARGO_TEMPLATE).
@@ -96,6 +106,10 @@ func (e *executor) step(ctx context.Context, p *corev1.Pod) {
 	ok, msg := true, ""
 	if res, isResource := tmpl["resource"].(map[string]any); isResource {
 		ok, msg = e.resource(ctx, name, res)
+	} else if isKilnStep(tmpl) {
+		if outputs, ok, msg = e.kilnStep(ctx, tmpl); outputs == nil {
+			outputs = map[string]any{}
+		}
 	} else {
 		if out, _ := tmpl["outputs"].(map[string]any); out != nil {
 			var params []any
@@ -107,7 +121,7 @@ func (e *executor) step(ctx context.Context, p *corev1.Pod) {
 				if !set {
 					v = "e2e-" + pn
 				}
-				params = append(params, map[string]any{"name": pn, "value": v})
+				params = append(params, reportedParam(pm, v))
 			}
 			if params != nil {
 				outputs["parameters"] = params
@@ -149,6 +163,16 @@ func (e *executor) report(ctx context.Context, p *corev1.Pod, name string, outpu
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{"kiln.dev/e2e-outcome":%q}}}`, outcome)
 	_, err := cl.kube.CoreV1().Pods(e.ns).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 	return err
+}
+
+// reportedParam is an output parameter as argoexec reports it: the
+// template's declaration (its globalName above all, which makes the
+// controller publish it as workflow.outputs.parameters.<globalName>)
+// with the value the step produced.
+func reportedParam(decl map[string]any, value string) map[string]any {
+	p := runtime.DeepCopyJSON(decl)
+	p["value"] = value
+	return p
 }
 
 // refuse records the cluster's refusal of a step's request.
@@ -285,6 +309,9 @@ func (e *executor) run(ctx context.Context, timeout time.Duration) *unstructured
 	for _, l := range e.log {
 		e.t.Logf("executor: %s", l)
 	}
+	for _, l := range e.kilnRuns {
+		e.t.Logf("executor ran: %s", l)
+	}
 	require.NoError(e.t, err, "%s\n%s", nodesSummary(wf), eventsFor(e.ns, e.wf))
 	return wf
 }
@@ -385,6 +412,11 @@ func TestPipeline(t *testing.T) {
 		start := time.Now()
 		_, ex := startRetrain(t, "retrain-e2e", nil)
 		ex.params["accuracy"] = "0.95"
+		ex.params["model_uri"] = "s3://acme-models/skin/retrain-e2e"
+		// The promote step pushes to skin-lesion's deployment repository
+		// (on GitHub, with a pull request): a local one here.
+		deploy := specRepo(t, "skin-lesion", "skin-lesion")
+		ex.repos["https://github.com/acme/derm-ml-deploy.git"] = deploy
 		wf := ex.run(ctx, 6*time.Minute)
 		t.Logf("%s\nafter %s", nodesSummary(wf), time.Since(start).Round(time.Second))
 		phase, _, _ := unstructured.NestedString(wf.Object, "status", "phase")
@@ -398,6 +430,8 @@ func TestPipeline(t *testing.T) {
 			assert.False(t, n[dep[1]].started.Before(n[dep[0]].finished), "%s started before %s finished", dep[1], dep[0])
 		}
 		assert.NotContains(t, n, "delete-jobs", "the exit handler deletes jobs only when the run did not succeed")
+		assert.Equal(t, "Succeeded", n["lineage"].phase, "the exit handler records the run")
+		lineageChain(t, wf, ex, deploy)
 	})
 
 	t.Run("training fails", func(t *testing.T) {
@@ -416,6 +450,12 @@ func TestPipeline(t *testing.T) {
 		assert.NotContains(t, n, "evaluate", "nothing after a failed step runs")
 		assert.Equal(t, "Succeeded", n["notify"].phase, "the exit handler runs")
 		assert.Equal(t, "Succeeded", n["delete-jobs"].phase, "and deletes the run's jobs")
+		// A failed run gets its record too: what ran, nothing promoted.
+		rec := readRecord(t, ex.records, globalOutput(wf, "kiln-lineage"))
+		assert.Equal(t, "retrain-e2e-fail", rec.Run.Name)
+		assert.Equal(t, "Failed", rec.Run.Phase)
+		assert.Empty(t, rec.Promotions)
+		assert.Empty(t, rec.Metrics, "evaluate never ran")
 	})
 
 	t.Run("role without create", func(t *testing.T) {

@@ -130,6 +130,11 @@ func (s *sweepPlayer) play(ctx context.Context, p *corev1.Pod) {
 		sort.Strings(lines)
 		outputs["parameters"] = []any{map[string]any{"name": "metrics", "value": strings.Join(lines, "\n") + "\n"}}
 		msg = strings.Join(lines, " ")
+	case isKilnStep(tmpl):
+		outputs, ok, msg = s.kilnStep(ctx, tmpl)
+		if outputs == nil {
+			outputs = map[string]any{}
+		}
 	case name == "delete-trial-jobs":
 		// selector.py cleanup: delete the run's jobs, as the workflow's
 		// service account.
@@ -204,7 +209,7 @@ func (s *sweepPlayer) selector(tmpl map[string]any) (map[string]any, bool, strin
 		if err != nil {
 			return nil, false, fmt.Sprintf("selector.py %s wrote no %s", cmd[2], pm["name"])
 		}
-		params = append(params, map[string]any{"name": pm["name"], "value": string(b)})
+		params = append(params, reportedParam(pm, string(b)))
 	}
 	if params != nil {
 		outputs["parameters"] = params

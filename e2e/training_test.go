@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,13 +29,18 @@ import (
 // as that step would create it in a run named run.
 func prodTrainingJob(t *testing.T, run string) (ns string, job *unstructured.Unstructured) {
 	t.Helper()
-	out := renderExample(t, "skin-lesion")
-	objs := envObjects(t, out, "prod", "skin-lesion")
+	objs := envObjects(t, renderExample(t, "skin-lesion"), "prod", "skin-lesion")
 	ns = applyEnv(t, objs, "CronWorkflow")
+	return ns, retrainJob(t, objs, run)
+}
+
+// retrainJob is the PyTorchJob the retrain pipeline's training step
+// creates in a run named run, from skin-lesion's prod objects.
+func retrainJob(t *testing.T, objs []*unstructured.Unstructured, run string) *unstructured.Unstructured {
+	t.Helper()
 	wt := find(t, objs, "WorkflowTemplate", "retrain")
 	_, manifest := resourceTemplate(t, wt, "PyTorchJob")
-	job = decode(t, substitute(manifest, map[string]string{"workflow.name": run, "inputs.parameters.epochs": "1"}))
-	return ns, job
+	return decode(t, substitute(manifest, map[string]string{"workflow.name": run, "inputs.parameters.epochs": "1"}))
 }
 
 func create(t *testing.T, o *unstructured.Unstructured) {
@@ -302,4 +308,119 @@ func atoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err)
 	return n
+}
+
+// trainingJobKinds are the training operator's kinds this cluster
+// judges with its webhooks (trainingOperatorSchemes).
+var trainingJobKinds = map[string]bool{"PyTorchJob": true, "TFJob": true, "XGBoostJob": true}
+
+// renderedTrainingJobs collects every training operator job kiln renders
+// for an example, in every environment, as the cluster would get it:
+// jobs rendered as they are, the jobs a WorkflowTemplate's resource
+// steps create (Argo's expressions replaced as the controller would for
+// a run named like the runs a CronWorkflow starts), and the trial job
+// of a Katib Experiment (its trial parameters filled in, named as Katib
+// names trials). Keys say where each comes from.
+func renderedTrainingJobs(t *testing.T, example string) map[string]*unstructured.Unstructured {
+	t.Helper()
+	out := renderExample(t, example)
+	jobs := map[string]*unstructured.Unstructured{}
+	envs, err := os.ReadDir(out)
+	require.NoError(t, err)
+	for _, env := range envs {
+		systems, _ := os.ReadDir(filepath.Join(out, env.Name()))
+		for _, sys := range systems {
+			if !sys.IsDir() {
+				continue
+			}
+			for _, o := range envObjects(t, out, env.Name(), sys.Name()) {
+				where := fmt.Sprintf("%s/%s/%s %s", env.Name(), sys.Name(), o.GetKind(), o.GetName())
+				switch {
+				case trainingJobKinds[o.GetKind()]:
+					jobs[where] = o
+				case o.GetKind() == "WorkflowTemplate":
+					tmpls, _, _ := unstructured.NestedSlice(o.Object, "spec", "templates")
+					for _, e := range tmpls {
+						tm, _ := e.(map[string]any)
+						m, _, _ := unstructured.NestedString(tm, "resource", "manifest")
+						action, _, _ := unstructured.NestedString(tm, "resource", "action")
+						if m == "" || action == "delete" {
+							continue
+						}
+						job := decode(t, substitute(m, map[string]string{"workflow.name": o.GetName() + "-1765000000", "inputs.parameters.trial": "t07"}))
+						if trainingJobKinds[job.GetKind()] {
+							jobs[where+" step "+tm["name"].(string)] = job
+						}
+					}
+				case o.GetKind() == "Experiment":
+					spec, found, _ := unstructured.NestedMap(o.Object, "spec", "trialTemplate", "trialSpec")
+					if !found {
+						continue
+					}
+					b, err := json.Marshal(spec)
+					require.NoError(t, err)
+					filled := regexp.MustCompile(`\$\{trialParameters\.[^}]*\}`).ReplaceAll(b, []byte("1"))
+					job := &unstructured.Unstructured{}
+					require.NoError(t, json.Unmarshal(filled, &job.Object))
+					job.SetName(o.GetName() + "-x7k2p9qd")
+					if trainingJobKinds[job.GetKind()] {
+						jobs[where+" trial"] = job
+					}
+				}
+			}
+		}
+	}
+	return jobs
+}
+
+// The training operator's validating webhooks (wired by URL, see
+// wireTrainingOperatorWebhooks) judge every training job kiln renders
+// for the bundled examples: each is admitted (server-side dry run: the
+// API server calls the webhook, nothing is stored). And they do judge:
+// a PyTorchJob with two Masters, and the training step's job of a run
+// started by hand under a name Argo accepts but a job may not carry (a
+// dot), are refused with the webhook's own message; the CRDs' schemas
+// admit both.
+func TestTrainingOperatorWebhook(t *testing.T) {
+	ctx := context.Background()
+	ns := "kiln-webhook-e2e"
+	require.NoError(t, cl.applyYAML(ctx, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n"), ""))
+	t.Cleanup(func() { deleteNamespace(t, ns) })
+	dryRun := func(o *unstructured.Unstructured) error {
+		o = o.DeepCopy()
+		o.SetNamespace(ns)
+		ri, err := cl.resource(o)
+		require.NoError(t, err)
+		_, err = ri.Create(ctx, o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err
+	}
+
+	counts := map[string]int{}
+	for _, example := range []string{"skin-lesion", "fraud-detect", "llm-finetune"} {
+		for where, job := range renderedTrainingJobs(t, example) {
+			counts[job.GetKind()]++
+			if err := dryRun(job); err != nil {
+				t.Errorf("%s: %s %s refused: %v", example, job.GetKind(), job.GetName(), err)
+				continue
+			}
+			t.Logf("%s %s: %s %s admitted", example, where, job.GetKind(), job.GetName())
+		}
+	}
+	t.Logf("admitted by the operator's webhooks: %v", counts)
+	require.NotZero(t, counts["PyTorchJob"])
+	require.NotZero(t, counts["XGBoostJob"])
+
+	prod := envObjects(t, renderExample(t, "skin-lesion"), "prod", "skin-lesion")
+	two := retrainJob(t, prod, "retrain-e2e-webhook")
+	require.NoError(t, unstructured.SetNestedField(two.Object, int64(2), "spec", "pytorchReplicaSpecs", "Master", "replicas"))
+	err := dryRun(two)
+	t.Logf("two Masters: %v", err)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `admission webhook "validator.pytorchjob.training-operator.kubeflow.org" denied the request: spec.pytorchReplicaSpecs[Master].replicas: Forbidden: must be 1`)
+
+	dotted := retrainJob(t, prod, "retrain.by-hand")
+	err = dryRun(dotted)
+	t.Logf("a run named retrain.by-hand: %v", err)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `admission webhook "validator.pytorchjob.training-operator.kubeflow.org" denied the request: metadata.name: Invalid value: "retrain.by-hand-train": should match: a DNS-1035 label`)
 }

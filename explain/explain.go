@@ -127,6 +127,17 @@ func document(sys *ir.System, env *ir.Environment) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	// A built image is in the long form, as the spec wrote it: its ref
+	// and its build (the IR keeps them apart).
+	if images, ok := doc["images"].(map[string]any); ok {
+		for name, b := range env.Spec.Builds {
+			long := map[string]any{}
+			if err := merge(long, ir.BuiltImage{Ref: b.Ref, Build: b}); err != nil {
+				return nil, err
+			}
+			images[name] = long
+		}
+	}
 	envs := map[string]any{}
 	for _, e := range sys.Environments {
 		m := map[string]any{}

@@ -65,18 +65,130 @@ func (c claim) where() string {
 	return fmt.Sprintf("system %s (environment %s)", c.system, c.env)
 }
 
-// Check reports the conflicts between systems, in the order given (each
-// conflict is reported once, at the later claimant). One system has none.
+// System is what Check needs of a rendered system: its name, the
+// namespaces and hosts each environment claims and the objects it renders,
+// with the spec positions of each. Summarize makes it; it is plain data,
+// so the render cache can keep it in place of the rendered system.
+type System struct {
+	Name    string
+	NamePos diag.Pos
+	// Envs are the system's environments, in the order of ir.System.
+	Envs []Env
+	// Rendered are the objects of each rendered environment, in the order
+	// of render.Result.
+	Rendered []Objects
+	// Dirs are the objects of the system-level directories (argocd/).
+	Dirs []Object
+}
+
+// Env is what one environment claims by name: its namespace and the hosts
+// it exposes, on its cluster.
+type Env struct {
+	Name, Namespace string
+	// Cluster is the cluster the environment deploys to, "" when its spec
+	// does not say (clusterOf).
+	Cluster       string
+	NamespacePath string
+	NamespacePos  diag.Pos
+	Hosts         []Host
+}
+
+// Host is a host an entry exposes.
+type Host struct {
+	Host, Path string
+	Pos        diag.Pos
+}
+
+// Objects are the objects rendered for one environment.
+type Objects struct {
+	Env, Cluster string
+	Objects      []Object
+}
+
+// Object is one rendered object other than a Namespace (namespaces are
+// claimed as such): its key (group, kind, namespace and name), what a
+// message calls it, and where its spec makes it.
+type Object struct {
+	Key, Kind, Name string
+	Path            string
+	Pos             diag.Pos
+}
+
+// Summarize returns what Check needs of res.
+func Summarize(res *render.Result) System {
+	sys := res.System
+	out := System{Name: sys.Name, NamePos: sys.Sources.Pos("name")}
+	for _, env := range sys.Environments {
+		path := ir.Path("environments", env.Name, "namespace")
+		if _, own := sys.Sources[path]; !own {
+			path = "namespace"
+		}
+		e := Env{Name: env.Name, Namespace: cmp.Or(env.Namespace, sys.Namespace), Cluster: clusterOf(sys, env), NamespacePath: path, NamespacePos: sys.Sources.Pos(path)}
+		for _, name := range slices.Sorted(maps.Keys(env.Spec.Serving)) {
+			x := env.Spec.Serving[name].Expose
+			if x == nil || x.Host == "" {
+				continue
+			}
+			path := ir.Path("serving", name, "expose", "host")
+			e.Hosts = append(e.Hosts, Host{Host: x.Host, Path: path, Pos: env.Sources.Pos(path)})
+		}
+		out.Envs = append(out.Envs, e)
+	}
+	for _, e := range res.Environments {
+		i := slices.IndexFunc(sys.Environments, func(ie *ir.Environment) bool { return ie.Name == e.Name })
+		if i < 0 {
+			continue
+		}
+		out.Rendered = append(out.Rendered, Objects{Env: e.Name, Cluster: clusterOf(sys, sys.Environments[i]), Objects: objects(e.Items)})
+	}
+	for _, d := range res.Dirs {
+		out.Dirs = append(out.Dirs, objects(d.Items)...)
+	}
+	return out
+}
+
+// objects summarizes items, leaving out Namespaces.
+func objects(items []render.Item) []Object {
+	var out []Object
+	for _, it := range items {
+		gvk := it.GVK()
+		if gvk.Group == "" && gvk.Kind == "Namespace" {
+			continue
+		}
+		name := it.Object.GetName()
+		if ns := it.Object.GetNamespace(); ns != "" {
+			name = ns + "/" + name
+		}
+		out = append(out, Object{Key: it.Key(), Kind: gvk.Kind, Name: name, Path: it.Origin.Path, Pos: it.Origin.Pos})
+	}
+	return out
+}
+
+// Check reports the conflicts between rendered systems: CheckSystems of
+// their summaries.
 func Check(systems []*render.Result) diag.List {
+	if len(systems) < 2 {
+		return nil
+	}
+	sums := make([]System, len(systems))
+	for i, res := range systems {
+		sums[i] = Summarize(res)
+	}
+	return CheckSystems(sums)
+}
+
+// CheckSystems reports the conflicts between systems, in the order given
+// (each conflict is reported once, at the later claimant). One system has
+// none.
+func CheckSystems(systems []System) diag.List {
 	if len(systems) < 2 {
 		return nil
 	}
 	var diags diag.List
 	names := map[string]claim{}
 	namespaces, hosts, objects := claims{}, claims{}, claims{}
-	for _, res := range systems {
-		sys := res.System
-		here := claim{system: sys.Name, path: "name", pos: sys.Sources.Pos("name")}
+	for _, sys := range systems {
+		here := claim{system: sys.Name, path: "name", pos: sys.NamePos}
 		if first, dup := names[sys.Name]; dup {
 			diags.Add(related(diag.Errorf(here.pos, here.path, "another spec names its system %s too: their output directories (<environment>/%s) would be one; give one of them another name", sys.Name, sys.Name), first))
 			continue
@@ -84,50 +196,32 @@ func Check(systems []*render.Result) diag.List {
 		names[sys.Name] = here
 
 		shared := map[string]bool{} // environments whose namespace is reported
-		for _, env := range sys.Environments {
-			ns := cmp.Or(env.Namespace, sys.Namespace)
-			path := ir.Path("environments", env.Name, "namespace")
-			if _, own := sys.Sources[path]; !own {
-				path = "namespace"
-			}
-			c := claim{system: sys.Name, env: env.Name, cluster: clusterOf(sys, env), path: path, pos: sys.Sources.Pos(path)}
-			if first, dup := namespaces.add(ns, c); dup {
-				diags.Add(related(withEnv(diag.Errorf(c.pos, c.path, "namespace %q on %s is claimed by %s too: each system renders the Namespace, its quota and its accounts, and would overwrite the other's; give one of them a namespace of its own", ns, c.on(), first.where()), env.Name), first))
+		for _, env := range sys.Envs {
+			c := claim{system: sys.Name, env: env.Name, cluster: env.Cluster, path: env.NamespacePath, pos: env.NamespacePos}
+			if first, dup := namespaces.add(env.Namespace, c); dup {
+				diags.Add(related(withEnv(diag.Errorf(c.pos, c.path, "namespace %q on %s is claimed by %s too: each system renders the Namespace, its quota and its accounts, and would overwrite the other's; give one of them a namespace of its own", env.Namespace, c.on(), first.where()), env.Name), first))
 				shared[env.Name] = true
 			}
-
-			for _, name := range slices.Sorted(maps.Keys(env.Spec.Serving)) {
-				x := env.Spec.Serving[name].Expose
-				if x == nil || x.Host == "" {
-					continue
-				}
-				path := ir.Path("serving", name, "expose", "host")
-				c := claim{system: sys.Name, env: env.Name, cluster: clusterOf(sys, env), path: path, pos: env.Sources.Pos(path)}
-				if first, dup := hosts.add(x.Host, c); dup {
-					diags.Add(related(withEnv(diag.Errorf(c.pos, c.path, "host %q on %s is exposed by %s too, at %s: each system renders its own gateway or route for the host, and the ingress cannot serve both; give one of them another host", x.Host, c.on(), first.where(), first.path), env.Name), first))
+			for _, h := range env.Hosts {
+				c := claim{system: sys.Name, env: env.Name, cluster: env.Cluster, path: h.Path, pos: h.Pos}
+				if first, dup := hosts.add(h.Host, c); dup {
+					diags.Add(related(withEnv(diag.Errorf(c.pos, c.path, "host %q on %s is exposed by %s too, at %s: each system renders its own gateway or route for the host, and the ingress cannot serve both; give one of them another host", h.Host, c.on(), first.where(), first.path), env.Name), first))
 				}
 			}
 		}
 
-		for _, e := range res.Environments {
-			i := slices.IndexFunc(sys.Environments, func(ie *ir.Environment) bool { return ie.Name == e.Name })
-			if i < 0 {
-				continue
-			}
-			env := sys.Environments[i]
-			if shared[e.Name] {
+		for _, e := range sys.Rendered {
+			if shared[e.Env] {
 				continue // its objects follow from the namespace, reported
 			}
-			in := claim{system: sys.Name, env: e.Name, cluster: clusterOf(sys, env)}
-			for _, it := range e.Items {
-				diags.Add(checkObject(objects, in, it)...)
+			in := claim{system: sys.Name, env: e.Env, cluster: e.Cluster}
+			for _, o := range e.Objects {
+				diags.Add(checkObject(objects, in, o)...)
 			}
 		}
-		for _, d := range res.Dirs {
-			in := claim{system: sys.Name, cluster: argoCD}
-			for _, it := range d.Items {
-				diags.Add(checkObject(objects, in, it)...)
-			}
+		in := claim{system: sys.Name, cluster: argoCD}
+		for _, o := range sys.Dirs {
+			diags.Add(checkObject(objects, in, o)...)
 		}
 	}
 	return diags.MergeEnvs(nil).Sort()
@@ -141,24 +235,15 @@ func withEnv(d diag.Diagnostic, env string) diag.Diagnostic {
 
 // checkObject records an object a system renders (in says which system,
 // environment and cluster) and reports it when another system renders one
-// of the same kind, namespace and name on that cluster. Namespaces are
-// reported as such, above.
-func checkObject(seen claims, in claim, it render.Item) diag.List {
-	gvk := it.GVK()
-	if gvk.Group == "" && gvk.Kind == "Namespace" {
-		return nil
-	}
+// of the same kind, namespace and name on that cluster.
+func checkObject(seen claims, in claim, o Object) diag.List {
 	c := in
-	c.path, c.pos = it.Origin.Path, it.Origin.Pos
-	first, dup := seen.add(it.Key(), c)
+	c.path, c.pos = o.Path, o.Pos
+	first, dup := seen.add(o.Key, c)
 	if !dup {
 		return nil
 	}
-	name := it.Object.GetName()
-	if ns := it.Object.GetNamespace(); ns != "" {
-		name = ns + "/" + name
-	}
-	d := diag.Errorf(c.pos, c.path, "%s %s on %s is rendered by %s too: one would overwrite the other; rename one of the systems or what it names this object after", gvk.Kind, name, c.on(), first.where())
+	d := diag.Errorf(c.pos, c.path, "%s %s on %s is rendered by %s too: one would overwrite the other; rename one of the systems or what it names this object after", o.Kind, o.Name, c.on(), first.where())
 	if c.env != "" {
 		d = withEnv(d, c.env)
 	}

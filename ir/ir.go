@@ -122,11 +122,15 @@ type Quota struct {
 
 // Spec is everything an environment runs.
 type Spec struct {
-	Images    map[string]string   `json:"images,omitempty"`
-	Datasets  map[string]*Dataset `json:"datasets,omitempty"`
-	Artifacts *ArtifactRepository `json:"artifacts,omitempty"`
-	Workflows *Workflows          `json:"workflows,omitempty"`
-	Katib     *Katib              `json:"katib,omitempty"`
+	// Images are the ref of each images entry, short form or long.
+	Images map[string]string `json:"images,omitempty"`
+	// Builds are the images entries that pipelines build (images.<name>.build),
+	// by name; the compiler decodes them from the long form of images.
+	Builds    map[string]*ImageBuild `json:"-"`
+	Datasets  map[string]*Dataset    `json:"datasets,omitempty"`
+	Artifacts *ArtifactRepository    `json:"artifacts,omitempty"`
+	Workflows *Workflows             `json:"workflows,omitempty"`
+	Katib     *Katib                 `json:"katib,omitempty"`
 	// TrainingOperator describes the cluster's training operator.
 	TrainingOperator *TrainingOperator `json:"trainingOperator,omitempty"`
 	// Trainer says which training API entries target (v1 or v2).

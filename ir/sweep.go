@@ -49,6 +49,7 @@ type Sweep struct {
 	KeepHistory  bool      `json:"keepHistory"`
 	Schedule     *Schedule `json:"schedule,omitempty"`
 	Environments []string  `json:"environments,omitempty"`
+	Lineage      *bool     `json:"lineage,omitempty"`
 }
 
 // SweepParameter is one dimension of a search space.

@@ -2,6 +2,7 @@ package lineage
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,46 +42,109 @@ type Version struct {
 	// when it names none (a model promoted by hand).
 	Lineage string  `json:"lineage,omitempty"`
 	Record  *Record `json:"record,omitempty"`
+	// Found: the spec names no record, and Lineage is the one found
+	// among the environment's records that produced the model.
+	Found bool `json:"found,omitempty"`
 	// Problem says why the record could not be read.
 	Problem string `json:"problem,omitempty"`
+}
+
+// Store is a bucket of object storage, read.
+type Store interface {
+	// Get reads the object at key: an error wrapping fs.ErrNotExist
+	// when there is none, an error naming the bucket and key otherwise.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// List lists the keys below prefix, every page of them.
+	List(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Source reads records by URI.
 type Source struct {
 	// Dir holds a copy of the artifact repository's bucket: s3://b/k
-	// and gs://b/k are read from Dir/k.
+	// and gs://b/k are read from Dir/k. It wins over Bucket.
 	Dir string
+	// Bucket opens the bucket of an s3:// or gs:// URI (scheme "s3" or
+	// "gs"); nil when kiln may read records from Dir only.
+	Bucket func(ctx context.Context, scheme, bucket string) (Store, error)
 }
 
 // ErrNoStore is a record in object storage with no copy to read it from.
 var ErrNoStore = errors.New("kiln reads records from a local copy of the bucket: pass --records DIR (made with 'aws s3 sync s3://BUCKET DIR' or 'gcloud storage rsync -r gs://BUCKET DIR')")
 
-// Read loads the record at uri: file://, or s3:// and gs:// from Dir.
-func (s Source) Read(uri string) (*Record, error) {
+// store is the bucket of an object storage URI's scheme and host, or
+// the local copy of it.
+func (s Source) store(ctx context.Context, scheme, bucket string) (Store, error) {
+	switch {
+	case s.Dir != "":
+		return dirStore(s.Dir), nil
+	case s.Bucket == nil:
+		return nil, ErrNoStore
+	}
+	return s.Bucket(ctx, scheme, bucket)
+}
+
+// Read loads the record at uri: file://, or s3:// and gs:// from the
+// bucket (or its copy in Dir).
+func (s Source) Read(ctx context.Context, uri string) (*Record, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return nil, err
 	}
-	var name string
+	var b []byte
 	switch u.Scheme {
 	case "file":
-		name = filepath.FromSlash(u.Path)
-	case "s3", "gs":
-		if s.Dir == "" {
-			return nil, ErrNoStore
+		name := filepath.FromSlash(u.Path)
+		b, err = os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("no record at %s (has the run ended? its exit handler writes it)", name)
 		}
-		name = filepath.Join(s.Dir, filepath.FromSlash(strings.TrimPrefix(u.Path, "/")))
+	case "s3", "gs":
+		st, serr := s.store(ctx, u.Scheme, u.Host)
+		if serr != nil {
+			return nil, serr
+		}
+		b, err = st.Get(ctx, strings.TrimPrefix(u.Path, "/"))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("no record at %s (has the run ended? its exit handler writes it)", where(s.Dir, uri, u))
+		}
 	default:
 		return nil, fmt.Errorf("%s: want s3://, gs:// or file://", uri)
-	}
-	b, err := os.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no record at %s (has the run ended? its exit handler writes it)", name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return Decode(b)
+}
+
+// where names the place a record was looked for: the file in the copy
+// of the bucket, or the URI.
+func where(dir, uri string, u *url.URL) string {
+	if dir != "" {
+		return filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(u.Path, "/")))
+	}
+	return uri
+}
+
+// dirStore is a local copy of a bucket: key k is the file DIR/k.
+type dirStore string
+
+func (d dirStore) Get(_ context.Context, key string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), filepath.FromSlash(key)))
+}
+
+func (d dirStore) List(_ context.Context, prefix string) ([]string, error) {
+	var keys []string
+	err := filepath.WalkDir(string(d), func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(string(d), p)
+		if k := filepath.ToSlash(rel); err == nil && strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+		return err
+	})
+	return keys, err
 }
 
 // Decode reads a stored record, refusing another apiVersion or kind and
@@ -105,10 +169,15 @@ func Decode(b []byte) (*Record, error) {
 // Trace builds the chains of sys's serving entries (of serving alone,
 // if not empty), environment by environment, reading each version's
 // record from src. A record that cannot be read is a Problem of its
-// version, not an error: the others still show.
-func Trace(sys *ir.System, serving string, src Source) []Chain {
+// version, not an error: the others still show. With search, a version
+// whose spec names no record gets the newest record among the
+// environment's runs (in its artifact repository) that produced its
+// model, if any.
+func Trace(ctx context.Context, sys *ir.System, serving string, src Source, search bool) []Chain {
 	var out []Chain
 	for _, env := range sys.Environments {
+		var runs []found // the environment's records, listed once
+		listed := false
 		for _, name := range slices.Sorted(maps.Keys(env.Spec.Serving)) {
 			if serving != "" && name != serving {
 				continue
@@ -126,9 +195,24 @@ func Trace(sys *ir.System, serving string, src Source) []Chain {
 			for i := range c.Versions {
 				v := &c.Versions[i]
 				if v.Lineage == "" {
+					if !search {
+						continue
+					}
+					if !listed {
+						var err error
+						runs, err = src.records(ctx, sys, env)
+						if err != nil {
+							v.Problem = err.Error()
+							continue
+						}
+						listed = true
+					}
+					if f := producer(runs, v.Model); f != nil {
+						v.Lineage, v.Record, v.Found = f.uri, f.r, true
+					}
 					continue
 				}
-				r, err := src.Read(v.Lineage)
+				r, err := src.Read(ctx, v.Lineage)
 				if err != nil {
 					v.Problem = err.Error()
 					continue
@@ -139,6 +223,64 @@ func Trace(sys *ir.System, serving string, src Source) []Chain {
 		}
 	}
 	return out
+}
+
+// found is a record and where it is stored.
+type found struct {
+	uri string
+	r   *Record
+}
+
+// records reads every record of sys's runs in env's artifact
+// repository: the keys below <keyPrefix>/lineage/<namespace>/<system>/.
+// One that cannot be read is passed over.
+func (s Source) records(ctx context.Context, sys *ir.System, env *ir.Environment) ([]found, error) {
+	var scheme, bucket, prefix string
+	switch r := env.Spec.Artifacts; {
+	case r != nil && r.S3 != nil:
+		scheme, bucket, prefix = "s3", r.S3.Bucket, r.S3.KeyPrefix
+	case r != nil && r.GCS != nil:
+		scheme, bucket, prefix = "gs", r.GCS.Bucket, r.GCS.KeyPrefix
+	default:
+		return nil, fmt.Errorf("environment %s has no artifact repository to search for records", env.Name)
+	}
+	st, err := s.store(ctx, scheme, bucket)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := st.List(ctx, SystemKeys(prefix, env.Namespace, sys.Name))
+	if err != nil {
+		return nil, err
+	}
+	var out []found
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ".json") {
+			continue
+		}
+		b, err := st.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		if r, err := Decode(b); err == nil {
+			out = append(out, found{uri: scheme + "://" + bucket + "/" + k, r: r})
+		}
+	}
+	return out, nil
+}
+
+// producer is the newest of runs that produced or promoted model.
+func producer(runs []found, model string) *found {
+	var best *found
+	for i, f := range runs {
+		if !slices.ContainsFunc(f.r.Models, func(m Model) bool { return m.URI == model }) {
+			continue
+		}
+		if best == nil || f.r.Run.FinishedAt.After(best.r.Run.FinishedAt) ||
+			f.r.Run.FinishedAt.Equal(best.r.Run.FinishedAt) && f.uri > best.uri {
+			best = &runs[i]
+		}
+	}
+	return best
 }
 
 func endpoint(env *ir.Environment, name string, sv *ir.Serving) string {
@@ -181,6 +323,9 @@ func writeText(w io.Writer, chains []Chain) error {
 		for _, v := range c.Versions {
 			fmt.Fprintf(&b, "  %s %d%%: %s\n", v.Track, v.Percent, v.Model)
 			switch {
+			case v.Lineage == "" && v.Problem != "":
+				fmt.Fprintf(&b, "    no lineage record named, and none found: %s\n", v.Problem)
+				continue
 			case v.Lineage == "":
 				b.WriteString("    no lineage record: the spec names none (promoted without --lineage)\n")
 				continue
@@ -190,8 +335,12 @@ func writeText(w io.Writer, chains []Chain) error {
 				continue
 			}
 			r := v.Record
-			fmt.Fprintf(&b, "    record   %s\n", v.Lineage)
-			run := fmt.Sprintf("%s of pipeline %s, %s", r.Run.Name, r.Pipeline, r.Run.Phase)
+			if v.Found {
+				fmt.Fprintf(&b, "    record   %s (found: the newest run that produced the model; the spec names none)\n", v.Lineage)
+			} else {
+				fmt.Fprintf(&b, "    record   %s\n", v.Lineage)
+			}
+			run := fmt.Sprintf("%s of %s, %s", r.Run.Name, r.Of(), r.Run.Phase)
 			if !r.Run.StartedAt.IsZero() {
 				run += ", " + r.Run.StartedAt.Format("2006-01-02 15:04")
 				if !r.Run.FinishedAt.IsZero() {
@@ -216,6 +365,9 @@ func writeText(w io.Writer, chains []Chain) error {
 					s += " (version " + d.Version + ")"
 				}
 				fmt.Fprintf(&b, "    data     %s\n", s)
+			}
+			if sw := r.Sweep; sw != nil {
+				fmt.Fprintf(&b, "    search   %s\n", searchLine(sw))
 			}
 			if len(r.Parameters) > 0 {
 				var ps []string
@@ -247,6 +399,25 @@ func writeText(w io.Writer, chains []Chain) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// searchLine sums up a sweep's search: the algorithm, the trials, the
+// best one and why it stopped.
+func searchLine(sw *Sweep) string {
+	ok := 0
+	for _, t := range sw.Trials {
+		if t.Status == "Succeeded" {
+			ok++
+		}
+	}
+	s := fmt.Sprintf("%s, %s %s, %d trials (%d succeeded)", sw.Algorithm, sw.Objective.Goal, sw.Objective.Metric, len(sw.Trials), ok)
+	if sw.Best != "" {
+		s += ", best " + sw.Best
+	}
+	if sw.Stopped != "" {
+		s += ": " + sw.Stopped
+	}
+	return s
 }
 
 // writeMermaid draws dataset → run → model → endpoint, one subgraph per
@@ -297,7 +468,11 @@ func writeMermaid(w io.Writer, chains []Chain) error {
 					continue
 				}
 				r := v.Record
-				run := node(env+"\x00run\x00"+r.Run.Name, "["+quote("run "+r.Run.Name+"<br/>"+r.Pipeline+", "+r.Run.Phase)+"]")
+				what := r.Pipeline
+				if r.Sweep != nil {
+					what = r.Of()
+				}
+				run := node(env+"\x00run\x00"+r.Run.Name, "["+quote("run "+r.Run.Name+"<br/>"+what+", "+r.Run.Phase)+"]")
 				edge(run, "", m)
 				for _, d := range r.Datasets {
 					edge(node(env+"\x00data\x00"+d.URI, "[("+quote(d.Name+"<br/>"+d.URI)+")]"), "", run)

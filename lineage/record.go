@@ -33,15 +33,19 @@ type Record struct {
 	System      string `json:"system"`
 	Namespace   string `json:"namespace"`
 	Environment string `json:"environment"`
-	// Pipeline names the pipeline that ran.
-	Pipeline string `json:"pipeline"`
+	// Pipeline names the pipeline that ran; Sweep is set instead for a
+	// sweep's run.
+	Pipeline string `json:"pipeline,omitempty"`
+	Sweep    *Sweep `json:"sweep,omitempty"`
 	Run      Run    `json:"run"`
 	Spec     Spec   `json:"spec"`
 	// Datasets are the datasets the run's steps mount or read.
 	Datasets []Dataset `json:"datasets"`
-	// Parameters are the run's pipeline parameters as the run saw them.
+	// Parameters are the run's pipeline parameters as the run saw them;
+	// for a sweep, the best trial's parameters.
 	Parameters map[string]string `json:"parameters"`
-	// Metrics are the numeric output parameters, as step.output.
+	// Metrics are the numeric output parameters, as step.output; for a
+	// sweep, the best trial's metrics, as trial.metric.
 	Metrics map[string]float64 `json:"metrics"`
 	// Outputs are the other output parameters, as step.output.
 	Outputs map[string]string `json:"outputs"`
@@ -49,6 +53,63 @@ type Record struct {
 	Models []Model `json:"models"`
 	// Promotions are the changes the run's promote steps made.
 	Promotions []Promotion `json:"promotions"`
+	// Images are the images the run built (images.<name>.build) and its
+	// steps ran; absent when it built none.
+	Images []Image `json:"images,omitempty"`
+}
+
+// Image is an image a run built and pushed.
+type Image struct {
+	// Name is the spec's images entry.
+	Name string `json:"name"`
+	// Ref is the reference the build pushed to (repository and tag).
+	Ref string `json:"ref"`
+	// Digest is what the build pushed, which the run's steps ran as
+	// repository@digest; absent when the build did not finish.
+	Digest string `json:"digest,omitempty"`
+}
+
+// Sweep is what a sweep's run searched and found.
+type Sweep struct {
+	Name      string    `json:"name"`
+	Algorithm string    `json:"algorithm"`
+	Objective Objective `json:"objective"`
+	// Trials are the trials the run recorded, in the order they ran.
+	Trials []Trial `json:"trials"`
+	// Best names the best trial as the sweep's summary picked it; empty
+	// when no trial reported the objective or the run ended before it.
+	Best string `json:"best,omitempty"`
+	// Stopped is why the search stopped, as the sweep recorded it.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// Objective is the metric a sweep optimised.
+type Objective struct {
+	Metric string   `json:"metric"`
+	Goal   string   `json:"goal"`
+	Target *float64 `json:"target,omitempty"`
+}
+
+// Trial is one trial of a sweep: its parameters, how it ended and what
+// it reported.
+type Trial struct {
+	Name string `json:"name"`
+	// Status is Succeeded, Failed, Error, or NoMetric (it ran but never
+	// reported the objective).
+	Status     string             `json:"status"`
+	Parameters map[string]string  `json:"parameters"`
+	Metrics    map[string]float64 `json:"metrics"`
+	// Models are the storage URIs among the outputs of a trial that ran a
+	// pipeline, by the pipeline's step and output.
+	Models []Model `json:"models,omitempty"`
+}
+
+// Of says what ran: "pipeline NAME" or "sweep NAME".
+func (r *Record) Of() string {
+	if r.Sweep != nil {
+		return "sweep " + r.Sweep.Name
+	}
+	return "pipeline " + r.Pipeline
 }
 
 // Run identifies the workflow run.
@@ -103,10 +164,16 @@ type Promotion struct {
 	PullRequest string `json:"pullRequest,omitempty"`
 }
 
-// Key is where the record of a run is stored in the artifact repository,
-// below its key prefix.
+// Key is where the record of a run of a pipeline or sweep is stored in
+// the artifact repository, below its key prefix.
 func Key(prefix, namespace, system, pipeline, run string) string {
-	k := "lineage/" + namespace + "/" + system + "/" + pipeline + "/" + run + ".json"
+	return SystemKeys(prefix, namespace, system) + pipeline + "/" + run + ".json"
+}
+
+// SystemKeys is the key prefix of the records of a system's runs in a
+// namespace, ending in '/'.
+func SystemKeys(prefix, namespace, system string) string {
+	k := "lineage/" + namespace + "/" + system + "/"
 	if p := strings.Trim(prefix, "/"); p != "" {
 		k = p + "/" + k
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -37,6 +38,18 @@ type Inputs struct {
 	Promotions []string
 	// URI is where the record is stored.
 	URI string
+	// Images are the images the run built, as NAME=REF@DIGEST, the
+	// digest being the build step's output.
+	Images []string
+
+	// A sweep's run names the sweep instead of a pipeline, with its
+	// search: the algorithm, the objective (Goal: maximize or minimize;
+	// Target, a number, may be empty), History (the JSON history of
+	// trials the sweep's bookkeeping keeps, {{…}} when no round was
+	// recorded) and Best (the best trial's name, as the sweep's summary
+	// picked it).
+	Sweep, Algorithm, Objective, Goal, Target string
+	History, Best                             string
 }
 
 // Unresolved reports whether v is an Argo expression left as written.
@@ -81,6 +94,11 @@ func Build(in Inputs) (*Record, error) {
 		r.Datasets = append(r.Datasets, Dataset{Name: name, URI: uri, Version: version(uri)})
 	}
 	slices.SortFunc(r.Datasets, func(a, b Dataset) int { return cmp.Compare(a.Name, b.Name) })
+	if in.Sweep != "" {
+		if err := r.sweep(in); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range in.Parameters {
 		name, v, err := pair(p, "--param")
 		if err != nil {
@@ -137,11 +155,105 @@ func Build(in Inputs) (*Record, error) {
 			r.Spec.Revision = pr.Commit
 		}
 	}
+	for _, im := range in.Images {
+		name, v, err := pair(im, "--image")
+		if err != nil {
+			return nil, err
+		}
+		// The digest follows the last '@': a ref may hold none, a
+		// registry host may hold a port (host:5000/repo:tag).
+		i := strings.LastIndex(v, "@")
+		if i <= 0 {
+			return nil, fmt.Errorf("--image %s: want NAME=REF@DIGEST", im)
+		}
+		img := Image{Name: name, Ref: v[:i]}
+		if d := strings.TrimSpace(v[i+1:]); d != "" && !Unresolved(d) {
+			img.Digest = d
+		}
+		r.Images = append(r.Images, img)
+	}
+	slices.SortFunc(r.Images, func(a, b Image) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(r.Models, func(a, b Model) int {
 		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Output, b.Output), cmp.Compare(a.URI, b.URI))
 	})
 	slices.SortFunc(r.Promotions, func(a, b Promotion) int { return cmp.Compare(a.Step, b.Step) })
 	return r, nil
+}
+
+// history is what a sweep's bookkeeping (selector.py) keeps of its
+// trials: the fields the record takes.
+type history struct {
+	Trials []struct {
+		Name       string                     `json:"name"`
+		Status     string                     `json:"status"`
+		Parameters map[string]json.RawMessage `json:"parameters"`
+		Metrics    map[string]float64         `json:"metrics"`
+		Models     map[string]string          `json:"models"`
+	} `json:"trials"`
+	Reason string `json:"reason"`
+}
+
+// sweep fills in a sweep's search from its inputs. The best trial's
+// parameters, metrics and models are the record's own, so the record of
+// a sweep reads like that of a pipeline run that trained the best model.
+func (r *Record) sweep(in Inputs) error {
+	sw := &Sweep{Name: in.Sweep, Algorithm: in.Algorithm, Objective: Objective{Metric: in.Objective, Goal: in.Goal}, Trials: []Trial{}}
+	if in.Goal != "maximize" && in.Goal != "minimize" {
+		return fmt.Errorf("--goal %s: want maximize or minimize", in.Goal)
+	}
+	if t := strings.TrimSpace(in.Target); t != "" && !Unresolved(t) {
+		f, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			return fmt.Errorf("--target %s: %w", t, err)
+		}
+		sw.Objective.Target = &f
+	}
+	if h := strings.TrimSpace(in.History); h != "" && !Unresolved(h) {
+		var hist history
+		if err := json.Unmarshal([]byte(h), &hist); err != nil {
+			return fmt.Errorf("the sweep's history is not JSON: %w", err)
+		}
+		sw.Stopped = hist.Reason
+		for _, t := range hist.Trials {
+			tr := Trial{Name: t.Name, Status: t.Status, Parameters: map[string]string{}, Metrics: t.Metrics}
+			if tr.Metrics == nil {
+				tr.Metrics = map[string]float64{}
+			}
+			for k, v := range t.Parameters {
+				tr.Parameters[k] = scalar(v)
+			}
+			for _, k := range slices.Sorted(maps.Keys(t.Models)) {
+				step, out, _ := strings.Cut(k, ".")
+				tr.Models = append(tr.Models, Model{URI: t.Models[k], Step: step, Output: out})
+			}
+			sw.Trials = append(sw.Trials, tr)
+		}
+	}
+	if b := strings.TrimSpace(in.Best); b != "" && !Unresolved(b) {
+		i := slices.IndexFunc(sw.Trials, func(t Trial) bool { return t.Name == b })
+		if i < 0 {
+			return fmt.Errorf("--best %s: no such trial in the sweep's history", b)
+		}
+		sw.Best = b
+		maps.Copy(r.Parameters, sw.Trials[i].Parameters)
+		for k, v := range sw.Trials[i].Metrics {
+			r.Metrics[b+"."+k] = v
+		}
+		// The best trial's models are what the sweep produced.
+		r.Models = append(r.Models, sw.Trials[i].Models...)
+	}
+	r.Sweep = sw
+	return nil
+}
+
+// scalar is a JSON value as a parameter's text: a string unquoted,
+// anything else as written.
+func scalar(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
 }
 
 // Marshal is the record as it is stored: indented, keys in a fixed order.

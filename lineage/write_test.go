@@ -75,10 +75,43 @@ var failed = lineage.Inputs{
 	URI:        "s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/retrain/retrain-q2m8d.json",
 }
 
+// The exit handler of a sweep after a run that reached its target on the
+// third trial; the history is what the sweep's bookkeeping (selector.py
+// record) kept. Its trials run a pipeline whose evaluate step outputs the
+// model's URI.
+var sweepRun = lineage.Inputs{
+	System: "skin-lesion", Namespace: "derm-ml", Environment: "prod",
+	Sweep: "resnet-tune", Algorithm: "sobol", Objective: "val_accuracy", Goal: "maximize", Target: "0.92",
+	RunName: "resnet-tune-4wq9z", RunUID: "0f6e2d1c-8b7a-4c3d-9e8f-1a2b3c4d5e6f", Phase: "Succeeded",
+	Started:    "2026-12-07T03:00:00Z",
+	Finished:   time.Date(2026, 12, 7, 7, 12, 44, 0, time.UTC),
+	SpecDigest: "sha256:" + string(bytes.Repeat([]byte("cd"), 32)),
+	Datasets:   []string{"isic=s3://acme-derm/isic-2020/"},
+	History: `{"reason":"target reached by trial 5e0c7d2a91","rounds":2,"trials":[` +
+		`{"metrics":{"val_accuracy":0.884,"val_loss":0.41},"name":"a41f09c3b2","parameters":{"batch":"32","lr":"0.0001"},"round":0,"status":"Succeeded"},` +
+		`{"metrics":{},"name":"c7d1e2f3a4","parameters":{"batch":"128","lr":"0.1"},"round":0,"status":"Failed"},` +
+		`{"metrics":{"val_accuracy":0.931,"val_loss":0.22},"models":{"evaluate.model_uri":"s3://acme-models/skin/tune-5e0c7d2a91"},"name":"5e0c7d2a91","parameters":{"batch":64,"lr":"0.00316"},"round":1,"status":"Succeeded"}]}`,
+	Best: "5e0c7d2a91",
+	URI:  "s3://acme-ml-artifacts/skin-lesion/lineage/derm-ml/skin-lesion/resnet-tune/resnet-tune-4wq9z.json",
+}
+
+// A sweep run stopped before its first round was recorded: Argo left the
+// history and the best trial as written.
+var sweepStopped = lineage.Inputs{
+	System: "skin-lesion", Namespace: "derm-ml", Environment: "prod",
+	Sweep: "resnet-tune", Algorithm: "tpe", Objective: "val_loss", Goal: "minimize",
+	RunName: "resnet-tune-8ct2m", Phase: "Failed",
+	Started:  "2026-12-07T03:00:00Z",
+	Finished: time.Date(2026, 12, 7, 3, 4, 0, 0, time.UTC),
+	History:  "{{workflow.outputs.parameters.kiln-history}}",
+	Best:     "{{workflow.outputs.parameters.kiln-best-trial}}",
+	URI:      "gs://acme-ml-artifacts/lineage/derm-ml/skin-lesion/resnet-tune/resnet-tune-8ct2m.json",
+}
+
 // TestRecordGolden builds records from recorded inputs, compares them with
 // testdata/*.json and validates them against the schema.
 func TestRecordGolden(t *testing.T) {
-	for name, in := range map[string]lineage.Inputs{"succeeded": succeeded, "failed": failed} {
+	for name, in := range map[string]lineage.Inputs{"succeeded": succeeded, "failed": failed, "sweep": sweepRun, "sweep-stopped": sweepStopped} {
 		t.Run(name, func(t *testing.T) {
 			r, err := lineage.Build(in)
 			require.NoError(t, err)
@@ -116,6 +149,46 @@ func TestRecordContent(t *testing.T) {
 	assert.Equal(t, map[string]string{"epochs": "30"}, r.Parameters)
 }
 
+func TestSweepRecord(t *testing.T) {
+	r, err := lineage.Build(sweepRun)
+	require.NoError(t, err)
+	require.NotNil(t, r.Sweep)
+	assert.Empty(t, r.Pipeline)
+	assert.Equal(t, "sweep resnet-tune", r.Of())
+	assert.Equal(t, "5e0c7d2a91", r.Sweep.Best)
+	assert.Equal(t, "target reached by trial 5e0c7d2a91", r.Sweep.Stopped)
+	assert.Equal(t, 0.92, *r.Sweep.Objective.Target)
+	require.Len(t, r.Sweep.Trials, 3)
+	assert.Equal(t, "Failed", r.Sweep.Trials[1].Status)
+	// The best trial's parameters (a number as written) and metrics are
+	// the record's own.
+	assert.Equal(t, map[string]string{"batch": "64", "lr": "0.00316"}, r.Parameters)
+	assert.Equal(t, map[string]float64{"5e0c7d2a91.val_accuracy": 0.931, "5e0c7d2a91.val_loss": 0.22}, r.Metrics)
+	// ... and so are its models.
+	want := []lineage.Model{{URI: "s3://acme-models/skin/tune-5e0c7d2a91", Step: "evaluate", Output: "model_uri"}}
+	assert.Equal(t, want, r.Sweep.Trials[2].Models)
+	assert.Equal(t, want, r.Models)
+	assert.Empty(t, r.Sweep.Trials[0].Models)
+
+	r, err = lineage.Build(sweepStopped)
+	require.NoError(t, err)
+	assert.Empty(t, r.Sweep.Trials)
+	assert.Empty(t, r.Sweep.Best)
+	assert.Empty(t, r.Metrics)
+
+	for name, edit := range map[string]func(in *lineage.Inputs){
+		"best not a trial": func(in *lineage.Inputs) { in.Best = "0000000000" },
+		"history":          func(in *lineage.Inputs) { in.History = "{" },
+		"target":           func(in *lineage.Inputs) { in.Target = "high" },
+		"goal":             func(in *lineage.Inputs) { in.Goal = "max" },
+	} {
+		in := sweepRun
+		edit(&in)
+		_, err := lineage.Build(in)
+		assert.Error(t, err, name)
+	}
+}
+
 // TestSchemaRefuses proves the schema is not vacuous: records a reader
 // could not trust fail it.
 func TestSchemaRefuses(t *testing.T) {
@@ -124,12 +197,16 @@ func TestSchemaRefuses(t *testing.T) {
 	good, err := r.Marshal()
 	require.NoError(t, err)
 	for name, edit := range map[string]func(m map[string]any){
-		"apiVersion":    func(m map[string]any) { m["apiVersion"] = "kiln.dev/lineage/v2" },
-		"unknown field": func(m map[string]any) { m["extra"] = 1 },
-		"no run":        func(m map[string]any) { delete(m, "run") },
-		"metric string": func(m map[string]any) { m["metrics"] = map[string]any{"evaluate.accuracy": "high"} },
-		"bad phase":     func(m map[string]any) { m["run"].(map[string]any)["phase"] = "Running" },
-		"bad digest":    func(m map[string]any) { m["spec"] = map[string]any{"digest": "md5:00"} },
+		"apiVersion":                 func(m map[string]any) { m["apiVersion"] = "kiln.dev/lineage/v2" },
+		"unknown field":              func(m map[string]any) { m["extra"] = 1 },
+		"no run":                     func(m map[string]any) { delete(m, "run") },
+		"metric string":              func(m map[string]any) { m["metrics"] = map[string]any{"evaluate.accuracy": "high"} },
+		"bad phase":                  func(m map[string]any) { m["run"].(map[string]any)["phase"] = "Running" },
+		"bad digest":                 func(m map[string]any) { m["spec"] = map[string]any{"digest": "md5:00"} },
+		"neither pipeline nor sweep": func(m map[string]any) { delete(m, "pipeline") },
+		"pipeline and sweep": func(m map[string]any) {
+			m["sweep"] = map[string]any{"name": "t", "algorithm": "grid", "objective": map[string]any{"metric": "m", "goal": "maximize"}, "trials": []any{}}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var m map[string]any

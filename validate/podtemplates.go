@@ -23,14 +23,24 @@ import (
 // pod template overrides, which patch the runtime's pods field by field;
 // Argo's templates, which are no pods (Argo's validator checks them).
 
+// leftOut reports whether obj, a resource, is one of those left out
+// above.
+func leftOut(obj map[string]any) bool {
+	apiVersion, _ := obj["apiVersion"].(string)
+	if apiVersion == "" {
+		return false
+	}
+	kind, _ := obj["kind"].(string)
+	group, _, _ := cutGroup(apiVersion)
+	return group == "serving.kserve.io" || group == "machinelearning.seldon.io" || group == "argoproj.io" || kind == "TrainJob"
+}
+
 // embeddedPodErrors returns the core validation errors of the pod
-// templates inside obj, a custom resource.
+// templates inside obj, a custom resource, and inside the resources it
+// holds (a Katib Experiment's trial, which may be a TrainJob).
 func embeddedPodErrors(obj map[string]any) field.ErrorList {
-	if apiVersion, _ := obj["apiVersion"].(string); apiVersion != "" {
-		kind, _ := obj["kind"].(string)
-		if group, _, _ := cutGroup(apiVersion); group == "serving.kserve.io" || group == "machinelearning.seldon.io" || group == "argoproj.io" || kind == "TrainJob" {
-			return nil
-		}
+	if leftOut(obj) {
+		return nil
 	}
 	claims := jobSetClaims(obj)
 	var errs field.ErrorList
@@ -38,6 +48,9 @@ func embeddedPodErrors(obj map[string]any) field.ErrorList {
 	walk = func(p *field.Path, v any) {
 		switch v := v.(type) {
 		case map[string]any:
+			if leftOut(v) {
+				return
+			}
 			if spec, ok := v["spec"].(map[string]any); ok && hasContainers(spec) {
 				var t corev1.PodTemplateSpec
 				if err := remarshal(v, &t); err != nil {

@@ -37,3 +37,40 @@ func TestEmbeddedPodTemplatesSeeJobSetClaims(t *testing.T) {
 		t.Errorf("a mount of no volume: want a Not found error, got %v", errs)
 	}
 }
+
+// A Katib Experiment's trial may be a TrainJob, whose runtime patches
+// patch the runtime's pods (a container with no image): left out there
+// as at the top level. A trial that is a pod-template job is checked.
+func TestEmbeddedTrainJobTrialLeftOut(t *testing.T) {
+	experiment := func(trial map[string]any) map[string]any {
+		return map[string]any{
+			"apiVersion": "kubeflow.org/v1beta1",
+			"kind":       "Experiment",
+			"spec":       map[string]any{"trialTemplate": map[string]any{"trialSpec": trial}},
+		}
+	}
+	trainJob := map[string]any{
+		"apiVersion": "trainer.kubeflow.org/v1alpha1",
+		"kind":       "TrainJob",
+		"spec": map[string]any{"runtimePatches": []any{map[string]any{"trainingRuntimeSpec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"replicatedJobs": []any{map[string]any{"name": "node", "template": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+				"containers": []any{map[string]any{"name": "node", "resources": map[string]any{"limits": map[string]any{"cpu": "4"}}}},
+			}}}}}},
+		}}}}}},
+	}
+	if errs := embeddedPodErrors(experiment(trainJob)); len(errs) != 0 {
+		t.Errorf("a TrainJob trial's runtime patch: %v", errs)
+	}
+	job := map[string]any{
+		"apiVersion": "batch/v1",
+		"kind":       "Job",
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"restartPolicy": "Never",
+			"containers":    []any{map[string]any{"name": "trial"}},
+		}}},
+	}
+	errs := embeddedPodErrors(experiment(job))
+	if len(errs) == 0 || !strings.Contains(errs.ToAggregate().Error(), "image: Required value") {
+		t.Errorf("a Job trial without an image: want a Required error, got %v", errs)
+	}
+}

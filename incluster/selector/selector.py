@@ -17,7 +17,9 @@ KILN_IN (default /tmp/kiln/in), outputs written to KILN_OUT (default
 
 logs and fetch write only the sweep's metrics (name=value, the last value
 of each) to the "metrics" output: a trial's log never passes through an
-Argo parameter, whose values the workflow object keeps.
+Argo parameter, whose values the workflow object keeps. fetch also writes
+the storage URIs among a pipeline run's outputs (the models it produced)
+to "models", which collect keeps in the trial's record for its lineage.
 """
 
 import hashlib
@@ -260,6 +262,9 @@ def cmd_collect():
         # The job ran but never reported the objective: it cannot be ranked.
         status = "NoMetric"
     rec = {"name": name, "parameters": it, "status": status or "Failed", "metrics": metrics}
+    models = json.loads(read("models").strip() or "{}") if status == "Succeeded" else {}
+    if isinstance(models, dict) and models:
+        rec["models"] = models
     write("record", dumps(rec))
 
 
@@ -315,17 +320,35 @@ def write_metrics(plan, lines):
     write("metrics", "".join("%s=%r\n" % (k, found[k]) for k in sorted(found)))
 
 
+# The URI schemes of model storage (as kiln's lineage records see them).
+STORAGE = ("s3://", "gs://", "pvc://", "hf://", "oci://", "https://", "http://", "file://")
+
+# The global output of a pipeline run's own lineage record: a URI, not a
+# model.
+LINEAGE_OUTPUT = "kiln-lineage"
+
+
+def step_name(node):
+    """A node's step: its display name without a retry's "(N)"."""
+    return re.sub(r"\(\d+\)$", "", node.get("displayName") or "")
+
+
 def cmd_fetch():
     wf = get_workflow(os.environ["KILN_WORKFLOW"])
     nodes = (wf.get("status") or {}).get("nodes") or {}
     # In the order the steps finished, so a later step's value of a name
     # counts, as a later line of a log does.
-    lines = []
+    lines, models = [], {}
     for n in sorted(nodes.values(), key=lambda n: (n.get("finishedAt") or "", n.get("id", ""))):
         for p in ((n.get("outputs") or {}).get("parameters") or []):
             if "value" in p:
-                lines.append("%s=%s" % (p["name"], str(p["value"]).strip()))
+                v = str(p["value"]).strip()
+                lines.append("%s=%s" % (p["name"], v))
+                if v.startswith(STORAGE) and len(v) > len(v.split("://")[0]) + 3 \
+                        and p.get("globalName") != LINEAGE_OUTPUT and step_name(n):
+                    models["%s.%s" % (step_name(n), p["name"])] = v
     write_metrics(load_plan(), lines)
+    write("models", dumps(models))
 
 
 def pick_pod(pods):

@@ -166,6 +166,9 @@ func lineageTemplate(sys *ir.System, env *ir.Environment, g *graph, name, sa, di
 			args = append(args, "--output", n+"."+o+"={{workflow.outputs.parameters."+globalOutput(n, o)+"}}")
 		}
 	}
+	for _, b := range g.builds.tasks() {
+		args = append(args, "--image", b.image+"="+b.b.Ref+"@{{workflow.outputs.parameters."+globalOutput(b.task, digestOutput)+"}}")
+	}
 	args = append(args, "--uri", uri, "--file", lineageFile, "--uri-file", lineageURIFile)
 	in := pod.Input{
 		Image:     lineageImage(env, g),

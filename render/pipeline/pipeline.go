@@ -58,8 +58,9 @@ func (Renderer) Render(c *render.Context) diag.List {
 			c.NeedResources(*r)
 		}
 	}
+	diags := unbuilt(c)
 	if len(s.Pipelines) == 0 {
-		return nil
+		return diags
 	}
 	c.NeedWorkflows()
 	for _, name := range slices.Sorted(maps.Keys(s.Pipelines)) {
@@ -84,6 +85,10 @@ func (Renderer) Render(c *render.Context) diag.List {
 		}
 		origin := c.Origin(g.path, Component, render.ObjectName(name))
 		origin.PodSecurity = render.PodSecurityOf(g.p.Security)
+		if len(g.builds.byImage) > 0 {
+			// The build steps run as root (their images' build.security).
+			origin.PodSecurity = render.PodSecurityBaseline
+		}
 		c.Add(argo.Wrap(wt), origin)
 		if n := g.p.MaxRuns; n > 0 {
 			wt.Spec.Synchronization = argo.Limit(RunLimitName(name), n)
@@ -126,7 +131,7 @@ func (Renderer) Render(c *render.Context) diag.List {
 		c.Add(role, origin)
 		c.Add(binding, origin)
 	}
-	return nil
+	return diags
 }
 
 // needs declares what a pipeline's pods need of the environment: their
@@ -136,6 +141,12 @@ func (Renderer) Render(c *render.Context) diag.List {
 func needs(c *render.Context, name string, p *ir.Pipeline) {
 	s := c.Env.Spec
 	c.NeedPodSecurity(ir.Path("pipelines", name), p.Security)
+	for _, b := range planBuilds(c.Env, newGraph(name, p)).tasks() {
+		// The spec asked for it (the compiler refuses a build without
+		// security: "baseline"), so this needs no warning.
+		c.NeedBaseline(render.BaselineReason{Path: ir.Path("images", b.image, "build", "security"), Why: "pipelines." + name + " builds images." + b.image + ", which runs as root"})
+		c.NeedResources(b.b.Resources)
+	}
 	for _, st := range slices.Sorted(maps.Keys(p.Steps)) {
 		step := p.Steps[st]
 		if step.Resources != nil {
@@ -198,6 +209,7 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 	p := g.p
 	sa := ServiceAccount(sys, p)
 	g.lineage, _ = recordsLineage(env, g)
+	g.builds = planBuilds(env, g)
 	wt := argo.WorkflowTemplate(render.ObjectName(g.name))
 	spec := &wt.Spec
 	spec.Entrypoint = entrypoint(g)
@@ -260,6 +272,11 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 	dag := &wfv1.DAGTemplate{}
 	var templates []wfv1.Template
 	var userExit *wfv1.DAGTask
+	// Builds first: the steps that run their images wait for them.
+	for _, b := range g.builds.tasks() {
+		templates = append(templates, buildTemplate(env, g, b, sa))
+		dag.Tasks = append(dag.Tasks, wfv1.DAGTask{Name: b.task, Template: b.task})
+	}
 	for _, n := range g.stepNames() {
 		st := g.steps[n]
 		tmpl, task, err := stepTemplate(sys, env, g, n, st, sa, pinned[n], numeric[n])
@@ -461,6 +478,9 @@ func stepTemplate(sys *ir.System, env *ir.Environment, g *graph, name string, st
 		tmpl.Inputs.Parameters = append(tmpl.Inputs.Parameters, wfv1.Parameter{Name: k})
 		task.Arguments.Parameters = append(task.Arguments.Parameters, wfv1.Parameter{Name: k, Value: wfv1.AnyStringPtr(params[k])})
 	}
+	if b := g.builds.byStep[name]; b != nil {
+		useBuild(b, &tmpl, &task)
+	}
 	// A promote step and a training step are handed their artifacts'
 	// URIs: nothing of theirs would read a download.
 	if st.Inputs != nil && st.Promote == nil && st.Training == "" {
@@ -571,6 +591,10 @@ func trainingTemplate(sys *ir.System, env *ir.Environment, g *graph, name string
 		}
 	}
 	t := argo.WithParameters(orig, slices.Sorted(maps.Keys(params)))
+	if g.builds.byStep[name] != nil {
+		// The image this run built (useBuild adds the parameter).
+		t.Image = argo.InputParameter(imageParam)
+	}
 	// The step's timeout only ends the waiter pod: the job gets it
 	// (else the pipeline's) as its own deadline, so the operator stops
 	// its pods too. A shorter deadline of the entry's own stays.

@@ -29,6 +29,9 @@ type graph struct {
 	// lineage is set while rendering for an environment in which the
 	// runs write a lineage record.
 	lineage bool
+	// builds are the images the pipeline builds in that environment,
+	// and the steps that run them.
+	builds builds
 }
 
 // newGraph computes ancestors. The compiler has already reported dangling

@@ -325,7 +325,11 @@ func i32(v int) *int32 { n := int32(v); return &n }
 func (Renderer) Kinds() []render.Kind {
 	return []render.Kind{
 		{Group: "serving.kserve.io", Version: "v1beta1", Kind: "InferenceService", Plural: "inferenceservices", Order: render.OrderWorkload},
-		{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterStorageContainer", Plural: "clusterstoragecontainers", ClusterScoped: true, Order: render.OrderWorkload},
+		// KServe's pod mutator refuses a model server pod whose storage
+		// container does not exist yet, and the ReplicaSet controller
+		// backs off for minutes between retries: the container is
+		// configuration the pods need first, a wave before them.
+		{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterStorageContainer", Plural: "clusterstoragecontainers", ClusterScoped: true, Order: render.OrderConfig + 5, Wave: -1},
 		{Group: "machinelearning.seldon.io", Version: "v1", Kind: "SeldonDeployment", Plural: "seldondeployments", Order: render.OrderWorkload},
 		{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication", Plural: "peerauthentications", Order: render.OrderNetworkPolicy},
 		{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy", Plural: "authorizationpolicies", Order: render.OrderNetworkPolicy + 1},

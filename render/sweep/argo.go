@@ -92,6 +92,8 @@ func Argo(sys *ir.System, env *ir.Environment, name string, sw *ir.Sweep) ([]ren
 		Data:       map[string]string{planKey: string(planJSON) + "\n", scriptKey: Selector},
 	}
 	b := &builder{sys: sys, env: env, name: name, sw: sw, t: env.Spec.Training[sw.Trial], p: env.Spec.Pipelines[sw.Pipeline]}
+	b.lineage, _ = RecordsLineage(env, sw)
+	b.plan = planJSON
 	wt, err := b.workflowTemplate()
 	if err != nil {
 		return nil, err
@@ -111,6 +113,10 @@ type builder struct {
 	// t is the training job of the trials, or p their pipeline.
 	t *ir.Training
 	p *ir.Pipeline
+	// lineage: the run's exit handler writes its lineage record.
+	lineage bool
+	// plan is the plan as the ConfigMap holds it.
+	plan []byte
 }
 
 // params are the names of the trial's parameters: the sweep's, and the
@@ -139,19 +145,31 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	}
 	templates := []wfv1.Template{b.entry(), b.round(), b.trial()}
 	templates = append(templates, run...)
+	record := b.selector("record", []string{"history", "state", "results"}, nil, []string{"history", "done"})
+	summary := b.selector("summary", []string{"history"}, nil, []string{"best-trial", "best-value", "best-parameters", "summary.md"})
+	if b.lineage {
+		// For the lineage record, which the exit handler writes: each
+		// round's history replaces the last one's.
+		record.Outputs.Parameters[0].GlobalName = HistoryOutput
+		summary.Outputs.Parameters[0].GlobalName = BestTrialOutput
+	}
 	templates = append(templates,
 		b.selector("plan", []string{"history"}, nil, []string{"next", "state", "request"}),
-		b.selector("record", []string{"history", "state", "results"}, nil, []string{"history", "done"}),
-		b.selector("summary", []string{"history"}, nil, []string{"best-trial", "best-value", "best-parameters", "summary.md"}),
+		record,
+		summary,
 		b.collect(),
 	)
 	if b.adaptive() {
 		templates = append(templates, b.suggest(), b.selector("adopt", []string{"history", "suggested"}, nil, []string{"next"}))
 	}
 	var onExit string
-	if b.p == nil && distributed(b.t) {
+	cleanup := b.p == nil && distributed(b.t)
+	if cleanup || b.lineage {
 		onExit = ExitHandler
-		templates = append(templates, b.exitHandler(), b.cleanup())
+		templates = append(templates, b.exitHandler(cleanup))
+	}
+	if cleanup {
+		templates = append(templates, b.cleanup())
 	}
 	ttl := int32(b.sw.TTL)
 	spec := wfv1.WorkflowSpec{
@@ -176,25 +194,37 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 	if b.artifacts() {
 		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(b.sys)
 	}
+	if b.lineage {
+		// The digest of everything but the step that records it.
+		spec.Templates = append(spec.Templates, b.lineageTemplate(specDigest(&spec, b.plan)))
+	}
 	wt.Spec = spec
 	return wt, nil
 }
 
-// ExitHandler is the template a sweep over distributed trials runs when
-// its run ends.
+// ExitHandler is the template a sweep over distributed trials, or one
+// that records lineage, runs when its run ends.
 const ExitHandler = "exit-handler"
 
-// exitHandler deletes the run's trial jobs unless the run succeeded: a
+// exitHandler writes the run's lineage record, whatever the outcome, and
+// (cleanup) deletes the run's trial jobs unless the run succeeded: a
 // job's deadline (trialTimeout, or the sweep's timeout) is optional, and
 // Argo's stop, timeout or failure ends only the steps that wait for jobs,
 // so without it a failed run's jobs would train on, holding their GPUs,
 // until the run is deleted (its ttl). A run that succeeded has waited for
 // every trial; its jobs keep their pods' logs until then.
-func (b *builder) exitHandler() wfv1.Template {
-	return wfv1.Template{Name: ExitHandler, DAG: &wfv1.DAGTemplate{Tasks: []wfv1.DAGTask{{
-		Name: "delete-trial-jobs", Template: "delete-trial-jobs",
-		When: "'{{workflow.status}}' != 'Succeeded'",
-	}}}}
+func (b *builder) exitHandler(cleanup bool) wfv1.Template {
+	var tasks []wfv1.DAGTask
+	if cleanup {
+		tasks = append(tasks, wfv1.DAGTask{
+			Name: "delete-trial-jobs", Template: "delete-trial-jobs",
+			When: "'{{workflow.status}}' != 'Succeeded'",
+		})
+	}
+	if b.lineage {
+		tasks = append(tasks, wfv1.DAGTask{Name: "lineage", Template: "lineage"})
+	}
+	return wfv1.Template{Name: ExitHandler, DAG: &wfv1.DAGTemplate{Tasks: tasks}}
 }
 
 // cleanup deletes the jobs the run's trials created (selector.py
@@ -353,8 +383,14 @@ func (b *builder) trial() wfv1.Template {
 		}}})
 		output = "{{=steps." + read + ".status == 'Succeeded' ? steps." + read + ".outputs.parameters." + metricsKey + " : ''}}"
 	}
+	collectArgs := []string{"item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output}
+	if b.p != nil {
+		// The models the trial's pipeline run produced, for the lineage
+		// record: guarded as the metrics are.
+		collectArgs = append(collectArgs, "models", "{{=steps.outputs.status == 'Succeeded' ? steps.outputs.outputs.parameters.models : ''}}")
+	}
 	steps = append(steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: "collect", Template: "collect",
-		Arguments: args("item", argo.InputParameter("item"), "status", "{{steps.run.status}}", "output", output)}}})
+		Arguments: args(collectArgs...)}}})
 	return wfv1.Template{
 		Name:    "trial",
 		Inputs:  wfv1.Inputs{Parameters: in},
@@ -556,7 +592,10 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 	}, "")
 	read.Container.VolumeMounts = append(read.Container.VolumeMounts, corev1.VolumeMount{Name: scriptsVol, MountPath: scriptDir, ReadOnly: true})
 	read.Inputs.Parameters = []wfv1.Parameter{{Name: "job"}}
-	read.Outputs.Parameters = []wfv1.Parameter{{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}}}
+	read.Outputs.Parameters = []wfv1.Parameter{
+		{Name: metricsKey, ValueFrom: &wfv1.ValueFrom{Path: outDir + "/" + metricsKey, Default: wfv1.AnyStringPtr("")}},
+		{Name: "models", ValueFrom: &wfv1.ValueFrom{Path: outDir + "/models", Default: wfv1.AnyStringPtr("{}")}},
+	}
 	read.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntStr(3)}
 	return []wfv1.Template{run, read}, nil
 }
@@ -601,9 +640,14 @@ func (b *builder) selector(mode string, inputs []string, env map[string]ir.EnvVa
 	return t
 }
 
-// collect turns one trial's output into its record.
+// collect turns one trial's output into its record: its metrics, and a
+// pipeline trial's models.
 func (b *builder) collect() wfv1.Template {
-	t := b.selector("collect", []string{"output"}, map[string]ir.EnvVar{
+	inputs := []string{"output"}
+	if b.p != nil {
+		inputs = append(inputs, "models")
+	}
+	t := b.selector("collect", inputs, map[string]ir.EnvVar{
 		"KILN_TRIAL":  {Value: argo.InputParameter("item")},
 		"KILN_STATUS": {Value: argo.InputParameter("status")},
 	}, []string{"record"})

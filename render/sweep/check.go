@@ -49,6 +49,7 @@ func Check(rc *render.Context, name string, sw *ir.Sweep) bool {
 	checkMetrics(c, path, sw)
 	checkBackend(c, path, name, sw)
 	checkGPUs(c, path, sw)
+	checkLineage(c, path, sw)
 	if sw.Pipeline != "" {
 		checkPipeline(c, path, sw)
 	}

@@ -27,7 +27,10 @@
 // on the plans this package builds, with recorded metrics.
 // A run is bounded: a ttl, a deadline (the sweep's timeout, or derived
 // from trialTimeout), and a mutex so that one run of a sweep holds GPUs
-// at a time.
+// at a time. Its exit handler writes the run's lineage record, as a
+// pipeline's does (`kiln lineage record --sweep`, package lineage): each
+// round's history and the summary's best trial are workflow-global
+// outputs, so a run stopped mid-way records the rounds it finished.
 //
 // With the Katib backend a sweep becomes a Katib Experiment whose trial
 // template is the training job render/training renders, with the
@@ -38,7 +41,9 @@
 // (katib.trainJobs); otherwise it is an error. With algorithm "enas" or
 // "darts" the Experiment searches architectures (nasConfig, from the
 // sweep's nas) and each trial gets the architecture Katib's NAS service
-// proposes as args; the Argo backend has no NAS.
+// proposes as args; the Argo backend has no NAS. A Katib sweep writes no
+// lineage record: an Experiment has no exit handler, nothing of kiln's
+// runs when it ends.
 //
 // Check reports what would make a search meaningless or fail on the
 // cluster, with the spec's position and CUE path.

@@ -462,13 +462,24 @@ func TestSelectorFetch(t *testing.T) {
 	     "outputs":{"parameters":[{"name":"val_accuracy","value":"0.52"}]}},
 	  "train-08ba8f8cab-x7k2p-2":{"id":"train-08ba8f8cab-x7k2p-2","displayName":"evaluate(1)","type":"Pod","finishedAt":"2026-11-28T10:08:00Z",
 	     "outputs":{"parameters":[{"name":"val_accuracy","value":"0.91\n"},{"name":"val_loss","value":"0.3"},{"name":"model","value":"s3://m/1"}]}},
+	  "train-08ba8f8cab-x7k2p-4":{"id":"train-08ba8f8cab-x7k2p-4","displayName":"lineage","type":"Pod","finishedAt":"2026-11-28T10:09:30Z",
+	     "outputs":{"parameters":[{"name":"uri","globalName":"kiln-lineage","value":"s3://art/lineage/ns/sys/train/train-08ba8f8cab-x7k2p.json"}]}},
 	  "train-08ba8f8cab-x7k2p-3":{"id":"train-08ba8f8cab-x7k2p-3","displayName":"fit","type":"Pod","finishedAt":"2026-11-28T10:01:00Z"}}}}`
 	file := filepath.Join(t.TempDir(), "wf.json")
 	require.NoError(t, os.WriteFile(file, []byte(wf), 0o644))
 	out := s.must("fetch", map[string]string{"KILN_WORKFLOW": "train-08ba8f8cab-x7k2p", "KILN_WORKFLOW_FILE": file}, nil)
 	assert.Equal(t, "val_accuracy=0.91\nval_loss=0.3\n", out["metrics"], "only the sweep's metrics, the last value of each")
-	rec := s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Succeeded"}, map[string]string{"output": out["metrics"]})
+	// The storage URIs among the outputs are the run's models, by step
+	// (a retry's "(1)" dropped); the run's own lineage record is not one.
+	assert.JSONEq(t, `{"evaluate.model":"s3://m/1"}`, out["models"])
+	rec := s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Succeeded"}, map[string]string{"output": out["metrics"], "models": out["models"]})
 	var r map[string]any
 	require.NoError(t, json.Unmarshal([]byte(rec["record"]), &r))
 	assert.Equal(t, map[string]any{"val_accuracy": 0.91, "val_loss": 0.3}, r["metrics"])
+	assert.Equal(t, map[string]any{"evaluate.model": "s3://m/1"}, r["models"])
+	// A failed trial's models are not kept.
+	rec = s.must("collect", map[string]string{"KILN_TRIAL": `{"trial":"08ba8f8cab","lr":"0.01","batch":"64"}`, "KILN_STATUS": "Failed"}, map[string]string{"output": "", "models": out["models"]})
+	r = nil
+	require.NoError(t, json.Unmarshal([]byte(rec["record"]), &r))
+	assert.NotContains(t, r, "models")
 }

@@ -151,6 +151,9 @@ type goldenCase struct {
 	artifacts bool
 	// katib describes the environment's Katib.
 	katib *ir.Katib
+	// repo is the environment's artifact repository, kiln its images.kiln.
+	repo *ir.ArtifactRepository
+	kiln string
 }
 
 func goldenCases() map[string]goldenCase {
@@ -269,6 +272,14 @@ func goldenCases() map[string]goldenCase {
 	kgrid.Metrics.Collector = "file"
 	kgrid.Metrics.Path = "/var/log/katib/metrics.log"
 	cases["katib-grid"] = goldenCase{t: resnet(1, 1), sw: kgrid}
+
+	// Lineage: with an S3 artifact repository and a kiln image, the exit
+	// handler writes each run's record beside deleting a failed run's
+	// distributed trial jobs.
+	lin := newSweep("random")
+	lin.MaxFailedTrials = 2
+	cases["lineage"] = goldenCase{t: resnet(4, 2), sw: lin, kiln: "ghcr.io/acme/kiln:0.1.0",
+		repo: &ir.ArtifactRepository{S3: &ir.S3Repository{Bucket: "acme-ml-artifacts", Endpoint: "s3.amazonaws.com", Region: "eu-west-1", KeyPrefix: "skin-lesion"}}}
 	return cases
 }
 
@@ -277,6 +288,12 @@ func renderCase(t *testing.T, name string, gc goldenCase) []render.Item {
 	env := environment(64, gc.t, map[string]*ir.Sweep{"resnet-tune": gc.sw})
 	if gc.artifacts {
 		env.Spec.Artifacts = &ir.ArtifactRepository{}
+	}
+	if gc.repo != nil {
+		env.Spec.Artifacts = gc.repo
+	}
+	if gc.kiln != "" {
+		env.Spec.Images = map[string]string{ir.KilnImage: gc.kiln}
 	}
 	env.Spec.Katib = gc.katib
 	res, diags := renderEnv(env)

@@ -6,9 +6,15 @@
 // validate, render, write), `cue export` and `helm template` on them a few
 // times each, and prints the medians (wall, CPU, peak RSS, objects, bytes)
 // with kiln's CPU and memory as multiples of each peer's, measured in the
-// same run.
+// same run. Those renders run without kiln's render cache (KILN_CACHE=off),
+// as a first render would.
 //
-//	compare -kiln bin/kiln -cue CUE -helm HELM [-n 10,100,1000,3000] [-runs 3]
+// Then, with -fleet S, the render cache: a repository of S systems of
+// -fleet-n models each (bench.WriteFleet) rendered with ./... into an
+// empty cache, again after one system changed, and again unchanged, with
+// each later render's CPU time as a fraction of the first.
+//
+//	compare -kiln bin/kiln -cue CUE -helm HELM [-n 10,100,1000,3000] [-runs 3] [-fleet 50 -fleet-n 20]
 package main
 
 import (
@@ -27,6 +33,7 @@ import (
 	"time"
 
 	"github.com/kiln-ml/kiln/bench"
+	"github.com/kiln-ml/kiln/compiler"
 )
 
 type measure struct {
@@ -43,11 +50,90 @@ func main() {
 	ns := flag.String("n", "10,100,1000,3000", "numbers of models, comma-separated")
 	runs := flag.Int("runs", 3, "runs of each tool per N (the median is shown)")
 	envs := flag.Int("envs", 1, "environments of the kiln system (with overrides beyond the first)")
+	fleet := flag.Int("fleet", 0, "systems of the render cache's repository (0: no cache figures)")
+	fleetN := flag.Int("fleet-n", 20, "models of each system of -fleet")
 	flag.Parse()
-	if err := run(*kiln, *cue, *helm, *ns, *runs, *envs); err != nil {
-		fmt.Fprintln(os.Stderr, "compare:", err)
-		os.Exit(1)
+	if *ns != "" {
+		if err := run(*kiln, *cue, *helm, *ns, *runs, *envs); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
 	}
+	if *fleet > 0 {
+		if err := runFleet(*kiln, *fleet, *fleetN, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// runFleet prints what the render cache saves on a repository of systems:
+// a full render into an empty cache, one after a change to one system
+// (its entries are found, the others' are not rebuilt), and one with
+// nothing changed.
+func runFleet(kiln string, systems, n, runs int) error {
+	tmp, err := os.MkdirTemp("", "kiln-bench-fleet-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	repo, cache, out := filepath.Join(tmp, "repo"), filepath.Join(tmp, "cache"), filepath.Join(tmp, "out")
+	if err := bench.WriteFleet(repo, systems, n, 1); err != nil {
+		return err
+	}
+	render := func() (measure, error) {
+		cmd := exec.Command(kiln, "render", "--out", out, "./...")
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "KILN_CACHE="+cache)
+		m, _, err := timed(cmd)
+		if err != nil {
+			return m, err
+		}
+		m.objects, m.bytes, err = treeSize(out)
+		return m, err
+	}
+	full, err := median(runs, func() (measure, error) {
+		if err := os.RemoveAll(cache); err != nil {
+			return measure{}, err
+		}
+		return render()
+	})
+	if err != nil {
+		return fmt.Errorf("fleet, full render: %w", err)
+	}
+	// Each run changes another system (and another line of it), so each
+	// has exactly one miss.
+	changes := 0
+	one, err := median(runs, func() (measure, error) {
+		changes++
+		spec := filepath.Join(repo, filepath.FromSlash(bench.FleetSystemDir(changes%systems)), "system.cue")
+		src, err := os.ReadFile(spec)
+		if err != nil {
+			return measure{}, err
+		}
+		src = bytes.Replace(src, []byte(`"prep", "--model", "0"`), []byte(fmt.Sprintf(`"prep", "--model", "0-change-%d"`, changes)), 1)
+		if err := os.WriteFile(spec, src, 0o644); err != nil {
+			return measure{}, err
+		}
+		return render()
+	})
+	if err != nil {
+		return fmt.Errorf("fleet, one system changed: %w", err)
+	}
+	none, err := median(runs, render)
+	if err != nil {
+		return fmt.Errorf("fleet, nothing changed: %w", err)
+	}
+	fmt.Printf("\nkiln render ./... of %d systems of %d models each, with the render cache; median of %d runs\n\n", systems, n, runs)
+	fmt.Println("| render | wall s | CPU s | peak MiB | objects | CPU ×full |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range []struct {
+		name string
+		m    measure
+	}{{"full, empty cache", full}, {"one system changed", one}, {"nothing changed", none}} {
+		fmt.Printf("| %s | %.2f | %.2f | %.0f | %d | %.3f |\n", r.name, r.m.wall.Seconds(), r.m.cpu.Seconds(), float64(r.m.rss)/(1<<20), r.m.objects, r.m.cpu.Seconds()/full.cpu.Seconds())
+	}
+	return nil
 }
 
 func run(kiln, cue, helm, ns string, runs, envs int) error {
@@ -71,8 +157,26 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 		}
 		defer os.RemoveAll(tmp)
 		sys, cuePkg, chart := filepath.Join(tmp, "kiln"), filepath.Join(tmp, "cue"), filepath.Join(tmp, "chart")
-		if err := bench.WriteSystem(sys, n, envs); err != nil {
-			return err
+		// kiln refuses a spec over compiler.MaxSpecBytes (about 1,300
+		// models here): more models are split into systems of equal
+		// size in one repository, rendered at once with ./..., as a
+		// repository that large would be.
+		systems := 1
+		for len(bench.SystemSpec((n+systems-1)/systems, envs)) > compiler.MaxSpecBytes {
+			systems++
+		}
+		kilnArgs := []string{"render", "--out", filepath.Join(tmp, "out"), sys}
+		kilnTool := "kiln render"
+		if systems == 1 {
+			if err := bench.WriteSystem(sys, n, envs); err != nil {
+				return err
+			}
+		} else {
+			if err := bench.WriteFleet(sys, systems, (n+systems-1)/systems, envs); err != nil {
+				return err
+			}
+			kilnArgs[len(kilnArgs)-1] = filepath.Join(sys, "...")
+			kilnTool = fmt.Sprintf("kiln render (%d systems of %d)", systems, (n+systems-1)/systems)
 		}
 		if err := writeFiles(cuePkg, map[string]string{"peer.cue": bench.CUEPackage(n)}); err != nil {
 			return err
@@ -85,7 +189,9 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 			if err := os.RemoveAll(out); err != nil {
 				return measure{}, err
 			}
-			m, _, err := timed(exec.Command(kiln, "render", "--out", out, sys))
+			cmd := exec.Command(kiln, kilnArgs...)
+			cmd.Env = append(os.Environ(), "KILN_CACHE=off")
+			m, _, err := timed(cmd)
 			if err != nil {
 				return m, err
 			}
@@ -120,7 +226,7 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 		ratio := func(p measure) string {
 			return fmt.Sprintf("%.2f× | %.2f×", k.cpu.Seconds()/p.cpu.Seconds(), float64(k.rss)/float64(p.rss))
 		}
-		row("kiln render", k, "— | —")
+		row(kilnTool, k, "— | —")
 		row("cue export", c, ratio(c))
 		row("helm template", h, ratio(h))
 	}

@@ -1,0 +1,165 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kiln-ml/kiln/bench"
+	"github.com/kiln-ml/kiln/cli"
+)
+
+// cachedRender runs kiln render --stats in dir (the working directory)
+// with the given KILN_CACHE into a fresh output directory and returns the
+// files written, stderr without the --stats lines (with OUT for the
+// output directory), and the cache line.
+func cachedRender(t *testing.T, dir, cache string, args ...string) (files map[string]string, stderr, cacheLine string) {
+	t.Helper()
+	t.Setenv("KILN_CACHE", cache)
+	t.Chdir(dir)
+	out := t.TempDir()
+	var buf bytes.Buffer
+	args = append([]string{"render", "--stats", "--out", out}, args...)
+	if code := cli.Run(context.Background(), args, &buf, &buf); code != 0 {
+		t.Fatalf("kiln %v: exit %d: %s", args, code, buf.String())
+	}
+	files = map[string]string{}
+	for p, st := range snapshot(t, out) {
+		if !st.Mode.IsDir() {
+			files[filepath.ToSlash(p)] = st.Content
+		}
+	}
+	stats := regexp.MustCompile(`(?m)^(load|evaluate|environments|decode|checks|render|encode|write|total|peak RSS) .*\n`)
+	rest := stats.ReplaceAllString(buf.String(), "")
+	line := regexp.MustCompile(`(?m)^cache +(.*)\n`)
+	if m := line.FindStringSubmatch(rest); m != nil {
+		cacheLine = m[1]
+	}
+	rest = line.ReplaceAllString(rest, "")
+	return files, strings.ReplaceAll(rest, out, "OUT"), cacheLine
+}
+
+// The cache changes no output: a large generated system and a repository
+// of 50 systems render to the same bytes, and print the same, without the
+// cache (at GOMAXPROCS 1), into an empty one and from a full one (at 4).
+func TestCacheSameBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(dir string) error
+		args  []string
+		n     int // systems
+	}{
+		{"large", func(dir string) error { return bench.WriteSystem(dir, 50, 3) }, []string{"."}, 1},
+		{"fleet", func(dir string) error { return bench.WriteFleet(dir, 50, 2, 1) }, []string{"./..."}, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("renders hundreds of objects several times")
+			}
+			repo, cache := t.TempDir(), t.TempDir()
+			if err := tc.write(repo); err != nil {
+				t.Fatal(err)
+			}
+			// One system at a time without the cache, several at once
+			// with it: neither changes a byte.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			off, offErr, offLine := cachedRender(t, repo, "off", tc.args...)
+			runtime.GOMAXPROCS(4)
+			if offLine != "off" {
+				t.Errorf("KILN_CACHE=off: cache line %q", offLine)
+			}
+			if len(off) < 500 {
+				t.Fatalf("only %d files rendered: not a large render", len(off))
+			}
+			for _, want := range []string{"0 hits, " + count(tc.n, "miss", "misses"), count(tc.n, "hit", "hits") + ", 0 misses"} {
+				got, gotErr, line := cachedRender(t, repo, cache, tc.args...)
+				if line != want {
+					t.Errorf("cache line %q, want %q", line, want)
+				}
+				if diff := cmp.Diff(slices.Sorted(maps.Keys(off)), slices.Sorted(maps.Keys(got))); diff != "" {
+					t.Fatalf("%s: other files than without the cache (-off +cache):\n%s", want, diff)
+				}
+				for p := range off {
+					if off[p] != got[p] {
+						t.Errorf("%s: %s differs from its render without the cache", want, p)
+					}
+				}
+				if gotErr != offErr {
+					t.Errorf("%s: stderr differs from the render without the cache:\n%s\nwant:\n%s", want, gotErr, offErr)
+				}
+			}
+		})
+	}
+}
+
+// count is "1 hit" or "50 hits".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// A damaged entry is a miss, never an error or other output, and the
+// render puts a good entry in its place.
+func TestCacheDamagedEntry(t *testing.T) {
+	repo, cache := t.TempDir(), t.TempDir()
+	if err := bench.WriteSystem(repo, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	magic := []byte("kiln-cache-1\n")
+	for name, damage := range map[string]func([]byte) []byte{
+		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
+		"flipped":   func(b []byte) []byte { b[len(b)-100] ^= 0x20; return b },
+		// A checksum that holds over bytes that are no entry.
+		"garbage": func([]byte) []byte {
+			junk := []byte("not what kiln wrote")
+			sum := sha256.Sum256(junk)
+			return append(append(slices.Clone(magic), sum[:]...), junk...)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Rendered here, so the index's path from the output to the
+			// spec is the same in every render compared.
+			want, wantErr, _ := cachedRender(t, repo, "off", ".")
+			cachedRender(t, repo, cache, ".")
+			n := 0
+			err := filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				n++
+				return os.WriteFile(p, damage(b), 0o644)
+			})
+			if err != nil || n == 0 {
+				t.Fatalf("damaging %d entries: %v", n, err)
+			}
+			got, gotErr, line := cachedRender(t, repo, cache, ".")
+			if line != "0 hits, 1 miss" {
+				t.Errorf("damaged entry: cache line %q, want a miss", line)
+			}
+			if !maps.Equal(got, want) || gotErr != wantErr {
+				t.Error("damaged entry: output differs from a render without the cache")
+			}
+			if _, _, line := cachedRender(t, repo, cache, "."); line != "1 hit, 0 misses" {
+				t.Errorf("after a damaged entry: cache line %q, want the entry rewritten and hit", line)
+			}
+		})
+	}
+}
