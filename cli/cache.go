@@ -198,8 +198,10 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 	case buildResult:
 		b.res = res
 	case buildFiles:
+		// res is not used again: TakeFiles drops each object once
+		// encoded, so objects and files are not all held at once.
 		stop := st.start(encodePhase)
-		b.Files, err = render.Files(res)
+		b.Files, err = render.TakeFiles(res)
 		stop()
 		if err != nil {
 			return nil, nil, outcome, err

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -27,16 +28,29 @@ const KustomizationFile = "kustomization.yaml"
 // same way, with their extra files. Paths are slash-separated and relative
 // to the output root.
 func Files(res *Result) (map[string][]byte, error) {
+	return files(res, false)
+}
+
+// TakeFiles is Files for a caller done with res's objects: it drops each
+// object from res (its Item keeps its Origin, its Object is nil) as soon
+// as the object is encoded, so that a large system's objects and its
+// files are never all in memory at once. (Three environments of a
+// thousand models hold about 250 MiB of objects and 185 MiB of files.)
+func TakeFiles(res *Result) (map[string][]byte, error) {
+	return files(res, true)
+}
+
+func files(res *Result, take bool) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, env := range res.Environments {
-		if err := addDir(files, env.Dir, env.Items); err != nil {
+		if err := addDir(files, env.Dir, env.Items, take); err != nil {
 			return nil, err
 		}
 	}
 	// System-level directories (argocd/<system>) come after, beside the
 	// environments: a path taken twice is an error, never an overwrite.
 	for _, d := range res.Dirs {
-		if err := addDir(files, d.Dir, d.Items); err != nil {
+		if err := addDir(files, d.Dir, d.Items, take); err != nil {
 			return nil, err
 		}
 		for _, name := range slices.Sorted(maps.Keys(d.Files)) {
@@ -51,21 +65,25 @@ func Files(res *Result) (map[string][]byte, error) {
 }
 
 // addDir adds one file per object of a directory and its
-// kustomization.yaml listing them in apply order.
-func addDir(files map[string][]byte, dir string, items []Item) error {
-	docs, err := marshalAll(items)
+// kustomization.yaml listing them in apply order; take drops the objects
+// from items as they are encoded (TakeFiles).
+func addDir(files map[string][]byte, dir string, items []Item, take bool) error {
+	// The names first: an object dropped has none.
+	names := make([]string, len(items))
+	for i, it := range items {
+		names[i] = FileName(it)
+	}
+	docs, err := marshalAll(items, take)
 	if err != nil {
 		return err
 	}
 	resources := []string{}
-	for i, it := range items {
-		b := docs[i]
-		name := FileName(it)
+	for i, name := range names {
 		p := dir + "/" + name
 		if _, dup := files[p]; dup {
 			return fmt.Errorf("two objects would be written to %s; rename one of them", p)
 		}
-		files[p] = append([]byte(Header), b...)
+		files[p] = docs[i]
 		resources = append(resources, name)
 	}
 	k, err := yaml.Marshal(kustomization{
@@ -84,10 +102,11 @@ func addDir(files map[string][]byte, dir string, items []Item) error {
 	return nil
 }
 
-// marshalAll encodes the items on every core: YAML encoding is a good part
-// of kiln's run time. The results are in the items' order, so the output
-// does not depend on scheduling.
-func marshalAll(items []Item) ([][]byte, error) {
+// marshalAll encodes the items on every core, each document after the
+// file Header: YAML encoding is a good part of kiln's run time. The
+// results are in the items' order, so the output does not depend on
+// scheduling. take drops each object once encoded.
+func marshalAll(items []Item, take bool) ([][]byte, error) {
 	docs := make([][]byte, len(items))
 	errs := make([]error, len(items))
 	var wg sync.WaitGroup
@@ -97,7 +116,10 @@ func marshalAll(items []Item) ([][]byte, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				docs[i], errs[i] = Marshal(items[i].Object)
+				docs[i], errs[i] = marshal([]byte(Header), items[i].Object)
+				if take && errs[i] == nil {
+					items[i].Object = nil
+				}
 			}
 		}()
 	}
@@ -167,6 +189,11 @@ type MapMarshaler interface {
 // wrote in an order that varied from run to run, Marshal writes one
 // fixed order (see ordered).
 func Marshal(obj any) ([]byte, error) {
+	return marshal(nil, obj)
+}
+
+// marshal appends obj's YAML (Marshal) to dst.
+func marshal(dst []byte, obj any) ([]byte, error) {
 	m, err := ToMap(obj)
 	if err != nil {
 		return nil, err
@@ -175,6 +202,19 @@ func Marshal(obj any) ([]byte, error) {
 	// kiln renders desired state only; some types (PodDisruptionBudget,
 	// HorizontalPodAutoscaler) marshal zero status fields regardless.
 	delete(m, "status")
+	b, err := appendYAML(dst, m)
+	if errors.Is(err, errFallback) {
+		y, err := marshalGoYAML(m)
+		return append(dst, y...), err
+	}
+	return b, err
+}
+
+// marshalGoYAML is what Marshal did before kiln had its own emitter, and
+// what it still does for the documents that emitter leaves to go-yaml
+// (emit.go): the values, numbers resolved, to go-yaml in kiln's key
+// order. It changes m.
+func marshalGoYAML(m map[string]any) ([]byte, error) {
 	if err := resolveNumbers(m); err != nil {
 		return nil, err
 	}

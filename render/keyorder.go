@@ -28,8 +28,7 @@ import (
 func ordered(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := slices.Sorted(maps.Keys(v))
-		slices.SortStableFunc(keys, compareYAMLKeys)
+		keys := sortedYAMLKeys(v)
 		s := make(goyaml.MapSlice, len(keys))
 		for i, k := range keys {
 			s[i] = goyaml.MapItem{Key: k, Value: ordered(v[k])}
@@ -41,6 +40,14 @@ func ordered(v any) any {
 		}
 	}
 	return v
+}
+
+// sortedYAMLKeys returns m's keys in the order kiln writes them: sorted
+// bytewise, then stable-sorted with go-yaml's comparator (see ordered).
+func sortedYAMLKeys(m map[string]any) []string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, compareYAMLKeys)
+	return keys
 }
 
 // compareYAMLKeys orders two distinct map keys as go-yaml v2 does: -1
@@ -62,6 +69,9 @@ func compareYAMLKeys(a, b string) int {
 // number begun in the shared prefix do), then the shorter run first,
 // then the runes themselves. Shorter keys come before their extensions.
 func yamlKeyLess(a, b string) bool {
+	if isASCII(a) && isASCII(b) {
+		return yamlKeyLessASCII(a, b)
+	}
 	ar, br := []rune(a), []rune(b)
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		x, y := ar[i], br[i]
@@ -103,3 +113,59 @@ func yamlKeyLess(a, b string) bool {
 	}
 	return len(ar) < len(br)
 }
+
+// yamlKeyLessASCII is yamlKeyLess for ASCII keys, a byte a rune: the same
+// steps without converting the keys (map keys are nearly always ASCII,
+// and sorting them is a good part of encoding).
+func yamlKeyLessASCII(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		xl, yl := isLetterASCII(x), isLetterASCII(y)
+		if xl && yl {
+			return x < y
+		}
+		if xl || yl {
+			return yl
+		}
+		var xn, yn int64
+		if x == '0' || y == '0' {
+			for j := i - 1; j >= 0 && isDigitASCII(a[j]); j-- {
+				if a[j] != '0' {
+					xn, yn = 1, 1
+					break
+				}
+			}
+		}
+		xe, ye := i, i
+		for ; xe < len(a) && isDigitASCII(a[xe]); xe++ {
+			xn = xn*10 + int64(a[xe]-'0')
+		}
+		for ; ye < len(b) && isDigitASCII(b[ye]); ye++ {
+			yn = yn*10 + int64(b[ye]-'0')
+		}
+		if xn != yn {
+			return xn < yn
+		}
+		if xe != ye {
+			return xe < ye
+		}
+		return x < y
+	}
+	return len(a) < len(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetterASCII(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigitASCII(c byte) bool { return c >= '0' && c <= '9' }
