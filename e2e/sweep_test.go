@@ -408,6 +408,37 @@ func TestSweepArgo(t *testing.T) {
 		assert.Equal(t, best.name, workflowOutput(wf, "best-trial"))
 		assert.Equal(t, strconv.FormatFloat(bestAcc, 'g', 6, 64), workflowOutput(wf, "best-value"))
 		t.Logf("summary:\n%s", workflowOutput(wf, "summary"))
+
+		// The exit handler ran the real `kiln lineage record --sweep`:
+		// the record at the key the run's kiln-lineage output names
+		// lists every trial the rounds ran, with the metrics the trials
+		// reported, and the best trial's as the record's own.
+		uri := globalOutput(wf, "kiln-lineage")
+		require.NotEmpty(t, uri, "the run's kiln-lineage output")
+		rec := readRecord(t, s.records, uri)
+		require.NotNil(t, rec.Sweep, "a sweep's record")
+		assert.Equal(t, "resnet-tune", rec.Sweep.Name)
+		assert.Equal(t, "Succeeded", rec.Run.Phase)
+		assert.Equal(t, "resnet-tune-e2e", rec.Run.Name)
+		assert.Equal(t, best.name, rec.Sweep.Best)
+		var ran []string
+		params := map[string]map[string]string{}
+		for _, round := range rounds {
+			for _, r := range round {
+				ran = append(ran, r.name)
+				params[r.name] = r.params
+			}
+		}
+		var recorded []string
+		for _, tr := range rec.Sweep.Trials {
+			recorded = append(recorded, tr.Name)
+			assert.Equal(t, "Succeeded", tr.Status, "trial %s", tr.Name)
+			if p, ok := params[tr.Name]; ok {
+				assert.InDelta(t, metric(p)["val_accuracy"], tr.Metrics["val_accuracy"], 1e-9, "trial %s's metric as it reported it", tr.Name)
+			}
+		}
+		assert.ElementsMatch(t, ran, recorded, "the record lists every trial that ran")
+		assert.InDelta(t, bestAcc, rec.Metrics[best.name+".val_accuracy"], 1e-9, "the record's metrics are the best trial's")
 	})
 
 	t.Run("hyperband", func(t *testing.T) {
