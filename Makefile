@@ -30,7 +30,7 @@ test: unit e2e
 # validate (ValidateAll, which calls Argo's validator) and render
 # (marshalAll); render's own tests do not write files, so render/pipeline,
 # whose tests render and validate every golden, exercises both.
-RACE_PKGS ?= ./validate ./render/pipeline
+RACE_PKGS ?= ./validate ./render/pipeline ./par
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/kiln-ml/kiln/compiler"
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/fleet"
+	"github.com/kiln-ml/kiln/par"
 )
 
 // Several systems, one repository. vet, render and check take any number
@@ -80,7 +79,7 @@ func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode,
 		hit   cacheOutcome
 	}
 	slots := make([]slot, len(dirs))
-	parallel(min(runtime.GOMAXPROCS(0), len(dirs)), len(dirs), func(i int) {
+	par.Each(runtime.GOMAXPROCS(0), len(dirs), func(i int) {
 		s := &slots[i]
 		if st != nil {
 			s.st = &stats{}
@@ -111,48 +110,4 @@ func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode,
 		diags = append(diags, fleet.CheckSystems(sums)...)
 	}
 	return results, diags.Sort(), nil
-}
-
-// parallel calls f(0) … f(n-1) on up to workers goroutines. A panic in f
-// stops the feeding of further calls and is raised again on the caller's
-// goroutine once every worker is done, where execute reports it as kiln's
-// bug (a panic on another goroutine would end the process unreported).
-func parallel(workers, n int, f func(i int)) {
-	var (
-		wg       sync.WaitGroup
-		panicked sync.Once
-		failure  any
-		stop     = make(chan struct{})
-		next     = make(chan int)
-	)
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					panicked.Do(func() {
-						failure = fmt.Sprintf("%v\n\n[recovered on a build worker]\n%s", r, debug.Stack())
-						close(stop)
-					})
-				}
-			}()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-stop:
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if failure != nil {
-		panic(failure)
-	}
 }
