@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -202,18 +201,12 @@ func marshal(dst []byte, obj any) ([]byte, error) {
 	// kiln renders desired state only; some types (PodDisruptionBudget,
 	// HorizontalPodAutoscaler) marshal zero status fields regardless.
 	delete(m, "status")
-	b, err := appendYAML(dst, m)
-	if errors.Is(err, errFallback) {
-		y, err := marshalGoYAML(m)
-		return append(dst, y...), err
-	}
-	return b, err
+	y, err := marshalGoYAML(m)
+	return append(dst, y...), err
 }
 
-// marshalGoYAML is what Marshal did before kiln had its own emitter, and
-// what it still does for the documents that emitter leaves to go-yaml
-// (emit.go): the values, numbers resolved, to go-yaml in kiln's key
-// order. It changes m.
+// marshalGoYAML encodes the values, numbers resolved, with go-yaml in
+// kiln's key order. It changes m.
 func marshalGoYAML(m map[string]any) ([]byte, error) {
 	if err := resolveNumbers(m); err != nil {
 		return nil, err
