@@ -12,6 +12,8 @@ import (
 
 	goyaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kiln-ml/kiln/render/yamlwrite"
 )
 
 // Header starts every generated file. The wording follows the Go
@@ -201,6 +203,12 @@ func marshal(dst []byte, obj any) ([]byte, error) {
 	// kiln renders desired state only; some types (PodDisruptionBudget,
 	// HorizontalPodAutoscaler) marshal zero status fields regardless.
 	delete(m, "status")
+	// kiln's own writer writes the same bytes as go-yaml, several times
+	// faster; what it declines (odd runes, multi-line strings it cannot
+	// be sure of, ...) go-yaml writes.
+	if out, ok := yamlwrite.Append(dst, m); ok {
+		return out, nil
+	}
 	y, err := marshalGoYAML(m)
 	return append(dst, y...), err
 }
