@@ -74,7 +74,8 @@ fuzz:
 	$(GO) test ./render/pipeline -run '^$$' -fuzz FuzzTranslateWhen -fuzztime $(FUZZTIME)
 	$(GO) test ./diff -run '^$$' -fuzz FuzzCompare -fuzztime $(FUZZTIME)
 	$(GO) test ./cli -run '^$$' -fuzz FuzzRenderedObjectsValidate -fuzztime $(FUZZTIME)
-	$(GO) test ./render/yamlwrite -run '^$$' -fuzz FuzzAppend -fuzztime $(FUZZTIME)
+	$(GO) test ./render/yamlwrite -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render/yamlwrite -run '^$$' -fuzz FuzzAppendObject -fuzztime $(FUZZTIME)
 
 # Benchmarks. First kiln's overhead against `cue export` of its own input
 # (Go benchmarks, as ratios measured in the same run); then kiln against its

@@ -51,7 +51,7 @@ func oracleString(s string) (string, bool) {
 			a = answer{y[:n], true}
 		}
 	}
-	remember(&strings_, s, a)
+	remember(&strings_, strings.Clone(s), a) // s may be a slice of a document's text
 	return a.text, a.ok
 }
 
