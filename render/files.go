@@ -185,7 +185,8 @@ type MapMarshaler interface {
 // map, which goes JSON text → go-yaml's parser → go-yaml's encoder; this
 // hands go-yaml the values its parser would have produced (the same
 // strings, numbers resolved as go-yaml resolves them) and skips the text
-// and the parse, most of the cost of encoding a large system. One
+// and the parse, most of the cost of encoding a large system (and
+// render/yamlwrite writes go-yaml's bytes without go-yaml). One
 // difference: for map keys go-yaml cannot order consistently, which it
 // wrote in an order that varied from run to run, Marshal writes one
 // fixed order (see ordered).
@@ -194,18 +195,35 @@ func Marshal(obj any) ([]byte, error) {
 }
 
 // marshal appends obj's YAML (Marshal) to dst.
+//
+// kiln's own writer (render/yamlwrite) writes the same bytes as go-yaml,
+// several times faster; go-yaml writes what it declines (runes outside
+// ASCII, strings it cannot be sure how go-yaml would write, ...). A typed
+// object's JSON text goes to the writer directly, cleaned there as clean
+// cleans the map, which saves decoding it into maps.
 func marshal(dst []byte, obj any) ([]byte, error) {
-	m, err := ToMap(obj)
-	if err != nil {
-		return nil, err
+	var m map[string]any
+	if mm, ok := obj.(MapMarshaler); ok {
+		var err error
+		if m, err = mm.MarshalMap(); err != nil {
+			return nil, err
+		}
+	} else {
+		js, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		if out, ok := yamlwrite.AppendObject(dst, js); ok {
+			return out, nil
+		}
+		if m, err = decode(js); err != nil {
+			return nil, err
+		}
 	}
 	clean(m)
 	// kiln renders desired state only; some types (PodDisruptionBudget,
 	// HorizontalPodAutoscaler) marshal zero status fields regardless.
 	delete(m, "status")
-	// kiln's own writer writes the same bytes as go-yaml, several times
-	// faster; what it declines (odd runes, multi-line strings it cannot
-	// be sure of, ...) go-yaml writes.
 	if out, ok := yamlwrite.Append(dst, m); ok {
 		return out, nil
 	}
@@ -234,6 +252,11 @@ func ToMap(obj any) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decode(b)
+}
+
+// decode reads a JSON object, numbers as json.Number.
+func decode(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
