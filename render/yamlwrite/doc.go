@@ -31,6 +31,14 @@
 // every number is written once by go-yaml itself, as a one-entry map, and
 // the result cached: such strings are few and repeat.
 //
+// Two entry points: Append writes a map (what render gets from objects
+// that build their own map, such as Argo's), AppendObject a typed
+// object's JSON text, sorting each object's members itself and applying
+// kiln's cleaning (null creationTimestamps, empty metadata, the top-level
+// status) on the way, which saves decoding the text into maps. The tests
+// hold both to go-yaml as a black box: every golden document, random
+// documents of nasty strings, and two fuzz targets.
+//
 // Numbers: json.Number literals are written as go-yaml writes the value
 // its parser reads from the literal, as kiln did when it went through JSON
 // text.
