@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goyaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
@@ -227,9 +228,14 @@ func marshal(dst []byte, obj any) ([]byte, error) {
 	if out, ok := yamlwrite.Append(dst, m); ok {
 		return out, nil
 	}
+	goYAMLDocs.Add(1)
 	y, err := marshalGoYAML(m)
 	return append(dst, y...), err
 }
+
+// goYAMLDocs counts the documents kiln's writer declined, which go-yaml
+// wrote: the tests check that kiln's usual objects take the fast path.
+var goYAMLDocs atomic.Int64
 
 // marshalGoYAML encodes the values, numbers resolved, with go-yaml in
 // kiln's key order. It changes m.

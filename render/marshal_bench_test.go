@@ -12,7 +12,7 @@ import (
 
 // benchObjects are golden-sized objects: a typed Deployment (through
 // encoding/json) and a WorkflowTemplate as unstructured.
-func benchObjects(b *testing.B) map[string]any {
+func benchObjects(b testing.TB) map[string]any {
 	docs := func(p string) [][]byte {
 		y, err := os.ReadFile(p)
 		if err != nil {
@@ -72,5 +72,29 @@ func BenchmarkMarshal(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestMarshalTakesFastPath checks that golden-sized objects, typed and
+// unstructured, are written by kiln's writer, not by go-yaml: that is
+// where Marshal's speed comes from. A string the writer declines shows
+// that the check can fail.
+func TestMarshalTakesFastPath(t *testing.T) {
+	objs := benchObjects(t)
+	before := goYAMLDocs.Load()
+	for name, obj := range objs {
+		if _, err := Marshal(obj); err != nil {
+			t.Fatal(err)
+		}
+		if n := goYAMLDocs.Load() - before; n != 0 {
+			t.Fatalf("%s: written by go-yaml, not by kiln's writer", name)
+		}
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"kind": "Thing", "spec": map[string]any{"note": "naïve\u2028"}}}
+	if _, err := Marshal(u); err != nil {
+		t.Fatal(err)
+	}
+	if goYAMLDocs.Load()-before != 1 {
+		t.Errorf("a document the writer declines was not counted")
 	}
 }
