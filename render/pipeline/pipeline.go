@@ -655,8 +655,10 @@ func jobDeadline(p *ir.Pipeline, st *ir.Step) int {
 }
 
 // JobName is the name of the job a training step creates: one per run
-// and step, so that two steps may run the same training entry.
-func JobName(step string) string { return "{{workflow.name}}-" + render.ObjectName(step) }
+// and step, so that two steps may run the same training entry. The run's
+// name is argo.RunName: a run named by hand with a dot still gets a job
+// name the operators accept.
+func JobName(step string) string { return argo.RunName + "-" + render.ObjectName(step) }
 
 // GitTokenKey is the default key of the Secret holding a Git token.
 const GitTokenKey = "token"

@@ -601,8 +601,9 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 }
 
 // JobName is the name of a distributed trial's job: the run's name and
-// the trial's, unique per run and per trial.
-var JobName = "{{workflow.name}}-" + argo.InputParameter("trial")
+// the trial's, unique per run and per trial (argo.RunName: without the
+// dots a run named by hand may have).
+var JobName = argo.RunName + "-" + argo.InputParameter("trial")
 
 // restricted is how kiln's own steps run.
 var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}
