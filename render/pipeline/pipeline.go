@@ -17,6 +17,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -311,7 +312,7 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 	var record *wfv1.Template
 	if g.lineage {
 		// The digest of everything but the step that records it.
-		t := lineageTemplate(sys, env, g, freeName(g, "lineage", "kiln-lineage"), sa, specDigest(spec))
+		t := lineageTemplate(sys, env, g, freeName(g, "lineage", "kiln-lineage"), sa, lineagestep.Digest(spec))
 		record = &t
 	}
 	exit, err := exitTemplates(env, g, userExit, record)

@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -195,8 +196,10 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(b.sys)
 	}
 	if b.lineage {
-		// The digest of everything but the step that records it.
-		spec.Templates = append(spec.Templates, b.lineageTemplate(specDigest(&spec, b.plan)))
+		// The digest of everything but the step that records it, and of
+		// the plan (the trials of a compile-time search are in the plan,
+		// not in the workflow).
+		spec.Templates = append(spec.Templates, b.lineageTemplate(lineagestep.Digest(&spec, b.plan)))
 	}
 	wt.Spec = spec
 	return wt, nil
