@@ -151,3 +151,17 @@ func TestCUEPeer(t *testing.T) {
 		t.Error("the Helm chart has no values")
 	}
 }
+
+// TestLargestSingleSystem: make bench's largest size, N=3000 of one
+// environment, is one spec within compiler.MaxSpecBytes, so
+// bench/cmd/compare renders it as one system; and its byte size grows
+// with N as the limit's comment says (about 0.8 kB a model).
+func TestLargestSingleSystem(t *testing.T) {
+	n := len(SystemSpec(3000, 1))
+	if n > compiler.MaxSpecBytes {
+		t.Errorf("3,000 models are %d bytes, over the limit of %d: bench/cmd/compare splits them", n, compiler.MaxSpecBytes)
+	}
+	if per := float64(n-len(SystemSpec(1000, 1))) / 2000; per < 700 || per > 900 {
+		t.Errorf("a model is %.0f bytes of CUE; compiler/limits.go says about 800", per)
+	}
+}

@@ -7,13 +7,18 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 )
 
-// CUE's evaluator takes time that grows faster than the spec: a 2,000-entry
-// spec (350 kB) takes about two seconds, a 5 MB one minutes. Real specs have
-// hundreds of entries, so kiln refuses input far beyond that, and nesting
-// no spec needs, with an error instead of minutes of CPU.
+// Rendering a spec takes time and memory linear in its entries, CUE's
+// evaluation included. Measured on bench/cmd/synth's systems (one
+// environment, about 0.8 kB of CUE per model; 2 cores, busy), `kiln
+// render` took about 8.5 s of CPU and 0.5 GB of peak RSS per 1,000
+// models, from 1,000 (0.9 MB: 8 s, 0.55 GB) to 4,000 (3.3 MB: 34 s,
+// 2 GB), evaluation a fixed share of it. Real specs have hundreds of
+// entries: kiln refuses input far beyond that (4 MiB is about 5,000 such
+// models), and nesting no spec needs, with an error instead of minutes
+// of CPU and gigabytes of memory.
 const (
 	// MaxSpecBytes bounds the total size of a spec's .cue files.
-	MaxSpecBytes = 1 << 20
+	MaxSpecBytes = 4 << 20
 	// MaxSpecDepth bounds the nesting of structs and lists.
 	MaxSpecDepth = 64
 )
@@ -30,7 +35,7 @@ func (c *compilation) checkLimits(inst *build.Instance) bool {
 		}
 		total += tf.Size()
 		if total > MaxSpecBytes {
-			c.diags.Errorf(diag.Pos{File: c.pos.rel(f.Filename)}, "", "the spec's .cue files are at least %d bytes, over kiln's limit of %d (1 MiB): evaluation time grows faster than the spec, so kiln refuses specs this large; split the system into several specs", total, MaxSpecBytes)
+			c.diags.Errorf(diag.Pos{File: c.pos.rel(f.Filename)}, "", "the spec's .cue files are at least %d bytes, over kiln's limit of %d (4 MiB): rendering takes time and memory in proportion to the spec, and a spec this large would take minutes and gigabytes, so kiln refuses it; split the system into several specs", total, MaxSpecBytes)
 			return false
 		}
 	}

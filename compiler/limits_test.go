@@ -19,12 +19,13 @@ func TestLimitsRefuseHugeInputPromptly(t *testing.T) {
 		}
 		return b.String()
 	}
-	huge := entries(9000)
+	// About 145 bytes an entry: half as much again as the limit.
+	huge := entries(MaxSpecBytes / 100)
 	if len(huge) <= MaxSpecBytes {
 		t.Fatalf("test spec is %d bytes, not over the limit", len(huge))
 	}
 	for _, tc := range []struct{ name, src, pos, msg string }{
-		{"size", huge, "spec/spec.cue", "over kiln's limit of 1048576"},
+		{"size", huge, "spec/spec.cue", "over kiln's limit of 4194304 (4 MiB)"},
 		{"depth", "package x\n\nname: \"demo\"\nnamespace: \"demo\"\nlabels: " + strings.Repeat("{a: ", 100) + `"x"` + strings.Repeat("}", 100) + "\n", "spec/spec.cue:5:", "nested more than 64 deep"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

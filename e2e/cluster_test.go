@@ -10,13 +10,11 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -539,27 +537,13 @@ func (c *cluster) installControllers(ctx context.Context, bins map[string]string
 			}
 		}
 	}
-	for _, f := range crds {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if err := c.applyYAML(ctx, b, ""); err != nil {
-			return fmt.Errorf("CRD %s: %w", f, err)
-		}
+	if err := c.applyFiles(ctx, crds...); err != nil {
+		return err
 	}
-	if err := c.waitFor(ctx, time.Minute, "the CRDs to be served", func() (bool, error) {
-		c.mapper.Reset()
-		for _, gvk := range []schema.GroupVersionKind{
-			{Group: "argoproj.io", Version: "v1alpha1", Kind: "WorkflowTaskResult"},
-			{Group: "kubeflow.org", Version: "v1", Kind: "PyTorchJob"},
-		} {
-			if _, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-				return false, nil
-			}
-		}
-		return true, nil
-	}); err != nil {
+	if err := c.waitServed(ctx,
+		schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "WorkflowTaskResult"},
+		schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "PyTorchJob"},
+	); err != nil {
 		return err
 	}
 
@@ -598,15 +582,15 @@ data:
 	// (controller-runtime's default): a loopback certificate of this
 	// cluster's own, which the webhook configuration below trusts. (Other
 	// runs on the machine may rewrite the shared /tmp one at any time.)
-	if _, err := os.Stat("/tmp/k8s-webhook-server/serving-certs/tls.crt"); err != nil {
-		if err := writeServingCert("/tmp/k8s-webhook-server/serving-certs"); err != nil {
-			return err
-		}
-	}
 	toTmp := filepath.Join(c.dir, "training-operator-tmp")
 	toCert, err := newLoopbackCert()
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat("/tmp/k8s-webhook-server/serving-certs/tls.crt"); err != nil {
+		if err := toCert.write("/tmp/k8s-webhook-server/serving-certs"); err != nil {
+			return err
+		}
 	}
 	if err := toCert.write(filepath.Join(toTmp, "k8s-webhook-server", "serving-certs")); err != nil {
 		return err
@@ -681,35 +665,6 @@ func (c *cluster) wireTrainingOperatorWebhooks(ctx context.Context, probePort, p
 `, kind, url, base64.StdEncoding.EncodeToString(cert.cert))
 	}
 	return c.applyYAML(ctx, []byte(hooks.String()), "")
-}
-
-// writeServingCert writes a self-signed serving certificate and key as
-// tls.crt and tls.key into dir.
-func writeServingCert(dir string) error {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "training-operator.kubeflow.svc"},
-		DNSNames:     []string{"training-operator.kubeflow.svc", "localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 }
 
 // applyYAML creates or updates every document of a YAML stream

@@ -19,6 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kiln-ml/kiln/render/rendertest"
 )
 
 // renderExample runs `kiln render` on a bundled example into a temporary
@@ -132,12 +134,12 @@ func deleteNamespace(t *testing.T, ns string) {
 var argoExpr = regexp.MustCompile(`\{\{[^}]*\}\}`)
 
 // substitute replaces Argo expressions in a manifest as the controller
-// would for one run: the given values, then a placeholder for the rest.
-func substitute(manifest string, values map[string]string) string {
-	for k, v := range values {
-		manifest = strings.ReplaceAll(manifest, "{{"+k+"}}", v)
-	}
-	return argoExpr.ReplaceAllString(manifest, "e2e")
+// would for one run: the given values, put in by Argo's own substitution
+// code (expression tags such as the jobs' names included), then a
+// placeholder for the rest.
+func substitute(t *testing.T, manifest string, values map[string]string) string {
+	t.Helper()
+	return argoExpr.ReplaceAllString(rendertest.Substitute(t, manifest, values), "e2e")
 }
 
 // resourceTemplate returns the manifest of the WorkflowTemplate's

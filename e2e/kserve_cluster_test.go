@@ -66,31 +66,17 @@ func (c *cluster) installKServe(ctx context.Context) error {
 		}
 		crds = append(crds, m...)
 	}
-	for _, f := range crds {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if err := c.applyYAML(ctx, b, ""); err != nil {
-			return fmt.Errorf("CRD %s: %w", f, err)
-		}
+	if err := c.applyFiles(ctx, crds...); err != nil {
+		return err
 	}
-	if err := c.waitFor(ctx, time.Minute, "KServe's, Istio's and the Gateway API's CRDs to be served", func() (bool, error) {
-		c.mapper.Reset()
-		for _, gvk := range []schema.GroupVersionKind{
-			{Group: "serving.kserve.io", Version: "v1beta1", Kind: "InferenceService"},
-			{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterServingRuntime"},
-			{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterStorageContainer"},
-			{Group: "networking.istio.io", Version: "v1beta1", Kind: "VirtualService"},
-			{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"},
-			{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"},
-		} {
-			if _, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-				return false, nil
-			}
-		}
-		return true, nil
-	}); err != nil {
+	if err := c.waitServed(ctx,
+		schema.GroupVersionKind{Group: "serving.kserve.io", Version: "v1beta1", Kind: "InferenceService"},
+		schema.GroupVersionKind{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterServingRuntime"},
+		schema.GroupVersionKind{Group: "serving.kserve.io", Version: "v1alpha1", Kind: "ClusterStorageContainer"},
+		schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1beta1", Kind: "VirtualService"},
+		schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"},
+		schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"},
+	); err != nil {
 		return err
 	}
 
@@ -116,25 +102,18 @@ func (c *cluster) installKServe(ctx context.Context) error {
 	}
 	// The model servers KServe ships (their images are never pulled).
 	runtimes, _ := filepath.Glob(filepath.Join(dir, "config/runtimes/kserve-*.yaml"))
-	for _, f := range runtimes {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if err := c.applyYAML(ctx, b, ""); err != nil {
-			return fmt.Errorf("runtime %s: %w", f, err)
-		}
+	if err := c.applyFiles(ctx, runtimes...); err != nil {
+		return err
 	}
 
 	// The manager's webhook server reads its certificate from
 	// $TMPDIR/k8s-webhook-server/serving-certs: one of its own.
 	tmp := filepath.Join(c.dir, "kserve-tmp")
-	certDir := filepath.Join(tmp, "k8s-webhook-server", "serving-certs")
-	if err := writeServingCert(certDir); err != nil {
+	cert, err := newLoopbackCert()
+	if err != nil {
 		return err
 	}
-	ca, err := os.ReadFile(filepath.Join(certDir, "tls.crt"))
-	if err != nil {
+	if err := cert.write(filepath.Join(tmp, "k8s-webhook-server", "serving-certs")); err != nil {
 		return err
 	}
 	webhookPort, probePort := freePort(), freePort()
@@ -154,7 +133,7 @@ func (c *cluster) installKServe(ctx context.Context) error {
 	}
 	// KServe's webhooks (config/webhook/manifests.yaml), by URL.
 	url := func(path string) string { return fmt.Sprintf("https://localhost:%d%s", webhookPort, path) }
-	caBundle := base64.StdEncoding.EncodeToString(ca)
+	caBundle := base64.StdEncoding.EncodeToString(cert.cert)
 	hooks := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
 metadata: {name: inferenceservice.serving.kserve.io}

@@ -247,7 +247,7 @@ func finetuneJob(t *testing.T, objs []*unstructured.Unstructured, run string) *u
 	t.Helper()
 	wt := find(t, objs, "WorkflowTemplate", "eval-promote")
 	_, manifest := resourceTemplate(t, wt, "TrainJob")
-	return decode(t, substitute(manifest, map[string]string{"workflow.name": run}))
+	return decode(t, substitute(t, manifest, map[string]string{"workflow.name": run}))
 }
 
 // setPodAnnotation annotates the pods of every replicated job the

@@ -86,12 +86,12 @@ func Build(in Inputs) (*Record, error) {
 	if !in.Finished.IsZero() {
 		r.Run.FinishedAt = in.Finished.UTC().Truncate(time.Second)
 	}
-	for _, d := range in.Datasets {
-		name, uri, err := pair(d, "--dataset")
-		if err != nil {
-			return nil, err
-		}
-		r.Datasets = append(r.Datasets, Dataset{Name: name, URI: uri, Version: version(uri)})
+	pairs, err := flagPairs(in)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pairs["--dataset"] {
+		r.Datasets = append(r.Datasets, Dataset{Name: d.name, URI: d.value, Version: version(d.value)})
 	}
 	slices.SortFunc(r.Datasets, func(a, b Dataset) int { return cmp.Compare(a.Name, b.Name) })
 	if in.Sweep != "" {
@@ -99,23 +99,16 @@ func Build(in Inputs) (*Record, error) {
 			return nil, err
 		}
 	}
-	for _, p := range in.Parameters {
-		name, v, err := pair(p, "--param")
-		if err != nil {
-			return nil, err
-		}
-		if !Unresolved(v) {
-			r.Parameters[name] = v
+	for _, p := range pairs["--param"] {
+		if !Unresolved(p.value) {
+			r.Parameters[p.name] = p.value
 		}
 	}
-	for _, o := range in.Outputs {
-		key, v, err := pair(o, "--output")
-		if err != nil {
-			return nil, err
-		}
+	for _, o := range pairs["--output"] {
+		key, v := o.name, o.value
 		step, out, ok := strings.Cut(key, ".")
 		if !ok || step == "" || out == "" || strings.Contains(out, ".") {
-			return nil, fmt.Errorf("--output %s: want step.output=VALUE", o)
+			return nil, fmt.Errorf("--output %s: want step.output=VALUE", o.given)
 		}
 		if Unresolved(v) || v == "" {
 			continue
@@ -131,11 +124,8 @@ func Build(in Inputs) (*Record, error) {
 		}
 		r.Outputs[key] = v
 	}
-	for _, p := range in.Promotions {
-		step, v, err := pair(p, "--promotion")
-		if err != nil {
-			return nil, err
-		}
+	for _, p := range pairs["--promotion"] {
+		step, v := p.name, p.value
 		if Unresolved(v) || strings.TrimSpace(v) == "" {
 			continue // the step did not run, or failed before it promoted
 		}
@@ -155,16 +145,13 @@ func Build(in Inputs) (*Record, error) {
 			r.Spec.Revision = pr.Commit
 		}
 	}
-	for _, im := range in.Images {
-		name, v, err := pair(im, "--image")
-		if err != nil {
-			return nil, err
-		}
+	for _, im := range pairs["--image"] {
+		name, v := im.name, im.value
 		// The digest follows the last '@': a ref may hold none, a
 		// registry host may hold a port (host:5000/repo:tag).
 		i := strings.LastIndex(v, "@")
 		if i <= 0 {
-			return nil, fmt.Errorf("--image %s: want NAME=REF@DIGEST", im)
+			return nil, fmt.Errorf("--image %s: want NAME=REF@DIGEST", im.given)
 		}
 		img := Image{Name: name, Ref: v[:i]}
 		if d := strings.TrimSpace(v[i+1:]); d != "" && !Unresolved(d) {
@@ -265,12 +252,31 @@ func (r *Record) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func pair(s, flag string) (string, string, error) {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return "", "", fmt.Errorf("%s %s: want NAME=VALUE", flag, s)
+// flagPair is one value of a repeatable NAME=VALUE flag: split, and as
+// given (for messages).
+type flagPair struct{ name, value, given string }
+
+// flagPairs splits the values of Build's repeatable NAME=VALUE flags, by
+// flag name, before any is used: one malformed value is an error naming
+// its flag, whichever kind it is.
+func flagPairs(in Inputs) (map[string][]flagPair, error) {
+	out := map[string][]flagPair{}
+	for _, f := range []struct {
+		flag   string
+		values []string
+	}{
+		{"--dataset", in.Datasets}, {"--param", in.Parameters}, {"--output", in.Outputs},
+		{"--promotion", in.Promotions}, {"--image", in.Images},
+	} {
+		for _, s := range f.values {
+			k, v, ok := strings.Cut(s, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("%s %s: want NAME=VALUE", f.flag, s)
+			}
+			out[f.flag] = append(out[f.flag], flagPair{k, v, s})
+		}
 	}
-	return k, v, nil
+	return out, nil
 }
 
 func resolved(v string) string {

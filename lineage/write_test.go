@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -147,6 +148,30 @@ func TestRecordContent(t *testing.T) {
 	assert.Empty(t, r.Models)
 	assert.Empty(t, r.Promotions)
 	assert.Equal(t, map[string]string{"epochs": "30"}, r.Parameters)
+}
+
+// TestMalformedFlags: a value of a NAME=VALUE flag without its name or
+// its '=' is refused with the flag named, whichever kind it is; so are
+// an output not named step.output and an image without a digest.
+func TestMalformedFlags(t *testing.T) {
+	for want, edit := range map[string]func(in *lineage.Inputs){
+		"--dataset isic: want NAME=VALUE":         func(in *lineage.Inputs) { in.Datasets = append(in.Datasets, "isic") },
+		"--param =3: want NAME=VALUE":             func(in *lineage.Inputs) { in.Parameters = append(in.Parameters, "=3") },
+		"--output acc: want NAME=VALUE":           func(in *lineage.Inputs) { in.Outputs = append(in.Outputs, "acc") },
+		"--output acc=1: want step.output=VALUE":  func(in *lineage.Inputs) { in.Outputs = append(in.Outputs, "acc=1") },
+		"--promotion promote: want NAME=VALUE":    func(in *lineage.Inputs) { in.Promotions = append(in.Promotions, "promote") },
+		"--image trainer: want NAME=VALUE":        func(in *lineage.Inputs) { in.Images = append(in.Images, "trainer") },
+		"--image t=reg/t:1: want NAME=REF@DIGEST": func(in *lineage.Inputs) { in.Images = append(in.Images, "t=reg/t:1") },
+	} {
+		in := succeeded
+		in.Datasets, in.Parameters, in.Outputs = slices.Clone(in.Datasets), slices.Clone(in.Parameters), slices.Clone(in.Outputs)
+		in.Promotions, in.Images = slices.Clone(in.Promotions), slices.Clone(in.Images)
+		edit(&in)
+		_, err := lineage.Build(in)
+		if assert.Error(t, err, want) {
+			assert.Equal(t, want, err.Error())
+		}
+	}
 }
 
 func TestSweepRecord(t *testing.T) {

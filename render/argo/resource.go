@@ -35,8 +35,8 @@ type TrainingInput struct {
 	// Kind describes the job's kind: the step waits for its Done or
 	// Failed condition.
 	Kind render.Kind
-	// JobName is the name of the job in the cluster; a template of
-	// {{workflow.name}} so that runs do not collide.
+	// JobName is the name of the job in the cluster; a template of the
+	// run's name (RunName) so that runs do not collide.
 	JobName string
 	// Labels are added to the job (kiln's recommended labels).
 	Labels map[string]string
@@ -44,6 +44,18 @@ type TrainingInput struct {
 	// caller has put {{inputs.parameters.<name>}} into the job's args.
 	Parameters []string
 }
+
+// RunName is the run's name as a job may carry it: Argo accepts any DNS
+// subdomain as a workflow's name (a run submitted by hand may be named
+// retrain.v2), but the training operator's webhook, Trainer and JobSet
+// want a job's name to be a DNS-1035 label, which has no dots. Argo
+// evaluates the expression when it substitutes the run's variables, and
+// each dot becomes a dash; the names Argo generates (a CronWorkflow's
+// runs, generateName) have none and are unchanged. It is expr-lang's
+// builtin replace, not sprig's, which Argo 4 may no longer offer. The
+// string literals are double-quoted: Argo substitutes in the manifest's
+// text, where the YAML encoder single-quotes the whole scalar.
+const RunName = `{{=replace(workflow.name, ".", "-")}}`
 
 // LabelWorkflow is the label kiln puts on the objects a workflow run
 // creates (training jobs, child workflows), valued with the run's name.

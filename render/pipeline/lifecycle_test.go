@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kiln-ml/kiln/compiler"
@@ -25,6 +26,7 @@ import (
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
 	"github.com/kiln-ml/kiln/render/pipeline"
+	"github.com/kiln-ml/kiln/render/rendertest"
 	"github.com/kiln-ml/kiln/render/training"
 )
 
@@ -237,6 +239,42 @@ func TestTrainingJobsEndWithTheRun(t *testing.T) {
 
 	// The workflow's Role allows what these templates do with the jobs.
 	checkRole(t, files, wt)
+}
+
+// TestRunNamedWithADot: Argo accepts any DNS subdomain as a run's name,
+// so a run submitted by hand may be named retrain.v2; the jobs its
+// training steps create, and the exit handler deletes, must still be
+// named with DNS-1035 labels (the operators refuse a dot). The
+// templates are evaluated by Argo's own substitution code, for a name
+// with dots and for one Argo generates (unchanged).
+func TestRunNamedWithADot(t *testing.T) {
+	files, diags := renderFiles(t, map[string]string{"spec.cue": lifecycleSpec})
+	require.False(t, diags.HasErrors(), "%v", diags)
+	wts := workflowTemplates(t, files)
+	require.Len(t, wts, 1)
+	wt := wts[0]
+	for run, prefix := range map[string]string{"p.by.hand": "p-by-hand", "p-1765000000": "p-1765000000"} {
+		vars := map[string]string{"workflow.name": run}
+		names := map[string][]string{} // action -> job names
+		for _, tmpl := range wt.Spec.Templates {
+			if tmpl.Resource == nil {
+				continue
+			}
+			for _, d := range manifestDocs(t, rendertest.Substitute(t, tmpl.Resource.Manifest, vars)) {
+				assert.Empty(t, validation.IsDNS1035Label(d.GetName()), "%s: %s", run, d.GetName())
+				names[tmpl.Resource.Action] = append(names[tmpl.Resource.Action], d.GetName())
+				if tmpl.Resource.Action == "apply" {
+					// The label keeps the run's own name: a label
+					// value may hold dots.
+					assert.Equal(t, run, d.GetLabels()[argo.LabelWorkflow])
+				}
+			}
+		}
+		slices.Sort(names["apply"])
+		slices.Sort(names["delete"])
+		assert.Equal(t, []string{prefix + "-boost", prefix + "-fit"}, names["apply"], run)
+		assert.Equal(t, names["apply"], names["delete"], "%s: the exit handler deletes the jobs created", run)
+	}
 }
 
 // checkRole asserts that the workflow Role grants every verb kubectl

@@ -1,39 +1,29 @@
 package pipeline
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"maps"
 	"slices"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 )
 
-// Where the lineage step writes the record and its URI.
-const (
-	lineageFile    = "/tmp/lineage/record.json"
-	lineageURIFile = OutputDir + "/uri"
-)
+// Where the lineage step writes the record's URI.
+const lineageURIFile = OutputDir + "/uri"
 
 // LineageOutput is the workflow's global output parameter holding the
 // URI of the run's lineage record.
-const LineageOutput = "kiln-lineage"
+const LineageOutput = lineagestep.Output
 
 // promotionOutput is a promote step's output parameter: what `kiln
 // promote --result` wrote (the serving entry, model, commit, pull
 // request), handed to the lineage record.
 const promotionOutput = "kiln-promotion"
-
-// Resources of the lineage container: it writes one small file, but
-// kiln itself holds about 72 MB resident when it starts.
-var lineageResources = ir.Resources{CPU: "50m", Memory: "128Mi"}
 
 // lineageImage is the image that runs `kiln lineage record`: the
 // system's images.kiln, else the image of the pipeline's first promote
@@ -56,33 +46,14 @@ func recordsLineage(env *ir.Environment, g *graph) (bool, string) {
 	if g.p.Lineage != nil && !*g.p.Lineage {
 		return false, ""
 	}
-	var missing string
-	switch r := env.Spec.Artifacts; {
-	case r == nil || (r.S3 == nil) == (r.GCS == nil):
-		missing = "environment " + env.Name + " has no artifact repository to store the record in (artifacts.s3 or artifacts.gcs)"
-	case lineageImage(env, g) == "":
-		missing = "the system has no kiln image to write the record with: build one with 'make image IMAGE=<registry>/kiln:<tag>' in kiln's repository and name it in images." + ir.KilnImage
-	}
+	missing := lineagestep.Missing(env, lineageImage(env, g), "")
 	return missing == "", missing
 }
 
 // LineageURI is where a run of the pipeline stores its lineage record,
 // with {{workflow.name}} for the run.
 func LineageURI(sys *ir.System, env *ir.Environment, pipeline string) string {
-	r := env.Spec.Artifacts
-	switch {
-	case r == nil:
-		return ""
-	case r.S3 != nil:
-		return "s3://" + r.S3.Bucket + "/" + lineageKey(sys, env, r.S3.KeyPrefix, pipeline)
-	case r.GCS != nil:
-		return "gs://" + r.GCS.Bucket + "/" + lineageKey(sys, env, r.GCS.KeyPrefix, pipeline)
-	}
-	return ""
-}
-
-func lineageKey(sys *ir.System, env *ir.Environment, prefix, pipeline string) string {
-	return lineage.Key(prefix, env.Namespace, sys.Name, render.ObjectName(pipeline), "{{workflow.name}}")
+	return lineagestep.URI(sys, env, pipeline)
 }
 
 // globalOutput is the workflow-wide name of a step's output parameter,
@@ -101,17 +72,6 @@ func (g *graph) exported(name string) bool {
 	return name != g.p.OnExit && len(st.WithItems) == 0
 }
 
-// specDigest is the digest of the rendered pipeline: it changes when
-// what the pipeline does changes, never with the run or the time.
-func specDigest(spec *wfv1.WorkflowSpec) string {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		panic("pipeline: " + err.Error()) // a typed spec always marshals
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // lineageTemplate is the exit handler's step that writes the run's
 // lineage record with `kiln lineage record`, as an artifact at the key
 // LineageURI names and the URI as the output parameter uri (exported as
@@ -124,12 +84,8 @@ func lineageTemplate(sys *ir.System, env *ir.Environment, g *graph, name, sa, di
 		"--namespace", env.Namespace,
 		"--env", env.Name,
 		"--pipeline", g.name,
-		"--run-name", "{{workflow.name}}",
-		"--run-uid", "{{workflow.uid}}",
-		"--phase", "{{workflow.status}}",
-		"--started", "{{workflow.creationTimestamp}}",
-		"--spec-digest", digest,
 	}
+	args = append(args, lineagestep.RunArgs(digest)...)
 	datasets := map[string]bool{}
 	for _, n := range g.stepNames() {
 		st := g.steps[n]
@@ -142,11 +98,7 @@ func lineageTemplate(sys *ir.System, env *ir.Environment, g *graph, name, sa, di
 			}
 		}
 	}
-	for _, d := range slices.Sorted(maps.Keys(datasets)) {
-		if ds := env.Spec.Datasets[d]; ds != nil {
-			args = append(args, "--dataset", d+"="+ds.URI)
-		}
-	}
+	args = append(args, lineagestep.DatasetArgs(env, datasets)...)
 	for _, p := range slices.Sorted(maps.Keys(g.p.Parameters)) {
 		args = append(args, "--param", p+"={{workflow.parameters."+p+"}}")
 	}
@@ -169,32 +121,15 @@ func lineageTemplate(sys *ir.System, env *ir.Environment, g *graph, name, sa, di
 	for _, b := range g.builds.tasks() {
 		args = append(args, "--image", b.image+"="+b.b.Ref+"@{{workflow.outputs.parameters."+globalOutput(b.task, digestOutput)+"}}")
 	}
-	args = append(args, "--uri", uri, "--file", lineageFile, "--uri-file", lineageURIFile)
+	args = append(args, "--uri", uri, "--file", lineagestep.File, "--uri-file", lineageURIFile)
 	in := pod.Input{
 		Image:     lineageImage(env, g),
 		Command:   []string{"kiln"},
 		Args:      args,
-		Resources: lineageResources,
+		Resources: lineagestep.Resources,
 		Security:  g.p.Security,
 	}
 	t := argo.ContainerTemplate(env, name, in, sa)
-	t.Outputs.Parameters = []wfv1.Parameter{{
-		Name:       "uri",
-		GlobalName: LineageOutput,
-		ValueFrom:  &wfv1.ValueFrom{Path: lineageURIFile, Default: wfv1.AnyStringPtr("")},
-	}}
-	loc := pinnedLocation(env.Spec.Artifacts, "", "", "")
-	switch {
-	case loc.S3 != nil:
-		loc.S3.Key = lineageKey(sys, env, env.Spec.Artifacts.S3.KeyPrefix, g.name)
-	case loc.GCS != nil:
-		loc.GCS.Key = lineageKey(sys, env, env.Spec.Artifacts.GCS.KeyPrefix, g.name)
-	}
-	t.Outputs.Artifacts = []wfv1.Artifact{{
-		Name:             "record",
-		Path:             lineageFile,
-		Archive:          &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}},
-		ArtifactLocation: loc,
-	}}
+	t.Outputs = lineagestep.Outputs(sys, env, g.name, lineageURIFile)
 	return t
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -311,7 +312,7 @@ func WorkflowTemplate(sys *ir.System, env *ir.Environment, g *graph) (*wfv1.Work
 	var record *wfv1.Template
 	if g.lineage {
 		// The digest of everything but the step that records it.
-		t := lineageTemplate(sys, env, g, freeName(g, "lineage", "kiln-lineage"), sa, specDigest(spec))
+		t := lineageTemplate(sys, env, g, freeName(g, "lineage", "kiln-lineage"), sa, lineagestep.Digest(spec))
 		record = &t
 	}
 	exit, err := exitTemplates(env, g, userExit, record)
@@ -655,8 +656,10 @@ func jobDeadline(p *ir.Pipeline, st *ir.Step) int {
 }
 
 // JobName is the name of the job a training step creates: one per run
-// and step, so that two steps may run the same training entry.
-func JobName(step string) string { return "{{workflow.name}}-" + render.ObjectName(step) }
+// and step, so that two steps may run the same training entry. The run's
+// name is argo.RunName: a run named by hand with a dot still gets a job
+// name the operators accept.
+func JobName(step string) string { return argo.RunName + "-" + render.ObjectName(step) }
 
 // GitTokenKey is the default key of the Secret holding a Git token.
 const GitTokenKey = "token"

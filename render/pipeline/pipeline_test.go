@@ -112,8 +112,9 @@ func TestGolden(t *testing.T) {
 var placeholderRE = regexp.MustCompile(`\{\{[^}]*\}\}`)
 
 // manifests returns the resource templates' manifests of a
-// WorkflowTemplate document, with every {{...}} replaced by a value of
-// the kind Argo would substitute.
+// WorkflowTemplate document as a run named with a dot would create
+// them: the run's name put in by Argo's own substitution, every other
+// {{...}} replaced by a value of the kind Argo would substitute.
 func manifests(t *testing.T, doc []byte) [][]byte {
 	var wt wfv1.WorkflowTemplate
 	require.NoError(t, yaml.Unmarshal(doc, &wt))
@@ -125,12 +126,8 @@ func manifests(t *testing.T, doc []byte) [][]byte {
 		if tmpl.Resource == nil || tmpl.Resource.Action == "delete" {
 			continue
 		}
-		m := placeholderRE.ReplaceAllStringFunc(tmpl.Resource.Manifest, func(s string) string {
-			if s == "{{workflow.name}}" {
-				return "run-x7k2p"
-			}
-			return "5"
-		})
+		m := rendertest.Substitute(t, tmpl.Resource.Manifest, map[string]string{"workflow.name": "run.x7k2p"})
+		m = placeholderRE.ReplaceAllString(m, "5")
 		out = append(out, []byte(m))
 	}
 	return out

@@ -68,3 +68,12 @@ func TestOnlyGoldens(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "a.yaml"))
 	assert.FileExists(t, filepath.Join(dir, "case", "x.yaml"))
 }
+
+// TestSubstitute evaluates both kinds of Argo tag through Argo's code,
+// in YAML text where the expression's double quotes sit in a
+// single-quoted scalar, as kiln renders a job's name.
+func TestSubstitute(t *testing.T) {
+	in := "name: '{{=replace(workflow.name, \".\", \"-\")}}-{{inputs.parameters.trial}}'\nrun: {{workflow.name}}\nother: {{workflow.uid}}\n"
+	got := Substitute(t, in, map[string]string{"workflow.name": "retrain.v2", "inputs.parameters.trial": "t07"})
+	assert.Equal(t, "name: 'retrain-v2-t07'\nrun: retrain.v2\nother: {{workflow.uid}}\n", got)
+}

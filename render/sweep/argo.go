@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 	"github.com/kiln-ml/kiln/render/training"
 )
@@ -195,8 +196,10 @@ func (b *builder) workflowTemplate() (*wfv1.WorkflowTemplate, error) {
 		spec.ArtifactRepositoryRef = argo.ArtifactRepositoryRef(b.sys)
 	}
 	if b.lineage {
-		// The digest of everything but the step that records it.
-		spec.Templates = append(spec.Templates, b.lineageTemplate(specDigest(&spec, b.plan)))
+		// The digest of everything but the step that records it, and of
+		// the plan (the trials of a compile-time search are in the plan,
+		// not in the workflow).
+		spec.Templates = append(spec.Templates, b.lineageTemplate(lineagestep.Digest(&spec, b.plan)))
 	}
 	wt.Spec = spec
 	return wt, nil
@@ -601,8 +604,9 @@ func (b *builder) pipelineTemplates(params []string) ([]wfv1.Template, error) {
 }
 
 // JobName is the name of a distributed trial's job: the run's name and
-// the trial's, unique per run and per trial.
-var JobName = "{{workflow.name}}-" + argo.InputParameter("trial")
+// the trial's, unique per run and per trial (argo.RunName: without the
+// dots a run named by hand may have).
+var JobName = argo.RunName + "-" + argo.InputParameter("trial")
 
 // restricted is how kiln's own steps run.
 var restricted = ir.Security{Profile: "restricted", RunAsUser: 1000, RunAsGroup: 1000, FSGroup: 1000}

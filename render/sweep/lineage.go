@@ -1,19 +1,14 @@
 package sweep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"maps"
-	"slices"
 	"strconv"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/lineage"
 	"github.com/kiln-ml/kiln/render"
 	"github.com/kiln-ml/kiln/render/argo"
+	"github.com/kiln-ml/kiln/render/lineagestep"
 	"github.com/kiln-ml/kiln/render/pod"
 )
 
@@ -24,21 +19,14 @@ import (
 const (
 	HistoryOutput   = "kiln-history"
 	BestTrialOutput = "kiln-best-trial"
-	LineageOutput   = "kiln-lineage"
+	LineageOutput   = lineagestep.Output
 )
 
-// Where the lineage step finds the history and writes the record and its
-// URI.
+// Where the lineage step finds the history and writes the record's URI.
 const (
 	lineageHistory = inDir + "/history"
-	lineageFile    = "/tmp/lineage/record.json"
 	lineageURIFile = outDir + "/uri"
 )
-
-// lineageResources are those of a pipeline's lineage step: kiln itself
-// holds about 72 MB resident when it starts; the history of 1000 trials
-// is a few hundred kB more.
-var lineageResources = ir.Resources{CPU: "50m", Memory: "128Mi"}
 
 // katibNoLineage is why a Katib sweep writes no record.
 const katibNoLineage = "a Katib Experiment has no exit handler: nothing of kiln's runs when it ends to write the record. Write it once the Experiment has ended with 'kiln lineage record --katib' (from kubectl's JSON of the Experiment and its Trials), use the Argo backend, or set lineage: false"
@@ -59,14 +47,9 @@ func RecordsLineage(env *ir.Environment, sw *ir.Sweep) (bool, string) {
 	if sw.Lineage != nil && !*sw.Lineage {
 		return false, ""
 	}
-	var missing string
-	switch r := env.Spec.Artifacts; {
-	case sw.Backend == "katib":
-		missing = katibNoLineage
-	case r == nil || (r.S3 == nil) == (r.GCS == nil):
-		missing = "environment " + env.Name + " has no artifact repository to store the record in (artifacts.s3 or artifacts.gcs)"
-	case lineageImage(env, sw) == "":
-		missing = "the system has no kiln image to write the record with: build one with 'make image IMAGE=<registry>/kiln:<tag>' in kiln's repository and name it in images." + ir.KilnImage + " (or in tools.kiln)"
+	missing := katibNoLineage
+	if sw.Backend != "katib" {
+		missing = lineagestep.Missing(env, lineageImage(env, sw), "tools.kiln")
 	}
 	return missing == "", missing
 }
@@ -85,36 +68,13 @@ func checkLineage(c *checker, path string, sw *ir.Sweep) {
 // {{workflow.name}} for the run: the key a pipeline's run uses, under the
 // sweep's name.
 func LineageURI(sys *ir.System, env *ir.Environment, name string) string {
-	key, bucket := lineageKey(sys, env, name)
-	switch r := env.Spec.Artifacts; {
-	case r == nil:
-		return ""
-	case r.S3 != nil:
-		return "s3://" + bucket + "/" + key
-	case r.GCS != nil:
-		return "gs://" + bucket + "/" + key
-	}
-	return ""
+	return lineagestep.URI(sys, env, name)
 }
 
-// lineageKey is the record's key in the artifact repository, and the
-// repository's bucket.
-func lineageKey(sys *ir.System, env *ir.Environment, name string) (key, bucket string) {
-	var prefix string
-	switch r := env.Spec.Artifacts; {
-	case r == nil:
-	case r.S3 != nil:
-		prefix, bucket = r.S3.KeyPrefix, r.S3.Bucket
-	case r.GCS != nil:
-		prefix, bucket = r.GCS.KeyPrefix, r.GCS.Bucket
-	}
-	return lineage.Key(prefix, env.Namespace, sys.Name, render.ObjectName(name), "{{workflow.name}}"), bucket
-}
-
-// datasets are the datasets a sweep's trials read, NAME=URI: the trial
-// entry's, or every step's (and its training entry's) of the trial
+// datasets are the names of the datasets a sweep's trials read: the
+// trial entry's, or every step's (and its training entry's) of the trial
 // pipeline.
-func (b *builder) datasets() []string {
+func (b *builder) datasets() map[string]bool {
 	names := map[string]bool{}
 	add := func(t *ir.Training) {
 		if t != nil {
@@ -132,30 +92,7 @@ func (b *builder) datasets() []string {
 			add(b.env.Spec.Training[st.Training])
 		}
 	}
-	var out []string
-	for _, d := range slices.Sorted(maps.Keys(names)) {
-		if ds := b.env.Spec.Datasets[d]; ds != nil {
-			out = append(out, d+"="+ds.URI)
-		}
-	}
-	return out
-}
-
-// specDigest is the digest of the rendered sweep: the workflow and its
-// plan (the trials of a compile-time search are in the plan, not in the
-// workflow). It changes when what the sweep does changes, never with the
-// run or the time.
-func specDigest(spec *wfv1.WorkflowSpec, plan []byte) string {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		panic("sweep: " + err.Error()) // a typed spec always marshals
-	}
-	h := sha256.New()
-	h.Write(b)
-	h.Write([]byte{0})
-	h.Write(plan)
-	sum := h.Sum(nil)
-	return "sha256:" + hex.EncodeToString(sum)
+	return names
 }
 
 // lineageTemplate is the exit handler's step that writes the run's
@@ -180,51 +117,26 @@ func (b *builder) lineageTemplate(digest string) wfv1.Template {
 	if t := sw.Objective.Target; t != nil {
 		args = append(args, "--target", strconv.FormatFloat(*t, 'g', -1, 64))
 	}
-	args = append(args,
-		"--run-name", "{{workflow.name}}",
-		"--run-uid", "{{workflow.uid}}",
-		"--phase", "{{workflow.status}}",
-		"--started", "{{workflow.creationTimestamp}}",
-		"--spec-digest", digest,
-	)
-	for _, d := range b.datasets() {
-		args = append(args, "--dataset", d)
-	}
+	args = append(args, lineagestep.RunArgs(digest)...)
+	args = append(args, lineagestep.DatasetArgs(b.env, b.datasets())...)
 	args = append(args,
 		"--history-file", lineageHistory,
 		"--best", "{{workflow.outputs.parameters."+BestTrialOutput+"}}",
 		"--uri", LineageURI(b.sys, b.env, b.name),
-		"--file", lineageFile,
+		"--file", lineagestep.File,
 		"--uri-file", lineageURIFile,
 	)
 	t := argo.ContainerTemplate(b.env, "lineage", pod.Input{
 		Image:     lineageImage(b.env, sw),
 		Command:   []string{"kiln"},
 		Args:      args,
-		Resources: lineageResources,
+		Resources: lineagestep.Resources,
 		Security:  restricted,
 	}, render.WorkflowServiceAccount(b.sys))
 	t.Inputs.Artifacts = []wfv1.Artifact{{
 		Name: "history", Path: lineageHistory,
 		ArtifactLocation: wfv1.ArtifactLocation{Raw: &wfv1.RawArtifact{Data: "{{workflow.outputs.parameters." + HistoryOutput + "}}"}},
 	}}
-	t.Outputs.Parameters = []wfv1.Parameter{{
-		Name:       "uri",
-		GlobalName: LineageOutput,
-		ValueFrom:  &wfv1.ValueFrom{Path: lineageURIFile, Default: wfv1.AnyStringPtr("")},
-	}}
-	key, _ := lineageKey(b.sys, b.env, b.name)
-	var loc wfv1.ArtifactLocation
-	if b.env.Spec.Artifacts.S3 != nil {
-		loc.S3 = &wfv1.S3Artifact{Key: key}
-	} else {
-		loc.GCS = &wfv1.GCSArtifact{Key: key}
-	}
-	t.Outputs.Artifacts = []wfv1.Artifact{{
-		Name:             "record",
-		Path:             lineageFile,
-		Archive:          &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}},
-		ArtifactLocation: loc,
-	}}
+	t.Outputs = lineagestep.Outputs(b.sys, b.env, b.name, lineageURIFile)
 	return t
 }

@@ -157,10 +157,11 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 		}
 		defer os.RemoveAll(tmp)
 		sys, cuePkg, chart := filepath.Join(tmp, "kiln"), filepath.Join(tmp, "cue"), filepath.Join(tmp, "chart")
-		// kiln refuses a spec over compiler.MaxSpecBytes (about 1,300
-		// models here): more models are split into systems of equal
-		// size in one repository, rendered at once with ./..., as a
-		// repository that large would be.
+		// kiln refuses a spec over compiler.MaxSpecBytes (about 5,000
+		// models of one environment here, so N=3000 is one system):
+		// more models are split into systems of equal size in one
+		// repository, rendered at once with ./..., as a repository that
+		// large would be.
 		systems := 1
 		for len(bench.SystemSpec((n+systems-1)/systems, envs)) > compiler.MaxSpecBytes {
 			systems++
