@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -232,17 +233,23 @@ func TestNeeds(t *testing.T) {
 
 // Needs are per environment: Render starts each with none.
 func TestNeedsPerEnvironment(t *testing.T) {
-	var seen []bool
+	// Environments render in parallel: what each one saw is kept by name.
+	var mu sync.Mutex
+	seen := map[string]bool{}
 	declare := needsRenderer{declare: func(c *Context) {
 		if c.Env.Name == "a" {
 			c.NeedWorkflows()
 		}
 	}}
-	read := needsRenderer{declare: func(c *Context) { seen = append(seen, c.Needs().Workflows()) }}
+	read := needsRenderer{declare: func(c *Context) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[c.Env.Name] = c.Needs().Workflows()
+	}}
 	envs := []*ir.Environment{{Name: "a", Namespace: "a", Spec: &ir.Spec{}}, {Name: "b", Namespace: "b", Spec: &ir.Spec{}}}
 	_, diags := Render(context.Background(), &ir.System{Name: "demo", Environments: envs}, Options{Renderers: []Renderer{declare, read}})
 	require.False(t, diags.HasErrors(), "%v", diags)
-	assert.Equal(t, []bool{true, false}, seen)
+	assert.Equal(t, map[string]bool{"a": true, "b": false}, seen)
 }
 
 // A need declared after the platform renderer read them would be lost:
