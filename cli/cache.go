@@ -200,6 +200,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 	case buildFiles:
 		// res is not used again: TakeFiles drops each object once
 		// encoded, so objects and files are not all held at once.
+		memProfile("encode")
 		stop := st.start(encodePhase)
 		b.Files, err = render.TakeFiles(res)
 		stop()

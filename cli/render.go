@@ -158,6 +158,7 @@ changes no output. --stats says how many systems it served.`,
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
+			memProfile("write")
 			stop := st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
 				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done(), Sources: sources})
