@@ -85,9 +85,12 @@ func (s *Stage) Len() int {
 // Put adds the file at the slash-separated relative path p with content
 // data, which the stage does not keep: a file that differs from the one on
 // disk is written to the staging directory now. A path put twice is an
-// error. An invalid path (see Tree) is remembered and reported by Commit,
-// with every other problem, as Tree reports it; a failure to stage a file
-// is returned, and by Commit as well.
+// error Commit reports (the second content is dropped). An invalid path
+// (see Tree) is remembered and reported by Commit, with every other
+// problem, as Tree reports it, and so is a failure to stage a file (after
+// the problems Tree finds, which explain it better: an output directory
+// that is a file). Put fails only once the stage is discarded, with
+// ErrStopped.
 func (s *Stage) Put(p string, data []byte) error {
 	s.live.RLock()
 	defer s.live.RUnlock()
@@ -97,8 +100,13 @@ func (s *Stage) Put(p string, data []byte) error {
 		return ErrStopped
 	}
 	if _, dup := s.files[p]; dup {
+		// Reported by Commit: the caller may find out why first (two
+		// systems of one name), and say it better.
+		if s.err == nil {
+			s.err = fmt.Errorf("two files would be written to %s", p)
+		}
 		s.mu.Unlock()
-		return fmt.Errorf("two files would be written to %s", p)
+		return nil
 	}
 	e := &entry{}
 	s.files[p] = e
@@ -119,6 +127,12 @@ func (s *Stage) Put(p string, data []byte) error {
 	if s.dryRun {
 		return nil
 	}
+	s.mu.Lock()
+	failed := s.err != nil
+	s.mu.Unlock()
+	if failed {
+		return nil // the write will fail: staging more is no use
+	}
 	tmp, err := s.stage(data)
 	if err != nil {
 		s.mu.Lock()
@@ -126,7 +140,7 @@ func (s *Stage) Put(p string, data []byte) error {
 			s.err = err
 		}
 		s.mu.Unlock()
-		return err
+		return nil
 	}
 	e.tmp = tmp
 	return nil
