@@ -29,8 +29,9 @@ test: unit e2e
 # The race detector then runs over the packages that start goroutines:
 # validate (ValidateAll, which calls Argo's validator) and render
 # (marshalAll); render's own tests do not write files, so render/pipeline,
-# whose tests render and validate every golden, exercises both.
-RACE_PKGS ?= ./validate ./render/pipeline ./par
+# whose tests render and validate every golden, exercises both; and
+# render/write, whose Stage takes files from the encoding goroutines.
+RACE_PKGS ?= ./validate ./render/pipeline ./par ./render/write
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

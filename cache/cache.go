@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -87,24 +89,143 @@ func (c *Cache) path(k Key) string {
 // Get returns the value stored under k. A missing, truncated or corrupt
 // entry is a miss; a corrupt one is removed. A nil cache always misses.
 func (c *Cache) Get(k Key) ([]byte, bool) {
+	r, ok := c.Open(k)
+	if !ok {
+		return nil, false
+	}
+	defer r.Close()
+	val, err := io.ReadAll(r)
+	if err != nil {
+		return nil, false
+	}
+	return val, true
+}
+
+// Open returns a reader of the value stored under k, for a value too
+// large to hold at once: the entry is checked first, reading it through
+// once without keeping it, and then read again as the caller reads (from
+// the page cache, as a rule). A missing, truncated or corrupt entry is a
+// miss, as for Get. The caller closes the reader.
+func (c *Cache) Open(k Key) (io.ReadCloser, bool) {
 	if c == nil {
 		return nil, false
 	}
 	p := c.path(k)
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, false
 	}
-	val, ok := unseal(data)
-	if !ok {
+	if !check(f) {
+		f.Close()
 		os.Remove(p)
 		return nil, false
 	}
+	if _, err := f.Seek(int64(len(magic)+sha256.Size), io.SeekStart); err != nil {
+		f.Close()
+		return nil, false
+	}
 	now := time.Now()
-	if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > touchAfter {
+	if fi, err := f.Stat(); err == nil && now.Sub(fi.ModTime()) > touchAfter {
 		os.Chtimes(p, now, now)
 	}
-	return val, true
+	return struct {
+		io.Reader
+		io.Closer
+	}{bufio.NewReaderSize(f, 1<<16), f}, true
+}
+
+// check reports whether the entry f holds has its magic and checksum.
+func check(f *os.File) bool {
+	head := make([]byte, len(magic)+sha256.Size)
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head[:len(magic)], magic) {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), head[len(magic):])
+}
+
+// Writer stores a value written a piece at a time, for a value too large
+// to hold at once (Create).
+type Writer struct {
+	c   *Cache
+	p   string   // the entry's path
+	f   *os.File // the temporary file being written
+	buf *bufio.Writer
+	h   hash.Hash
+	err error
+}
+
+// Create starts the entry for k; what is written to the Writer is the
+// value, stored once Commit succeeds. On a nil cache it returns nil, whose
+// methods do nothing.
+func (c *Cache) Create(k Key) (*Writer, error) {
+	if c == nil {
+		return nil, nil
+	}
+	p := c.path(k)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{c: c, p: p, f: f, buf: bufio.NewWriterSize(f, 1<<16), h: sha256.New()}
+	// The checksum's place, filled in by Commit.
+	w.buf.Write(magic)
+	w.buf.Write(make([]byte, sha256.Size))
+	return w, nil
+}
+
+// Write adds p to the value.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w == nil {
+		return len(p), nil
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.h.Write(p)
+	n, err := w.buf.Write(p)
+	w.err = err
+	return n, err
+}
+
+// Commit stores the value written. It fails only for reasons the caller
+// may ignore, as Put.
+func (w *Writer) Commit() error {
+	if w == nil {
+		return nil
+	}
+	err := w.err
+	if err == nil {
+		err = w.buf.Flush()
+	}
+	if err == nil {
+		_, err = w.f.WriteAt(w.h.Sum(nil), int64(len(magic)))
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.f.Name(), w.p)
+	}
+	if err != nil {
+		os.Remove(w.f.Name())
+	}
+	return err
+}
+
+// Abort drops the value written.
+func (w *Writer) Abort() {
+	if w == nil {
+		return
+	}
+	w.f.Close()
+	os.Remove(w.f.Name())
 }
 
 // Put stores val under k. It fails only for reasons the caller may ignore:
@@ -141,17 +262,6 @@ func seal(val []byte) []byte {
 	out = append(out, magic...)
 	out = append(out, sum[:]...)
 	return append(out, val...)
-}
-
-// unseal returns the value of an entry whose magic and checksum hold.
-func unseal(data []byte) ([]byte, bool) {
-	rest, ok := bytes.CutPrefix(data, magic)
-	if !ok || len(rest) < sha256.Size {
-		return nil, false
-	}
-	sum, val := rest[:sha256.Size], rest[sha256.Size:]
-	got := sha256.Sum256(val)
-	return val, bytes.Equal(sum, got[:])
 }
 
 // Trim removes the least recently used entries while the entries together

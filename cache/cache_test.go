@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -204,5 +205,74 @@ func TestBuildID(t *testing.T) {
 	}
 	if readBuildID() != id {
 		t.Error("build ID changed")
+	}
+}
+
+// A value written a piece at a time (Create) is stored as Put stores it:
+// Get and Open read it back, and an aborted or uncommitted one is no
+// entry.
+func TestCreateOpen(t *testing.T) {
+	c := Open(t.TempDir(), "t")
+	val := strings.Repeat("rendered bytes ", 10000)
+	w, err := c.Create(key("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(val); i += 1000 {
+		if _, err := w.Write([]byte(val[i:min(i+1000, len(val))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := c.Get(key("a")); ok {
+		t.Fatal("an entry being written is a hit")
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Get(key("a")); !ok || string(got) != val {
+		t.Fatalf("Get after Create = %.20q…, %v; want the value written", got, ok)
+	}
+	r, ok := c.Open(key("a"))
+	if !ok {
+		t.Fatal("Open misses an entry Get hits")
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(got) != val {
+		t.Fatalf("Open read %.20q…, %v; want the value written", got, err)
+	}
+	if err := c.Put(key("b"), []byte(val)); err != nil {
+		t.Fatal(err)
+	}
+	put, _ := os.ReadFile(c.path(key("b")))
+	created, _ := os.ReadFile(c.path(key("a")))
+	if !bytes.Equal(put, created) {
+		t.Error("Create and Put store the same value differently")
+	}
+
+	w, err = c.Create(key("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("partial"))
+	w.Abort()
+	if _, ok := c.Get(key("c")); ok {
+		t.Error("an aborted entry is a hit")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(c.path(key("c")))); len(entries) != 0 {
+		t.Errorf("an aborted entry left %d files", len(entries))
+	}
+
+	var nilCache *Cache
+	w, err = nilCache.Create(key("a"))
+	if w != nil || err != nil {
+		t.Fatalf("nil cache: Create = %v, %v", w, err)
+	}
+	w.Write([]byte("x"))
+	if err := w.Commit(); err != nil {
+		t.Error(err)
+	}
+	if _, ok := nilCache.Open(key("a")); ok {
+		t.Error("nil cache: Open hits")
 	}
 }

@@ -45,6 +45,7 @@ func buildWithStats(ctx context.Context, dir string, envs []string, st *stats) (
 		return nil, diags, nil
 	}
 	diags = append(diags, scheduleWarnings(sys)...)
+	memProfile("render")
 	stop := st.start(renderPhase)
 	res, rdiags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins(), Partial: len(envs) > 0})
 	stop()

@@ -1,12 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/kiln-ml/kiln/cache"
@@ -32,7 +35,7 @@ import (
 
 // cacheKind names the entries of this file's format; a change of the
 // format of built changes it.
-const cacheKind = "kiln system build 1"
+const cacheKind = "kiln system build 2"
 
 // cueEnv are the environment variables CUE reads whatever kiln's load
 // configuration says: they can change what a spec means.
@@ -47,8 +50,6 @@ type built struct {
 	Objects int // countObjects
 	Fleet   fleet.System
 	Diags   diag.List
-	// Files are render.Files of the system; nil when built for vet.
-	Files map[string][]byte
 	// res is the rendered system when it was built in this run and the
 	// caller keeps it (buildResult); nil when read from the cache.
 	res *render.Result
@@ -61,9 +62,19 @@ type buildMode int
 
 const (
 	buildVet    buildMode = iota // what vet prints and fleet checks
-	buildFiles                   // and the files, for render
+	buildFiles                   // and the files, put as they are encoded, for render
 	buildResult                  // and the rendered objects (--stdout); never cached
 )
+
+// A render entry in the cache is a gob stream: the built, then one
+// cachedFile per file of the system (render.Files), in no particular
+// order. The files go from the encoder to the output's write.Stage, and
+// to the entry, as they come, and back from the entry to the stage the
+// same way, so that a system's files are never all in memory.
+type cachedFile struct {
+	Path string
+	Data []byte
+}
 
 // systemCache is the render cache of a run, with its hits and misses for
 // --stats; nil when off. Systems are built in parallel: the counts are
@@ -168,9 +179,10 @@ func modeKey(k cache.Key, mode buildMode) cache.Key {
 
 // buildCached is build for buildAll: read from the cache when it holds
 // the system (for vet, a render entry serves as well), else built and,
-// when free of errors, kept. A nil result comes with errors. It may run
-// for several systems at once.
-func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats) (*built, diag.List, cacheOutcome, error) {
+// when free of errors, kept. With buildFiles, the system's files are
+// given to put as they are encoded or read. A nil result comes with
+// errors. It may run for several systems at once.
+func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats, put func(string, []byte) error) (*built, diag.List, cacheOutcome, error) {
 	var key cache.Key
 	outcome := cacheUnused
 	cacheable := sc != nil && mode != buildResult
@@ -184,7 +196,11 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 			modes = append(modes, buildFiles)
 		}
 		for _, m := range modes {
-			if b := sc.get(modeKey(key, m)); b != nil {
+			b, err := sc.get(modeKey(key, m), mode == buildFiles, put)
+			if err != nil {
+				return nil, nil, outcome, err
+			}
+			if b != nil {
 				return b, b.Diags, cacheHit, nil
 			}
 		}
@@ -194,48 +210,130 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 		return nil, diags, outcome, err
 	}
 	b := &built{Name: res.System.Name, Envs: envsOf(res), Objects: countObjects(res), Fleet: fleet.Summarize(res), Diags: diags}
+	var entry *entryWriter
+	if cacheable {
+		entry = sc.create(modeKey(key, mode), b)
+	}
 	switch mode {
 	case buildResult:
 		b.res = res
 	case buildFiles:
-		// res is not used again: TakeFiles drops each object once
-		// encoded, so objects and files are not all held at once.
+		// res is not used again: EmitFiles drops each object once
+		// encoded, and each file goes to disk (and to the cache
+		// entry) once encoded, so neither the objects nor the files
+		// are all held at once.
+		// Nor is the compiled system (its sources' positions alone
+		// take some 16 MiB at a thousand models, three environments).
+		res.System = nil
+		memProfile("encode")
 		stop := st.start(encodePhase)
-		b.Files, err = render.TakeFiles(res)
+		err = render.EmitFiles(res, func(p string, data []byte) error {
+			if err := put(p, data); err != nil {
+				return err
+			}
+			entry.add(p, data)
+			return nil
+		})
 		stop()
 		if err != nil {
+			entry.abort()
 			return nil, nil, outcome, err
 		}
 	}
 	// Kept only when the inputs did not change while it was built: the
 	// entry must be what those inputs give.
-	if cacheable {
+	if entry != nil {
 		if again, ok := systemKey(dir, envs); ok && again == key {
-			sc.store(modeKey(key, mode), b)
+			if entry.commit() {
+				sc.put.Store(true)
+			}
+		} else {
+			entry.abort()
 		}
 	}
 	return b, diags, outcome, nil
 }
 
-// get decodes an entry; anything that does not decode is a miss.
-func (sc *systemCache) get(k cache.Key) *built {
-	data, ok := sc.c.Get(k)
+// get decodes an entry; anything whose built does not decode is a miss.
+// With files, the entry must be a render's, and its files are given to
+// put; an entry whose files, checksum intact, do not decode (which only
+// a kiln writing what it cannot read would make) is an error then, as
+// some may have been put already.
+func (sc *systemCache) get(k cache.Key, files bool, put func(string, []byte) error) (*built, error) {
+	r, ok := sc.c.Open(k)
 	if !ok {
-		return nil
+		return nil, nil
 	}
+	defer r.Close()
+	dec := gob.NewDecoder(r)
 	var b built
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&b); err != nil {
-		return nil
+	if err := dec.Decode(&b); err != nil {
+		return nil, nil
 	}
-	return &b
+	if !files {
+		return &b, nil
+	}
+	for {
+		var f cachedFile
+		err := dec.Decode(&f)
+		if errors.Is(err, io.EOF) {
+			return &b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("render cache entry %s: %w (delete the cache, %s, to go on)", k, err, cache.Dir())
+		}
+		if err := put(f.Path, f.Data); err != nil {
+			return nil, err
+		}
+	}
 }
 
-func (sc *systemCache) store(k cache.Key, b *built) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(b); err != nil {
+// entryWriter writes a cache entry as a system is built: its built, then
+// its files as they come (cachedFile), from several goroutines at once. A
+// nil entryWriter does nothing.
+type entryWriter struct {
+	mu  sync.Mutex
+	w   *cache.Writer
+	enc *gob.Encoder
+	err error
+}
+
+// create starts the entry of b at k; nil when it cannot be written.
+func (sc *systemCache) create(k cache.Key, b *built) *entryWriter {
+	w, err := sc.c.Create(k)
+	if err != nil || w == nil {
+		return nil
+	}
+	e := &entryWriter{w: w, enc: gob.NewEncoder(w)}
+	e.err = e.enc.Encode(b)
+	return e
+}
+
+func (e *entryWriter) add(p string, data []byte) {
+	if e == nil {
 		return
 	}
-	if sc.c.Put(k, buf.Bytes()) == nil {
-		sc.put.Store(true)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err == nil {
+		e.err = e.enc.Encode(cachedFile{p, data})
+	}
+}
+
+// commit stores the entry, reporting whether it did.
+func (e *entryWriter) commit() bool {
+	if e == nil {
+		return false
+	}
+	if e.err != nil {
+		e.w.Abort()
+		return false
+	}
+	return e.w.Commit() == nil
+}
+
+func (e *entryWriter) abort() {
+	if e != nil {
+		e.w.Abort()
 	}
 }

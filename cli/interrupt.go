@@ -23,7 +23,8 @@ import (
 // begins (guardWrite checks the context under the same lock); one that is
 // staging its files (render/write writes them all to temporary files
 // before it renames any) stops and removes them; one already renaming
-// them finishes, which is quick. The output directory is therefore either
+// them finishes, which is quick. Files staged while they were encoded,
+// before the write began (write.Stage), are discarded. The output directory is therefore either
 // exactly as it was before the run or exactly what the run renders, never
 // a mix, and the process exits with 128 + the signal's number, as a shell
 // reports a process the signal killed.
@@ -31,8 +32,9 @@ import (
 // writing is held while a command changes files the user keeps.
 type writing struct {
 	mu        sync.Mutex
-	wrote     bool        // a guarded write changed files
-	signalled atomic.Bool // the handler got a signal: Main leaves the exit to it
+	wrote     bool           // a guarded write changed files
+	stages    []*write.Stage // stages to discard when a signal ends the process
+	signalled atomic.Bool    // the handler got a signal: Main leaves the exit to it
 }
 
 // guardWrite runs write unless ctx is already done, holding off the
@@ -48,6 +50,16 @@ func (a *app) guardWrite(ctx context.Context, f func() error) error {
 	err := f()
 	a.writing.wrote = !errors.Is(err, write.ErrStopped)
 	return err
+}
+
+// discardOnSignal has the signal handler discard s before it ends the
+// process: render stages its files while it encodes them, before the
+// guarded write that commits them, and a signal then must leave no staged
+// file behind.
+func (a *app) discardOnSignal(s *write.Stage) {
+	a.writing.mu.Lock()
+	defer a.writing.mu.Unlock()
+	a.writing.stages = append(a.writing.stages, s)
 }
 
 // grace is how long the handler lets a command that heeds its context
@@ -70,6 +82,9 @@ func (a *app) onSignal(sigs <-chan os.Signal, cancel context.CancelFunc, done <-
 	case <-time.After(grace):
 	}
 	a.writing.mu.Lock() // held until exit: no write starts after this
+	for _, s := range a.writing.stages {
+		s.Discard() // a no-op for a stage committed
+	}
 	what := "nothing was written"
 	if a.writing.wrote {
 		what = "the write under way was finished first"

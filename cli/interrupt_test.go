@@ -37,8 +37,9 @@ func TestSIGTERM(t *testing.T) {
 		})
 	})
 	t.Run("write", func(t *testing.T) {
-		// The write stages every file as a hidden temporary file before
-		// it renames any: signal when the first one appears.
+		// render stages every file, as it is encoded, in a hidden
+		// directory of the output, before it renames any: signal when
+		// it appears.
 		interrupt(t, func(out string, exited <-chan struct{}) bool {
 			for {
 				select {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -99,10 +98,22 @@ changes no output. --stats says how many systems it served.`,
 				defer func() { st.print(a.stderr) }()
 			}
 			mode := buildFiles
+			var stage *write.Stage
+			var put func(string, []byte) error
 			if o.stdout {
 				mode = buildResult
+			} else {
+				// Each file goes to disk, staged, as soon as it is
+				// encoded, so that a large system's files are never
+				// all in memory; the stage is committed below, or,
+				// when anything fails first, discarded, leaving the
+				// output as it was.
+				stage = write.NewStage(o.out, o.dryRun)
+				defer stage.Discard()
+				a.discardOnSignal(stage)
+				put = stage.Put
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st, put)
 			if err != nil {
 				return err
 			}
@@ -132,13 +143,11 @@ changes no output. --stats says how many systems it served.`,
 			// Several systems are written at once, into one tree with
 			// one index: each owns its own directories (renderScope),
 			// and fleet made sure no two share a name. Their files were
-			// encoded as they were built (the encode phase), or read
-			// from the render cache.
-			files := map[string][]byte{}
+			// encoded and staged as they were built (the encode phase),
+			// or read from the render cache.
 			var scopes []func(string) bool
 			objects := 0
 			for _, b := range results {
-				maps.Copy(files, b.Files)
 				scopes = append(scopes, renderScope(b.Name, b.Envs, len(o.envs) > 0))
 				objects += b.Objects
 			}
@@ -158,9 +167,10 @@ changes no output. --stats says how many systems it served.`,
 				return slices.ContainsFunc(scopes, func(in func(string) bool) bool { return in(p) })
 			}
 			var r write.Result
+			memProfile("write")
 			stop := st.start(writePhase)
 			err = a.guardWrite(cmd.Context(), func() (err error) {
-				r, err = write.Tree(o.out, files, write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done(), Sources: sources})
+				r, err = stage.Commit(write.Options{Scope: scope, DryRun: o.dryRun, Stop: cmd.Context().Done(), Sources: sources})
 				return err
 			})
 			stop()
@@ -174,7 +184,7 @@ changes no output. --stats says how many systems it served.`,
 			// Files, not objects, are what a write creates and deletes;
 			// the objects are those vet and check count.
 			fmt.Fprintf(a.stderr, "%s %s: %d files (%d objects + %d kustomization.yaml and config files): %d created, %d updated, %d deleted, %d unchanged\n",
-				verb, o.out, len(files), objects, len(files)-objects, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
+				verb, o.out, stage.Len(), objects, stage.Len()-objects, len(r.Created), len(r.Updated), len(r.Deleted), len(r.Unchanged))
 			return nil
 		},
 	}

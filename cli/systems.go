@@ -56,7 +56,8 @@ func specDirs(args []string) ([]string, error) {
 }
 
 // buildAll builds every spec in dirs (see build), or reads it from the
-// render cache (buildCached), keeping what mode says of each, and, when
+// render cache (buildCached), keeping what mode says of each (with
+// buildFiles, giving their files to put as they come), and, when
 // none has errors, checks them together. The results are those of the
 // specs that built, in the order of dirs; the diagnostics are everyone's,
 // sorted.
@@ -65,7 +66,7 @@ func specDirs(args []string) ([]string, error) {
 // slot, and taken in the order of dirs, so nothing depends on scheduling.
 // With --stats, each system's phases are added up: with several systems
 // the phases may sum to more than the wall-clock total.
-func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats) ([]*built, diag.List, error) {
+func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats, put func(string, []byte) error) ([]*built, diag.List, error) {
 	var sc *systemCache
 	if mode != buildResult {
 		sc = openSystemCache()
@@ -84,7 +85,7 @@ func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode,
 		if st != nil {
 			s.st = &stats{}
 		}
-		s.b, s.diags, s.hit, s.err = buildCached(ctx, sc, dirs[i], envs, mode, s.st)
+		s.b, s.diags, s.hit, s.err = buildCached(ctx, sc, dirs[i], envs, mode, s.st, put)
 	})
 	var results []*built
 	var diags diag.List

@@ -41,7 +41,7 @@ from render's cache (see kiln render --help), with the same findings.`,
 			if err != nil {
 				return err
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, buildVet, nil)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, buildVet, nil, nil)
 			if err != nil {
 				return err
 			}

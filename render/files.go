@@ -30,7 +30,7 @@ const KustomizationFile = "kustomization.yaml"
 // same way, with their extra files. Paths are slash-separated and relative
 // to the output root.
 func Files(res *Result) (map[string][]byte, error) {
-	return files(res, false)
+	return collect(res, false)
 }
 
 // TakeFiles is Files for a caller done with res's objects: it drops each
@@ -39,78 +39,129 @@ func Files(res *Result) (map[string][]byte, error) {
 // files are never all in memory at once. (Three environments of a
 // thousand models hold about 250 MiB of objects and 185 MiB of files.)
 func TakeFiles(res *Result) (map[string][]byte, error) {
-	return files(res, true)
+	return collect(res, true)
 }
 
-func files(res *Result, take bool) (map[string][]byte, error) {
+// EmitFiles hands the files of Files to put as they are encoded, and,
+// like TakeFiles, drops each object from res once encoded: a caller that
+// puts them on disk (render/write's Stage) holds neither all the objects
+// nor all the files at once. put is called once per path, from several
+// goroutines at once, in no particular order; it keeps data (nobody
+// changes it afterwards). Every path is checked before any file is
+// encoded, so a path taken twice is an error before put is first called.
+// When put fails, no further file is put and EmitFiles returns the error.
+func EmitFiles(res *Result, put func(path string, data []byte) error) error {
+	return emit(res, true, put)
+}
+
+// collect is Files and TakeFiles: the files put in one map.
+func collect(res *Result, take bool) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	var mu sync.Mutex
+	err := emit(res, take, func(p string, data []byte) error {
+		mu.Lock()
+		files[p] = data
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func emit(res *Result, take bool, put func(string, []byte) error) error {
+	// The paths first, all of them: an object dropped has no name, and a
+	// path taken twice must fail before anything is put.
+	seen := map[string]bool{}
+	claim := func(p, msg string) error {
+		if seen[p] {
+			return fmt.Errorf(msg, p)
+		}
+		seen[p] = true
+		return nil
+	}
+	type dir struct {
+		dir   string
+		items []Item
+		names []string
+		extra map[string][]byte
+	}
+	var dirs []dir
+	add := func(d string, items []Item, extra map[string][]byte) error {
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = FileName(it)
+			if err := claim(d+"/"+names[i], "two objects would be written to %s; rename one of them"); err != nil {
+				return err
+			}
+		}
+		if seen[d+"/"+KustomizationFile] {
+			return fmt.Errorf("two directories would be written to %s", d)
+		}
+		seen[d+"/"+KustomizationFile] = true
+		for _, name := range slices.Sorted(maps.Keys(extra)) {
+			if err := claim(d+"/"+name, "two files would be written to %s"); err != nil {
+				return err
+			}
+		}
+		dirs = append(dirs, dir{d, items, names, extra})
+		return nil
+	}
 	for _, env := range res.Environments {
-		if err := addDir(files, env.Dir, env.Items, take); err != nil {
-			return nil, err
+		if err := add(env.Dir, env.Items, nil); err != nil {
+			return err
 		}
 	}
 	// System-level directories (argocd/<system>) come after, beside the
 	// environments: a path taken twice is an error, never an overwrite.
 	for _, d := range res.Dirs {
-		if err := addDir(files, d.Dir, d.Items, take); err != nil {
-			return nil, err
-		}
-		for _, name := range slices.Sorted(maps.Keys(d.Files)) {
-			p := d.Dir + "/" + name
-			if _, dup := files[p]; dup {
-				return nil, fmt.Errorf("two files would be written to %s", p)
-			}
-			files[p] = d.Files[name]
+		if err := add(d.Dir, d.Items, d.Files); err != nil {
+			return err
 		}
 	}
-	return files, nil
+	for _, d := range dirs {
+		if err := putDir(d.dir, d.items, d.names, take, put); err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(d.extra)) {
+			if err := put(d.dir+"/"+name, d.extra[name]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-// addDir adds one file per object of a directory and its
+// putDir puts one file per object of a directory, named names, and its
 // kustomization.yaml listing them in apply order; take drops the objects
 // from items as they are encoded (TakeFiles).
-func addDir(files map[string][]byte, dir string, items []Item, take bool) error {
-	// The names first: an object dropped has none.
-	names := make([]string, len(items))
-	for i, it := range items {
-		names[i] = FileName(it)
-	}
-	docs, err := marshalAll(items, take)
-	if err != nil {
+func putDir(dir string, items []Item, names []string, take bool, put func(string, []byte) error) error {
+	if err := marshalAll(dir, items, names, take, put); err != nil {
 		return err
-	}
-	resources := []string{}
-	for i, name := range names {
-		p := dir + "/" + name
-		if _, dup := files[p]; dup {
-			return fmt.Errorf("two objects would be written to %s; rename one of them", p)
-		}
-		files[p] = docs[i]
-		resources = append(resources, name)
 	}
 	k, err := yaml.Marshal(kustomization{
 		APIVersion: "kustomize.config.k8s.io/v1beta1",
 		Kind:       "Kustomization",
-		Resources:  resources,
+		Resources:  append([]string{}, names...),
 	})
 	if err != nil {
 		return err
 	}
-	p := dir + "/" + KustomizationFile
-	if _, dup := files[p]; dup {
-		return fmt.Errorf("two directories would be written to %s", dir)
-	}
-	files[p] = append([]byte(Header), k...)
-	return nil
+	return put(dir+"/"+KustomizationFile, append([]byte(Header), k...))
 }
 
 // marshalAll encodes the items on every core, each document after the
-// file Header: YAML encoding is a good part of kiln's run time. The
-// results are in the items' order, so the output does not depend on
-// scheduling. take drops each object once encoded.
-func marshalAll(items []Item, take bool) ([][]byte, error) {
-	docs := make([][]byte, len(items))
+// file Header, and puts each as dir/names[i] once encoded: YAML encoding
+// is a good part of kiln's run time. The bytes of each file do not depend
+// on scheduling, and the error returned is that of the first item that
+// failed, in the items' order. take drops each object once encoded.
+func marshalAll(dir string, items []Item, names []string, take bool, put func(string, []byte) error) error {
 	errs := make([]error, len(items))
+	// After put fails nothing more is encoded. An object that cannot be
+	// encoded does not stop the others: every item is tried, so the
+	// error returned is the same whatever the scheduling.
+	var failed atomic.Bool
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(runtime.GOMAXPROCS(0), len(items)) {
@@ -118,9 +169,20 @@ func marshalAll(items []Item, take bool) ([][]byte, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				docs[i], errs[i] = marshal([]byte(Header), items[i].Object)
-				if take && errs[i] == nil {
+				if failed.Load() {
+					continue
+				}
+				doc, err := marshal([]byte(Header), items[i].Object)
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", items[i].Key(), err)
+					continue
+				}
+				if take {
 					items[i].Object = nil
+				}
+				if err := put(dir+"/"+names[i], doc); err != nil {
+					errs[i] = err
+					failed.Store(true)
 				}
 			}
 		}()
@@ -130,12 +192,12 @@ func marshalAll(items []Item, take bool) ([][]byte, error) {
 	}
 	close(next)
 	wg.Wait()
-	for i, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", items[i].Key(), err)
+			return err
 		}
 	}
-	return docs, nil
+	return nil
 }
 
 type kustomization struct {

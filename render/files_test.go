@@ -1,7 +1,11 @@
 package render_test
 
 import (
+	"errors"
+	"fmt"
 	"maps"
+	"runtime"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,8 +14,9 @@ import (
 	"github.com/kiln-ml/kiln/render"
 )
 
-// TestTakeFilesIsFiles checks that TakeFiles writes exactly Files' bytes
-// and drops every object it encoded.
+// TestTakeFilesIsFiles checks that TakeFiles and EmitFiles give exactly
+// Files' bytes, EmitFiles each path once, and drop every object they
+// encoded.
 func TestTakeFilesIsFiles(t *testing.T) {
 	result := func() *render.Result {
 		cm := func(name string) render.Item {
@@ -44,11 +49,73 @@ func TestTakeFilesIsFiles(t *testing.T) {
 	if len(got) != 9 {
 		t.Errorf("got %d files, want 5 objects, 3 kustomization.yaml and extra.yaml", len(got))
 	}
-	for _, items := range [][]render.Item{res.Environments[0].Items, res.Environments[1].Items, res.Dirs[0].Items} {
-		for i, it := range items {
-			if it.Object != nil {
-				t.Errorf("item %d (%s) still holds its object", i, it.Object.GetName())
+	emitted := result()
+	var mu sync.Mutex
+	put := map[string][]byte{}
+	err = render.EmitFiles(emitted, func(p string, data []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := put[p]; dup {
+			t.Errorf("%s put twice", p)
+		}
+		put[p] = data
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(put, want, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Errorf("EmitFiles put\n%q\nFiles wrote\n%q", put, want)
+	}
+	for _, r := range []*render.Result{res, emitted} {
+		for _, items := range [][]render.Item{r.Environments[0].Items, r.Environments[1].Items, r.Dirs[0].Items} {
+			for i, it := range items {
+				if it.Object != nil {
+					t.Errorf("item %d (%s) still holds its object", i, it.Object.GetName())
+				}
 			}
 		}
+	}
+}
+
+// EmitFiles checks every path before it encodes anything, and stops at
+// the first file put fails on.
+func TestEmitFilesErrors(t *testing.T) {
+	cm := func(name string) render.Item {
+		return render.Item{Object: &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+		}}
+	}
+	called := false
+	err := render.EmitFiles(&render.Result{Environments: []render.Environment{
+		{Name: "dev", Dir: "dev/sys", Items: []render.Item{cm("a"), cm("b")}},
+		{Name: "prod", Dir: "prod/sys", Items: []render.Item{cm("a"), cm("a")}},
+	}}, func(string, []byte) error { called = true; return nil })
+	if err == nil || err.Error() != "two objects would be written to prod/sys/configmap-a.yaml; rename one of them" {
+		t.Errorf("err = %v, want the path taken twice", err)
+	}
+	if called {
+		t.Error("a file was put before the paths were checked")
+	}
+
+	items := make([]render.Item, 100)
+	for i := range items {
+		items[i] = cm(fmt.Sprintf("m%d", i))
+	}
+	boom := errors.New("disk full")
+	n := 0
+	var mu sync.Mutex
+	err = render.EmitFiles(&render.Result{Environments: []render.Environment{{Name: "dev", Dir: "dev/sys", Items: items}}}, func(string, []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want put's", err)
+	}
+	if n > runtime.GOMAXPROCS(0) {
+		t.Errorf("%d files put after put failed", n-1)
 	}
 }

@@ -2,7 +2,9 @@
 // manifests. See the README and `kiln --help`.
 //
 // KILN_CPUPROFILE=FILE writes a CPU profile of the run to FILE, for `go
-// tool pprof` (undocumented in --help: it is for kiln's developers).
+// tool pprof` (undocumented in --help: it is for kiln's developers), and
+// KILN_MEMPROFILE=PREFIX in-use heap profiles of render as its phases
+// begin, to PREFIX-render.prof, PREFIX-encode.prof and PREFIX-write.prof.
 package main
 
 import (

@@ -37,6 +37,16 @@
 // generated, rewrites or deletes them as needed, and ends with the same
 // tree.
 //
+// A renderer need not hold every file to write them: a Stage takes the
+// files one at a time as they are encoded (Put, from any goroutine),
+// writes each new or changed one at once to a hidden staging directory
+// below the output directory, and keeps only whether it differs from the
+// file on disk; Commit then plans and carries out the write as Tree does,
+// with the same checks and guarantees, moving the staged files beside
+// their targets before the renames. Discard (the spec turned out to have
+// errors, a signal came) removes the staging directory, leaving the
+// output directory as it was. Tree is a Stage that keeps the bytes.
+//
 // Nothing depends on map iteration order or scheduling: paths are handled in
 // sorted order and every list in a Result is sorted.
 //

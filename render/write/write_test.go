@@ -43,6 +43,13 @@ func snapshot(t *testing.T, dir string) map[string]node {
 			return err
 		}
 		n := node{Mode: fi.Mode(), MTime: fi.ModTime()}
+		if treeStreams && fi.IsDir() && (rel == "." || exists(filepath.Join(name, IndexFile))) {
+			// A streamed write makes its staging directory in the
+			// output directory (the one snapshot, or one holding an
+			// index) before it knows whether it can write: removed
+			// again, it leaves the directory's time changed.
+			n.MTime = time.Time{}
+		}
 		if fi.Mode().IsRegular() {
 			data, err := os.ReadFile(name)
 			if err != nil {
@@ -55,6 +62,11 @@ func snapshot(t *testing.T, dir string) map[string]node {
 	})
 	require.NoError(t, err)
 	return snap
+}
+
+func exists(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
 }
 
 // age sets the modification time of everything below dir to oldTime, so
