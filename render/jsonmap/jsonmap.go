@@ -42,10 +42,23 @@ var (
 	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
 )
 
+// owns caches ownEncoding: looking methods up is slow, and every value
+// asks.
+var owns sync.Map // reflect.Type -> bool
+
 // ownEncoding reports whether encoding/json encodes a value of type t
 // with a method of t's (or, for an addressable value, *t's) rather than
 // by its kind.
 func ownEncoding(t reflect.Type) bool {
+	if own, ok := owns.Load(t); ok {
+		return own.(bool)
+	}
+	own := lookupOwnEncoding(t)
+	owns.Store(t, own)
+	return own
+}
+
+func lookupOwnEncoding(t reflect.Type) bool {
 	if t.Implements(marshalerType) || t.Implements(textMarshalerType) {
 		return true
 	}
@@ -68,6 +81,21 @@ func viaJSON(v reflect.Value) (any, error) {
 	b, err := json.Marshal(x)
 	if err != nil {
 		return nil, err
+	}
+	// Most values that encode themselves are scalars (quantities,
+	// int-or-strings, times): their text is read here, as the decoder
+	// would, without one.
+	switch c := b[0]; {
+	case c == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// No escapes and valid UTF-8 (which the decoder would
+		// repair): the string is the text between the quotes.
+		return string(b[1 : len(b)-1]), nil
+	case c == '-' || c >= '0' && c <= '9':
+		return json.Number(b), nil
+	case string(b) == "true", string(b) == "false":
+		return string(b) == "true", nil
+	case string(b) == "null":
+		return nil, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -167,18 +195,35 @@ func structValue(v reflect.Value) (any, error) {
 	if info.fallback {
 		return viaJSON(v)
 	}
-	m := make(map[string]any, len(info.fields))
+	// The fields that are written are counted first: most of an API
+	// type's fields are usually omitted, and a map sized for all of them
+	// would be several times too large.
+	var buf [64]reflect.Value
+	vals := buf[:0]
 	for i := range info.fields {
 		f := &info.fields[i]
 		fv := v.FieldByIndex(f.index)
-		if f.omitEmpty && empty(fv) || f.omitZero && zero(fv) {
+		if f.omitEmpty && empty(fv) || f.omitZero && zero(fv, f.zeroTest) {
+			fv = reflect.Value{}
+		}
+		vals = append(vals, fv)
+	}
+	n := 0
+	for _, fv := range vals {
+		if fv.IsValid() {
+			n++
+		}
+	}
+	m := make(map[string]any, n)
+	for i, fv := range vals {
+		if !fv.IsValid() {
 			continue
 		}
 		e, err := value(fv)
 		if err != nil {
 			return nil, err
 		}
-		m[f.name] = e
+		m[info.fields[i].name] = e
 	}
 	return m, nil
 }
@@ -198,19 +243,36 @@ func empty(v reflect.Value) bool {
 	return false
 }
 
-// zero is omitzero's test: the type's IsZero method when it has one,
-// else the zero value.
-func zero(v reflect.Value) bool {
-	t := v.Type()
+// How omitzero tells a field's zero value (zeroTest).
+const (
+	zeroValue     = iota // the type's zero value
+	zeroMethod           // the type's IsZero
+	zeroPtrMethod        // *T's IsZero, T's a value of type T
+)
+
+// zeroTest is how omitzero tests a value of type t.
+func zeroTest(t reflect.Type) int {
 	switch {
 	case t.Implements(isZeroerType):
-		if (t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface) && v.IsNil() {
+		return zeroMethod
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(isZeroerType):
+		return zeroPtrMethod
+	}
+	return zeroValue
+}
+
+// zero is omitzero's test: the type's IsZero method when it has one,
+// else the zero value.
+func zero(v reflect.Value, test int) bool {
+	switch test {
+	case zeroMethod:
+		if k := v.Kind(); (k == reflect.Pointer || k == reflect.Interface) && v.IsNil() {
 			return true
 		}
 		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(isZeroerType):
+	case zeroPtrMethod:
 		if !v.CanAddr() {
-			c := reflect.New(t).Elem()
+			c := reflect.New(v.Type()).Elem()
 			c.Set(v)
 			v = c
 		}
@@ -224,6 +286,7 @@ type field struct {
 	name                string
 	index               []int
 	omitEmpty, omitZero bool
+	zeroTest            int
 }
 
 // structInfo is what encoding a struct type needs: its fields, or that
@@ -328,7 +391,11 @@ func collect(t reflect.Type, index []int, visiting map[reflect.Type]bool) (field
 		if name == "" {
 			name = sf.Name
 		}
-		fields = append(fields, field{name: name, index: idx, omitEmpty: omitEmpty, omitZero: omitZero})
+		f := field{name: name, index: idx, omitEmpty: omitEmpty, omitZero: omitZero}
+		if omitZero {
+			f.zeroTest = zeroTest(sf.Type)
+		}
+		fields = append(fields, f)
 	}
 	return fields, true
 }

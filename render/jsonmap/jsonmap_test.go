@@ -90,6 +90,11 @@ type ptrMarshaler struct{ N int }
 
 func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(`"pointer"`), nil }
 
+// raw encodes itself as its text.
+type raw string
+
+func (r raw) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
 type textKey int
 
 func (k textKey) MarshalText() ([]byte, error) { return []byte("k"), nil }
@@ -158,6 +163,9 @@ func TestTypes(t *testing.T) {
 	same(t, "embedded pointer", ptrEmbed{Base: &Base{A: "a"}, X: 1})
 	same(t, "nil embedded pointer", ptrEmbed{X: 1})
 	same(t, "odd name", oddName{Odd: "odd"})
+	for _, r := range []raw{`"plain"`, `"a\"b"`, "\"a\xffb\"", "\"\u2028\"", `-1.50e3`, `0`, `true`, `false`, `null`, ` { "x" : [1, "y"] } `, `[]`, `"<&>"`} {
+		same(t, "raw "+string(r), map[string]any{"r": r, "p": &r})
+	}
 	same(t, "NaN", map[string]float64{"x": math.NaN()})
 	same(t, "nil", nil)
 	same(t, "invalid key", map[string]int{"\xfe": 1})
@@ -183,4 +191,56 @@ func TestKubernetesTypes(t *testing.T) {
 	pod.CreationTimestamp = now
 	same(t, "pod with a creation time", pod)
 	same(t, "pod by value", *pod)
+}
+
+// BenchmarkMap compares the walk with the JSON round trip it replaces,
+// on a pod of the size kiln renders.
+func BenchmarkMap(b *testing.B) {
+	pod := benchPod()
+	b.Run("jsonmap", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonmap.Map(pod); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			js, err := json.Marshal(pod)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(js))
+			dec.UseNumber()
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchPod() *corev1.Pod {
+	c := corev1.Container{
+		Name: "pytorch", Image: "registry.example/trainer:1.0",
+		Command: []string{"torchrun", "train.py"}, Args: []string{"--lr=0.001", "--batch=64", "--epochs=10"},
+		Env: []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
+		Resources: corev1.ResourceRequirements{
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"), "nvidia.com/gpu": resource.MustParse("1")},
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi")},
+		},
+		Ports: []corev1.ContainerPort{{Name: "pytorchjob-port", ContainerPort: 23456, Protocol: corev1.ProtocolTCP}},
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: new(false), RunAsNonRoot: new(true),
+			Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+	}
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/name": "job-0", "app.kubernetes.io/part-of": "synth"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{c, c}, RestartPolicy: corev1.RestartPolicyOnFailure},
+	}
 }
