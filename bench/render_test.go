@@ -52,3 +52,31 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncode measures the encode phase alone: the files of a
+// rendered synthetic system (render.Files), rendered once outside the
+// loop.
+func BenchmarkEncode(b *testing.B) {
+	dir := b.TempDir()
+	if err := WriteSystem(dir, 300, 1); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	sys, diags := compiler.Compile(ctx, dir, compiler.Options{})
+	if diags.HasErrors() {
+		b.Fatalf("compile: %v", diags.Err())
+	}
+	res, diags := render.Render(ctx, sys, render.Options{Renderers: plugins.Builtins()})
+	if diags.HasErrors() {
+		b.Fatalf("render: %v", diags.Err())
+	}
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := render.Files(res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu = cpuTime() - cpu
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
