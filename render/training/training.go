@@ -196,6 +196,17 @@ func UsedBy(s *ir.Spec, name string) []string {
 	return users
 }
 
+// Renders reports whether Job renders the entry (its framework is one
+// kiln knows, or with Trainer v2 it has a runtime), without building the
+// job: checks that only need to know skip the cost of a job.
+func Renders(env *ir.Environment, t *ir.Training) bool {
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		return Runtime(t) != ""
+	}
+	_, ok := kinds[t.Framework]
+	return ok
+}
+
 // Job renders an entry into its framework's resource, or with Trainer v2
 // into a TrainJob; nil for a framework kiln does not know.
 func Job(sys *ir.System, env *ir.Environment, name string, t *ir.Training) render.Object {
