@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -198,5 +199,5 @@ func (t *Kinds) namespaced(gk schema.GroupKind) bool {
 // its descriptor's, or 0.
 func (t *Kinds) SyncWave(gk schema.GroupKind) string {
 	k, _ := t.Lookup(gk)
-	return fmt.Sprint(k.Wave)
+	return strconv.Itoa(k.Wave)
 }

@@ -3,7 +3,6 @@ package render
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -88,7 +87,7 @@ func (it Item) GVK() schema.GroupVersionKind { return it.Object.GetObjectKind().
 // Key identifies an object in a cluster.
 func (it Item) Key() string {
 	gvk := it.GVK()
-	return fmt.Sprintf("%s/%s %s/%s", gvk.Group, gvk.Kind, it.Object.GetNamespace(), it.Object.GetName())
+	return gvk.Group + "/" + gvk.Kind + " " + it.Object.GetNamespace() + "/" + it.Object.GetName()
 }
 
 // Set is the objects of one environment.
@@ -118,14 +117,15 @@ func (s *Set) Add(obj Object, origin Origin) *diag.Diagnostic {
 	if gvk.Kind == "" || gvk.Version == "" {
 		panic(fmt.Sprintf("render: object %s from %s has no apiVersion/kind", obj.GetName(), origin.Path))
 	}
-	if prev, ok := s.items[it.Key()]; ok {
+	key := it.Key()
+	if prev, ok := s.items[key]; ok {
 		d := diag.Errorf(origin.Pos, origin.Path, "renders %s %q, which %s renders too; rename one of them", gvk.Kind, obj.GetName(), prev.Origin.Path)
 		if prev.Origin.Pos.IsValid() {
 			d.Related = []diag.Pos{prev.Origin.Pos}
 		}
 		return &d
 	}
-	s.items[it.Key()] = it
+	s.items[key] = it
 	return nil
 }
 
@@ -147,18 +147,32 @@ func (s *Set) Replace(obj Object) bool {
 func (s *Set) Len() int { return len(s.items) }
 
 // Items returns the objects in apply order: their kinds' order (see
-// Kind.Order), kind, group, then namespace, then name.
+// Kind.Order), kind, group, then namespace, then name. Each object's sort
+// key is worked out once, not at every comparison: an object's kind is
+// parsed from its apiVersion each time it is asked for.
 func (s *Set) Items() []Item {
-	items := slices.Collect(maps.Values(s.items))
-	slices.SortFunc(items, func(a, b Item) int {
-		ga, gb := a.GVK(), b.GVK()
+	type keyed struct {
+		it                    Item
+		order                 int
+		kind, group, ns, name string
+	}
+	ks := make([]keyed, 0, len(s.items))
+	for _, it := range s.items {
+		gvk := it.GVK()
+		ks = append(ks, keyed{it, s.kinds.order(gvk.GroupKind()), gvk.Kind, gvk.Group, it.Object.GetNamespace(), it.Object.GetName()})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
 		return cmp.Or(
-			cmp.Compare(s.kinds.order(ga.GroupKind()), s.kinds.order(gb.GroupKind())),
-			strings.Compare(ga.Kind, gb.Kind),
-			strings.Compare(ga.Group, gb.Group),
-			strings.Compare(a.Object.GetNamespace(), b.Object.GetNamespace()),
-			strings.Compare(a.Object.GetName(), b.Object.GetName()),
+			cmp.Compare(a.order, b.order),
+			strings.Compare(a.kind, b.kind),
+			strings.Compare(a.group, b.group),
+			strings.Compare(a.ns, b.ns),
+			strings.Compare(a.name, b.name),
 		)
 	})
+	items := make([]Item, len(ks))
+	for i, k := range ks {
+		items[i] = k.it
+	}
 	return items
 }

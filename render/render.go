@@ -227,7 +227,9 @@ func renderEnvironment(sys *ir.System, env *ir.Environment, kinds *Kinds, opts O
 	for _, d := range envDiags {
 		diags.Add(withEnvironment(d, env.Name, len(sys.Environments)))
 	}
-	for _, it := range c.Set.Items() {
+	// Each object is finished on its own: the set's order does not
+	// matter here, so it is not sorted for it.
+	for _, it := range c.Set.items {
 		finish(sys, kinds, it)
 	}
 	c.diags = nil

@@ -1,13 +1,13 @@
 package argo
 
 import (
-	"bytes"
 	"encoding/json"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/jsonmap"
 )
 
 // Group, version and kinds of Argo Workflows objects.
@@ -60,19 +60,14 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalMap implements render.MapMarshaler: render.Marshal encodes the
-// pruned map without a second trip through JSON text.
+// pruned map. The map is built from the typed object directly
+// (jsonmap), not through JSON text: workflows are kiln's largest objects.
 func (o *Object) MarshalMap() (map[string]any, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	b, err := json.Marshal(o.Object)
+	m, err := jsonmap.Map(o.Object)
 	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
 	delete(m, "status")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/jsonmap"
 )
 
 // ParseCondition parses a resource condition the way Argo's executor
@@ -95,7 +96,11 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 	}
 	l[LabelWorkflow] = "{{workflow.name}}"
 	in.Job.SetLabels(l)
-	manifest, err := render.Marshal(in.Job)
+	var job any = in.Job
+	if _, ok := job.(render.MapMarshaler); !ok {
+		job = direct{in.Job}
+	}
+	manifest, err := render.Marshal(job)
 	if err != nil {
 		return wfv1.Template{}, fmt.Errorf("training job %s: %w", in.JobName, err)
 	}
@@ -118,6 +123,14 @@ func TrainingTemplate(in TrainingInput) (wfv1.Template, error) {
 	}
 	return t, nil
 }
+
+// direct is a typed object whose map render.Marshal takes from jsonmap,
+// without JSON text: a pipeline or sweep encodes a job manifest for every
+// template that runs training, most of the time spent rendering them.
+type direct struct{ render.Object }
+
+// MarshalMap implements render.MapMarshaler.
+func (d direct) MarshalMap() (map[string]any, error) { return jsonmap.Map(d.Object) }
 
 // InputParameter is the template expression of an input parameter.
 func InputParameter(name string) string { return "{{inputs.parameters." + name + "}}" }

@@ -67,7 +67,7 @@ func Check(rc *render.Context, g *graph) bool {
 			c.Errorf(ir.Join(path, "memoize"), "step %s has both memoize and retry, which Argo does not support together: a cache hit leaves the run Running for good, and a retried step writes no cache entry; keep one of them", name)
 		}
 		if st.Training != "" {
-			if t := c.Env.Spec.Training[st.Training]; t == nil || training.Job(c.System, c.Env, st.Training, t) == nil {
+			if t := c.Env.Spec.Training[st.Training]; t == nil || !training.Renders(c.Env, t) {
 				// Reported by the compiler or the training renderer.
 				c.skip = true
 				continue

@@ -8,17 +8,20 @@ package rendertest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/jsonmap"
 )
 
 // Stream encodes items in order as one YAML stream, as `kiln render
@@ -27,6 +30,7 @@ func Stream(tb testing.TB, items []render.Item) []byte {
 	tb.Helper()
 	var out bytes.Buffer
 	for i, it := range items {
+		SameMap(tb, it.Object)
 		b, err := render.Marshal(it.Object)
 		if err != nil {
 			tb.Fatalf("marshal %s: %v", it.Key(), err)
@@ -37,6 +41,38 @@ func Stream(tb testing.TB, items []render.Item) []byte {
 		out.Write(b)
 	}
 	return out.Bytes()
+}
+
+// SameMap checks that jsonmap builds the same map of obj as JSON text
+// does (json.Marshal, then decoding with UseNumber), for obj and, when it
+// wraps another object (argo.Object), for that one: every object a golden
+// test renders holds jsonmap to its oracle.
+func SameMap(tb testing.TB, obj any) {
+	tb.Helper()
+	for obj != nil {
+		b, err := json.Marshal(obj)
+		if err != nil {
+			tb.Fatalf("%T: %v", obj, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			tb.Fatalf("%T: %v", obj, err)
+		}
+		got, err := jsonmap.Of(obj)
+		if err != nil {
+			tb.Fatalf("jsonmap of %T: %v", obj, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			tb.Fatalf("jsonmap of %T differs from its JSON:\n got %#v\nwant %#v", obj, got, want)
+		}
+		w, ok := obj.(interface{ Unwrap() render.Object })
+		if !ok {
+			return
+		}
+		obj = w.Unwrap()
+	}
 }
 
 // Golden compares got with the golden file, after writing got to it when

@@ -36,10 +36,12 @@ var frameworksOf = map[string][]string{
 // the environment's per-pod maximum or quota, MIG profiles the GPU does
 // not have, and datasets whose credentials cannot share a pod. Most
 // errors go to c; those with related positions, and warnings (torchrun
-// settings for a command that is not torchrun), are returned.
-func Check(c *render.Context, name string, t *ir.Training) diag.List {
+// settings for a command that is not torchrun), are returned. standalone
+// says whether the entry is rendered as a job of its own (Standalone),
+// which the caller works out for every entry at once.
+func Check(c *render.Context, name string, t *ir.Training, standalone bool) diag.List {
 	path := ir.Path("training", name)
-	checkName(c, path, name, t)
+	checkName(c, path, name, t, standalone)
 	out := pod.Errors(c.Env.Sources, path, pod.DatasetConflicts(c.Env, t.Datasets))
 	out.Add(pod.Errors(c.Env.Sources, path, pod.ResourceProblems(c.Env, t.Resources))...)
 	if t.Workers < 1 {
@@ -101,14 +103,14 @@ func IsTorchrun(command []string) bool {
 
 // checkName checks the job's name and the longest name the operator
 // derives from it: for a standalone job, the name with its content hash.
-func checkName(c *render.Context, path, name string, t *ir.Training) {
+func checkName(c *render.Context, path, name string, t *ir.Training, standalone bool) {
 	obj := render.ObjectName(name)
 	if !dns1035.MatchString(obj) {
 		c.Errorf(path, "training job name %q is not a DNS-1035 label, which the operator needs to name the job's pods and services: use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit", obj)
 		return
 	}
 	job := obj
-	if Standalone(c.Env.Spec, name, t) {
+	if standalone {
 		job += "-" + strings.Repeat("x", render.HashLength-1)
 	}
 	// Of names equally long, the last: workers come last.

@@ -63,8 +63,10 @@ func (Renderer) Name() string { return "training" }
 // Render implements render.Renderer.
 func (Renderer) Render(c *render.Context) diag.List {
 	var warnings diag.List
+	used := usedBy(c.Env.Spec)
 	for _, name := range slices.Sorted(maps.Keys(c.Env.Spec.Training)) {
 		t := c.Env.Spec.Training[name]
+		alone := standalone(t, used[name])
 		path := ir.Path("training", name)
 		// A pipeline step or sweep trial runs the entry's pods too.
 		c.NeedPodSecurity(path, t.Security)
@@ -90,11 +92,11 @@ func (Renderer) Render(c *render.Context) diag.List {
 			p := ir.Join(path, "initializers")
 			warnings.Add(diag.Warnf(c.Env.Sources.Pos(p), p, "initializers are for Kubeflow Trainer v2; %s runs this entry on the training operator (v1), where nothing fetches them", c.Env.Name))
 		}
-		warnings.Add(Check(c, name, t)...)
+		warnings.Add(Check(c, name, t, alone)...)
 		if v2 {
 			addRuntime(c, path, name, t)
 		}
-		if !Standalone(c.Env.Spec, name, t) {
+		if !alone {
 			continue
 		}
 		warnings.Add(checkStandalone(c, path, t)...)
@@ -142,30 +144,37 @@ func checkStandalone(c *render.Context, path string, t *ir.Training) diag.List {
 // as the entry says, or else only when no pipeline step or sweep of the
 // environment runs it (they create their own jobs from it, per run).
 func Standalone(s *ir.Spec, name string, t *ir.Training) bool {
+	return standalone(t, usedBy(s)[name])
+}
+
+// standalone is Standalone for an entry that a pipeline step or sweep
+// runs (used) or not.
+func standalone(t *ir.Training, used bool) bool {
 	if t.Standalone != nil {
 		return *t.Standalone
 	}
-	return !usedBy(s, name)
+	return !used
 }
 
-// usedBy reports whether a pipeline step or sweep runs the training entry
-// name. It is UsedBy without building and sorting the list: Standalone
-// asks it for every entry, and sorting every pipeline for each made
-// rendering quadratic in the size of the spec.
-func usedBy(s *ir.Spec, name string) bool {
+// usedBy returns the training entries that a pipeline step or sweep runs.
+// Render asks it once for the environment, not once per entry: scanning
+// every pipeline and sweep for each training entry made rendering
+// quadratic in the size of the spec.
+func usedBy(s *ir.Spec) map[string]bool {
+	used := map[string]bool{}
 	for _, p := range s.Pipelines {
 		for _, st := range p.Steps {
-			if st.Training == name {
-				return true
+			if st.Training != "" {
+				used[st.Training] = true
 			}
 		}
 	}
 	for _, sw := range s.Sweeps {
-		if sw.Trial == name {
-			return true
+		if sw.Trial != "" {
+			used[sw.Trial] = true
 		}
 	}
-	return false
+	return used
 }
 
 // UsedBy lists the CUE paths of the pipeline steps and sweeps that run the training entry name, sorted.
@@ -185,6 +194,17 @@ func UsedBy(s *ir.Spec, name string) []string {
 		}
 	}
 	return users
+}
+
+// Renders reports whether Job renders the entry (its framework is one
+// kiln knows, or with Trainer v2 it has a runtime), without building the
+// job: checks that only need to know skip the cost of a job.
+func Renders(env *ir.Environment, t *ir.Training) bool {
+	if env.Spec.TrainingAPI(t) == ir.TrainingV2 {
+		return Runtime(t) != ""
+	}
+	_, ok := kinds[t.Framework]
+	return ok
 }
 
 // Job renders an entry into its framework's resource, or with Trainer v2

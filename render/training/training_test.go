@@ -437,6 +437,21 @@ func TestValidatorIsStrict(t *testing.T) {
 	assert.NotEmpty(t, validate.RestrictedViolations(b), "baseline pods run as the image's user")
 }
 
+// TestRenders: Renders says whether Job renders an entry, for every
+// framework, an unknown one, and Trainer v2 with and without a runtime.
+func TestRenders(t *testing.T) {
+	sys := &ir.System{Name: "s", Namespace: "ns"}
+	for _, api := range []string{ir.TrainingV1, ir.TrainingV2} {
+		for _, fw := range []string{"pytorch", "tensorflow", "xgboost", "paddle", "mxnet", "mpi", "jax", "bogus"} {
+			for _, runtime := range []string{"", "custom-runtime"} {
+				env := &ir.Environment{Name: "dev", Namespace: "ns", Spec: &ir.Spec{}}
+				tr := &ir.Training{Framework: fw, API: api, Runtime: runtime, Image: "i", Workers: 2}
+				assert.Equal(t, Job(sys, env, "job", tr) != nil, Renders(env, tr), "%s %s runtime %q", api, fw, runtime)
+			}
+		}
+	}
+}
+
 // A training entry that a pipeline step (its component lowered by the
 // compiler) or a sweep runs is a template for their runs: it is not rendered on its
 // own unless the entry asks for it.
