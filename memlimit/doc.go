@@ -10,9 +10,11 @@
 // is near or above the limit, would then be collected over and over,
 // spending up to half the CPU in the collector. So Start sets a limit
 // that follows the live heap: after every collection, the larger of a
-// floor (Floor) and one and a half times the heap that survived it. Below
-// the floor the collector runs as GOGC says; above it, as if GOGC were at
-// most 50, never more often.
+// floor (Floor) and one and three quarters times the heap that survived
+// it; and it switches GOGC's own trigger off, so that the limit alone
+// decides when to collect. Below the floor the collector does not run
+// until the heap reaches it (collecting a small heap often buys nothing a
+// CI runner needs); above it, as if GOGC were 75.
 //
 // A user's own settings win: with GOGC or GOMEMLIMIT in the environment,
 // Start does nothing.

@@ -15,9 +15,10 @@ func TestLimit(t *testing.T) {
 	}{
 		{0, Floor},
 		{100 << 20, Floor},
-		{256 << 20, Floor},
-		{300 << 20, 450 << 20},
-		{1 << 30, 3 << 29},
+		{200 << 20, Floor},
+		{256 << 20, 448 << 20},
+		{300 << 20, 525 << 20},
+		{1 << 30, 7 << 28},
 		{math.MaxUint64, math.MaxInt64},
 	} {
 		if got := Limit(tc.live); got != tc.want {
@@ -33,9 +34,16 @@ func TestStart(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	before := debug.SetMemoryLimit(-1)
+	beforeGC := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(beforeGC)
 	stop := Start()
 	if got := debug.SetMemoryLimit(-1); got != Floor {
 		t.Errorf("limit after Start = %d, want Floor", got)
+	}
+	// The limit alone triggers collections: GOGC's proportional trigger
+	// is off while it is on.
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC after Start = %d, want -1 (off)", got)
 	}
 	// A live heap above the floor raises the limit after a collection.
 	big := make([]byte, Floor)
@@ -45,13 +53,16 @@ func TestStart(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got, want := debug.SetMemoryLimit(-1), int64(len(big))/2*growth; got < want {
+	if got, want := debug.SetMemoryLimit(-1), int64(len(big))/4*growth; got < want {
 		t.Errorf("limit with %d bytes live = %d, want at least %d", len(big), got, want)
 	}
 	runtime.KeepAlive(big)
 	stop()
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("limit after stop = %d, want %d as before", got, before)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC after stop = %d, want 100 as before", got)
 	}
 
 	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
