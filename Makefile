@@ -31,7 +31,7 @@ test: unit e2e
 # (marshalAll); render's own tests do not write files, so render/pipeline,
 # whose tests render and validate every golden, exercises both; and
 # render/write, whose Stage takes files from the encoding goroutines.
-RACE_PKGS ?= ./validate ./render/pipeline ./par ./render/write
+RACE_PKGS ?= ./validate ./render ./render/pipeline ./par ./render/write
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

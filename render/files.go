@@ -85,6 +85,7 @@ func emit(res *Result, take bool, put func(string, []byte) error) error {
 		dir   string
 		items []Item
 		names []string
+		from  []string // see putDir
 		extra map[string][]byte
 	}
 	var dirs []dir
@@ -105,7 +106,7 @@ func emit(res *Result, take bool, put func(string, []byte) error) error {
 				return err
 			}
 		}
-		dirs = append(dirs, dir{d, items, names, extra})
+		dirs = append(dirs, dir{d, items, names, nil, extra})
 		return nil
 	}
 	for _, env := range res.Environments {
@@ -120,8 +121,28 @@ func emit(res *Result, take bool, put func(string, []byte) error) error {
 			return err
 		}
 	}
+	// An object equal to one of an earlier environment is not encoded
+	// again: its file gets the bytes of the earlier one (share.go),
+	// which are kept until then. The environments' directories come
+	// first in dirs, in the environments' order.
+	var sh *shared
+	if same := sameAsEarlier(res.Environments); same != nil {
+		sh = &shared{keep: map[string]bool{}, bytes: map[string][]byte{}}
+		for e := range res.Environments {
+			d := &dirs[e]
+			for i, j := range same[e] {
+				if j >= 0 {
+					if d.from == nil {
+						d.from = make([]string, len(d.items))
+					}
+					d.from[i] = dirs[j].dir + "/" + d.names[i]
+					sh.keep[d.from[i]] = true
+				}
+			}
+		}
+	}
 	for _, d := range dirs {
-		if err := putDir(d.dir, d.items, d.names, take, put); err != nil {
+		if err := putDir(d.dir, d.items, d.names, d.from, sh, take, put); err != nil {
 			return err
 		}
 		for _, name := range slices.Sorted(maps.Keys(d.extra)) {
@@ -133,11 +154,21 @@ func emit(res *Result, take bool, put func(string, []byte) error) error {
 	return nil
 }
 
+// shared holds the files that a later environment's files copy: keep
+// names them before any is encoded, bytes holds each once encoded.
+type shared struct {
+	keep  map[string]bool
+	mu    sync.Mutex
+	bytes map[string][]byte
+}
+
 // putDir puts one file per object of a directory, named names, and its
 // kustomization.yaml listing them in apply order; take drops the objects
-// from items as they are encoded (TakeFiles).
-func putDir(dir string, items []Item, names []string, take bool, put func(string, []byte) error) error {
-	if err := marshalAll(dir, items, names, take, put); err != nil {
+// from items as they are encoded (TakeFiles). An item whose from (when
+// not nil) names a file is not encoded: its file gets the bytes sh kept
+// of that one, put earlier.
+func putDir(dir string, items []Item, names, from []string, sh *shared, take bool, put func(string, []byte) error) error {
+	if err := marshalAll(dir, items, names, from, sh, take, put); err != nil {
 		return err
 	}
 	k, err := yaml.Marshal(kustomization{
@@ -156,7 +187,7 @@ func putDir(dir string, items []Item, names []string, take bool, put func(string
 // is a good part of kiln's run time. The bytes of each file do not depend
 // on scheduling, and the error returned is that of the first item that
 // failed, in the items' order. take drops each object once encoded.
-func marshalAll(dir string, items []Item, names []string, take bool, put func(string, []byte) error) error {
+func marshalAll(dir string, items []Item, names, from []string, sh *shared, take bool, put func(string, []byte) error) error {
 	errs := make([]error, len(items))
 	// After put fails nothing more is encoded. An object that cannot be
 	// encoded does not stop the others: every item is tried, so the
@@ -172,15 +203,29 @@ func marshalAll(dir string, items []Item, names []string, take bool, put func(st
 				if failed.Load() {
 					continue
 				}
-				doc, err := marshal([]byte(Header), items[i].Object)
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", items[i].Key(), err)
-					continue
+				p := dir + "/" + names[i]
+				var doc []byte
+				if from != nil && from[i] != "" {
+					sh.mu.Lock()
+					doc = sh.bytes[from[i]]
+					sh.mu.Unlock()
+				} else {
+					var err error
+					doc, err = marshal([]byte(Header), items[i].Object)
+					if err != nil {
+						errs[i] = fmt.Errorf("%s: %w", items[i].Key(), err)
+						continue
+					}
+					if sh != nil && sh.keep[p] {
+						sh.mu.Lock()
+						sh.bytes[p] = doc
+						sh.mu.Unlock()
+					}
 				}
 				if take {
 					items[i].Object = nil
 				}
-				if err := put(dir+"/"+names[i], doc); err != nil {
+				if err := put(p, doc); err != nil {
 					errs[i] = err
 					failed.Store(true)
 				}
