@@ -44,7 +44,7 @@ schema.#System & {
 	environments: {
 `, spec.name, spec.name)
 	for e := range max(envs, 1) {
-		name := envName(e)
+		name := EnvName(e)
 		fmt.Fprintf(&s, "\t\t%s: {\n\t\t\tgpu: quota: %d\n", name, 64*n+64)
 		if e == 2 {
 			s.WriteString("\t\t\tproduction: true\n")
@@ -88,7 +88,8 @@ schema.#System & {
 	return s.String()
 }
 
-func envName(e int) string {
+// EnvName is the name of the e-th environment of SystemSpec.
+func EnvName(e int) string {
 	if e < 3 {
 		return []string{"dev", "staging", "prod"}[e]
 	}

@@ -6,8 +6,10 @@
 // validate, render, write), `cue export` and `helm template` on them a few
 // times each, and prints the medians (wall, CPU, peak RSS, objects, bytes)
 // with kiln's CPU and memory as multiples of each peer's, measured in the
-// same run. Those renders run without kiln's render cache (KILN_CACHE=off),
-// as a first render would.
+// same run. kiln runs twice: writing its files, and printing the first
+// environment as one YAML stream (--stdout), as the peers print theirs; a
+// peer's ratios give both, files / stream. Those renders run without
+// kiln's render cache (KILN_CACHE=off), as a first render would.
 //
 // Then, with -fleet S, the render cache: a repository of S systems of
 // -fleet-n models each (bench.WriteFleet) rendered with ./... into an
@@ -202,6 +204,24 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 		if err != nil {
 			return fmt.Errorf("kiln, N=%d: %w", n, err)
 		}
+		// The same render printed as one YAML stream (--stdout, of the
+		// first environment): what the peers do, without the cost of
+		// creating a file per object, which on some file systems is
+		// most of a render's system time.
+		var st measure
+		stream := systems == 1
+		if stream {
+			st, err = median(runs, func() (measure, error) {
+				cmd := exec.Command(kiln, "render", "--stdout", "-e", bench.EnvName(0), sys)
+				cmd.Env = append(os.Environ(), "KILN_CACHE=off")
+				m, stdout, err := timed(cmd)
+				m.objects, m.bytes = bytes.Count(stdout, []byte("\n# Source: ")), int64(len(stdout))
+				return m, err
+			})
+			if err != nil {
+				return fmt.Errorf("kiln --stdout, N=%d: %w", n, err)
+			}
+		}
 		c, err := median(runs, func() (measure, error) {
 			cmd := exec.Command(cue, "export", "--out", "yaml", "-e", "objects", ".")
 			cmd.Dir = cuePkg
@@ -224,10 +244,24 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 			fmt.Printf("| %d | %s | %.2f | %.2f | %.0f | %d | %.1f | %s |\n", n, tool, m.wall.Seconds(), m.cpu.Seconds(),
 				float64(m.rss)/(1<<20), m.objects, float64(m.bytes)/(1<<20), ratios)
 		}
+		// A peer's ratios: kiln writing files, then (after /) kiln
+		// printing the stream.
 		ratio := func(p measure) string {
-			return fmt.Sprintf("%.2f× | %.2f×", k.cpu.Seconds()/p.cpu.Seconds(), float64(k.rss)/float64(p.rss))
+			r := func(k measure) string {
+				return fmt.Sprintf("%.2f×", k.cpu.Seconds()/p.cpu.Seconds())
+			}
+			m := func(k measure) string {
+				return fmt.Sprintf("%.2f×", float64(k.rss)/float64(p.rss))
+			}
+			if !stream {
+				return r(k) + " | " + m(k)
+			}
+			return r(k) + " / " + r(st) + " | " + m(k) + " / " + m(st)
 		}
 		row(kilnTool, k, "— | —")
+		if stream {
+			row("kiln render --stdout", st, "— | —")
+		}
 		row("cue export", c, ratio(c))
 		row("helm template", h, ratio(h))
 	}
