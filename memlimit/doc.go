@@ -10,11 +10,11 @@
 // is near or above the limit, would then be collected over and over,
 // spending up to half the CPU in the collector. So Start sets a limit
 // that follows the live heap: after every collection, the larger of a
-// floor (Floor) and one and three quarters times the heap that survived
-// it; and it switches GOGC's own trigger off, so that the limit alone
-// decides when to collect. Below the floor the collector does not run
-// until the heap reaches it (collecting a small heap often buys nothing a
-// CI runner needs); above it, as if GOGC were 75.
+// floor (Floor) and twice the heap that survived it plus some slack (the
+// limit counts all of the runtime's memory, not the heap alone). GOGC's
+// own trigger stays on: the limit only caps how far the heap may grow,
+// while the compiler lets it grow five times its live size and while a
+// small run's heap is below the floor.
 //
 // A user's own settings win: with GOGC or GOMEMLIMIT in the environment,
 // Start does nothing.

@@ -55,6 +55,11 @@ func main() {
 	fleet := flag.Int("fleet", 0, "systems of the render cache's repository (0: no cache figures)")
 	fleetN := flag.Int("fleet-n", 20, "models of each system of -fleet")
 	flag.Parse()
+	// The fleet renders run in the repository's directory: a relative
+	// path to kiln must not depend on it.
+	if abs, err := filepath.Abs(*kiln); err == nil && strings.ContainsRune(*kiln, filepath.Separator) {
+		*kiln = abs
+	}
 	if *ns != "" {
 		if err := run(*kiln, *cue, *helm, *ns, *runs, *envs); err != nil {
 			fmt.Fprintln(os.Stderr, "compare:", err)
