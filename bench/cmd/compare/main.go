@@ -92,7 +92,7 @@ func runFleet(kiln string, systems, n, runs int) error {
 		cmd := exec.Command(kiln, "render", "--out", out, "./...")
 		cmd.Dir = repo
 		cmd.Env = append(os.Environ(), "KILN_CACHE="+cache)
-		m, _, err := timed(cmd)
+		m, _, err := timed(cmd, "")
 		if err != nil {
 			return m, err
 		}
@@ -199,7 +199,7 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 			}
 			cmd := exec.Command(kiln, kilnArgs...)
 			cmd.Env = append(os.Environ(), "KILN_CACHE=off")
-			m, _, err := timed(cmd)
+			m, _, err := timed(cmd, "")
 			if err != nil {
 				return m, err
 			}
@@ -219,8 +219,8 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 			st, err = median(runs, func() (measure, error) {
 				cmd := exec.Command(kiln, "render", "--stdout", "-e", bench.EnvName(0), sys)
 				cmd.Env = append(os.Environ(), "KILN_CACHE=off")
-				m, stdout, err := timed(cmd)
-				m.objects, m.bytes = bytes.Count(stdout, []byte("\n# Source: ")), int64(len(stdout))
+				m, count, err := timed(cmd, "\n# Source: ")
+				m.objects = count
 				return m, err
 			})
 			if err != nil {
@@ -230,16 +230,16 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 		c, err := median(runs, func() (measure, error) {
 			cmd := exec.Command(cue, "export", "--out", "yaml", "-e", "objects", ".")
 			cmd.Dir = cuePkg
-			m, stdout, err := timed(cmd)
-			m.objects, m.bytes = n*bench.PeerObjectsPerModel, int64(len(stdout))
+			m, _, err := timed(cmd, "")
+			m.objects = n * bench.PeerObjectsPerModel
 			return m, err
 		})
 		if err != nil {
 			return fmt.Errorf("cue, N=%d: %w", n, err)
 		}
 		h, err := median(runs, func() (measure, error) {
-			m, stdout, err := timed(exec.Command(helm, "template", "synth", chart))
-			m.objects, m.bytes = bytes.Count(stdout, []byte("\nkind: ")), int64(len(stdout))
+			m, count, err := timed(exec.Command(helm, "template", "synth", chart), "\nkind: ")
+			m.objects = count
 			return m, err
 		})
 		if err != nil {
@@ -273,15 +273,23 @@ func run(kiln, cue, helm, ns string, runs, envs int) error {
 	return nil
 }
 
-// timed runs cmd and returns its wall and CPU time, peak RSS and stdout.
-func timed(cmd *exec.Cmd) (measure, []byte, error) {
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+// timed runs cmd and returns its wall and CPU time, peak RSS and the size
+// of its stdout, and how often needle (when not "") occurs in stdout.
+//
+// stdout is counted as it streams, never held: on Linux a child's peak
+// RSS (ru_maxrss) includes this process's own peak at the time it
+// started the child (Go starts children with the parent's memory shared
+// until exec, and exec keeps the larger high-water mark), so holding the
+// peers' output here showed as memory of every later command.
+func timed(cmd *exec.Cmd, needle string) (measure, int, error) {
+	var stderr bytes.Buffer
+	stdout := &counter{needle: []byte(needle)}
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	m := measure{wall: time.Since(start)}
+	m := measure{wall: time.Since(start), bytes: stdout.size}
 	if err != nil {
-		return m, nil, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.Bytes())
+		return m, 0, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.Bytes())
 	}
 	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -290,7 +298,30 @@ func timed(cmd *exec.Cmd) (measure, []byte, error) {
 			m.rss = int64(ru.Maxrss)
 		}
 	}
-	return m, stdout.Bytes(), nil
+	return m, stdout.n, nil
+}
+
+// counter is a Writer that counts the bytes written and the occurrences
+// of needle in them, across writes.
+type counter struct {
+	needle []byte
+	size   int64
+	n      int
+	tail   []byte // the last len(needle)-1 bytes written
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	c.size += int64(len(p))
+	if len(c.needle) == 0 {
+		return len(p), nil
+	}
+	buf := append(c.tail, p...)
+	c.n += bytes.Count(buf, c.needle)
+	// An occurrence ends in p, so none is counted twice: the kept tail
+	// is too short to hold one.
+	keep := min(len(buf), len(c.needle)-1)
+	c.tail = append(c.tail[:0:0], buf[len(buf)-keep:]...)
+	return len(p), nil
 }
 
 // median runs f runs times and returns the median of each measure.
