@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-ml/kiln/diag"
-	"github.com/kiln-ml/kiln/memlimit"
 )
 
 // Exit codes, as documented in `kiln --help`.
@@ -58,10 +57,6 @@ func (e usageError) Unwrap() error { return e.err }
 // Main runs kiln with os.Args and returns the exit code.
 // SIGINT and SIGTERM end it promptly (see interrupt.go).
 func Main() int {
-	// The process's memory, not Run's (tests run many commands in one
-	// process): a heap that follows the live data, within 512 MiB
-	// resident while it is small (see memlimit).
-	defer memlimit.Start()()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
