@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/gob"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/fleet"
 	"github.com/kiln-ml/kiln/render"
+	"github.com/kiln-ml/kiln/render/write"
 )
 
 // The render cache. kiln render and kiln vet of several systems build
@@ -35,7 +39,7 @@ import (
 
 // cacheKind names the entries of this file's format; a change of the
 // format of built changes it.
-const cacheKind = "kiln system build 2"
+const cacheKind = "kiln system build 3"
 
 // cueEnv are the environment variables CUE reads whatever kiln's load
 // configuration says: they can change what a spec means.
@@ -66,11 +70,23 @@ const (
 	buildResult                  // and the rendered objects (--stdout); never cached
 )
 
-// A render entry in the cache is a gob stream: the built, then one
-// cachedFile per file of the system (render.Files), in no particular
-// order. The files go from the encoder to the output's write.Stage, and
-// to the entry, as they come, and back from the entry to the stage the
-// same way, so that a system's files are never all in memory.
+// A render is kept in two entries. Its head is a gob stream of the
+// built and then a fileSum per file of the system (render.Files): all a
+// hit needs when the output directory's write record (write.Record,
+// kept beside the cache: outputRecord) proves that the files on disk
+// hold those contents already, the common case of a render of an
+// unchanged system. Its files are a gob stream of one cachedFile per
+// file, in no particular order, read only when some file is not proven
+// so. The files go from the encoder to the output's write.Stage, and to
+// the files entry, as they come, and back from the entry to the stage
+// the same way, so that a system's files are never all in memory. The
+// files entry is stored before the head, so a head is found only with
+// its files (unless the cache was trimmed between: a miss).
+type fileSum struct {
+	Path   string
+	Digest write.Digest
+}
+
 type cachedFile struct {
 	Path string
 	Data []byte
@@ -177,12 +193,19 @@ func modeKey(k cache.Key, mode buildMode) cache.Key {
 	return h.Sum()
 }
 
+// filesKey is the key of the files entry of the head at k.
+func filesKey(k cache.Key) cache.Key {
+	h := cache.NewHash(cacheKind + " files")
+	h.Bytes(k[:])
+	return h.Sum()
+}
+
 // buildCached is build for buildAll: read from the cache when it holds
 // the system (for vet, a render entry serves as well), else built and,
 // when free of errors, kept. With buildFiles, the system's files are
-// given to put as they are encoded or read. A nil result comes with
+// put in stage as they are encoded or read. A nil result comes with
 // errors. It may run for several systems at once.
-func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats, put func(string, []byte) error) (*built, diag.List, cacheOutcome, error) {
+func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string, mode buildMode, st *stats, stage *write.Stage) (*built, diag.List, cacheOutcome, error) {
 	var key cache.Key
 	outcome := cacheUnused
 	cacheable := sc != nil && mode != buildResult
@@ -196,7 +219,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 			modes = append(modes, buildFiles)
 		}
 		for _, m := range modes {
-			b, err := sc.get(modeKey(key, m), mode == buildFiles, put)
+			b, err := sc.get(modeKey(key, m), mode == buildFiles, stage)
 			if err != nil {
 				return nil, nil, outcome, err
 			}
@@ -212,7 +235,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 	b := &built{Name: res.System.Name, Envs: envsOf(res), Objects: countObjects(res), Fleet: fleet.Summarize(res), Diags: diags}
 	var entry *entryWriter
 	if cacheable {
-		entry = sc.create(modeKey(key, mode), b)
+		entry = sc.create(modeKey(key, mode), b, mode == buildFiles)
 	}
 	switch mode {
 	case buildResult:
@@ -228,7 +251,7 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 		memProfile("encode")
 		stop := st.start(encodePhase)
 		err = render.EmitFiles(res, func(p string, data []byte) error {
-			if err := put(p, data); err != nil {
+			if err := stage.Put(p, data); err != nil {
 				return err
 			}
 			entry.add(p, data)
@@ -254,12 +277,15 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 	return b, diags, outcome, nil
 }
 
-// get decodes an entry; anything whose built does not decode is a miss.
-// With files, the entry must be a render's, and its files are given to
-// put; an entry whose files, checksum intact, do not decode (which only
-// a kiln writing what it cannot read would make) is an error then, as
-// some may have been put already.
-func (sc *systemCache) get(k cache.Key, files bool, put func(string, []byte) error) (*built, error) {
+// get decodes the entry at k; anything whose built does not decode is a
+// miss. With files, the entry must be a render's, and its files are put
+// in stage: those the stage's record proves are on disk already without
+// their content, the others read from the files entry (all or nothing:
+// a files entry that is missing is a miss, with nothing put). A files
+// entry whose files, checksum intact, do not decode or are not those of
+// the head (which only a kiln writing what it cannot read would make) is
+// an error, as some files may have been put already.
+func (sc *systemCache) get(k cache.Key, files bool, stage *write.Stage) (*built, error) {
 	r, ok := sc.c.Open(k)
 	if !ok {
 		return nil, nil
@@ -273,39 +299,90 @@ func (sc *systemCache) get(k cache.Key, files bool, put func(string, []byte) err
 	if !files {
 		return &b, nil
 	}
+	var sums []fileSum
+	if err := dec.Decode(&sums); err != nil {
+		return nil, nil
+	}
+	known := make(map[string]write.Known, len(sums))
+	for _, f := range sums {
+		if kf, ok := stage.Check(f.Path, f.Digest); ok {
+			known[f.Path] = kf
+		}
+	}
+	if len(known) == len(sums) {
+		for _, f := range sums {
+			if err := stage.PutKnown(f.Path, known[f.Path]); err != nil {
+				return nil, err
+			}
+		}
+		return &b, nil
+	}
+	fr, ok := sc.c.Open(filesKey(k))
+	if !ok {
+		return nil, nil
+	}
+	defer fr.Close()
+	bad := func(err error) error {
+		return fmt.Errorf("render cache entry %s: %w (delete the cache, %s, to go on)", k, err, cache.Dir())
+	}
+	want := make(map[string]bool, len(sums))
+	for _, f := range sums {
+		want[f.Path] = true
+	}
+	fdec := gob.NewDecoder(fr)
 	for {
 		var f cachedFile
-		err := dec.Decode(&f)
+		err := fdec.Decode(&f)
 		if errors.Is(err, io.EOF) {
-			return &b, nil
+			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("render cache entry %s: %w (delete the cache, %s, to go on)", k, err, cache.Dir())
+			return nil, bad(err)
 		}
-		if err := put(f.Path, f.Data); err != nil {
+		if !want[f.Path] {
+			return nil, bad(fmt.Errorf("%s is not a file of the entry, or comes twice", f.Path))
+		}
+		delete(want, f.Path)
+		if kf, ok := known[f.Path]; ok {
+			err = stage.PutKnown(f.Path, kf)
+		} else {
+			err = stage.Put(f.Path, f.Data)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
-}
-
-// entryWriter writes a cache entry as a system is built: its built, then
-// its files as they come (cachedFile), from several goroutines at once. A
-// nil entryWriter does nothing.
-type entryWriter struct {
-	mu  sync.Mutex
-	w   *cache.Writer
-	enc *gob.Encoder
-	err error
-}
-
-// create starts the entry of b at k; nil when it cannot be written.
-func (sc *systemCache) create(k cache.Key, b *built) *entryWriter {
-	w, err := sc.c.Create(k)
-	if err != nil || w == nil {
-		return nil
+	if len(want) > 0 {
+		return nil, bad(fmt.Errorf("%d files of the entry are missing", len(want)))
 	}
-	e := &entryWriter{w: w, enc: gob.NewEncoder(w)}
-	e.err = e.enc.Encode(b)
+	return &b, nil
+}
+
+// entryWriter writes a system's entries as it is built: its files as
+// they come (cachedFile), from several goroutines at once, then its head
+// (the built and the files' sums). A nil entryWriter does nothing.
+type entryWriter struct {
+	sc    *systemCache
+	k     cache.Key // the head's
+	b     *built
+	mu    sync.Mutex
+	files *cache.Writer // nil for a vet entry
+	enc   *gob.Encoder
+	sums  []fileSum
+	err   error
+}
+
+// create starts the entries of b at k (with a files entry when files is
+// set); nil when they cannot be written.
+func (sc *systemCache) create(k cache.Key, b *built, files bool) *entryWriter {
+	e := &entryWriter{sc: sc, k: k, b: b}
+	if files {
+		w, err := sc.c.Create(filesKey(k))
+		if err != nil || w == nil {
+			return nil
+		}
+		e.files, e.enc = w, gob.NewEncoder(w)
+	}
 	return e
 }
 
@@ -313,27 +390,48 @@ func (e *entryWriter) add(p string, data []byte) {
 	if e == nil {
 		return
 	}
+	sum := write.Sum(data)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.err == nil {
+		e.sums = append(e.sums, fileSum{p, sum})
 		e.err = e.enc.Encode(cachedFile{p, data})
 	}
 }
 
-// commit stores the entry, reporting whether it did.
+// commit stores the entries, reporting whether it did: the files first,
+// so that a head is never found without them.
 func (e *entryWriter) commit() bool {
 	if e == nil {
 		return false
 	}
 	if e.err != nil {
-		e.w.Abort()
+		e.abort()
 		return false
 	}
-	return e.w.Commit() == nil
+	if e.files != nil {
+		if e.files.Commit() != nil {
+			return false
+		}
+	}
+	var head bytes.Buffer
+	enc := gob.NewEncoder(&head)
+	if err := enc.Encode(e.b); err != nil {
+		return false
+	}
+	if e.files != nil {
+		// In path order: the head's bytes do not depend on the order
+		// the encoders finished in.
+		slices.SortFunc(e.sums, func(a, b fileSum) int { return strings.Compare(a.Path, b.Path) })
+		if err := enc.Encode(e.sums); err != nil {
+			return false
+		}
+	}
+	return e.sc.c.Put(e.k, head.Bytes()) == nil
 }
 
 func (e *entryWriter) abort() {
-	if e != nil {
-		e.w.Abort()
+	if e != nil && e.files != nil {
+		e.files.Abort()
 	}
 }

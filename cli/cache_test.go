@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -162,4 +163,103 @@ func TestCacheDamagedEntry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A render into the output of an earlier one trusts that output's write
+// record only as far as it goes: a file changed since, even to bytes of
+// the same size with its modification time put back, is rewritten, on a
+// hit and without the render cache's files entries alike.
+func TestCacheOutputRecord(t *testing.T) {
+	repo, cache, out := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := bench.WriteSystem(repo, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KILN_CACHE", cache)
+	t.Chdir(repo)
+	render := func(wantCache, wantWrote string) {
+		t.Helper()
+		// The record trusts no file changed in the tick of the file
+		// system's clock in which it was made (write.Record): in a
+		// test, all of them but for this pause.
+		time.Sleep(50 * time.Millisecond)
+		var buf bytes.Buffer
+		args := []string{"render", "--stats", "--out", out, "."}
+		if code := cli.Run(context.Background(), args, &buf, &buf); code != 0 {
+			t.Fatalf("kiln %v: exit %d: %s", args, code, buf.String())
+		}
+		if !regexp.MustCompile(`(?m)^cache +` + wantCache + `$`).MatchString(buf.String()) {
+			t.Errorf("want cache %q:\n%s", wantCache, buf.String())
+		}
+		if !strings.Contains(buf.String(), wantWrote) {
+			t.Errorf("want %q:\n%s", wantWrote, buf.String())
+		}
+	}
+	render("0 hits, 1 miss", "0 updated, 0 deleted, 0 unchanged")
+	render("1 hit, 0 misses", "0 created, 0 updated, 0 deleted")
+	var target string
+	var want []byte
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && target == "" && strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, "kustomization.yaml") {
+			target = p
+		}
+		return err
+	})
+	if err != nil || target == "" {
+		t.Fatalf("no object file in the output: %v", err)
+	}
+	if want, err = os.ReadFile(target); err != nil {
+		t.Fatal(err)
+	}
+	change := func() {
+		t.Helper()
+		fi, err := os.Stat(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := bytes.ToUpper(want)
+		if bytes.Equal(changed, want) || len(changed) != len(want) {
+			t.Fatal("no change of the same size")
+		}
+		if err := os.WriteFile(target, changed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(target, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string) {
+		t.Helper()
+		if got, err := os.ReadFile(target); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %s not restored (%v)", what, target, err)
+		}
+	}
+	change()
+	render("1 hit, 0 misses", "0 created, 1 updated, 0 deleted")
+	check("hit")
+	render("1 hit, 0 misses", "0 created, 0 updated, 0 deleted")
+
+	// Without the files entries, the head's sums still prove the files
+	// that did not change; one that did needs its bytes, so the system
+	// is built again.
+	// The system's two entries: the head, and its files, the larger.
+	var entries []string
+	var sizes []int64
+	err = filepath.WalkDir(filepath.Join(cache, "systems"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		entries, sizes = append(entries, p), append(sizes, fi.Size())
+		return err
+	})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("want the head and the files entries, have %v (%v)", entries, err)
+	}
+	if err := os.Remove(entries[slices.Index(sizes, slices.Max(sizes))]); err != nil {
+		t.Fatal(err)
+	}
+	render("1 hit, 0 misses", "0 created, 0 updated, 0 deleted")
+	change()
+	render("0 hits, 1 miss", "0 created, 1 updated, 0 deleted")
+	check("miss")
 }

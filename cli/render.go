@@ -64,7 +64,9 @@ user's cache directory; KILN_CACHE=off disables it), keyed by the kiln
 binary, the options, CUE_EXPERIMENT and CUE_DEBUG and the bytes of every
 file the spec can read (its package, the module's cue.mod and the packages
 it imports): a system whose inputs did not change is read back, its files,
-warnings and cross-system checks the same as a build's. Deleting the cache
+warnings and cross-system checks the same as a build's. The cache also
+records which bytes each render left in its output directory, and how to
+tell they are still there without reading them. Deleting the cache
 changes no output. --stats says how many systems it served.`,
 		Example: `  kiln render examples/skin-lesion
   kiln render -e prod --out deploy ./spec
@@ -99,7 +101,6 @@ changes no output. --stats says how many systems it served.`,
 			}
 			mode := buildFiles
 			var stage *write.Stage
-			var put func(string, []byte) error
 			if o.stdout {
 				mode = buildResult
 			} else {
@@ -111,9 +112,11 @@ changes no output. --stats says how many systems it served.`,
 				stage = write.NewStage(o.out, o.dryRun)
 				defer stage.Discard()
 				a.discardOnSignal(stage)
-				put = stage.Put
+				// What an earlier render left in the output, to
+				// skip reading the files it proves unchanged.
+				useOutputRecord(stage, o.out)
 			}
-			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st, put)
+			results, diags, err := buildAll(cmd.Context(), dirs, o.envs, mode, st, stage)
 			if err != nil {
 				return err
 			}
@@ -177,6 +180,7 @@ changes no output. --stats says how many systems it served.`,
 			if err != nil {
 				return err
 			}
+			saveOutputRecord(o.out, stage.Record())
 			verb := "wrote"
 			if o.dryRun {
 				verb = "would write"

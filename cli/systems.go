@@ -11,6 +11,7 @@ import (
 	"github.com/kiln-ml/kiln/diag"
 	"github.com/kiln-ml/kiln/fleet"
 	"github.com/kiln-ml/kiln/par"
+	"github.com/kiln-ml/kiln/render/write"
 )
 
 // Several systems, one repository. vet, render and check take any number
@@ -57,7 +58,7 @@ func specDirs(args []string) ([]string, error) {
 
 // buildAll builds every spec in dirs (see build), or reads it from the
 // render cache (buildCached), keeping what mode says of each (with
-// buildFiles, giving their files to put as they come), and, when
+// buildFiles, putting their files in stage as they come), and, when
 // none has errors, checks them together. The results are those of the
 // specs that built, in the order of dirs; the diagnostics are everyone's,
 // sorted.
@@ -66,7 +67,7 @@ func specDirs(args []string) ([]string, error) {
 // slot, and taken in the order of dirs, so nothing depends on scheduling.
 // With --stats, each system's phases are added up: with several systems
 // the phases may sum to more than the wall-clock total.
-func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats, put func(string, []byte) error) ([]*built, diag.List, error) {
+func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode, st *stats, stage *write.Stage) ([]*built, diag.List, error) {
 	var sc *systemCache
 	if mode != buildResult {
 		sc = openSystemCache()
@@ -85,7 +86,7 @@ func buildAll(ctx context.Context, dirs []string, envs []string, mode buildMode,
 		if st != nil {
 			s.st = &stats{}
 		}
-		s.b, s.diags, s.hit, s.err = buildCached(ctx, sc, dirs[i], envs, mode, s.st, put)
+		s.b, s.diags, s.hit, s.err = buildCached(ctx, sc, dirs[i], envs, mode, s.st, stage)
 	})
 	var results []*built
 	var diags diag.List

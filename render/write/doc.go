@@ -47,6 +47,14 @@
 // errors, a signal came) removes the staging directory, leaving the
 // output directory as it was. Tree is a Stage that keeps the bytes.
 //
+// Telling a file on disk holds the bytes put means reading it, for every
+// file of every render; with a Record of an earlier write (UseRecord), a
+// file whose identity on disk (size, times, inode) is the one recorded
+// with the same content's digest is known to hold it from one Lstat, as
+// git's index knows a work tree (see Record for why the change time makes
+// that safe). A caller holding only a digest can then put a file without
+// its bytes (Check, PutKnown). Commit makes the next record (Record).
+//
 // Nothing depends on map iteration order or scheduling: paths are handled in
 // sorted order and every list in a Result is sorted.
 //

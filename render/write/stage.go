@@ -47,6 +47,15 @@ type Stage struct {
 	seq      int
 	err      error // the first failure to stage a file
 	done     bool  // committed or discarded
+
+	// With a record (UseRecord): rec is the one given, start the file
+	// system's clock before any file was put (zero when it could not
+	// be read, which trusts nothing), and next the record of what
+	// Commit left.
+	recording bool
+	rec       *Record
+	start     int64
+	next      *Record
 }
 
 // entry is what a write knows of one file.
@@ -62,6 +71,11 @@ type entry struct {
 	same bool
 	size int64
 	mod  time.Time
+	// With a record: the content's digest and, for a file found the
+	// same, its identity then and the stamp read before it (recorded).
+	digest   Digest
+	digested bool
+	found    recorded
 }
 
 // stagePrefix names the staging directory: a temporary name (tempPattern)
@@ -94,24 +108,10 @@ func (s *Stage) Len() int {
 func (s *Stage) Put(p string, data []byte) error {
 	s.live.RLock()
 	defer s.live.RUnlock()
-	s.mu.Lock()
-	if s.done {
-		s.mu.Unlock()
-		return ErrStopped
+	e, err := s.add(p)
+	if e == nil {
+		return err
 	}
-	if _, dup := s.files[p]; dup {
-		// Reported by Commit: the caller may find out why first (two
-		// systems of one name), and say it better.
-		if s.err == nil {
-			s.err = fmt.Errorf("two files would be written to %s", p)
-		}
-		s.mu.Unlock()
-		return nil
-	}
-	e := &entry{}
-	s.files[p] = e
-	s.mu.Unlock()
-
 	if s.keep {
 		e.data, e.kept = data, true
 		return nil
@@ -120,8 +120,18 @@ func (s *Stage) Put(p string, data []byte) error {
 		return nil // Commit says what is wrong with it
 	}
 	target := filepath.Join(s.root, filepath.FromSlash(p))
+	if s.recording {
+		e.digest, e.digested = Sum(data), true
+		if k, ok := s.Check(p, e.digest); ok {
+			e.setSame(k)
+			return nil
+		}
+	}
 	if fi, ok := sameFile(target, data); ok {
 		e.same, e.size, e.mod = true, fi.Size(), fi.ModTime()
+		if id, ok := identify(fi); ok && s.recording {
+			e.found = recorded{id: id, stamp: s.start, digest: e.digest}
+		}
 		return nil
 	}
 	if s.dryRun {
@@ -146,6 +156,129 @@ func (s *Stage) Put(p string, data []byte) error {
 	return nil
 }
 
+// UseRecord has the stage use r, a Record of an earlier write to the
+// same output directory (nil when there is none), to tell that files on
+// disk hold the content put without reading them, and make a record of
+// what Commit leaves (Record). It is called before the first Put.
+func (s *Stage) UseRecord(r *Record) {
+	s.recording, s.rec = true, r
+	if !s.dryRun {
+		// Read before any file is looked at: what Put finds the same
+		// is recorded with it.
+		s.start, _ = clock(s.root)
+	}
+}
+
+// Record returns the record of the files a successful Commit left: nil
+// without UseRecord, after a dry run, or before Commit.
+func (s *Stage) Record() *Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
+}
+
+// Known is a file on disk that the stage's record proves holds given
+// content (Check).
+type Known struct {
+	fi fs.FileInfo
+	r  recorded
+}
+
+// Check reports whether the record given to UseRecord proves the file at
+// the slash-separated relative path p holds the content whose digest is
+// d, from an Lstat of it: then PutKnown puts it as Put would put that
+// content, without the content. Check changes nothing.
+func (s *Stage) Check(p string, d Digest) (Known, bool) {
+	if s.rec == nil || checkPath(p) != nil {
+		return Known{}, false
+	}
+	r, ok := s.rec.files[p]
+	if !ok || r.digest != d {
+		return Known{}, false
+	}
+	fi, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(p)))
+	if err != nil {
+		return Known{}, false
+	}
+	if id, ok := identify(fi); !ok || !r.trusted(id) {
+		return Known{}, false
+	}
+	return Known{fi, r}, true
+}
+
+// PutKnown puts the file at p that Check found on disk, as Put would put
+// its content: the same as the one on disk. It fails as Put does.
+func (s *Stage) PutKnown(p string, k Known) error {
+	e, err := s.add(p)
+	if e == nil {
+		return err
+	}
+	e.setSame(k)
+	return nil
+}
+
+// setSame makes e a file found on disk with its content, as k says.
+func (e *entry) setSame(k Known) {
+	e.same, e.size, e.mod = true, k.fi.Size(), k.fi.ModTime()
+	e.digest, e.digested, e.found = k.r.digest, true, k.r
+}
+
+// record returns the record of the files the committed plan p left:
+// those found the same, with the identity they were found with; those
+// written, as they are now, read after a stamp; and the old record's
+// entries of files out of the write's scope, which it left alone.
+func (s *Stage) record(p *plan) *Record {
+	next := &Record{files: map[string]recorded{}}
+	if s.rec != nil {
+		for _, f := range p.keep {
+			if r, ok := s.rec.files[f]; ok {
+				next.files[f] = r
+			}
+		}
+	}
+	stamp, stamped := clock(s.root)
+	for f, e := range s.files {
+		switch {
+		case !e.digested:
+		case e.same:
+			if e.found.stamp != 0 {
+				next.files[f] = e.found
+			}
+		case stamped:
+			fi, err := os.Lstat(p.full(f))
+			if err != nil {
+				continue
+			}
+			if id, ok := identify(fi); ok {
+				next.files[f] = recorded{id: id, stamp: stamp, digest: e.digest}
+			}
+		}
+	}
+	return next
+}
+
+// add adds the entry of a file put at p and returns it; nil, with the
+// error Put returns, when there is nothing more to do: the stage is
+// discarded (ErrStopped), or p was put before (an error Commit reports:
+// the caller may find out why first, two systems of one name, and say
+// it better). s.live is held for reading.
+func (s *Stage) add(p string) (*entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return nil, ErrStopped
+	}
+	if _, dup := s.files[p]; dup {
+		if s.err == nil {
+			s.err = fmt.Errorf("two files would be written to %s", p)
+		}
+		return nil, nil
+	}
+	e := &entry{}
+	s.files[p] = e
+	return e, nil
+}
+
 // sameFile reports whether name is a regular file holding exactly data,
 // with what Lstat said of it. A file that cannot be read differs.
 func sameFile(name string, data []byte) (fs.FileInfo, bool) {
@@ -153,7 +286,7 @@ func sameFile(name string, data []byte) (fs.FileInfo, bool) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
 		return nil, false
 	}
-	f, err := os.Open(name)
+	f, err := open(name)
 	if err != nil {
 		return nil, false
 	}
@@ -281,5 +414,8 @@ func (s *Stage) Commit(opts Options) (Result, error) {
 		return Result{}, err
 	}
 	s.madeRoot = false // the output directory is the write's now
+	if s.recording {
+		s.next = s.record(p)
+	}
 	return p.result, nil
 }

@@ -66,6 +66,10 @@ var treeStreams = false
 // when they run as root, who ignores permissions.
 var rename = os.Rename
 
+// open is os.Open, for reading a file on disk to compare it with a new
+// one. Tests replace it to count the files read.
+var open = os.Open
+
 // Tree writes files (slash-separated relative path -> content) under dir.
 //
 // It first checks every path and inspects the disk; if anything is wrong it
@@ -176,6 +180,7 @@ type plan struct {
 
 	writes  []string // paths to create or update, sorted
 	deletes []string // stale generated files to delete, sorted
+	keep    []string // generated files out of scope, left alone, sorted
 
 	curIndex   []byte   // the index on disk, nil if there is none
 	sources    []string // the index's source lines, old or from Options.Sources
@@ -344,6 +349,7 @@ func newPlan(dir string, files map[string]*entry, opts Options, madeRoot bool) (
 		p.preIndex = formatIndex(p.sources, oldPaths, paths)
 	}
 	p.finalIndex = formatIndex(p.sources, keep, paths)
+	p.keep = keep
 	return p, nil
 }
 
