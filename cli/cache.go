@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -433,5 +434,61 @@ func (e *entryWriter) commit() bool {
 func (e *entryWriter) abort() {
 	if e != nil && e.files != nil {
 		e.files.Abort()
+	}
+}
+
+// specMemo is compiler.SpecMemo in the cache directory (specs/): DIR/...
+// parses every .cue file below DIR to find the specs, which takes longer
+// than reading a render's every system from the cache. Its keys name the
+// binary, whose CUE parser decides.
+type specMemo struct {
+	c      *cache.Cache
+	id     string
+	stored bool
+}
+
+// specMemoLimit bounds the memo: an entry takes a byte, and a block on
+// disk.
+const specMemoLimit = 16 << 10
+
+func openSpecMemo() *specMemo {
+	id := cache.BuildID()
+	c := cache.Open(cache.Dir(), "specs")
+	if id == "" || c == nil {
+		return nil
+	}
+	c.Limit = specMemoLimit
+	return &specMemo{c: c, id: id}
+}
+
+func (m *specMemo) key(sum [sha256.Size]byte) cache.Key {
+	h := cache.NewHash("kiln spec directory 1")
+	h.String(m.id)
+	h.Bytes(sum[:])
+	return h.Sum()
+}
+
+func (m *specMemo) Lookup(sum [sha256.Size]byte) (spec, ok bool) {
+	v, ok := m.c.Get(m.key(sum))
+	if !ok || len(v) != 1 || v[0] > 1 {
+		return false, false
+	}
+	return v[0] == 1, true
+}
+
+func (m *specMemo) Store(sum [sha256.Size]byte, spec bool) {
+	v := byte(0)
+	if spec {
+		v = 1
+	}
+	if m.c.Put(m.key(sum), []byte{v}) == nil {
+		m.stored = true
+	}
+}
+
+// close trims the memo when this search added to it.
+func (m *specMemo) close() {
+	if m.stored {
+		m.c.Trim()
 	}
 }

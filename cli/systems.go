@@ -28,6 +28,11 @@ func specDirs(args []string) ([]string, error) {
 		return []string{"."}, nil
 	}
 	var dirs []string
+	var memo compiler.SpecMemo // nil, not a nil *specMemo, when off
+	if m := openSpecMemo(); m != nil {
+		memo = m
+		defer m.close()
+	}
 	for _, arg := range args {
 		root, recursive := strings.CutSuffix(arg, "...")
 		if !recursive {
@@ -38,7 +43,7 @@ func specDirs(args []string) ([]string, error) {
 		if root == "" {
 			root = "."
 		}
-		found, err := compiler.FindSpecs(root)
+		found, err := compiler.FindSpecsMemo(root, memo)
 		if err != nil {
 			return nil, fmt.Errorf("finding specs in %s: %w", root, err)
 		}
