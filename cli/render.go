@@ -132,14 +132,11 @@ changes no output. --stats says how many systems it served.`,
 					}
 					return usageError{fmt.Errorf("--stdout prints one environment, for kubectl apply -f -; %s has %d (%s): name one with -e", res.System.Name, n, strings.Join(names, ", "))}
 				}
+				// Encoded whole before a byte is written (render.Stream),
+				// so the encode phase holds the write too, which is
+				// only copying.
 				stop := st.start(encodePhase)
-				b, err := render.Stream(res)
-				stop()
-				if err != nil {
-					return err
-				}
-				stop = st.start(writePhase)
-				_, err = a.stdout.Write(b)
+				err := render.Stream(a.stdout, res)
 				stop()
 				return err
 			}

@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"runtime"
 	"slices"
@@ -14,6 +17,7 @@ import (
 	goyaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kiln-ml/kiln/par"
 	"github.com/kiln-ml/kiln/render/yamlwrite"
 )
 
@@ -261,19 +265,42 @@ func FileName(it Item) string {
 // and for the Argo CD config management plugin. System-level directories
 // (the Argo CD objects) are left out: an Application rendering through the
 // plugin must not sync Applications.
-func Stream(res *Result) ([]byte, error) {
-	var buf bytes.Buffer
-	for _, env := range res.Environments {
-		for _, it := range env.Items {
-			b, err := Marshal(it.Object)
+//
+// The objects are encoded in parallel, each into its own slot, and every
+// one of them before anything is written: w gets the whole stream or, on
+// an error, nothing, so that a pipe into kubectl apply never applies half
+// a system. Like TakeFiles, Stream drops each object from res once
+// encoded.
+func Stream(w io.Writer, res *Result) error {
+	docs := make([][][]byte, len(res.Environments))
+	for e, env := range res.Environments {
+		items := env.Items
+		docs[e] = make([][]byte, len(items))
+		errs := make([]error, len(items))
+		par.Each(runtime.GOMAXPROCS(0), len(items), func(i int) {
+			it := items[i]
+			// The document's header and its object in one slice: the
+			// one allocation the encoder makes, sized as it goes.
+			head := "---\n# Source: " + env.Dir + "/" + FileName(it) + "\n"
+			b, err := marshal([]byte(head), it.Object)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", it.Key(), err)
+				errs[i] = fmt.Errorf("%s: %w", it.Key(), err)
+				return
 			}
-			fmt.Fprintf(&buf, "---\n# Source: %s/%s\n", env.Dir, FileName(it))
-			buf.Write(b)
+			docs[e][i] = b
+			items[i].Object = nil
+		})
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 	}
-	return buf.Bytes(), nil
+	bw := bufio.NewWriterSize(w, 1<<16)
+	for _, env := range docs {
+		for _, d := range env {
+			bw.Write(d)
+		}
+	}
+	return bw.Flush()
 }
 
 // MapMarshaler is implemented by objects that produce their JSON form as

@@ -1,15 +1,18 @@
 package render_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kiln-ml/kiln/render"
 )
@@ -117,5 +120,70 @@ func TestEmitFilesErrors(t *testing.T) {
 	}
 	if n > runtime.GOMAXPROCS(0) {
 		t.Errorf("%d files put after put failed", n-1)
+	}
+}
+
+// Stream is the files of the environments joined in order, each headed by
+// its path, drops each object once encoded, and writes nothing when an
+// object fails to encode.
+func TestStream(t *testing.T) {
+	cm := func(name string, data map[string]string) render.Item {
+		return render.Item{Object: &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+			Data:       data,
+		}}
+	}
+	result := func() *render.Result {
+		var items []render.Item
+		for i := range 50 {
+			items = append(items, cm(fmt.Sprintf("c%02d", i), map[string]string{"i": fmt.Sprint(i)}))
+		}
+		return &render.Result{
+			Environments: []render.Environment{
+				{Name: "dev", Dir: "dev/sys", Items: items},
+				{Name: "prod", Dir: "prod/sys", Items: []render.Item{cm("a", nil)}},
+			},
+			Dirs: []render.Directory{{Dir: "argocd/sys", Items: []render.Item{cm("app", nil)}}},
+		}
+	}
+	files, err := render.Files(result())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, env := range result().Environments {
+		for _, it := range env.Items {
+			p := env.Dir + "/" + render.FileName(it)
+			want.WriteString("---\n# Source: " + p + "\n")
+			want.WriteString(strings.TrimPrefix(string(files[p]), render.Header))
+		}
+	}
+	res := result()
+	var got bytes.Buffer
+	if err := render.Stream(&got, res); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("Stream wrote\n%s\nwant\n%s", got.String(), want.String())
+	}
+	for _, env := range res.Environments {
+		for i, it := range env.Items {
+			if it.Object != nil {
+				t.Errorf("%s item %d still holds its object", env.Name, i)
+			}
+		}
+	}
+
+	bad := result()
+	bad.Environments[1].Items = append(bad.Environments[1].Items, render.Item{Object: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "bad"}, "data": map[string]any{"f": func() {}},
+	}}})
+	got.Reset()
+	if err := render.Stream(&got, bad); err == nil {
+		t.Error("an object that cannot be encoded: no error")
+	}
+	if got.Len() != 0 {
+		t.Errorf("a failed stream wrote %d bytes", got.Len())
 	}
 }

@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"bytes"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,11 +61,11 @@ func TestFilesKeyOrderIsDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stream, err := render.Stream(res)
-		if err != nil {
+		var stream bytes.Buffer
+		if err := render.Stream(&stream, res); err != nil {
 			t.Fatal(err)
 		}
-		return files, stream
+		return files, stream.Bytes()
 	}
 	files0, stream0 := render1()
 	for i := range 100 {
