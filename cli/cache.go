@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -439,56 +440,73 @@ func (e *entryWriter) abort() {
 
 // specMemo is compiler.SpecMemo in the cache directory (specs/): DIR/...
 // parses every .cue file below DIR to find the specs, which takes longer
-// than reading a render's every system from the cache. Its keys name the
-// binary, whose CUE parser decides.
+// than reading a render's every system from the cache. One entry per
+// searched directory (by its absolute path and the binary, whose CUE
+// parser decides) holds the verdicts of its last search, by the digest
+// of each directory's files: a search keeps what it used and adds what it
+// parsed, so the entry is as large as the tree and no larger, and is
+// written only when it changed.
 type specMemo struct {
-	c      *cache.Cache
-	id     string
-	stored bool
+	c    *cache.Cache
+	k    cache.Key
+	old  map[[sha256.Size]byte]bool // as read
+	used map[[sha256.Size]byte]bool // looked up or stored by this search
 }
 
-// specMemoLimit bounds the memo: an entry takes a byte, and a block on
-// disk.
-const specMemoLimit = 16 << 10
+// specMemoKind names the entries of this format.
+const specMemoKind = "kiln spec directories 1"
 
-func openSpecMemo() *specMemo {
+// specMemoLimit bounds the entries: 33 bytes a directory, so a tree of
+// 10,000 spec directories takes 330 KB.
+const specMemoLimit = 16 << 20
+
+// openSpecMemo reads the memo of the search of root; nil when the cache
+// is off or the binary cannot be named.
+func openSpecMemo(root string) *specMemo {
 	id := cache.BuildID()
+	abs, err := filepath.Abs(root)
 	c := cache.Open(cache.Dir(), "specs")
-	if id == "" || c == nil {
+	if id == "" || err != nil || c == nil {
 		return nil
 	}
 	c.Limit = specMemoLimit
-	return &specMemo{c: c, id: id}
-}
-
-func (m *specMemo) key(sum [sha256.Size]byte) cache.Key {
-	h := cache.NewHash("kiln spec directory 1")
-	h.String(m.id)
-	h.Bytes(sum[:])
-	return h.Sum()
+	h := cache.NewHash(specMemoKind)
+	h.String(id)
+	h.String(abs)
+	m := &specMemo{c: c, k: h.Sum(), old: map[[sha256.Size]byte]bool{}, used: map[[sha256.Size]byte]bool{}}
+	if v, ok := c.Get(m.k); ok && len(v)%(sha256.Size+1) == 0 {
+		for ; len(v) > 0; v = v[sha256.Size+1:] {
+			m.old[[sha256.Size]byte(v[:sha256.Size])] = v[sha256.Size] == 1
+		}
+	}
+	return m
 }
 
 func (m *specMemo) Lookup(sum [sha256.Size]byte) (spec, ok bool) {
-	v, ok := m.c.Get(m.key(sum))
-	if !ok || len(v) != 1 || v[0] > 1 {
-		return false, false
+	spec, ok = m.old[sum]
+	if ok {
+		m.used[sum] = spec
 	}
-	return v[0] == 1, true
+	return spec, ok
 }
 
-func (m *specMemo) Store(sum [sha256.Size]byte, spec bool) {
-	v := byte(0)
-	if spec {
-		v = 1
-	}
-	if m.c.Put(m.key(sum), []byte{v}) == nil {
-		m.stored = true
-	}
-}
+func (m *specMemo) Store(sum [sha256.Size]byte, spec bool) { m.used[sum] = spec }
 
-// close trims the memo when this search added to it.
+// close writes what the search used, when it differs from what it read.
 func (m *specMemo) close() {
-	if m.stored {
+	if maps.Equal(m.old, m.used) {
+		return
+	}
+	v := make([]byte, 0, len(m.used)*(sha256.Size+1))
+	for _, sum := range slices.SortedFunc(maps.Keys(m.used), func(a, b [sha256.Size]byte) int { return bytes.Compare(a[:], b[:]) }) {
+		v = append(v, sum[:]...)
+		if m.used[sum] {
+			v = append(v, 1)
+		} else {
+			v = append(v, 0)
+		}
+	}
+	if m.c.Put(m.k, v) == nil {
 		m.c.Trim()
 	}
 }

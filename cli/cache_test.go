@@ -263,3 +263,77 @@ func TestCacheOutputRecord(t *testing.T) {
 	render("0 hits, 1 miss", "0 created, 1 updated, 0 deleted")
 	check("miss")
 }
+
+// DIR/... finds the same specs with the memo of which directories are
+// specs as without it, after a directory became a spec and after one
+// went away; the memo is one entry per searched directory, holding the
+// verdicts its last search used.
+func TestCacheSpecMemo(t *testing.T) {
+	repo, cache := t.TempDir(), t.TempDir()
+	write := func(p, src string) {
+		t.Helper()
+		name := filepath.Join(repo, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := func(name string) string {
+		return "package " + name + "\n\nname:      \"" + name + "\"\nnamespace: \"" + name + "\"\nenvironments: dev: {}\n"
+	}
+	write("cue.mod/module.cue", "module: \"example.com/m@v0\"\nlanguage: version: \"v0.17.0\"\n")
+	write("a/spec.cue", spec("a"))
+	write("b/spec.cue", spec("b"))
+	write("lib/lib.cue", "package lib\n\n#Thing: {name: string}\n")
+	t.Chdir(repo)
+	vet := func(cacheDir string) string {
+		t.Helper()
+		t.Setenv("KILN_CACHE", cacheDir)
+		var buf bytes.Buffer
+		if code := cli.Run(context.Background(), []string{"vet", "./..."}, &buf, &buf); code != 0 {
+			t.Fatalf("kiln vet ./...: exit %d: %s", code, buf.String())
+		}
+		return buf.String()
+	}
+	entry := func() []byte {
+		t.Helper()
+		var found [][]byte
+		err := filepath.WalkDir(filepath.Join(cache, "specs"), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			found = append(found, b)
+			return err
+		})
+		if err != nil || len(found) != 1 {
+			t.Fatalf("want one memo entry, have %d (%v)", len(found), err)
+		}
+		return found[0]
+	}
+	check := func(what string, dirs int) {
+		t.Helper()
+		want := vet("off")
+		for range 2 { // filling the memo, then from it
+			if got := vet(cache); got != want {
+				t.Errorf("%s: with the memo:\n%s\nwithout:\n%s", what, got, want)
+			}
+		}
+		// The cache's magic and checksum, then 33 bytes a directory.
+		if n := len(entry()) - len("kiln-cache-1\n") - sha256.Size; n != dirs*(sha256.Size+1) {
+			t.Errorf("%s: memo of %d bytes, want %d directories'", what, n, dirs)
+		}
+	}
+	check("first", 3) // a, b, lib (cue.mod is skipped)
+	write("lib/lib.cue", spec("lib"))
+	check("lib made a spec", 3)
+	if !strings.Contains(vet(cache), "lib") {
+		t.Error("the directory that became a spec is not vetted")
+	}
+	if err := os.RemoveAll(filepath.Join(repo, "b")); err != nil {
+		t.Fatal(err)
+	}
+	check("b removed", 2)
+}

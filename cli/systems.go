@@ -28,11 +28,6 @@ func specDirs(args []string) ([]string, error) {
 		return []string{"."}, nil
 	}
 	var dirs []string
-	var memo compiler.SpecMemo // nil, not a nil *specMemo, when off
-	if m := openSpecMemo(); m != nil {
-		memo = m
-		defer m.close()
-	}
 	for _, arg := range args {
 		root, recursive := strings.CutSuffix(arg, "...")
 		if !recursive {
@@ -43,7 +38,15 @@ func specDirs(args []string) ([]string, error) {
 		if root == "" {
 			root = "."
 		}
+		var memo compiler.SpecMemo // nil, not a nil *specMemo, when off
+		m := openSpecMemo(root)
+		if m != nil {
+			memo = m
+		}
 		found, err := compiler.FindSpecsMemo(root, memo)
+		if m != nil && err == nil {
+			m.close()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("finding specs in %s: %w", root, err)
 		}
