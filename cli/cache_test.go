@@ -123,7 +123,9 @@ func TestCacheDamagedEntry(t *testing.T) {
 	magic := []byte("kiln-cache-1\n")
 	for name, damage := range map[string]func([]byte) []byte{
 		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
-		"flipped":   func(b []byte) []byte { b[len(b)-100] ^= 0x20; return b },
+		// In the middle: entries of every size (an output record left
+		// truncated by an earlier case is 32 bytes) are damaged.
+		"flipped": func(b []byte) []byte { b[len(b)/2] ^= 0x20; return b },
 		// A checksum that holds over bytes that are no entry.
 		"garbage": func([]byte) []byte {
 			junk := []byte("not what kiln wrote")
