@@ -1,7 +1,9 @@
 // Package cache keeps what kiln computed from given inputs, by a hash of
 // those inputs, so a later run with the same inputs reads it back instead
 // of computing it again: the content-addressed cache of rendered systems
-// behind kiln render and kiln vet.
+// behind kiln render and kiln vet (systems/), and beside it the write
+// records of output directories (outputs/) and the memo of which
+// directories are specs (specs/), each in a Cache of its own.
 //
 // The cache is an optimisation only. Deleting it, or any entry of it,
 // changes no output; so every failure inside it is a miss, never an error:
