@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -45,8 +46,14 @@ type Stage struct {
 	dir      string
 	madeRoot bool
 	seq      int
-	err      error // the first failure to stage a file
-	done     bool  // committed or discarded
+	// lanes are the staging directory's subdirectories, one per
+	// goroutine staging at once ("" until made): files created in one
+	// directory by several goroutines wait on its lock (on ext4, half
+	// again the system time, and twice the wall time, for two).
+	lanes  chan string
+	nlanes int
+	err    error // the first failure to stage a file
+	done   bool  // committed or discarded
 
 	// With a record (UseRecord): rec is the one given, start the file
 	// system's clock before any file was put (zero when it could not
@@ -86,7 +93,11 @@ const stagePrefix = ".kiln-tmp-stage-"
 // disk before a file is put; with dryRun, nothing at all: Put only
 // compares each file with the one on disk.
 func NewStage(dir string, dryRun bool) *Stage {
-	return &Stage{root: dir, dryRun: dryRun, files: map[string]*entry{}}
+	lanes := make(chan string, runtime.GOMAXPROCS(0))
+	for range cap(lanes) {
+		lanes <- ""
+	}
+	return &Stage{root: dir, dryRun: dryRun, files: map[string]*entry{}, lanes: lanes}
 }
 
 // Len is the number of files put.
@@ -300,9 +311,10 @@ func sameFile(name string, data []byte) (fs.FileInfo, bool) {
 	return fi, n == len(data) && bytes.Equal(buf[:n], data)
 }
 
-// stage writes data to a new file in the staging directory, made 0644
-// (and synced, where the file system cannot be synced at once), and
-// returns its name.
+// stage writes data to a new file in one of the staging directory's
+// lanes, made 0644 (and synced, where the file system cannot be synced
+// at once), and returns its name: the staging directory's name and a
+// number, unique in the output directory (see moveBeside).
 func (s *Stage) stage(data []byte) (string, error) {
 	s.mu.Lock()
 	if s.dir == "" {
@@ -312,8 +324,21 @@ func (s *Stage) stage(data []byte) (string, error) {
 		}
 	}
 	s.seq++
-	name := filepath.Join(s.dir, strconv.Itoa(s.seq))
+	base := filepath.Base(s.dir) + "-" + strconv.Itoa(s.seq)
 	s.mu.Unlock()
+	lane := <-s.lanes
+	defer func() { s.lanes <- lane }()
+	if lane == "" {
+		s.mu.Lock()
+		s.nlanes++
+		l := filepath.Join(s.dir, strconv.Itoa(s.nlanes))
+		s.mu.Unlock()
+		if err := os.Mkdir(l, 0o700); err != nil {
+			return "", err
+		}
+		lane = l
+	}
+	name := filepath.Join(lane, base)
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -207,4 +208,38 @@ func TestStageDryRun(t *testing.T) {
 		Unchanged: []string{"apps/web/deploy.yaml", "apps/web/svc.yaml"},
 	}, res)
 	assert.Equal(t, before, snapshot(t, dir))
+}
+
+// Files are staged in lanes, one subdirectory per goroutine staging at
+// once, each named after the staging directory and a number, so that the
+// name moveBeside gives a file beside its target is unique.
+func TestStageLanes(t *testing.T) {
+	dir := t.TempDir()
+	s := NewStage(dir, false)
+	defer s.Discard()
+	many := map[string]string{}
+	for i := range 300 {
+		many[fmt.Sprintf("ns%d/res%03d.yaml", i%5, i)] = fmt.Sprintf("i: %d\n", i)
+	}
+	putAll(t, s, many)
+	entries, err := os.ReadDir(s.dir)
+	require.NoError(t, err)
+	assert.NotEmpty(t, entries)
+	assert.LessOrEqual(t, len(entries), runtime.GOMAXPROCS(0))
+	seen := map[string]bool{}
+	for _, lane := range entries {
+		require.True(t, lane.IsDir(), lane.Name())
+		files, err := os.ReadDir(filepath.Join(s.dir, lane.Name()))
+		require.NoError(t, err)
+		for _, f := range files {
+			assert.True(t, strings.HasPrefix(f.Name(), filepath.Base(s.dir)+"-"), f.Name())
+			assert.False(t, seen[f.Name()], "%s staged twice", f.Name())
+			seen[f.Name()] = true
+		}
+	}
+	assert.Len(t, seen, len(many))
+	res, err := s.Commit(Options{})
+	require.NoError(t, err)
+	assert.Len(t, res.Created, len(many))
+	noTemp(t, dir)
 }

@@ -757,11 +757,11 @@ func stage(name string, data []byte, sync bool) (_ string, err error) {
 // the rename fails (name's directory is another file system), the file is
 // copied. Nothing is left behind on failure but tmp.
 func moveBeside(name, tmp string) (string, error) {
-	// The staging directory's name is unique in the output directory, and
-	// its files are numbered: a name made of both is free in any
-	// directory, unless a killed run left it (checked, so that the
-	// rename cannot replace a file).
-	to := filepath.Join(filepath.Dir(name), filepath.Base(filepath.Dir(tmp))+"-"+filepath.Base(tmp))
+	// A staged file's name is the staging directory's, unique in the
+	// output directory, and a number: free in any directory, unless a
+	// killed run left it (checked, so that the rename cannot replace a
+	// file).
+	to := filepath.Join(filepath.Dir(name), filepath.Base(tmp))
 	if _, err := os.Lstat(to); errors.Is(err, fs.ErrNotExist) {
 		if err := rename(tmp, to); err == nil {
 			return to, nil
