@@ -120,6 +120,9 @@ changes no output. --stats says how many systems it served.`,
 			if err != nil {
 				return err
 			}
+			if stage != nil {
+				st.compared(stage.Compared())
+			}
 			if err := a.report(f, diags); err != nil {
 				return err
 			}
@@ -194,7 +197,7 @@ changes no output. --stats says how many systems it served.`,
 	cmd.Flags().StringVar(&o.out, "out", "deploy", "output directory")
 	cmd.Flags().BoolVar(&o.stdout, "stdout", false, "write the objects of one environment (-e) as one YAML stream to stdout instead of files")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing")
-	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write), the render cache's hits and misses, and the peak memory")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print on stderr where the time went (load, evaluate, environments, decode, checks, render, encode, write), the render cache's hits and misses, how many files were read to compare them with the output, and the peak memory")
 	return cmd
 }
 

@@ -17,6 +17,10 @@ type stats struct {
 	begin                 time.Time
 	// cache is the render cache's "N hits, M misses", or "off".
 	cache string
+	// outputs says how a render compared its files with those on disk:
+	// how many the output's write record proved unchanged, how many it
+	// read; "" when it wrote no files (--stdout).
+	outputs string
 }
 
 // add adds the phases of one system's build (buildAll gives each its own
@@ -34,6 +38,14 @@ func (s *stats) add(o *stats) {
 	s.Render += o.Render
 	s.Encode += o.Encode
 	s.Write += o.Write
+}
+
+// compared records how the files of a render were compared with those
+// on disk (write.Stage.Compared).
+func (s *stats) compared(known, read int) {
+	if s != nil {
+		s.outputs = fmt.Sprintf("%d known unchanged from the write record, %d read", known, read)
+	}
 }
 
 // cached records how the render cache fared (sc nil: off).
@@ -92,6 +104,11 @@ func (s *stats) print(w io.Writer) error {
 	}
 	if s.cache != "" {
 		if _, err := fmt.Fprintf(w, "%-12s %s\n", "cache", s.cache); err != nil {
+			return err
+		}
+	}
+	if s.outputs != "" {
+		if _, err := fmt.Fprintf(w, "%-12s %s\n", "outputs", s.outputs); err != nil {
 			return err
 		}
 	}

@@ -32,9 +32,11 @@ func Sum(data []byte) Digest { return sha256.Sum256(data) }
 // ctime is before its stamp. A file changed after its identity was read
 // then has a ctime at or after the stamp, which differs from the one
 // recorded. (Git guards its index the same way, against its own write
-// time.) A file written in the tick of its stamp is not trusted: the
+// time.) A file changed in the tick of its stamp is not trusted: the
 // next write reads it, as it would without a record, and records it
-// again.
+// again. So that the files a write just renamed into place are not all
+// such files, Commit waits for the clock to move on (a tick, a few
+// milliseconds) before it reads their stamp.
 //
 // A Record is an optimisation only: writing with one, an old one, one
 // of another directory or none changes nothing but how many files are

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,8 +53,11 @@ type Stage struct {
 	// again the system time, and twice the wall time, for two).
 	lanes  chan string
 	nlanes int
-	err    error // the first failure to stage a file
-	done   bool  // committed or discarded
+	// known and read count how Put and PutKnown compared files with
+	// those on disk (Compared).
+	known, read atomic.Int64
+	err         error // the first failure to stage a file
+	done        bool  // committed or discarded
 
 	// With a record (UseRecord): rec is the one given, start the file
 	// system's clock before any file was put (zero when it could not
@@ -135,10 +139,15 @@ func (s *Stage) Put(p string, data []byte) error {
 		e.digest, e.digested = Sum(data), true
 		if k, ok := s.Check(p, e.digest); ok {
 			e.setSame(k)
+			s.known.Add(1)
 			return nil
 		}
 	}
-	if fi, ok := sameFile(target, data); ok {
+	fi, ok, read := sameFile(target, data)
+	if read {
+		s.read.Add(1)
+	}
+	if ok {
 		e.same, e.size, e.mod = true, fi.Size(), fi.ModTime()
 		if id, ok := identify(fi); ok && s.recording {
 			e.found = recorded{id: id, stamp: s.start, digest: e.digest}
@@ -225,7 +234,14 @@ func (s *Stage) PutKnown(p string, k Known) error {
 		return err
 	}
 	e.setSame(k)
+	s.known.Add(1)
 	return nil
+}
+
+// Compared says how the files put were compared with those on disk: known
+// from the record alone, and read.
+func (s *Stage) Compared() (known, read int) {
+	return int(s.known.Load()), int(s.read.Load())
 }
 
 // setSame makes e a file found on disk with its content, as k says.
@@ -248,6 +264,24 @@ func (s *Stage) record(p *plan) *Record {
 		}
 	}
 	stamp, stamped := clock(s.root)
+	if stamped && len(p.writes) > 0 {
+		// Every file written changed at or before stamp, most of them
+		// in its tick, which would leave them untrusted and read again
+		// by the next render: wait for the clock to move on (a tick is
+		// a few milliseconds), then read the identities.
+		deadline := time.Now().Add(100 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			now, ok := clock(s.root)
+			if !ok {
+				break
+			}
+			if now > stamp {
+				stamp = now
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	for f, e := range s.files {
 		switch {
 		case !e.digested:
@@ -291,24 +325,26 @@ func (s *Stage) add(p string) (*entry, error) {
 }
 
 // sameFile reports whether name is a regular file holding exactly data,
-// with what Lstat said of it. A file that cannot be read differs.
-func sameFile(name string, data []byte) (fs.FileInfo, bool) {
+// with what Lstat said of it, and whether it read the file to tell (only
+// a regular file of data's size is read). A file that cannot be read
+// differs.
+func sameFile(name string, data []byte) (_ fs.FileInfo, same, read bool) {
 	fi, err := os.Lstat(name)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
-		return nil, false
+		return nil, false, false
 	}
 	f, err := open(name)
 	if err != nil {
-		return nil, false
+		return nil, false, false
 	}
 	defer f.Close()
 	// One byte more than data, to see the file did not grow meanwhile.
 	buf := make([]byte, len(data)+1)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, false
+		return nil, false, true
 	}
-	return fi, n == len(data) && bytes.Equal(buf[:n], data)
+	return fi, n == len(data) && bytes.Equal(buf[:n], data), true
 }
 
 // stage writes data to a new file in one of the staging directory's
