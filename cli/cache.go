@@ -253,10 +253,12 @@ func buildCached(ctx context.Context, sc *systemCache, dir string, envs []string
 		memProfile("encode")
 		stop := st.start(encodePhase)
 		err = render.EmitFiles(res, func(p string, data []byte) error {
-			if err := stage.Put(p, data); err != nil {
+			// One digest for the stage's record and the entry's head.
+			sum := write.Sum(data)
+			if err := stage.PutSum(p, data, sum); err != nil {
 				return err
 			}
-			entry.add(p, data)
+			entry.add(p, data, sum)
 			return nil
 		})
 		stop()
@@ -327,9 +329,9 @@ func (sc *systemCache) get(k cache.Key, files bool, stage *write.Stage) (*built,
 	bad := func(err error) error {
 		return fmt.Errorf("render cache entry %s: %w (delete the cache, %s, to go on)", k, err, cache.Dir())
 	}
-	want := make(map[string]bool, len(sums))
+	want := make(map[string]write.Digest, len(sums))
 	for _, f := range sums {
-		want[f.Path] = true
+		want[f.Path] = f.Digest
 	}
 	fdec := gob.NewDecoder(fr)
 	for {
@@ -341,14 +343,16 @@ func (sc *systemCache) get(k cache.Key, files bool, stage *write.Stage) (*built,
 		if err != nil {
 			return nil, bad(err)
 		}
-		if !want[f.Path] {
+		sum, ok := want[f.Path]
+		if !ok {
 			return nil, bad(fmt.Errorf("%s is not a file of the entry, or comes twice", f.Path))
 		}
 		delete(want, f.Path)
 		if kf, ok := known[f.Path]; ok {
 			err = stage.PutKnown(f.Path, kf)
 		} else {
-			err = stage.Put(f.Path, f.Data)
+			// The entry's checksum held: sum is the data's.
+			err = stage.PutSum(f.Path, f.Data, sum)
 		}
 		if err != nil {
 			return nil, err
@@ -388,11 +392,10 @@ func (sc *systemCache) create(k cache.Key, b *built, files bool) *entryWriter {
 	return e
 }
 
-func (e *entryWriter) add(p string, data []byte) {
+func (e *entryWriter) add(p string, data []byte, sum write.Digest) {
 	if e == nil {
 		return
 	}
-	sum := write.Sum(data)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.err == nil {

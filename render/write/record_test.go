@@ -299,3 +299,24 @@ func TestRecordEncoding(t *testing.T) {
 	require.NoError(t, empty.UnmarshalBinary(data))
 	assert.Empty(t, empty.files)
 }
+
+// PutSum is Put with the digest given: the same write and record.
+func TestRecordPutSum(t *testing.T) {
+	laterClock(t)
+	dir := t.TempDir()
+	s := NewStage(dir, false)
+	s.UseRecord(nil)
+	for p, c := range recordFiles {
+		require.NoError(t, s.PutSum(p, []byte(c), Sum([]byte(c))))
+	}
+	res, err := s.Commit(Options{})
+	require.NoError(t, err)
+	assert.Len(t, res.Created, len(recordFiles))
+	for p, c := range recordFiles {
+		assert.Equal(t, Sum([]byte(c)), s.Record().files[p].digest, p)
+	}
+	opens := countOpens(t)
+	_, rec := recordedWrite(t, dir, s.Record(), recordFiles, Options{})
+	assert.Zero(t, opens.Load())
+	assert.Len(t, rec.files, len(recordFiles))
+}

@@ -121,6 +121,22 @@ func (s *Stage) Len() int {
 // that is a file). Put fails only once the stage is discarded, with
 // ErrStopped.
 func (s *Stage) Put(p string, data []byte) error {
+	var d *Digest
+	if s.recording {
+		sum := Sum(data)
+		d = &sum
+	}
+	return s.put(p, data, d)
+}
+
+// PutSum is Put for a caller that has data's digest d already (Sum).
+func (s *Stage) PutSum(p string, data []byte, d Digest) error {
+	return s.put(p, data, &d)
+}
+
+// put is Put, with data's digest when the stage records (nil
+// otherwise).
+func (s *Stage) put(p string, data []byte, d *Digest) error {
 	s.live.RLock()
 	defer s.live.RUnlock()
 	e, err := s.add(p)
@@ -135,8 +151,8 @@ func (s *Stage) Put(p string, data []byte) error {
 		return nil // Commit says what is wrong with it
 	}
 	target := filepath.Join(s.root, filepath.FromSlash(p))
-	if s.recording {
-		e.digest, e.digested = Sum(data), true
+	if s.recording && d != nil {
+		e.digest, e.digested = *d, true
 		if k, ok := s.Check(p, e.digest); ok {
 			e.setSame(k)
 			s.known.Add(1)
