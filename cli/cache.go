@@ -75,7 +75,7 @@ const (
 // A render is kept in two entries. Its head is a gob stream of the
 // built and then a fileSum per file of the system (render.Files): all a
 // hit needs when the output directory's write record (write.Record,
-// kept beside the cache: outputRecord) proves that the files on disk
+// kept beside the cache: record.go) proves that the files on disk
 // hold those contents already, the common case of a render of an
 // unchanged system. Its files are a gob stream of one cachedFile per
 // file, in no particular order, read only when some file is not proven
