@@ -26,15 +26,18 @@ test: unit e2e
 
 # The unit tests: unit, golden, testscript CLI, CRD validation (against
 # ../shared/crds or $$KILN_TEST_CRDS when present) and fuzz seed corpora.
+# KILN_SPLIT=check compiles every spec a test compiles both ways, split
+# and as one value, and fails on any difference (compiler/split.go).
 # The race detector then runs over the packages that start goroutines:
 # validate (ValidateAll, which calls Argo's validator) and render
 # (marshalAll); render's own tests do not write files, so render/pipeline,
-# whose tests render and validate every golden, exercises both; and
+# whose tests render and validate every golden, exercises both (and
+# split evaluation, whose chunks are checked in parallel); and
 # render/write, whose Stage takes files from the encoding goroutines.
 RACE_PKGS ?= ./validate ./render ./render/pipeline ./par ./render/write
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	KILN_SPLIT=check $(GO) test -count=1 ./...
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
 # End-to-end: the bundled examples on a local control plane with the real

@@ -9,9 +9,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 
 	"github.com/kiln-ml/kiln/diag"
@@ -44,7 +46,22 @@ type Options struct {
 // Compile loads the spec in dir and returns its IR. When the returned list
 // has errors the system is nil; warnings may come with a valid system.
 func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.List) {
-	c := &compilation{dir: dir, opts: opts}
+	mode := splitMode()
+	sys, diags := compile(ctx, dir, opts, mode != splitOff)
+	if mode == splitCheck {
+		// Both ways must agree (split.go); a difference is kiln's bug.
+		oneSys, oneDiags := compile(ctx, dir, opts, false)
+		if !reflect.DeepEqual(sys, oneSys) || !reflect.DeepEqual(diags, oneDiags) {
+			var d diag.List
+			d.Errorf(diag.Pos{}, "", "internal error: %s: split evaluation gives another result than evaluating the spec as one value (%s=%s)", dir, splitEnv, splitCheck)
+			return nil, d
+		}
+	}
+	return sys, diags
+}
+
+func compile(ctx context.Context, dir string, opts Options, split bool) (*ir.System, diag.List) {
+	c := &compilation{dir: dir, opts: opts, split: split}
 	if c.pos.cwd = opts.Cwd; c.pos.cwd == "" {
 		c.pos.cwd, _ = os.Getwd()
 	}
@@ -57,8 +74,10 @@ func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.Li
 }
 
 type compilation struct {
-	dir   string
-	opts  Options
+	dir  string
+	opts Options
+	// split: try split evaluation (split.go) before the one way.
+	split bool
 	pos   positioner
 	diags diag.List
 	// def is #System; every value, base or per environment, is unified
@@ -118,51 +137,43 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	c.src = c.pos.collectSources(specInst.Files)
 	stop()
 	stop = c.timer(evaluatePhase)
-	restoreGC := relaxGC()
+	split := c.split && dataLike(specInst)
+	percent := evalGCPercent
+	if split {
+		percent = splitGCPercent
+	}
+	restoreGC := relaxGC(percent)
 	defer restoreGC()
-	user := cctx.BuildInstance(specInst)
-	c.user = user
-	if err := user.Err(); err != nil {
-		// Err is the first error only; with the spec wrapped in
-		// schema.#System & {…} (as the README and kiln init write it) the
-		// schema's errors all surface here, so collect every one.
-		if all := user.Validate(); all != nil {
-			err = all
+	var baseJSON []byte
+	var base map[string]any
+	if split {
+		var user cue.Value
+		if user, baseJSON, base, split = c.splitEvaluate(ctx, specInst); split {
+			c.user = user
 		}
-		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
-		return nil
+	}
+	if split {
+		restoreGC()
+		stop()
+	} else {
+		if baseJSON = c.evaluate(ctx, cctx, specInst); baseJSON == nil {
+			return nil
+		}
+		restoreGC()
+		stop()
+		stop = c.timer(decodePhase)
+		var err error
+		if base, err = toJSON(baseJSON); err != nil {
+			c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+			return nil
+		}
+		stop()
 	}
 	if ctx.Err() != nil {
 		c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
 		return nil
 	}
-	v := user
-	if !embedsSystem(specInst.Files) {
-		v = c.def.Unify(user)
-	}
-	if !v.LookupPath(cue.ParsePath("environments")).Exists() {
-		v = v.FillPath(cue.ParsePath("environments."+DefaultEnvironment), map[string]any{})
-	}
-	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		c.diags.Add(c.pos.convertErrors(err, c.src, schemaPathPrefix)...)
-		return nil
-	}
-	// One export: the base spec's JSON is decoded into the system's
-	// metadata, into the plain values overrides patch, and into the spec
-	// of every environment without overrides.
-	baseJSON, err := v.MarshalJSON()
-	restoreGC()
-	if err != nil {
-		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
-		return nil
-	}
-	stop()
 	stop = c.timer(decodePhase)
-	base, err := toJSON(baseJSON)
-	if err != nil {
-		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
-		return nil
-	}
 	sys, envs := c.decodeSystem(baseJSON)
 	stop()
 	if sys == nil {
@@ -198,6 +209,48 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	c.checkSystem(sys, envs)
 	c.check(sys)
 	return sys
+}
+
+// evaluate evaluates the spec the one way: as one CUE value, unified
+// with #System, and returns it exported, or nil after reporting why not.
+// Every error of a spec is reported this way (split.go).
+func (c *compilation) evaluate(ctx context.Context, cctx *cue.Context, specInst *build.Instance) []byte {
+	user := cctx.BuildInstance(specInst)
+	c.user = user
+	if err := user.Err(); err != nil {
+		// Err is the first error only; with the spec wrapped in
+		// schema.#System & {…} (as the README and kiln init write it) the
+		// schema's errors all surface here, so collect every one.
+		if all := user.Validate(); all != nil {
+			err = all
+		}
+		c.diags.Add(c.pos.convertErrors(err, c.src, "")...)
+		return nil
+	}
+	if ctx.Err() != nil {
+		c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
+		return nil
+	}
+	v := user
+	if !embedsSystem(specInst.Files) {
+		v = c.def.Unify(user)
+	}
+	if !v.LookupPath(cue.ParsePath("environments")).Exists() {
+		v = v.FillPath(cue.ParsePath("environments."+DefaultEnvironment), map[string]any{})
+	}
+	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+		c.diags.Add(c.pos.convertErrors(err, c.src, schemaPathPrefix)...)
+		return nil
+	}
+	// One export: the base spec's JSON is decoded into the system's
+	// metadata, into the plain values overrides patch, and into the spec
+	// of every environment without overrides.
+	b, err := v.MarshalJSON()
+	if err != nil {
+		c.diags.Errorf(diag.Pos{}, "", "internal error: %v", err)
+		return nil
+	}
+	return b
 }
 
 // decodeSystem decodes the system's metadata and environments from the

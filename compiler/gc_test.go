@@ -16,11 +16,11 @@ func gcPercent() int {
 func TestRelaxGCRestoresAfterOverlappingCompilations(t *testing.T) {
 	t.Setenv("GOGC", "")
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	first := relaxGC()
+	first := relaxGC(evalGCPercent)
 	if got := gcPercent(); got != evalGCPercent {
 		t.Fatalf("while evaluating: GOGC %d, want %d", got, evalGCPercent)
 	}
-	second := relaxGC()
+	second := relaxGC(evalGCPercent)
 	first()
 	first() // a deferred restore after an explicit one
 	if got := gcPercent(); got != evalGCPercent {
@@ -36,14 +36,14 @@ func TestRelaxGCLeavesUsersSetting(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	t.Setenv("GOGC", "50")
 	debug.SetGCPercent(50)
-	restore := relaxGC()
+	restore := relaxGC(evalGCPercent)
 	if got := gcPercent(); got != 50 {
 		t.Errorf("GOGC=50 set by the user: %d while evaluating", got)
 	}
 	restore()
 	t.Setenv("GOGC", "")
 	debug.SetGCPercent(-1)
-	restore = relaxGC()
+	restore = relaxGC(evalGCPercent)
 	if got := gcPercent(); got != -1 {
 		t.Errorf("collector switched off: GOGC %d while evaluating, want it off", got)
 	}
