@@ -156,6 +156,10 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		restoreGC()
 		stop()
 	} else {
+		if ctx.Err() != nil {
+			c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
+			return nil
+		}
 		if baseJSON = c.evaluate(ctx, cctx, specInst); baseJSON == nil {
 			return nil
 		}
