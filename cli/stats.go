@@ -35,6 +35,9 @@ func (s *stats) add(o *stats) {
 	c.Environments += oc.Environments
 	c.Decode += oc.Decode
 	c.Checks += oc.Checks
+	c.Split += oc.Split
+	c.Chunks += oc.Chunks
+	c.OneValue += oc.OneValue
 	s.Render += o.Render
 	s.Encode += o.Encode
 	s.Write += o.Write
@@ -101,6 +104,12 @@ func (s *stats) print(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, "%-12s %8.3fs\n", p.name, p.d.Seconds()); err != nil {
 			return err
 		}
+	}
+	// How the specs built were evaluated: split into chunks, or as one
+	// value (a spec that is not data, or has an error).
+	if _, err := fmt.Fprintf(w, "%-12s %d split (%d %s), %d as one value\n", "evaluation",
+		c.Split, c.Chunks, plural(c.Chunks, "chunk", "chunks"), c.OneValue); err != nil {
+		return err
 	}
 	if s.cache != "" {
 		if _, err := fmt.Fprintf(w, "%-12s %s\n", "cache", s.cache); err != nil {

@@ -50,7 +50,11 @@ func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.Li
 	sys, diags := compile(ctx, dir, opts, mode != splitOff)
 	if mode == splitCheck {
 		// Both ways must agree (split.go); a difference is kiln's bug.
-		oneSys, oneDiags := compile(ctx, dir, opts, false)
+		// Not counted in the caller's stats: they say how the result
+		// was evaluated.
+		oneOpts := opts
+		oneOpts.Stats = nil
+		oneSys, oneDiags := compile(ctx, dir, oneOpts, false)
 		if !reflect.DeepEqual(sys, oneSys) || !reflect.DeepEqual(diags, oneDiags) {
 			var d diag.List
 			d.Errorf(diag.Pos{}, "", "internal error: %s: split evaluation gives another result than evaluating the spec as one value (%s=%s)", dir, splitEnv, splitCheck)
@@ -76,10 +80,12 @@ func compile(ctx context.Context, dir string, opts Options, split bool) (*ir.Sys
 type compilation struct {
 	dir  string
 	opts Options
-	// split: try split evaluation (split.go) before the one way.
-	split bool
-	pos   positioner
-	diags diag.List
+	// split: try split evaluation (split.go) before the one way;
+	// chunks is how many chunks it checked.
+	split  bool
+	chunks int
+	pos    positioner
+	diags  diag.List
 	// def is #System; every value, base or per environment, is unified
 	// with it.
 	def cue.Value
@@ -155,7 +161,14 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	if split {
 		restoreGC()
 		stop()
+		if c.opts.Stats != nil {
+			c.opts.Stats.Split++
+			c.opts.Stats.Chunks += c.chunks
+		}
 	} else {
+		if c.opts.Stats != nil {
+			c.opts.Stats.OneValue++
+		}
 		if ctx.Err() != nil {
 			c.diags.Errorf(diag.Pos{}, "", "%v", ctx.Err())
 			return nil

@@ -102,6 +102,7 @@ func (c *compilation) splitEvaluate(ctx context.Context, specInst *build.Instanc
 	if !ok {
 		return cue.Value{}, nil, nil, false
 	}
+	c.chunks = len(chunks)
 	checked := make([][]byte, len(chunks))
 	workers := min(runtime.GOMAXPROCS(0), len(chunks))
 	// Each worker parses the schema once, into an instance of its own:

@@ -9,6 +9,9 @@ import "time"
 // into the IR, and the semantic checks.
 type Stats struct {
 	Load, Evaluate, Environments, Decode, Checks time.Duration
+	// Split counts the specs evaluated the split way and Chunks their
+	// chunks; OneValue those evaluated as one value (split.go).
+	Split, Chunks, OneValue int
 }
 
 // timer adds the time from its creation to its first stop call to a phase
