@@ -42,7 +42,7 @@ func cachedRender(t *testing.T, dir, cache string, args ...string) (files map[st
 			files[filepath.ToSlash(p)] = st.Content
 		}
 	}
-	stats := regexp.MustCompile(`(?m)^(load|evaluate|environments|decode|checks|render|encode|write|total|peak RSS) .*\n`)
+	stats := regexp.MustCompile(`(?m)^(load|evaluate|environments|decode|checks|render|encode|write|total|evaluation|peak RSS) .*\n`)
 	rest := stats.ReplaceAllString(buf.String(), "")
 	line := regexp.MustCompile(`(?m)^cache +(.*)\n`)
 	if m := line.FindStringSubmatch(rest); m != nil {

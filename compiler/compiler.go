@@ -84,8 +84,13 @@ type compilation struct {
 	// chunks is how many chunks it checked.
 	split  bool
 	chunks int
-	pos    positioner
-	diags  diag.List
+	// checked holds the entries environments' overrides changed, as
+	// checked against #System, by their value (checkParts).
+	checked map[entryKey]json.RawMessage
+	// schemas are the schema parsed once per goroutine checking chunks.
+	schemas []*build.Instance
+	pos     positioner
+	diags   diag.List
 	// def is #System; every value, base or per environment, is unified
 	// with it.
 	def cue.Value
@@ -214,7 +219,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 		if env.Namespace == "" {
 			env.Namespace = sys.Namespace
 		}
-		if !c.resolveEnvironment(cctx, env, base, baseJSON) {
+		if !c.resolveEnvironment(ctx, cctx, env, base, baseJSON) {
 			continue
 		}
 		sys.Environments = append(sys.Environments, env)
@@ -318,7 +323,7 @@ func (c *compilation) selectEnvironments(envs map[string]*ir.Environment) []stri
 // resolveEnvironment applies env's overrides to the base spec (base, as
 // plain values; baseJSON, as exported), checks the result against the
 // schema and decodes it into env.Spec.
-func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment, base map[string]any, baseJSON []byte) bool {
+func (c *compilation) resolveEnvironment(ctx context.Context, cctx *cue.Context, env *ir.Environment, base map[string]any, baseJSON []byte) bool {
 	stop := c.timer(environmentsPhase)
 	defer func() { stop() }()
 	envPath := ir.Path("environments", env.Name)
@@ -362,26 +367,35 @@ func (c *compilation) resolveEnvironment(cctx *cue.Context, env *ir.Environment,
 		// Only what the overrides changed needs the schema again: the
 		// base was evaluated and validated against #System already.
 		changed := changedParts(base, eff)
-		pb, err := json.Marshal(changed)
+		pb, err := c.checkChanged(ctx, changed)
 		if err != nil {
 			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
 			return false
 		}
-		v := c.def.Unify(cctx.CompileBytes(pb))
-		if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-			for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
-				d.Envs = []string{env.Name}
-				c.diags.Add(d)
+		if pb == nil {
+			// As one value: the chunks found a problem, which this
+			// reports (or split evaluation is off).
+			if pb, err = json.Marshal(changed); err != nil {
+				c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
+				return false
 			}
-			return false
+			v := c.def.Unify(cctx.CompileBytes(pb))
+			if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+				for _, d := range c.pos.convertErrors(err, src, schemaPathPrefix) {
+					d.Envs = []string{env.Name}
+					c.diags.Add(d)
+				}
+				return false
+			}
+			if pb, err = v.MarshalJSON(); err != nil {
+				c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)
+				return false
+			}
 		}
-		pb, err = v.MarshalJSON()
-		if err == nil {
-			var checked map[string]any
-			if checked, err = toJSON(pb); err == nil {
-				spliceParts(eff, changed, checked)
-				b, err = json.Marshal(eff)
-			}
+		var checked map[string]any
+		if checked, err = toJSON(pb); err == nil {
+			spliceParts(eff, changed, checked)
+			b, err = json.Marshal(eff)
 		}
 		if err != nil {
 			c.diags.Errorf(diag.Pos{}, envPath, "internal error: %v", err)

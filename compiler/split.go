@@ -34,7 +34,9 @@ import (
 //
 //  1. the spec alone, with every definition of the schema package read as
 //     top (_), so `schema.#System & {…}` is the user's struct: cheap, a
-//     graph of the data only, exported to JSON and dropped;
+//     graph of the data only (kept for what the checks read of what the
+//     user wrote: attributes, the policy, references to images), exported
+//     to JSON;
 //  2. that JSON, cut into chunks of whole entries (with the system's
 //     required fields), each unified with #System in a context of its own,
 //     in parallel, checked (concrete, final) and exported with the
@@ -52,6 +54,11 @@ import (
 // split evaluation never decides that a spec is invalid, and a valid spec
 // exports the same JSON either way (TestSplitEvaluationExportsTheSame
 // holds every spec of the repository's tests to it).
+//
+// Environments' overrides go through step 2 too (checkChanged): what they
+// change is data whatever the spec's form, and an entry that one
+// environment's overrides made the same as another's (an image tag
+// overridden alike in staging and prod) is checked once.
 
 // splitEnv names the environment variable that sets how specs are
 // evaluated, for kiln's developers and tests: "off" evaluates every spec
@@ -98,38 +105,12 @@ func (c *compilation) splitEvaluate(ctx context.Context, specInst *build.Instanc
 	if _, ok := data["environments"]; !ok {
 		data["environments"] = json.RawMessage(`{"` + DefaultEnvironment + `":{}}`)
 	}
-	chunks, ok := splitChunks(data)
+	parts, chunks, ok := c.checkParts(ctx, data, false)
 	if !ok {
 		return cue.Value{}, nil, nil, false
 	}
-	c.chunks = len(chunks)
-	checked := make([][]byte, len(chunks))
-	workers := min(runtime.GOMAXPROCS(0), len(chunks))
-	// Each worker parses the schema once, into an instance of its own:
-	// build instances are not shared between goroutines.
-	schemas := make(chan *build.Instance, workers)
-	for range workers {
-		inst, err := schemaInstance()
-		if err != nil {
-			return cue.Value{}, nil, nil, false
-		}
-		schemas <- inst
-	}
-	par.Each(workers, len(chunks), func(i int) {
-		if ctx.Err() != nil {
-			return // the one way reports it
-		}
-		inst := <-schemas
-		defer func() { schemas <- inst }()
-		checked[i] = checkChunk(inst, chunks[i])
-	})
-	if slices.ContainsFunc(checked, func(b []byte) bool { return b == nil }) {
-		return cue.Value{}, nil, nil, false
-	}
-	baseJSON, ok = joinChunks(checked)
-	if !ok {
-		return cue.Value{}, nil, nil, false
-	}
+	c.chunks = chunks
+	baseJSON = writeObject(parts)
 	if base, err = toJSON(baseJSON); err != nil {
 		return cue.Value{}, nil, nil, false
 	}
@@ -143,71 +124,169 @@ func chunked(k string) bool {
 	return entryMaps[k] && k != "environments" && k != "images" && k != "labels"
 }
 
-// splitChunks cuts the exported spec into JSON documents of at most
-// chunkEntries entries, each with the system's required fields, in the
-// order of sections and names; the last document holds everything else.
-func splitChunks(data map[string]json.RawMessage) ([][]byte, bool) {
-	var chunks [][]byte
-	rest := map[string]json.RawMessage{}
-	for _, k := range slices.Sorted(maps.Keys(data)) {
-		var entries map[string]json.RawMessage
-		if !chunked(k) || json.Unmarshal(data[k], &entries) != nil || len(entries) == 0 {
-			rest[k] = data[k]
-			continue
-		}
-		names := slices.Sorted(maps.Keys(entries))
-		for start := 0; start < len(names); start += chunkEntries {
-			sec := map[string]json.RawMessage{}
-			for _, name := range names[start:min(start+chunkEntries, len(names))] {
-				sec[name] = entries[name]
-			}
-			ch := map[string]json.RawMessage{k: writeObject(sec)}
-			for _, f := range requiredFields {
-				if v, ok := data[f]; ok {
-					ch[f] = v
-				}
-			}
-			chunks = append(chunks, writeObject(ch))
-		}
-	}
-	return append(chunks, writeObject(rest)), true
+// entryKey identifies an entry's value as checked in one environment: an
+// entry checks to the same value wherever it is (partial.go), so another
+// environment whose overrides make it the same is not checked again.
+type entryKey struct {
+	section, name, value string
 }
 
-// joinChunks puts the checked chunks together: the last one's fields (with
-// what the schema adds at the top level), and every chunk's entries in
-// their sections.
-func joinChunks(checked [][]byte) ([]byte, bool) {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(checked[len(checked)-1], &top) != nil {
-		return nil, false
+// checkParts checks a system or part of one (its top-level fields, as
+// exported or encoded JSON) against #System in chunks of at most
+// chunkEntries entries, each with the system's required fields and in a
+// CUE context of its own, in parallel; a last chunk holds the fields that
+// are not entries. It returns the checked fields (defaults filled in) and
+// how many chunks it checked; ok is false when any chunk is not valid.
+// With memo, entries checked by an earlier call with memo are not checked
+// again, and those checked now are remembered. The JSON is cut and put
+// together as text: each value is passed on as it came, never decoded and
+// encoded again.
+func (c *compilation) checkParts(ctx context.Context, parts map[string]json.RawMessage, memo bool) (checked map[string]json.RawMessage, chunks int, ok bool) {
+	type entry struct {
+		key   entryKey
+		value json.RawMessage
 	}
-	sections := map[string]map[string]json.RawMessage{}
-	for _, ch := range checked[:len(checked)-1] {
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(ch, &fields) != nil {
-			return nil, false
+	var pending []entry
+	done := map[string]map[string]json.RawMessage{}
+	rest := map[string]json.RawMessage{}
+	for k, v := range parts {
+		var entries map[string]json.RawMessage
+		if !chunked(k) || json.Unmarshal(v, &entries) != nil || len(entries) == 0 {
+			rest[k] = v
+			continue
 		}
-		for k, v := range fields {
-			if !chunked(k) {
+		done[k] = map[string]json.RawMessage{}
+		for name, value := range entries {
+			key := entryKey{k, name, string(value)}
+			if got, ok := c.checked[key]; memo && ok {
+				done[k][name] = got
 				continue
 			}
-			sec := sections[k]
-			if sec == nil {
-				sec = map[string]json.RawMessage{}
-				if top[k] != nil && json.Unmarshal(top[k], &sec) != nil {
-					return nil, false
-				}
-				sections[k] = sec
+			pending = append(pending, entry{key, value})
+		}
+	}
+	slices.SortFunc(pending, func(a, b entry) int {
+		return strings.Compare(a.key.section+"\x00"+a.key.name, b.key.section+"\x00"+b.key.name)
+	})
+	var docs [][]byte
+	for start := 0; start < len(pending); start += chunkEntries {
+		sections := map[string]map[string]json.RawMessage{}
+		for _, e := range pending[start:min(start+chunkEntries, len(pending))] {
+			if sections[e.key.section] == nil {
+				sections[e.key.section] = map[string]json.RawMessage{}
 			}
-			if json.Unmarshal(v, &sec) != nil {
-				return nil, false
+			sections[e.key.section][e.key.name] = e.value
+		}
+		doc := map[string]json.RawMessage{}
+		for sec, entries := range sections {
+			doc[sec] = writeObject(entries)
+		}
+		for _, f := range requiredFields {
+			if v, ok := parts[f]; ok {
+				doc[f] = v
+			}
+		}
+		docs = append(docs, writeObject(doc))
+	}
+	docs = append(docs, writeObject(rest))
+	out := make([][]byte, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs))
+	// Each worker has the schema parsed into an instance of its own:
+	// build instances are not shared between goroutines. They are kept
+	// for the environments' checks.
+	for len(c.schemas) < workers {
+		inst, err := schemaInstance()
+		if err != nil {
+			return nil, 0, false
+		}
+		c.schemas = append(c.schemas, inst)
+	}
+	schemas := make(chan *build.Instance, workers)
+	for _, inst := range c.schemas[:workers] {
+		schemas <- inst
+	}
+	par.Each(workers, len(docs), func(i int) {
+		if ctx.Err() != nil {
+			return // the one way reports it
+		}
+		inst := <-schemas
+		defer func() { schemas <- inst }()
+		out[i] = checkChunk(inst, docs[i])
+	})
+	if slices.ContainsFunc(out, func(b []byte) bool { return b == nil }) {
+		return nil, 0, false
+	}
+	// The last chunk's fields, with what the schema adds at the top
+	// level; every other chunk's entries go into their sections.
+	if json.Unmarshal(out[len(out)-1], &checked) != nil {
+		return nil, 0, false
+	}
+	for _, doc := range out[:len(out)-1] {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(doc, &fields) != nil {
+			return nil, 0, false
+		}
+		for k, v := range fields {
+			if !chunked(k) || done[k] == nil {
+				continue
+			}
+			var entries map[string]json.RawMessage
+			if json.Unmarshal(v, &entries) != nil {
+				return nil, 0, false
+			}
+			for name, value := range entries {
+				done[k][name] = value
 			}
 		}
 	}
-	for k, sec := range sections {
-		top[k] = writeObject(sec)
+	if memo {
+		if c.checked == nil {
+			c.checked = map[entryKey]json.RawMessage{}
+		}
+		for _, e := range pending {
+			c.checked[e.key] = done[e.key.section][e.key.name]
+		}
 	}
-	return writeObject(top), true
+	for k, entries := range done {
+		if checked[k] != nil {
+			// The schema gave the section a value of its own.
+			var own map[string]json.RawMessage
+			if json.Unmarshal(checked[k], &own) != nil {
+				return nil, 0, false
+			}
+			for name, v := range own {
+				if _, ok := entries[name]; !ok {
+					entries[name] = v
+				}
+			}
+		}
+		checked[k] = writeObject(entries)
+	}
+	return checked, len(docs), true
+}
+
+// checkChanged checks the parts of the spec an environment's overrides
+// changed (changedParts) against #System in chunks, remembering each entry
+// checked for the other environments (checkParts). It returns nil when
+// split evaluation is off or a chunk is not valid: the caller checks the
+// parts as one value, which reports why.
+func (c *compilation) checkChanged(ctx context.Context, changed map[string]any) ([]byte, error) {
+	if !c.split {
+		return nil, nil
+	}
+	parts := make(map[string]json.RawMessage, len(changed))
+	for k, v := range changed {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		parts[k] = b
+	}
+	checked, _, ok := c.checkParts(ctx, parts, true)
+	if !ok {
+		return nil, nil
+	}
+	return writeObject(checked), nil
 }
 
 // writeObject writes fields as a JSON object, keys sorted.
@@ -304,17 +383,20 @@ var lightSchemaSource = func() []byte {
 	return []byte(b.String())
 }()
 
-// lightInstance returns the spec as parsed, with its import of the schema
-// resolved to the light schema.
+// lightInstance returns the spec as parsed, with its imports of the
+// schema resolved to the light schema, in its own packages too.
 func lightInstance(spec *build.Instance) (*build.Instance, error) {
-	sch := spec.LookupImport(schema.ImportPath)
-	lightSchema := build.NewContext().NewInstance("", nil)
+	sch := findImport(spec, schema.ImportPath)
 	name := filepath.Join(schemaPkgDir, "light.cue")
 	if sch != nil && sch.Dir != "" {
 		// Named where the schema is, so positions in it are the
 		// schema's (isSchemaFile).
 		name = filepath.Join(sch.Dir, "light.cue")
 	}
+	// One build context, so each package is one instance wherever it
+	// is imported.
+	bctx := build.NewContext()
+	lightSchema := bctx.NewInstance("", nil)
 	if err := lightSchema.AddFile(name, lightSchemaSource); err != nil {
 		return nil, err
 	}
@@ -323,30 +405,56 @@ func lightInstance(spec *build.Instance) (*build.Instance, error) {
 	if err := lightSchema.Complete(); err != nil {
 		return nil, err
 	}
-	inst := build.NewContext().NewInstance(spec.Dir, func(_ token.Pos, path string) *build.Instance {
-		if path == schema.ImportPath {
-			return lightSchema
+	var light func(inst *build.Instance) (*build.Instance, error)
+	light = func(inst *build.Instance) (*build.Instance, error) {
+		out := bctx.NewInstance(inst.Dir, func(_ token.Pos, path string) *build.Instance {
+			if path == schema.ImportPath {
+				return lightSchema
+			}
+			imp := inst.LookupImport(path)
+			if imp == nil {
+				return nil // CUE's standard library
+			}
+			l, err := light(imp)
+			if err != nil {
+				return nil // the build fails, and the spec goes the one way
+			}
+			return l
+		})
+		out.ImportPath = inst.ImportPath
+		out.PkgName = inst.PkgName
+		out.Module = inst.Module
+		out.Root = inst.Root
+		for _, f := range inst.Files {
+			if err := out.AddSyntax(f); err != nil {
+				return nil, err
+			}
 		}
-		return nil
-	})
-	inst.ImportPath = spec.ImportPath
-	inst.PkgName = spec.PkgName
-	inst.Module = spec.Module
-	inst.Root = spec.Root
-	for _, f := range spec.Files {
-		if err := inst.AddSyntax(f); err != nil {
+		if err := out.Complete(); err != nil {
 			return nil, err
 		}
+		return out, nil
 	}
-	if err := inst.Complete(); err != nil {
-		return nil, err
+	return light(spec)
+}
+
+// findImport returns the instance of path that spec imports, directly or
+// through its own packages, or nil.
+func findImport(spec *build.Instance, path string) *build.Instance {
+	for _, imp := range spec.Imports {
+		if imp.ImportPath == path {
+			return imp
+		}
+		if found := findImport(imp, path); found != nil {
+			return found
+		}
 	}
-	return inst, nil
+	return nil
 }
 
 // dataLike reports whether the spec is data in the sense split evaluation
-// needs: it imports no package but the schema and CUE's standard library,
-// and its values are literals, structs, lists, references, interpolations,
+// needs: its values, and those of the packages it imports (but the
+// schema), are literals, structs, lists, references, interpolations,
 // unifications (&) and arithmetic, with no default, disjunction, bound,
 // comprehension, call, bottom, optional or required field, pattern
 // constraint or ellipsis, each of which could make a value mean something
@@ -354,9 +462,9 @@ func lightInstance(spec *build.Instance) (*build.Instance, error) {
 // #Policy is left out: it is a definition, never exported, and checked
 // against the schema's policy on its own.
 func dataLike(spec *build.Instance) bool {
+	// CUE's standard library is built in and never listed in Imports.
 	for _, imp := range spec.Imports {
-		// CUE's standard library is built in and never listed here.
-		if imp.ImportPath != schema.ImportPath {
+		if imp.ImportPath != schema.ImportPath && !dataLike(imp) {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,5 +213,102 @@ x: "k"`, false},
 		if got != tc.want {
 			t.Errorf("%s: data = %v, want %v", tc.src, got, tc.want)
 		}
+	}
+}
+
+// TestCheckPartsRemembersEntries: an entry that an earlier environment's
+// overrides made the same is not checked again, and comes out the same.
+func TestCheckPartsRemembersEntries(t *testing.T) {
+	c := &compilation{split: true}
+	parts := map[string]json.RawMessage{
+		"name":      json.RawMessage(`"demo"`),
+		"namespace": json.RawMessage(`"demo-ns"`),
+		"training": json.RawMessage(`{"a":{"framework":"pytorch","image":"r/t:2","resources":{"gpus":1}},` +
+			`"b":{"framework":"pytorch","image":"r/t:2"}}`),
+	}
+	first, chunks, ok := c.checkParts(context.Background(), parts, true)
+	if !ok || chunks != 2 {
+		t.Fatalf("first check: ok %v, %d chunks, want 2 (the entries and the rest)", ok, chunks)
+	}
+	var training map[string]map[string]any
+	if err := json.Unmarshal(first["training"], &training); err != nil {
+		t.Fatal(err)
+	}
+	if training["b"]["workers"] == nil {
+		t.Fatalf("training.b: no workers: the schema's defaults were not filled in: %v", training["b"])
+	}
+	again, chunks, ok := c.checkParts(context.Background(), parts, true)
+	if !ok || chunks != 1 {
+		t.Fatalf("second check: ok %v, %d chunks, want 1 (the rest: the entries are remembered)", ok, chunks)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Errorf("remembered entries differ:\n%s\n%s", first["training"], again["training"])
+	}
+	// An entry that is not valid fails the check, remembered or not.
+	parts["training"] = json.RawMessage(`{"a":{"framework":"pytorch","image":"r/t:2","resources":{"gpus":1}},"c":{"framework":"pytorch","wokers":2}}`)
+	if _, _, ok := c.checkParts(context.Background(), parts, true); ok {
+		t.Error("an unknown field passed the check")
+	}
+}
+
+// TestSplitEvaluationOfImportedPackages: a spec that imports packages of
+// its module is data when they are, and they are evaluated without the
+// schema too; a package that is not data sends the spec the one way.
+func TestSplitEvaluationOfImportedPackages(t *testing.T) {
+	for _, tc := range []struct {
+		name, shared string
+		split        bool
+	}{
+		{"data", `images: trainer: "registry.example/trainer:1.0"`, true},
+		{"a default", `images: trainer: *"registry.example/trainer:1.0" | string`, false},
+		{"the schema", `import "github.com/kiln-ml/kiln/schema"
+
+#Job: schema.#Training & {framework: "pytorch", image: images.trainer}
+images: trainer: "registry.example/trainer:1.0"`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, src := range map[string]string{
+				"cue.mod/module.cue": "module: \"example.com/ml@v0\"\nlanguage: version: \"v0.17.0\"\n",
+				"shared/shared.cue":  "package shared\n\n" + tc.shared + "\n",
+				"sys/system.cue": `package sys
+
+import (
+	"github.com/kiln-ml/kiln/schema"
+	"example.com/ml/shared"
+)
+
+schema.#System & {
+	name:      "demo"
+	namespace: "demo-ns"
+	environments: prod: overrides: training: bert: workers: 2
+	training: bert: {
+		framework: "pytorch"
+		image:     shared.images.trainer
+		resources: gpus: 1
+	}
+}
+`,
+			} {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sys := filepath.Join(dir, "sys")
+			if got := splitTaken(t, sys, nil); got != tc.split {
+				t.Errorf("split evaluation taken: %v, want %v", got, tc.split)
+			}
+			got, diags := bothWays(t, sys, Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if img := got.Environments[0].Spec.Training["bert"].Image; img != "registry.example/trainer:1.0" {
+				t.Errorf("image %q", img)
+			}
+		})
 	}
 }
