@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -354,8 +355,8 @@ func schemaInstance() (*build.Instance, error) {
 }
 
 // lightSchemaSource is the schema package with every definition top, built
-// once from the embedded schema's declarations.
-var lightSchemaSource = func() []byte {
+// once, when first needed, from the embedded schema's declarations.
+var lightSchemaSource = sync.OnceValue(func() []byte {
 	defs := map[string]bool{}
 	files, _ := fs.ReadDir(schema.FS, ".")
 	for _, f := range files {
@@ -381,7 +382,7 @@ var lightSchemaSource = func() []byte {
 		fmt.Fprintf(&b, "%s: _\n", name)
 	}
 	return []byte(b.String())
-}()
+})
 
 // lightInstance returns the spec as parsed, with its imports of the
 // schema resolved to the light schema, in its own packages too.
@@ -397,7 +398,7 @@ func lightInstance(spec *build.Instance) (*build.Instance, error) {
 	// is imported.
 	bctx := build.NewContext()
 	lightSchema := bctx.NewInstance("", nil)
-	if err := lightSchema.AddFile(name, lightSchemaSource); err != nil {
+	if err := lightSchema.AddFile(name, lightSchemaSource()); err != nil {
 		return nil, err
 	}
 	lightSchema.ImportPath = schema.ImportPath
