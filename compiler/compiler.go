@@ -47,14 +47,21 @@ type Options struct {
 // has errors the system is nil; warnings may come with a valid system.
 func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.List) {
 	mode := splitMode()
-	sys, diags := compile(ctx, dir, opts, mode != splitOff)
+	minBytes := splitMinBytes
+	switch mode {
+	case splitOff:
+		minBytes = -1
+	case splitCheck:
+		minBytes = 0 // every spec, small ones too, both ways
+	}
+	sys, diags := compile(ctx, dir, opts, minBytes)
 	if mode == splitCheck {
 		// Both ways must agree (split.go); a difference is kiln's bug.
 		// Not counted in the caller's stats: they say how the result
 		// was evaluated.
 		oneOpts := opts
 		oneOpts.Stats = nil
-		oneSys, oneDiags := compile(ctx, dir, oneOpts, false)
+		oneSys, oneDiags := compile(ctx, dir, oneOpts, -1)
 		if !reflect.DeepEqual(sys, oneSys) || !reflect.DeepEqual(diags, oneDiags) {
 			var d diag.List
 			d.Errorf(diag.Pos{}, "", "internal error: %s: split evaluation gives another result than evaluating the spec as one value (%s=%s)", dir, splitEnv, splitCheck)
@@ -64,8 +71,10 @@ func Compile(ctx context.Context, dir string, opts Options) (*ir.System, diag.Li
 	return sys, diags
 }
 
-func compile(ctx context.Context, dir string, opts Options, split bool) (*ir.System, diag.List) {
-	c := &compilation{dir: dir, opts: opts, split: split}
+// compile compiles the spec in dir, split (split.go) when its CUE is at
+// least splitMin bytes, never when splitMin is negative.
+func compile(ctx context.Context, dir string, opts Options, splitMin int) (*ir.System, diag.List) {
+	c := &compilation{dir: dir, opts: opts, splitMin: splitMin}
 	if c.pos.cwd = opts.Cwd; c.pos.cwd == "" {
 		c.pos.cwd, _ = os.Getwd()
 	}
@@ -80,10 +89,12 @@ func compile(ctx context.Context, dir string, opts Options, split bool) (*ir.Sys
 type compilation struct {
 	dir  string
 	opts Options
-	// split: try split evaluation (split.go) before the one way;
-	// chunks is how many chunks it checked.
-	split  bool
-	chunks int
+	// splitMin is the size from which a spec is split (split.go), -1
+	// for never; split says whether this one is, and chunks how many
+	// chunks it checked.
+	splitMin int
+	split    bool
+	chunks   int
 	// checked holds the entries environments' overrides changed, as
 	// checked against #System, by their value (checkParts).
 	checked map[entryKey]json.RawMessage
@@ -148,6 +159,7 @@ func (c *compilation) run(ctx context.Context) *ir.System {
 	c.src = c.pos.collectSources(specInst.Files)
 	stop()
 	stop = c.timer(evaluatePhase)
+	c.split = c.splitMin >= 0 && specBytes(specInst) >= c.splitMin
 	split := c.split && dataLike(specInst)
 	percent := evalGCPercent
 	if split {

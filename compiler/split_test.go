@@ -37,8 +37,8 @@ func splitTaken(t *testing.T, dir string, overlay map[string][]byte) bool {
 // the diagnostics differ.
 func bothWays(t *testing.T, dir string, opts Options) (*ir.System, diag.List) {
 	t.Helper()
-	split, splitDiags := compile(context.Background(), dir, opts, true)
-	one, oneDiags := compile(context.Background(), dir, opts, false)
+	split, splitDiags := compile(context.Background(), dir, opts, 0)
+	one, oneDiags := compile(context.Background(), dir, opts, -1)
 	if !reflect.DeepEqual(splitDiags, oneDiags) {
 		t.Errorf("%s: diagnostics differ\nsplit:\n%v\none value:\n%v", dir, splitDiags, oneDiags)
 	}
