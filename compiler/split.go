@@ -267,6 +267,11 @@ func (c *compilation) checkParts(ctx context.Context, parts map[string]json.RawM
 			}
 		}
 	}
+	for _, e := range pending {
+		if done[e.key.section][e.key.name] == nil {
+			return nil, 0, false // a chunk lost an entry: never expected
+		}
+	}
 	if memo {
 		if c.checked == nil {
 			c.checked = map[entryKey]json.RawMessage{}
