@@ -51,16 +51,12 @@ func loadInstances(dir string, extra map[string][]byte) (spec, sch *build.Instan
 		overlay[filepath.Join(root, "cue.mod", "module.cue")] = load.FromString(defaultModuleFile)
 	}
 	if module != kilnModule {
-		files, err := fs.ReadDir(schema.FS, ".")
+		err := eachSchemaFile(func(name string, src []byte) error {
+			overlay[filepath.Join(root, schemaPkgDir, name)] = load.FromBytes(src)
+			return nil
+		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading embedded schema: %w", err)
-		}
-		for _, f := range files {
-			src, err := fs.ReadFile(schema.FS, f.Name())
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading embedded schema: %w", err)
-			}
-			overlay[filepath.Join(root, schemaPkgDir, f.Name())] = load.FromBytes(src)
+			return nil, nil, err
 		}
 	}
 	cfg := &load.Config{
@@ -76,6 +72,25 @@ func loadInstances(dir string, extra map[string][]byte) (spec, sch *build.Instan
 		return nil, nil, fmt.Errorf("loading %s: expected the spec and schema packages, got %d instances", dir, len(insts))
 	}
 	return insts[0], insts[1], nil
+}
+
+// eachSchemaFile calls fn with each file of the embedded schema, by name
+// in name order.
+func eachSchemaFile(fn func(name string, src []byte) error) error {
+	files, err := fs.ReadDir(schema.FS, ".")
+	if err != nil {
+		return fmt.Errorf("reading embedded schema: %w", err)
+	}
+	for _, f := range files {
+		src, err := fs.ReadFile(schema.FS, f.Name())
+		if err != nil {
+			return fmt.Errorf("reading embedded schema: %w", err)
+		}
+		if err := fn(f.Name(), src); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // skipDanglingLinks handles .cue entries of dir that are symbolic links

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -364,21 +363,11 @@ func checkChunk(schemaInst *build.Instance, chunk []byte) []byte {
 // schemaInstance parses the embedded schema into a build instance.
 func schemaInstance() (*build.Instance, error) {
 	inst := build.NewContext().NewInstance("", nil)
-	files, err := fs.ReadDir(schema.FS, ".")
+	err := eachSchemaFile(func(name string, src []byte) error {
+		return inst.AddFile(filepath.Join(schemaPkgDir, name), src)
+	})
 	if err != nil {
 		return nil, err
-	}
-	for _, f := range files {
-		if filepath.Ext(f.Name()) != ".cue" {
-			continue
-		}
-		src, err := fs.ReadFile(schema.FS, f.Name())
-		if err != nil {
-			return nil, err
-		}
-		if err := inst.AddFile(filepath.Join(schemaPkgDir, f.Name()), src); err != nil {
-			return nil, err
-		}
 	}
 	if err := inst.Complete(); err != nil {
 		return nil, err
@@ -390,15 +379,11 @@ func schemaInstance() (*build.Instance, error) {
 // once, when first needed, from the embedded schema's declarations.
 var lightSchemaSource = sync.OnceValue(func() []byte {
 	defs := map[string]bool{}
-	files, _ := fs.ReadDir(schema.FS, ".")
-	for _, f := range files {
-		if filepath.Ext(f.Name()) != ".cue" {
-			continue
-		}
-		src, _ := fs.ReadFile(schema.FS, f.Name())
-		file, err := parser.ParseFile(f.Name(), src)
+	// An error here is the real schema's too, which its build reports.
+	_ = eachSchemaFile(func(name string, src []byte) error {
+		file, err := parser.ParseFile(name, src)
 		if err != nil {
-			continue // the real schema's build reports it
+			return nil
 		}
 		for _, d := range file.Decls {
 			if fd, ok := d.(*ast.Field); ok {
@@ -407,7 +392,8 @@ var lightSchemaSource = sync.OnceValue(func() []byte {
 				}
 			}
 		}
-	}
+		return nil
+	})
 	var b strings.Builder
 	b.WriteString("package schema\n")
 	for _, name := range slices.Sorted(maps.Keys(defs)) {
